@@ -1,0 +1,24 @@
+package io.tollgate.rules;
+
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * {@code RuntimeStatus} describes the serving policy and the last failed reload, for the admin API.
+ *
+ * @param version the serving snapshot's version (1 for the first)
+ * @param loadedAt when it started serving
+ * @param files the files it was built from, relative to the policy directory
+ * @param rules the names of its rules, in evaluation order
+ * @param handlers handler name to adapter name
+ * @param lastErrors the problems of the last failed reload since this version; empty if none
+ * @param lastErrorAt when that reload failed, or {@code null}
+ */
+public record RuntimeStatus(
+    long version,
+    Instant loadedAt,
+    List<String> files,
+    List<String> rules,
+    java.util.Map<String, String> handlers,
+    List<ConfigError> lastErrors,
+    Instant lastErrorAt) {}

@@ -1,0 +1,44 @@
+package io.tollgate.rules.cel;
+
+import dev.cel.runtime.CelEvaluationException;
+import dev.cel.runtime.CelRuntime;
+import io.tollgate.adapter.spi.Attributes;
+
+/**
+ * {@code CompiledExpression} is a type-checked CEL program, ready to evaluate. Immutable and
+ * thread-safe.
+ */
+public final class CompiledExpression {
+  private final String text;
+  private final CelRuntime.Program program;
+
+  CompiledExpression(String text, CelRuntime.Program program) {
+    this.text = text;
+    this.program = program;
+  }
+
+  /** The source text. */
+  public String text() {
+    return text;
+  }
+
+  /**
+   * Evaluates against a request. Maps are returned as {@code java.util.Map}, integers as {@link
+   * Long}, timestamps as {@link java.time.Instant}.
+   *
+   * @throws CelEvaluationException for a runtime error, e.g. a missing map key
+   */
+  public Object eval(Attributes attributes) throws CelEvaluationException {
+    return program.eval(AttributeResolver.of(attributes));
+  }
+
+  /** Evaluates a boolean expression; a runtime error propagates. */
+  public boolean test(Attributes attributes) throws CelEvaluationException {
+    return Boolean.TRUE.equals(eval(attributes));
+  }
+
+  @Override
+  public String toString() {
+    return text;
+  }
+}
