@@ -1,19 +1,38 @@
 package io.tollgate.rules;
 
 import io.tollgate.adapter.spi.Attributes;
+import io.tollgate.adapter.spi.Handler;
+import io.tollgate.rules.plugins.AdapterRegistry;
+import io.tollgate.rules.plugins.LoadedAdapter;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code PolicyRuntime} serves one policy directory: it holds the active {@link PolicySnapshot},
  * decides requests with it, and replaces it only when a complete new snapshot compiles
- * (compile-all-then-swap).
+ * (compile-all-then-swap). When a reload fails, the previous snapshot keeps serving and the errors
+ * are kept for {@link #status()}.
  *
- * <p>Thread-safe. {@link #check} never blocks on a reload: a request is decided by whichever
- * snapshot was active when it arrived.
+ * <p>Thread-safe. {@link #check} never waits for a reload: a request is decided by whichever
+ * snapshot was active when it arrived. Reloads are serialized.
  */
 public final class PolicyRuntime implements Decider, AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(PolicyRuntime.class);
 
   /**
    * What to load.
@@ -24,7 +43,9 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
    */
   public record Options(Path policyDir, Path pluginsDir, Duration blockingTimeout) {
     public Options {
-      java.util.Objects.requireNonNull(policyDir, "policyDir");
+      Objects.requireNonNull(policyDir, "policyDir");
+      policyDir = policyDir.toAbsolutePath().normalize();
+      pluginsDir = pluginsDir == null ? null : pluginsDir.toAbsolutePath().normalize();
       blockingTimeout = blockingTimeout == null ? Duration.ofMillis(100) : blockingTimeout;
     }
 
@@ -33,53 +54,206 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
     }
   }
 
-  private PolicyRuntime() {
-    throw new UnsupportedOperationException("not yet");
+  private final Options options;
+  private final ThreadPoolExecutor blockingPool;
+  private final EvaluationCounters counters = new EvaluationCounters();
+  private final PolicyCompiler compiler;
+  private final List<Consumer<ReloadResult>> listeners = new CopyOnWriteArrayList<>();
+  private final Object reloadLock = new Object();
+  private volatile PolicySnapshot active;
+  private volatile List<ConfigError> lastErrors = List.of();
+  private volatile Instant lastErrorAt;
+  private Map<Path, String> lastAttempt = Map.of();
+  private ScheduledExecutorService watcher;
+
+  private PolicyRuntime(Options options) {
+    this.options = options;
+    int cores = Runtime.getRuntime().availableProcessors();
+    this.blockingPool =
+        new ThreadPoolExecutor(
+            cores * 4,
+            cores * 4,
+            60,
+            TimeUnit.SECONDS,
+            new ArrayBlockingQueue<>(1024),
+            daemon("tollgate-handler"));
+    this.blockingPool.allowCoreThreadTimeOut(true);
+    List<LoadedAdapter> builtins = AdapterRegistry.builtins();
+    this.compiler = new PolicyCompiler(options, builtins, blockingPool, counters);
   }
 
   /** Loads the policy; throws with every problem when it does not compile. */
   public static PolicyRuntime start(Options options) throws PolicyLoadException {
-    throw new UnsupportedOperationException("not yet");
+    PolicyRuntime r = new PolicyRuntime(options);
+    ReloadResult first = r.reload();
+    if (!first.swapped()) {
+      r.close();
+      throw new PolicyLoadException(first.errors());
+    }
+    return r;
   }
 
-  /** Compiles without serving: the errors, empty when the policy is valid. For validate. */
-  public static java.util.List<ConfigError> validate(Options options) {
-    throw new UnsupportedOperationException("not yet");
+  /** Compiles without serving: the errors, empty when the policy is valid. */
+  public static List<ConfigError> validate(Options options) {
+    try (PolicyRuntime r = new PolicyRuntime(options)) {
+      return r.reload().errors();
+    }
   }
 
   @Override
   public PolicyDecision check(Attributes attributes) {
-    throw new UnsupportedOperationException("not yet");
+    return active.check(attributes);
   }
 
-  /** The active snapshot. */
+  /** The active snapshot; {@code null} only before the first successful load. */
   public PolicySnapshot snapshot() {
-    throw new UnsupportedOperationException("not yet");
+    return active;
+  }
+
+  /** Counters of evaluation errors and handler failures, across versions. */
+  public EvaluationCounters counters() {
+    return counters;
   }
 
   /** Compiles the directory now and swaps if it compiles. */
   public ReloadResult reload() {
-    throw new UnsupportedOperationException("not yet");
+    ReloadResult result;
+    PolicySnapshot retired = null;
+    synchronized (reloadLock) {
+      long started = System.nanoTime();
+      PolicySnapshot previous = active;
+      long next = previous == null ? 1 : previous.version() + 1;
+      PolicyCompiler.Result r = compiler.compile(next, previous);
+      lastAttempt = r.fingerprint();
+      Duration took = Duration.ofNanos(System.nanoTime() - started);
+      if (r.snapshot() != null) {
+        active = r.snapshot();
+        retired = previous;
+        lastErrors = List.of();
+        lastErrorAt = null;
+        result = new ReloadResult(true, next, List.of(), took);
+        log.info(
+            "policy version {} serving: {} files, {} rules, {} handlers (compiled in {} ms)",
+            next,
+            active.files().size(),
+            active.ruleNames().size(),
+            active.handlers().size(),
+            took.toMillis());
+      } else {
+        lastErrors = r.errors();
+        lastErrorAt = Instant.now();
+        long serving = previous == null ? 0 : previous.version();
+        result = new ReloadResult(false, serving, r.errors(), took);
+        log.error(
+            "policy reload failed with {} problem(s); {}:\n  {}",
+            r.errors().size(),
+            previous == null ? "nothing is serving" : "version " + serving + " keeps serving",
+            String.join("\n  ", r.errors().stream().map(ConfigError::toString).toList()));
+      }
+    }
+    if (retired != null) {
+      closeReplaced(retired, active);
+    }
+    for (Consumer<ReloadResult> l : listeners) {
+      try {
+        l.accept(result);
+      } catch (RuntimeException e) {
+        log.warn("reload listener failed", e);
+      }
+    }
+    return result;
+  }
+
+  private static void closeReplaced(PolicySnapshot old, PolicySnapshot now) {
+    Set<Handler> kept = new HashSet<>();
+    now.handlers().values().forEach(h -> kept.add(h.handler()));
+    for (HandlerEntry h : old.handlers().values()) {
+      if (!kept.contains(h.handler())) {
+        PolicyCompiler.closeQuietly(h.handler());
+      }
+    }
   }
 
   /** The active version and the last failed reload. */
   public RuntimeStatus status() {
-    throw new UnsupportedOperationException("not yet");
+    PolicySnapshot s = active;
+    return new RuntimeStatus(
+        s == null ? 0 : s.version(),
+        s == null ? null : s.loadedAt(),
+        s == null ? List.of() : s.files(),
+        s == null ? List.of() : s.ruleNames(),
+        s == null ? Map.of() : s.handlerAdapters(),
+        lastErrors,
+        lastErrorAt);
   }
 
-  /** Calls {@code listener} after every reload attempt (success or failure), on the reloading thread. */
+  /** Calls {@code listener} after every reload attempt, on the reloading thread. */
   public void onReload(Consumer<ReloadResult> listener) {
-    throw new UnsupportedOperationException("not yet");
+    listeners.add(listener);
   }
 
   /**
    * Starts polling the policy directory, the plugins directory and every file a handler reads,
-   * reloading when they change. Stopped by {@link #close}.
+   * reloading when they change. A change must hold still for one interval before it is compiled,
+   * so a file caught half-written is not. Stopped by {@link #close}.
    */
-  public void watch(Duration interval) {
-    throw new UnsupportedOperationException("not yet");
+  public synchronized void watch(Duration interval) {
+    if (watcher != null) {
+      return;
+    }
+    watcher = Executors.newSingleThreadScheduledExecutor(daemon("tollgate-policy-watch"));
+    long ms = Math.max(10, interval.toMillis());
+    java.util.concurrent.atomic.AtomicReference<Map<Path, String>> pending =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    watcher.scheduleWithFixedDelay(
+        () -> {
+          try {
+            Map<Path, String> attempted;
+            synchronized (reloadLock) {
+              attempted = lastAttempt;
+            }
+            Map<Path, String> now = compiler.fingerprint(attempted);
+            if (now.equals(attempted)) {
+              pending.set(null);
+              return;
+            }
+            if (!now.equals(pending.get())) {
+              pending.set(now);
+              return;
+            }
+            pending.set(null);
+            log.info("policy inputs changed; reloading {}", options.policyDir());
+            reload();
+          } catch (RuntimeException e) {
+            log.error("policy watch failed; will retry", e);
+          }
+        },
+        ms,
+        ms,
+        TimeUnit.MILLISECONDS);
+  }
+
+  private static java.util.concurrent.ThreadFactory daemon(String name) {
+    return r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    };
   }
 
   @Override
-  public void close() {}
+  public void close() {
+    synchronized (this) {
+      if (watcher != null) {
+        watcher.shutdownNow();
+      }
+    }
+    blockingPool.shutdownNow();
+    PolicySnapshot s = active;
+    if (s != null) {
+      for (HandlerEntry h : s.handlers().values()) {
+        PolicyCompiler.closeQuietly(h.handler());
+      }
+    }
+  }
 }

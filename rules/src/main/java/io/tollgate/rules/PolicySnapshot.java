@@ -1,10 +1,296 @@
 package io.tollgate.rules;
 
-/** Placeholder; see PolicyRuntime. */
-public final class PolicySnapshot {
-  private PolicySnapshot() {}
+import io.tollgate.adapter.spi.Attributes;
+import io.tollgate.adapter.spi.CheckHandler;
+import io.tollgate.adapter.spi.CheckResult;
+import io.tollgate.adapter.spi.HeaderOp;
+import io.tollgate.adapter.spi.Instance;
+import io.tollgate.rules.cel.CompiledExpression;
+import io.tollgate.rules.drools.DrlRuleBase;
+import io.tollgate.rules.drools.DroolsHandler;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
+/**
+ * {@code PolicySnapshot} is one compiled, immutable version of a policy directory, and the Check
+ * dispatcher over it.
+ *
+ * <p>For a request it evaluates every rule in order (files sorted by path, documents in file
+ * order, then DRL packages no handler claims); for each rule whose {@code match} holds it builds the
+ * rule's instances and calls its handlers. Handlers that do not block run inline; blocking ones run
+ * on the runtime's pool, concurrently, each with its deadline. The results combine by these rules:
+ *
+ * <ul>
+ *   <li>any deny wins; the first deny in rule order gives the status, message, rule and handler;
+ *   <li>upstream header changes of allowing handlers and of matching rules merge in rule order;
+ *   <li>response header changes merge in rule order whatever the outcome;
+ *   <li>a handler that throws, or misses its deadline, denies with 500 unless its failure policy is
+ *       open, in which case it allows;
+ *   <li>a {@code match} that fails to evaluate (e.g. indexes a missing header) does not match;
+ *   <li>no matching rule means allow.
+ * </ul>
+ *
+ * <p>Thread-safe. Nothing on the check path compiles or does I/O itself.
+ */
+public final class PolicySnapshot {
+  private final long version;
+  private final Instant loadedAt;
+  private final List<String> files;
+  private final List<CompiledRule> rules;
+  private final Map<String, HandlerEntry> handlers;
+  private final DrlRuleBase drl;
+  private final Map<Path, String> fingerprint;
+  private final Executor blockingPool;
+  private final EvaluationCounters counters;
+
+  PolicySnapshot(
+      long version,
+      List<String> files,
+      List<CompiledRule> rules,
+      Map<String, HandlerEntry> handlers,
+      DrlRuleBase drl,
+      Map<Path, String> fingerprint,
+      Executor blockingPool,
+      EvaluationCounters counters) {
+    this.version = version;
+    this.loadedAt = Instant.now();
+    this.files = List.copyOf(files);
+    this.rules = List.copyOf(rules);
+    this.handlers = Map.copyOf(handlers);
+    this.drl = drl;
+    this.fingerprint = Map.copyOf(fingerprint);
+    this.blockingPool = blockingPool;
+    this.counters = counters;
+  }
+
+  /** The version, counting from 1 for the first snapshot a runtime serves. */
   public long version() {
-    return 0;
+    return version;
+  }
+
+  public Instant loadedAt() {
+    return loadedAt;
+  }
+
+  /** Files it was built from, relative to the policy directory. */
+  public List<String> files() {
+    return files;
+  }
+
+  /** Rule names in evaluation order. */
+  public List<String> ruleNames() {
+    return rules.stream().map(CompiledRule::name).toList();
+  }
+
+  /** Handler name to adapter name. */
+  public Map<String, String> handlerAdapters() {
+    Map<String, String> m = new java.util.TreeMap<>();
+    handlers.forEach((k, v) -> m.put(k, v.adapter()));
+    return m;
+  }
+
+  Map<String, HandlerEntry> handlers() {
+    return handlers;
+  }
+
+  DrlRuleBase drl() {
+    return drl;
+  }
+
+  Map<Path, String> fingerprint() {
+    return fingerprint;
+  }
+
+  /** Decides one request. */
+  public PolicyDecision check(Attributes attributes) {
+    Combiner c = new Combiner();
+    List<Pending> pending = null;
+    for (CompiledRule rule : rules) {
+      if (rule.match() != null && !matches(rule, attributes)) {
+        continue;
+      }
+      for (CompiledRule.Action action : rule.actions()) {
+        HandlerEntry h = action.handler();
+        CheckHandler handler = h.checkHandler();
+        for (CompiledInstance ci : action.instances()) {
+          Instance instance = ci.build(attributes);
+          if (handler.blocking()) {
+            if (pending == null) {
+              pending = new ArrayList<>();
+            }
+            pending.add(new Pending(c.reserve(), rule.name(), h, submit(handler, instance, attributes)));
+          } else {
+            c.add(c.reserve(), rule.name(), h, invokeInline(rule.name(), h, handler, instance, attributes));
+          }
+        }
+      }
+      c.addRuleHeaders(c.reserve(), rule, attributes, counters);
+    }
+    if (pending != null) {
+      for (Pending p : pending) {
+        c.add(p.slot, p.rule, p.handler, await(p));
+      }
+    }
+    return c.decide(version);
+  }
+
+  private boolean matches(CompiledRule rule, Attributes attributes) {
+    try {
+      return rule.match().test(attributes);
+    } catch (Exception e) {
+      counters.matchError(rule.name());
+      return false;
+    }
+  }
+
+  private Outcome invokeInline(
+      String rule, HandlerEntry h, CheckHandler handler, Instance instance, Attributes attributes) {
+    try {
+      if (handler instanceof DroolsHandler d) {
+        DrlRuleBase.Outcome o = d.evaluate(attributes);
+        return new Outcome(o.result(), o.deniedBy());
+      }
+      return new Outcome(handler.check(instance, attributes), "");
+    } catch (Exception | LinkageError e) {
+      return failure(h, "failed: " + e);
+    }
+  }
+
+  private CompletableFuture<CheckResult> submit(
+      CheckHandler handler, Instance instance, Attributes attributes) {
+    CompletableFuture<CheckResult> f = new CompletableFuture<>();
+    try {
+      blockingPool.execute(
+          () -> {
+            try {
+              f.complete(handler.check(instance, attributes));
+            } catch (Throwable t) {
+              f.completeExceptionally(t);
+            }
+          });
+    } catch (RejectedExecutionException e) {
+      f.completeExceptionally(e);
+    }
+    return f;
+  }
+
+  private Outcome await(Pending p) {
+    try {
+      return new Outcome(
+          p.future.get(p.handler.timeout().toNanos(), TimeUnit.NANOSECONDS), "");
+    } catch (TimeoutException e) {
+      p.future.cancel(true);
+      return failure(p.handler, "missed its " + p.handler.timeout().toMillis() + "ms deadline");
+    } catch (ExecutionException e) {
+      return failure(p.handler, "failed: " + e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return failure(p.handler, "interrupted");
+    }
+  }
+
+  private Outcome failure(HandlerEntry h, String what) {
+    counters.handlerFailure(h.name());
+    if (h.failOpen()) {
+      return new Outcome(CheckResult.ok(), "");
+    }
+    return new Outcome(CheckResult.deny(500, "handler '" + h.name() + "' " + what), "");
+  }
+
+  private record Pending(
+      int slot, String rule, HandlerEntry handler, CompletableFuture<CheckResult> future) {}
+
+  private record Outcome(CheckResult result, String drlRule) {}
+
+  /** Merges results by the rules in the class comment. One per check, one thread. */
+  private static final class Combiner {
+    private int slots;
+    private int denySlot = Integer.MAX_VALUE;
+    private CheckResult deny;
+    private String denyRule = "";
+    private String denyHandler = "";
+    private final List<Slotted> requestOps = new ArrayList<>(4);
+    private final List<Slotted> responseOps = new ArrayList<>(4);
+
+    private record Slotted(int slot, List<HeaderOp> ops) {}
+
+    int reserve() {
+      return slots++;
+    }
+
+    void add(int slot, String rule, HandlerEntry h, Outcome o) {
+      CheckResult r = o.result();
+      if (!r.allowed()) {
+        if (slot < denySlot) {
+          denySlot = slot;
+          deny = r;
+          denyRule = o.drlRule().isEmpty() ? rule : rule.isEmpty() ? o.drlRule() : rule + " > " + o.drlRule();
+          denyHandler = h.name();
+        }
+      } else if (!r.requestHeaders().isEmpty()) {
+        requestOps.add(new Slotted(slot, r.requestHeaders()));
+      }
+      if (!r.responseHeaders().isEmpty()) {
+        responseOps.add(new Slotted(slot, r.responseHeaders()));
+      }
+    }
+
+    void addRuleHeaders(int slot, CompiledRule rule, Attributes a, EvaluationCounters counters) {
+      if (!rule.requestHeaders().isEmpty()) {
+        requestOps.add(new Slotted(slot, render(rule, rule.requestHeaders(), a, counters)));
+      }
+      if (!rule.responseHeaders().isEmpty()) {
+        responseOps.add(new Slotted(slot, render(rule, rule.responseHeaders(), a, counters)));
+      }
+    }
+
+    private static List<HeaderOp> render(
+        CompiledRule rule, List<CompiledRule.HeaderTemplate> ts, Attributes a, EvaluationCounters counters) {
+      List<HeaderOp> out = new ArrayList<>(ts.size());
+      for (CompiledRule.HeaderTemplate t : ts) {
+        if (t.op() == HeaderOp.Op.REMOVE) {
+          out.add(HeaderOp.remove(t.name()));
+          continue;
+        }
+        for (CompiledExpression e : t.values()) {
+          try {
+            out.add(new HeaderOp(t.op(), t.name(), String.valueOf(e.eval(a))));
+          } catch (Exception ex) {
+            counters.matchError(rule.name());
+          }
+        }
+      }
+      return out;
+    }
+
+    PolicyDecision decide(long version) {
+      List<HeaderOp> resp = flatten(responseOps);
+      if (deny != null) {
+        return new PolicyDecision(
+            false, deny.httpStatus(), deny.message(), denyRule, denyHandler, List.of(), resp, version);
+      }
+      return new PolicyDecision(true, 200, "", "", "", flatten(requestOps), resp, version);
+    }
+
+    private static List<HeaderOp> flatten(List<Slotted> s) {
+      if (s.isEmpty()) {
+        return List.of();
+      }
+      s.sort(java.util.Comparator.comparingInt(Slotted::slot));
+      List<HeaderOp> out = new ArrayList<>();
+      for (Slotted x : s) {
+        out.addAll(x.ops());
+      }
+      return out;
+    }
   }
 }

@@ -33,8 +33,6 @@ import java.util.Map;
 public final class Expressions {
   private static final CelOptions OPTIONS =
       CelOptions.current()
-          .evaluateCanonicalTypesToNativeValues(true)
-          .enableTimestampEpoch(true)
           .enableHeterogeneousNumericComparisons(true)
           .build();
 

@@ -43,8 +43,8 @@ public final class YamlReader {
     int before = errors.size();
     try {
       for (Node node : yaml.composeAll(new StringReader(text))) {
-        if (node == null) {
-          continue;
+        if (node == null || Tag.NULL.equals(node.getTag())) {
+          continue; // an empty document, e.g. after a trailing "---"
         }
         Located start = located(node.getStartMark());
         if (!(node instanceof MappingNode)) {
@@ -116,9 +116,12 @@ public final class YamlReader {
         return null;
       }
       if (Tag.BOOL.equals(tag)) {
-        return Boolean.parseBoolean(v.toLowerCase(java.util.Locale.ROOT))
-            || v.equalsIgnoreCase("yes")
-            || v.equalsIgnoreCase("on");
+        // YAML 1.2 booleans only: "no", "yes", "on", "off" stay strings (a handler named "no"
+        // is a name, not false).
+        if (v.equalsIgnoreCase("true") || v.equalsIgnoreCase("false")) {
+          return Boolean.parseBoolean(v.toLowerCase(java.util.Locale.ROOT));
+        }
+        return v;
       }
       if (Tag.INT.equals(tag)) {
         return Long.decode(v.replace("_", ""));
@@ -131,7 +134,7 @@ public final class YamlReader {
       errors.add(new ConfigError(file, l.line(), l.column(), "not a number: " + v));
       return null;
     }
-    if (!Tag.STR.equals(tag)) {
+    if (!Tag.STR.equals(tag) && !Tag.BOOL.equals(tag)) {
       Located l = located(s.getStartMark());
       errors.add(new ConfigError(file, l.line(), l.column(), "unsupported YAML tag " + tag));
     }

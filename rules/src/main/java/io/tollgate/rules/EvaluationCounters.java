@@ -1,0 +1,39 @@
+package io.tollgate.rules;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * {@code EvaluationCounters} counts what goes wrong while deciding, for metrics: rule conditions
+ * or header values that failed to evaluate, and handlers that failed or missed their deadline.
+ * Thread-safe; kept across policy versions.
+ */
+public final class EvaluationCounters {
+  private final Map<String, LongAdder> matchErrors = new ConcurrentHashMap<>();
+  private final Map<String, LongAdder> handlerFailures = new ConcurrentHashMap<>();
+
+  void matchError(String rule) {
+    matchErrors.computeIfAbsent(rule, k -> new LongAdder()).increment();
+  }
+
+  void handlerFailure(String handler) {
+    handlerFailures.computeIfAbsent(handler, k -> new LongAdder()).increment();
+  }
+
+  /** Rule name to the number of evaluation errors in its condition or header values. */
+  public Map<String, Long> matchErrors() {
+    return snapshot(matchErrors);
+  }
+
+  /** Handler name to the number of failures and missed deadlines. */
+  public Map<String, Long> handlerFailures() {
+    return snapshot(handlerFailures);
+  }
+
+  private static Map<String, Long> snapshot(Map<String, LongAdder> m) {
+    Map<String, Long> out = new java.util.TreeMap<>();
+    m.forEach((k, v) -> out.put(k, v.sum()));
+    return out;
+  }
+}

@@ -1,0 +1,36 @@
+package io.tollgate.rules;
+
+import io.tollgate.adapter.spi.CheckHandler;
+import io.tollgate.adapter.spi.Handler;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * {@code HandlerEntry} is a built handler with what the runtime needs to call it and to decide
+ * whether the next policy version can reuse it.
+ *
+ * @param name configured name
+ * @param adapter adapter name
+ * @param templates templates its adapter accepts
+ * @param handler the handler
+ * @param failOpen whether its failures let requests pass
+ * @param timeout deadline when it blocks
+ * @param reuseKey equal keys mean equal config (adapter, origin, params)
+ * @param fileStamps the files it read, with their size and modification time when it was built
+ */
+record HandlerEntry(
+    String name,
+    String adapter,
+    Set<String> templates,
+    Handler handler,
+    boolean failOpen,
+    Duration timeout,
+    String reuseKey,
+    Map<java.nio.file.Path, String> fileStamps) {
+
+  /** The handler as a check handler, or {@code null} if it decides nothing. */
+  CheckHandler checkHandler() {
+    return handler instanceof CheckHandler c ? c : null;
+  }
+}

@@ -1,0 +1,641 @@
+package io.tollgate.rules;
+
+import io.tollgate.adapter.spi.Adapter;
+import io.tollgate.adapter.spi.AttributeType;
+import io.tollgate.adapter.spi.ConfigErrors;
+import io.tollgate.adapter.spi.Handler;
+import io.tollgate.adapter.spi.HandlerSpec;
+import io.tollgate.adapter.spi.HeaderOp;
+import io.tollgate.adapter.spi.CheckHandler;
+import io.tollgate.adapter.spi.Params;
+import io.tollgate.adapter.spi.Template;
+import io.tollgate.rules.cel.CompiledExpression;
+import io.tollgate.rules.cel.ExpressionIssue;
+import io.tollgate.rules.cel.Expressions;
+import io.tollgate.rules.config.HandlerConfig;
+import io.tollgate.rules.config.InstanceConfig;
+import io.tollgate.rules.config.Located;
+import io.tollgate.rules.config.PolicyDocuments;
+import io.tollgate.rules.config.Problems;
+import io.tollgate.rules.config.RuleConfig;
+import io.tollgate.rules.config.YamlDocument;
+import io.tollgate.rules.config.YamlReader;
+import io.tollgate.rules.drools.DrlRuleBase;
+import io.tollgate.rules.drools.DroolsHandler;
+import io.tollgate.rules.plugins.AdapterRegistry;
+import io.tollgate.rules.plugins.LoadedAdapter;
+import io.tollgate.rules.plugins.PluginLoader;
+import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.Executor;
+
+/**
+ * {@code PolicyCompiler} turns a policy directory into a {@link PolicySnapshot}, or into the
+ * complete list of what is wrong with it. It reads every file, parses, type-checks every
+ * expression, compiles DRL, loads plugins and builds handlers before anything is swapped in.
+ *
+ * <p>Handlers and the DRL rule base of the previous snapshot are reused when their config and the
+ * files they read are unchanged. Not thread-safe: one runtime compiles on one thread at a time.
+ */
+final class PolicyCompiler {
+  private final PolicyRuntime.Options options;
+  private final Expressions expressions = Expressions.create();
+  private final List<LoadedAdapter> builtins;
+  private final PluginLoader plugins;
+  private final Executor blockingPool;
+  private final EvaluationCounters counters;
+
+  /**
+   * The outcome of a compile: a snapshot, or errors; plus the fingerprint of the inputs, so a
+   * failed input is not compiled again until it changes.
+   */
+  record Result(PolicySnapshot snapshot, List<ConfigError> errors, Map<Path, String> fingerprint) {}
+
+  PolicyCompiler(
+      PolicyRuntime.Options options,
+      List<LoadedAdapter> builtins,
+      Executor blockingPool,
+      EvaluationCounters counters) {
+    this.options = options;
+    this.builtins = builtins;
+    this.plugins = new PluginLoader(options.pluginsDir());
+    this.blockingPool = blockingPool;
+    this.counters = counters;
+  }
+
+  /**
+   * Stamps of every input as they are now: the policy files, the plugin jars, and every file the
+   * last attempt read (so a handler's list file outside the directory is watched too).
+   */
+  Map<Path, String> fingerprint(Map<Path, String> lastAttempt) {
+    Map<Path, String> f = new HashMap<>();
+    for (Path p : lastAttempt.keySet()) {
+      f.put(p, PolicyFiles.stamp(p));
+    }
+    try {
+      f.putAll(PolicyFiles.scan(options.policyDir()).stamps());
+    } catch (IOException e) {
+      f.put(options.policyDir(), "unreadable");
+    }
+    addPlugins(f);
+    return f;
+  }
+
+  private void addPlugins(Map<Path, String> f) {
+    if (options.pluginsDir() != null) {
+      try (var s = Files.list(options.pluginsDir())) {
+        s.filter(p -> p.toString().endsWith(".jar")).forEach(p -> f.put(p, PolicyFiles.stamp(p)));
+      } catch (IOException e) {
+        f.put(options.pluginsDir(), "unreadable");
+      }
+    }
+  }
+
+  Result compile(long version, PolicySnapshot previous) {
+    Problems problems = new Problems();
+    Path dir = options.policyDir();
+    if (!Files.isDirectory(dir)) {
+      problems.add(ConfigError.of(dir.toString(), "policy directory does not exist or is not a directory"));
+      return new Result(null, problems.list(), Map.of());
+    }
+    PolicyFiles files;
+    try {
+      files = PolicyFiles.scan(dir);
+    } catch (IOException e) {
+      problems.add(ConfigError.of(dir.toString(), "cannot read policy directory: " + e.getMessage()));
+      return new Result(null, problems.list(), Map.of());
+    }
+    if (files.yaml().isEmpty() && files.drl().isEmpty()) {
+      problems.add(
+          ConfigError.of(
+              dir.toString(),
+              "the policy directory has no policy files (*.yaml, *.yml, *.drl); an empty policy"
+                  + " would allow everything, so it is refused"));
+      return new Result(null, problems.list(), files.stamps());
+    }
+
+    // 1. Parse everything.
+    PolicyDocuments docs = new PolicyDocuments(problems);
+    Map<String, String[]> lines = new HashMap<>();
+    for (Path f : files.yaml()) {
+      String rel = files.relative(f);
+      String text = read(f, rel, problems);
+      if (text == null) {
+        continue;
+      }
+      lines.put(rel, text.split("\n", -1));
+      for (YamlDocument d : YamlReader.read(rel, text, problems.list())) {
+        docs.add(d);
+      }
+    }
+    Map<String, String> drlSources = new LinkedHashMap<>();
+    for (Path f : files.drl()) {
+      String rel = files.relative(f);
+      String text = read(f, rel, problems);
+      if (text != null) {
+        drlSources.put(rel, text);
+      }
+    }
+    DrlRuleBase drl = null;
+    if (!drlSources.isEmpty()) {
+      if (previous != null && previous.drl() != null && previous.drl().sources().equals(drlSources)) {
+        drl = previous.drl();
+      } else {
+        drl = DrlRuleBase.compile(drlSources, problems.list());
+      }
+    }
+
+    // 2. Adapters: built-ins and plugins.
+    List<LoadedAdapter> all = new ArrayList<>(builtins);
+    all.addAll(plugins.load(problems.list()));
+    AdapterRegistry registry = AdapterRegistry.of(all, problems.list());
+
+    // 3. Handlers.
+    Map<String, HandlerEntry> handlers = new LinkedHashMap<>();
+    Map<String, YamlDocument> handlerDocs = new HashMap<>();
+    Set<String> claimedPackages = new HashSet<>();
+    boolean allClaimed = false;
+    for (HandlerConfig hc : docs.handlers()) {
+      if (duplicate("Handler", hc.name(), hc.doc(), handlerDocs, problems)) {
+        continue;
+      }
+      if (DroolsHandler.ADAPTER.equals(hc.adapter())) {
+        HandlerEntry e = droolsHandler(hc, drl, problems);
+        if (e != null) {
+          handlers.put(hc.name(), e);
+          DroolsHandler d = (DroolsHandler) e.handler();
+          if (d.packages() == null) {
+            allClaimed = true;
+          } else {
+            claimedPackages.addAll(d.packages());
+          }
+        }
+        continue;
+      }
+      HandlerEntry e = buildHandler(hc, registry, previous, problems);
+      if (e != null) {
+        handlers.put(hc.name(), e);
+      }
+    }
+
+    // 4. Instances.
+    Map<String, CompiledInstance> instances = new HashMap<>();
+    Map<String, YamlDocument> instanceDocs = new HashMap<>();
+    for (InstanceConfig ic : docs.instances()) {
+      if (duplicate("Instance", ic.name(), ic.doc(), instanceDocs, problems)) {
+        continue;
+      }
+      CompiledInstance ci = compileInstance(ic, lines, problems);
+      if (ci != null) {
+        instances.put(ic.name(), ci);
+      }
+    }
+
+    // 5. Rules.
+    List<CompiledRule> rules = new ArrayList<>();
+    Map<String, YamlDocument> ruleDocs = new HashMap<>();
+    for (RuleConfig rc : docs.rules()) {
+      if (duplicate("Rule", rc.name(), rc.doc(), ruleDocs, problems)) {
+        continue;
+      }
+      CompiledRule r = compileRule(rc, handlers, instances, instanceDocs, lines, problems);
+      if (r != null) {
+        rules.add(r);
+      }
+    }
+
+    // 6. DRL packages no handler claims run for every request.
+    if (drl != null && !allClaimed) {
+      Set<String> global = new TreeSet<>(drl.packages());
+      global.removeAll(claimedPackages);
+      if (!global.isEmpty()) {
+        HandlerEntry e =
+            new HandlerEntry(
+                "drools",
+                DroolsHandler.ADAPTER,
+                Set.of("checknothing"),
+                new DroolsHandler(drl, global),
+                false,
+                options.blockingTimeout(),
+                "drools:global",
+                Map.of());
+        rules.add(
+            new CompiledRule(
+                "",
+                null,
+                List.of(new CompiledRule.Action(e, List.of(CompiledInstance.NOTHING))),
+                List.of(),
+                List.of()));
+        handlers.putIfAbsent("drools", e);
+      }
+    }
+
+    if (!problems.isEmpty()) {
+      closeNew(handlers, previous);
+      return new Result(null, problems.list(), fingerprintOf(files, handlers));
+    }
+    List<String> names = new ArrayList<>();
+    files.yaml().forEach(p -> names.add(files.relative(p)));
+    files.drl().forEach(p -> names.add(files.relative(p)));
+    names.sort(null);
+    Map<Path, String> fp = fingerprintOf(files, handlers);
+    return new Result(
+        new PolicySnapshot(version, names, rules, handlers, drl, fp, blockingPool, counters),
+        List.of(),
+        fp);
+  }
+
+  private Map<Path, String> fingerprintOf(PolicyFiles files, Map<String, HandlerEntry> handlers) {
+    Map<Path, String> f = new HashMap<>(files.stamps());
+    addPlugins(f);
+    for (HandlerEntry h : handlers.values()) {
+      f.putAll(h.fileStamps());
+    }
+    return f;
+  }
+
+  /** Closes handlers built for a failed compile that the previous snapshot does not use. */
+  private static void closeNew(Map<String, HandlerEntry> built, PolicySnapshot previous) {
+    Set<Handler> keep = new HashSet<>();
+    if (previous != null) {
+      previous.handlers().values().forEach(h -> keep.add(h.handler()));
+    }
+    for (HandlerEntry h : built.values()) {
+      if (!keep.contains(h.handler())) {
+        closeQuietly(h.handler());
+      }
+    }
+  }
+
+  static void closeQuietly(Handler h) {
+    try {
+      h.close();
+    } catch (Exception e) {
+      org.slf4j.LoggerFactory.getLogger(PolicyCompiler.class).warn("closing handler failed", e);
+    }
+  }
+
+  private static String read(Path f, String rel, Problems problems) {
+    try {
+      byte[] bytes = Files.readAllBytes(f);
+      return StandardCharsets.UTF_8
+          .newDecoder()
+          .decode(java.nio.ByteBuffer.wrap(bytes))
+          .toString();
+    } catch (CharacterCodingException e) {
+      problems.add(ConfigError.of(rel, "file is not valid UTF-8"));
+    } catch (IOException e) {
+      problems.add(ConfigError.of(rel, "cannot read: " + e.getMessage()));
+    }
+    return null;
+  }
+
+  private static boolean duplicate(
+      String kind, String name, YamlDocument doc, Map<String, YamlDocument> seen, Problems problems) {
+    YamlDocument first = seen.putIfAbsent(name, doc);
+    if (first == null) {
+      return false;
+    }
+    Located l = first.at("name");
+    problems.at(
+        doc,
+        "name",
+        "duplicate " + kind + " name '" + name + "' (first defined at " + first.file() + ":" + l.line() + ")");
+    return true;
+  }
+
+  private HandlerEntry droolsHandler(HandlerConfig hc, DrlRuleBase drl, Problems problems) {
+    Set<String> packages = null;
+    for (String k : hc.params().keySet()) {
+      if (!k.equals("packages")) {
+        problems.atKey(hc.doc(), "params." + k, "unknown param '" + k + "'; the drools adapter takes [packages]");
+      }
+    }
+    Object p = hc.params().get("packages");
+    if (p instanceof List<?> l) {
+      packages = new TreeSet<>();
+      for (Object o : l) {
+        packages.add(String.valueOf(o));
+      }
+    } else if (p != null) {
+      problems.at(hc.doc(), "params.packages", "packages must be a list of DRL package names");
+    }
+    if (drl == null) {
+      problems.at(hc.doc(), "adapter", "handler '" + hc.name() + "' uses drools, but the policy has no valid .drl files");
+      return null;
+    }
+    if (packages != null) {
+      for (String pkg : packages) {
+        if (!drl.packages().contains(pkg)) {
+          problems.at(
+              hc.doc(),
+              "params.packages",
+              "no DRL rules in package '" + pkg + "'; packages with rules: " + drl.packages());
+        }
+      }
+    }
+    return new HandlerEntry(
+        hc.name(),
+        DroolsHandler.ADAPTER,
+        Set.of("checknothing", "authorization"),
+        new DroolsHandler(drl, packages),
+        hc.failOpen(),
+        hc.timeout() != null ? hc.timeout() : options.blockingTimeout(),
+        "drools:" + packages,
+        Map.of());
+  }
+
+  private HandlerEntry buildHandler(
+      HandlerConfig hc, AdapterRegistry registry, PolicySnapshot previous, Problems problems) {
+    LoadedAdapter la = registry.get(hc.adapter());
+    if (la == null) {
+      Set<String> known = new TreeSet<>(registry.names());
+      known.add(DroolsHandler.ADAPTER);
+      problems.at(hc.doc(), "adapter", "unknown adapter '" + hc.adapter() + "'; available adapters: " + known
+          + " (plugins go in the plugins directory)");
+      return null;
+    }
+    Adapter adapter = la.adapter();
+    String key = hc.adapter() + "|" + la.origin() + "|" + System.identityHashCode(adapter) + "|" + hc.params();
+    if (previous != null) {
+      HandlerEntry old = previous.handlers().get(hc.name());
+      if (old != null && old.reuseKey().equals(key) && unchanged(old.fileStamps())) {
+        return new HandlerEntry(
+            hc.name(), old.adapter(), old.templates(), old.handler(), hc.failOpen(),
+            hc.timeout() != null ? hc.timeout() : options.blockingTimeout(), key, old.fileStamps());
+      }
+    }
+    int before = problems.size();
+    ConfigErrors errors =
+        new ConfigErrors() {
+          private boolean any;
+
+          @Override
+          public void add(String field, String message) {
+            any = true;
+            String path = field == null || field.isEmpty() ? "params" : "params." + field;
+            problems.at(hc.doc(), path, "handler '" + hc.name() + "' (adapter " + hc.adapter() + "): "
+                + (field == null || field.isEmpty() ? "" : field + ": ") + message);
+          }
+
+          @Override
+          public boolean isEmpty() {
+            return !any;
+          }
+        };
+    Map<Path, String> stamps = new HashMap<>();
+    HandlerSpec spec =
+        new HandlerSpec(
+            hc.name(),
+            new Params(hc.params(), errors),
+            options.policyDir(),
+            p -> stamps.put(p, PolicyFiles.stamp(p)));
+    Handler h;
+    Set<String> templates;
+    try {
+      templates = Set.copyOf(adapter.templates());
+      h = adapter.build(spec);
+    } catch (Exception | LinkageError e) {
+      problems.at(hc.doc(), "adapter", "adapter '" + hc.adapter() + "' (" + la.origin()
+          + ") failed to build handler '" + hc.name() + "': " + e);
+      return null;
+    }
+    if (problems.size() > before || h == null) {
+      if (h != null) {
+        closeQuietly(h);
+      } else if (problems.size() == before) {
+        problems.at(hc.doc(), "adapter", "adapter '" + hc.adapter() + "' built no handler");
+      }
+      return null;
+    }
+    if (!(h instanceof CheckHandler)) {
+      problems.at(hc.doc(), "adapter", "adapter '" + hc.adapter() + "' makes handlers that decide nothing; it cannot be used in a check rule");
+      closeQuietly(h);
+      return null;
+    }
+    return new HandlerEntry(
+        hc.name(),
+        hc.adapter(),
+        templates,
+        h,
+        hc.failOpen(),
+        hc.timeout() != null ? hc.timeout() : options.blockingTimeout(),
+        key,
+        Map.copyOf(stamps));
+  }
+
+  private static boolean unchanged(Map<Path, String> stamps) {
+    for (Map.Entry<Path, String> e : stamps.entrySet()) {
+      if (!PolicyFiles.stamp(e.getKey()).equals(e.getValue())) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private CompiledInstance compileInstance(
+      InstanceConfig ic, Map<String, String[]> lines, Problems problems) {
+    Template t = Template.byName(ic.template());
+    if (t == null) {
+      problems.at(ic.doc(), "template", "unknown template '" + ic.template() + "'; templates: "
+          + new TreeSet<>(Template.names()));
+      return null;
+    }
+    int before = problems.size();
+    Map<String, CompiledExpression> fields = new LinkedHashMap<>();
+    Map<String, Map<String, CompiledExpression>> mapFields = new LinkedHashMap<>();
+    for (Map.Entry<String, Object> e : ic.params().entrySet()) {
+      String field = e.getKey();
+      String path = "params." + field;
+      AttributeType type = t.fields().get(field);
+      if (type == null) {
+        problems.atKey(ic.doc(), path, "template '" + t.name() + "' has no field '" + field + "'; fields: "
+            + t.fields().keySet());
+        continue;
+      }
+      if (type == AttributeType.DYN_MAP) {
+        if (!(e.getValue() instanceof Map<?, ?> m)) {
+          problems.at(ic.doc(), path, "field '" + field + "' is a map of name to expression");
+          continue;
+        }
+        Map<String, CompiledExpression> compiled = new LinkedHashMap<>();
+        for (Map.Entry<?, ?> me : m.entrySet()) {
+          CompiledExpression ce = expression(ic.doc(), path + "." + me.getKey(), me.getValue(), AttributeType.DYN, lines, problems);
+          if (ce != null) {
+            compiled.put(String.valueOf(me.getKey()), ce);
+          }
+        }
+        mapFields.put(field, compiled);
+        continue;
+      }
+      CompiledExpression ce = expression(ic.doc(), path, e.getValue(), type, lines, problems);
+      if (ce != null) {
+        fields.put(field, ce);
+      }
+    }
+    for (String r : t.required()) {
+      if (!ic.params().containsKey(r)) {
+        problems.at(ic.doc(), "params", "template '" + t.name() + "' requires field '" + r + "'");
+      }
+    }
+    return problems.size() > before ? null : new CompiledInstance(ic.name(), t.name(), fields, mapFields);
+  }
+
+  private CompiledRule compileRule(
+      RuleConfig rc,
+      Map<String, HandlerEntry> handlers,
+      Map<String, CompiledInstance> instances,
+      Map<String, YamlDocument> instanceDocs,
+      Map<String, String[]> lines,
+      Problems problems) {
+    int before = problems.size();
+    CompiledExpression match =
+        rc.match() == null ? null : expression(rc.doc(), "match", rc.match(), AttributeType.BOOL, lines, problems);
+    List<CompiledRule.Action> actions = new ArrayList<>();
+    for (RuleConfig.Action a : rc.actions()) {
+      HandlerEntry h = handlers.get(a.handler());
+      if (h == null) {
+        problems.at(rc.doc(), a.path() + ".handler", "rule '" + rc.name() + "' names handler '" + a.handler()
+            + "', which is not defined" + (handlers.isEmpty() ? "" : "; handlers: " + new TreeSet<>(handlers.keySet())));
+        continue;
+      }
+      List<CompiledInstance> cis = new ArrayList<>();
+      if (a.instances().isEmpty()) {
+        if (!h.templates().contains("checknothing")) {
+          problems.at(rc.doc(), a.path(), "handler '" + h.name() + "' (adapter " + h.adapter()
+              + ") needs instances of " + new TreeSet<>(h.templates()));
+        }
+        cis.add(CompiledInstance.NOTHING);
+      }
+      for (int i = 0; i < a.instances().size(); i++) {
+        String in = a.instances().get(i);
+        String path = a.path() + ".instances[" + i + "]";
+        CompiledInstance ci = instances.get(in);
+        if (ci == null) {
+          if (!instanceDocs.containsKey(in)) {
+            problems.at(rc.doc(), path, "rule '" + rc.name() + "' names instance '" + in + "', which is not defined");
+          }
+          continue;
+        }
+        if (!h.templates().contains(ci.template())) {
+          problems.at(rc.doc(), path, "handler '" + h.name() + "' (adapter " + h.adapter()
+              + ") does not accept template '" + ci.template() + "' of instance '" + in + "'; it accepts "
+              + new TreeSet<>(h.templates()));
+          continue;
+        }
+        cis.add(ci);
+      }
+      actions.add(new CompiledRule.Action(h, cis));
+    }
+    List<CompiledRule.HeaderTemplate> req = headerTemplates(rc, "requestHeaderOperations", rc.requestHeaderOperations(), lines, problems);
+    List<CompiledRule.HeaderTemplate> resp = headerTemplates(rc, "responseHeaderOperations", rc.responseHeaderOperations(), lines, problems);
+    if (problems.size() > before) {
+      return null;
+    }
+    return new CompiledRule(rc.name(), match, actions, req, resp);
+  }
+
+  private List<CompiledRule.HeaderTemplate> headerTemplates(
+      RuleConfig rc, String field, List<RuleConfig.HeaderOperation> ops, Map<String, String[]> lines, Problems problems) {
+    List<CompiledRule.HeaderTemplate> out = new ArrayList<>();
+    for (RuleConfig.HeaderOperation op : ops) {
+      List<CompiledExpression> values = new ArrayList<>();
+      for (int i = 0; i < op.values().size(); i++) {
+        CompiledExpression ce = expression(rc.doc(), op.path() + ".values[" + i + "]", op.values().get(i), AttributeType.DYN, lines, problems);
+        if (ce != null) {
+          values.add(ce);
+        }
+      }
+      HeaderOp.Op kind;
+      try {
+        kind = HeaderOp.Op.valueOf(op.operation());
+      } catch (IllegalArgumentException e) {
+        continue; // already reported by PolicyDocuments
+      }
+      out.add(new CompiledRule.HeaderTemplate(kind, op.name(), values));
+    }
+    return out;
+  }
+
+  /** Compiles an expression, reporting issues at their place in the file. */
+  private CompiledExpression expression(
+      YamlDocument doc, String path, Object value, AttributeType type, Map<String, String[]> lines, Problems problems) {
+    if (!(value instanceof String text)) {
+      if (value instanceof Number || value instanceof Boolean) {
+        return expression(doc, path, String.valueOf(value), type, lines, problems);
+      }
+      problems.at(doc, path, "expected a CEL expression string");
+      return null;
+    }
+    Expressions.Result r = expressions.compile(text, type);
+    if (r.ok()) {
+      return r.expression();
+    }
+    Located start = doc.at(path);
+    for (ExpressionIssue i : r.issues()) {
+      int line;
+      int col;
+      switch (doc.styleAt(path)) {
+        case QUOTED -> {
+          line = start.line() + i.line() - 1;
+          col = i.line() == 1 && i.column() > 0 ? start.column() + i.column() : i.column();
+        }
+        case BLOCK -> {
+          line = start.line() + i.line();
+          String[] fileLines = lines.get(doc.file());
+          int indent = 0;
+          if (fileLines != null && line - 1 < fileLines.length) {
+            String l = fileLines[line - 1];
+            while (indent < l.length() && l.charAt(indent) == ' ') {
+              indent++;
+            }
+          }
+          col = i.column() > 0 ? indent + i.column() : 0;
+        }
+        default -> {
+          line = start.line() + i.line() - 1;
+          col = i.line() == 1 && i.column() > 0 ? start.column() + i.column() - 1 : i.column();
+        }
+      }
+      problems.add(new ConfigError(doc.file(), line, col, "CEL: " + explain(i.message(), text, i)));
+    }
+    return null;
+  }
+
+  /** Rewrites CEL's "undeclared reference to 'request'" as the unknown attribute it is. */
+  private static String explain(String message, String text, ExpressionIssue i) {
+    if (!message.startsWith("undeclared reference to") || i.column() <= 0) {
+      return message;
+    }
+    String[] ls = text.split("\n", -1);
+    if (i.line() - 1 >= ls.length) {
+      return message;
+    }
+    String l = ls[i.line() - 1];
+    int s = i.column() - 1;
+    int e = s;
+    while (e < l.length() && (Character.isLetterOrDigit(l.charAt(e)) || l.charAt(e) == '_' || l.charAt(e) == '.')) {
+      e++;
+    }
+    String ident = l.substring(Math.min(s, l.length()), e);
+    if (ident.contains(".")) {
+      // Keep only the prefix that could be an attribute: up to a method call such as .startsWith(.
+      if (e < l.length() && l.charAt(e) == '(') {
+        ident = ident.substring(0, ident.lastIndexOf('.'));
+      }
+      return "unknown attribute '" + ident + "' (see the attribute vocabulary in the README)";
+    }
+    return message;
+  }
+}

@@ -1,0 +1,22 @@
+package io.tollgate.rules.config;
+
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * {@code HandlerConfig} is a {@code kind: Handler} document: an adapter with params.
+ *
+ * @param name unique among handlers
+ * @param adapter the adapter's name
+ * @param params the adapter's params, validated by the adapter
+ * @param failOpen whether a failing or late handler lets the request pass (default: it denies)
+ * @param timeout deadline for a handler that blocks, or {@code null} for the runtime's default
+ * @param doc where it was written
+ */
+public record HandlerConfig(
+    String name,
+    String adapter,
+    Map<String, Object> params,
+    boolean failOpen,
+    Duration timeout,
+    YamlDocument doc) {}

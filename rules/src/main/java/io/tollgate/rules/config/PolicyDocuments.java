@@ -1,0 +1,262 @@
+package io.tollgate.rules.config;
+
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * {@code PolicyDocuments} turns YAML documents into handler, instance and rule configs, checking
+ * their shape: known kind, required and known fields, field types. Meaning (does the adapter exist,
+ * does the expression type-check) is checked later by the compiler.
+ */
+public final class PolicyDocuments {
+  /** Every kind this version understands. */
+  public static final Set<String> KINDS = Set.of("Handler", "Instance", "Rule");
+
+  private static final Set<String> HANDLER_FIELDS =
+      Set.of("kind", "name", "adapter", "params", "failurePolicy", "timeout", "description");
+  private static final Set<String> INSTANCE_FIELDS =
+      Set.of("kind", "name", "template", "params", "description");
+  private static final Set<String> RULE_FIELDS =
+      Set.of(
+          "kind",
+          "name",
+          "match",
+          "actions",
+          "requestHeaderOperations",
+          "responseHeaderOperations",
+          "description");
+  private static final Set<String> ACTION_FIELDS = Set.of("handler", "instances", "name");
+  private static final Set<String> HEADER_OP_FIELDS = Set.of("name", "values", "operation");
+
+  private final List<HandlerConfig> handlers = new ArrayList<>();
+  private final List<InstanceConfig> instances = new ArrayList<>();
+  private final List<RuleConfig> rules = new ArrayList<>();
+  private final Problems problems;
+
+  public PolicyDocuments(Problems problems) {
+    this.problems = problems;
+  }
+
+  public List<HandlerConfig> handlers() {
+    return handlers;
+  }
+
+  public List<InstanceConfig> instances() {
+    return instances;
+  }
+
+  public List<RuleConfig> rules() {
+    return rules;
+  }
+
+  /** Reads one document. */
+  public void add(YamlDocument doc) {
+    Map<String, Object> root = doc.root();
+    Object kind = root.get("kind");
+    if (kind == null) {
+      problems.at(doc, "", "missing 'kind'; expected one of " + sorted(KINDS));
+      return;
+    }
+    if (!(kind instanceof String k) || !KINDS.contains(k)) {
+      problems.at(doc, "kind", "unknown kind '" + kind + "'; expected one of " + sorted(KINDS));
+      return;
+    }
+    String name = requiredString(doc, root, "", "name");
+    switch (k) {
+      case "Handler" -> handler(doc, root, name);
+      case "Instance" -> instance(doc, root, name);
+      default -> rule(doc, root, name);
+    }
+  }
+
+  private void handler(YamlDocument doc, Map<String, Object> root, String name) {
+    unknownFields(doc, root, "", HANDLER_FIELDS);
+    String adapter = requiredString(doc, root, "", "adapter");
+    Map<String, Object> params = map(doc, root, "", "params");
+    boolean failOpen = false;
+    Object policy = root.get("failurePolicy");
+    if (policy != null) {
+      if ("open".equals(policy)) {
+        failOpen = true;
+      } else if (!"closed".equals(policy)) {
+        problems.at(doc, "failurePolicy", "failurePolicy must be 'open' or 'closed', not '" + policy + "'");
+      }
+    }
+    Duration timeout = null;
+    Object t = root.get("timeout");
+    if (t != null) {
+      timeout = duration(doc, "timeout", String.valueOf(t));
+    }
+    if (name != null && adapter != null) {
+      handlers.add(new HandlerConfig(name, adapter, params, failOpen, timeout, doc));
+    }
+  }
+
+  private void instance(YamlDocument doc, Map<String, Object> root, String name) {
+    unknownFields(doc, root, "", INSTANCE_FIELDS);
+    String template = requiredString(doc, root, "", "template");
+    Map<String, Object> params = map(doc, root, "", "params");
+    if (name != null && template != null) {
+      instances.add(new InstanceConfig(name, template, params, doc));
+    }
+  }
+
+  private void rule(YamlDocument doc, Map<String, Object> root, String name) {
+    unknownFields(doc, root, "", RULE_FIELDS);
+    Object m = root.get("match");
+    String match = null;
+    if (m instanceof String s) {
+      match = s.isBlank() ? null : s;
+    } else if (m instanceof Boolean b) {
+      match = b.toString();
+    } else if (m != null) {
+      problems.at(doc, "match", "match must be a CEL expression string");
+    }
+    List<RuleConfig.Action> actions = new ArrayList<>();
+    List<Object> rawActions = list(doc, root, "", "actions");
+    for (int i = 0; i < rawActions.size(); i++) {
+      String path = "actions[" + i + "]";
+      if (!(rawActions.get(i) instanceof Map<?, ?> raw)) {
+        problems.at(doc, path, "an action must be a map with 'handler' and 'instances'");
+        continue;
+      }
+      @SuppressWarnings("unchecked")
+      Map<String, Object> a = (Map<String, Object>) raw;
+      unknownFields(doc, a, path, ACTION_FIELDS);
+      String handler = requiredString(doc, a, path, "handler");
+      List<String> names = new ArrayList<>();
+      List<Object> rawInstances = list(doc, a, path, "instances");
+      for (int j = 0; j < rawInstances.size(); j++) {
+        if (rawInstances.get(j) instanceof String s) {
+          names.add(s);
+        } else {
+          problems.at(doc, path + ".instances[" + j + "]", "instance names must be strings");
+        }
+      }
+      if (handler != null) {
+        actions.add(new RuleConfig.Action(handler, names, path));
+      }
+    }
+    List<RuleConfig.HeaderOperation> req = headerOps(doc, root, "requestHeaderOperations");
+    List<RuleConfig.HeaderOperation> resp = headerOps(doc, root, "responseHeaderOperations");
+    if (actions.isEmpty() && req.isEmpty() && resp.isEmpty() && rawActions.isEmpty()) {
+      problems.at(doc, "", "rule '" + name + "' does nothing: give it actions or header operations");
+    }
+    if (name != null) {
+      rules.add(new RuleConfig(name, match, actions, req, resp, doc));
+    }
+  }
+
+  private List<RuleConfig.HeaderOperation> headerOps(
+      YamlDocument doc, Map<String, Object> root, String field) {
+    List<RuleConfig.HeaderOperation> out = new ArrayList<>();
+    List<Object> raw = list(doc, root, "", field);
+    for (int i = 0; i < raw.size(); i++) {
+      String path = field + "[" + i + "]";
+      if (!(raw.get(i) instanceof Map<?, ?> m)) {
+        problems.at(doc, path, "a header operation must be a map with 'name', 'values', 'operation'");
+        continue;
+      }
+      @SuppressWarnings("unchecked")
+      Map<String, Object> op = (Map<String, Object>) m;
+      unknownFields(doc, op, path, HEADER_OP_FIELDS);
+      String name = requiredString(doc, op, path, "name");
+      String operation = "REPLACE";
+      if (op.get("operation") instanceof String s) {
+        operation = s.toUpperCase(java.util.Locale.ROOT);
+        if (!Set.of("REPLACE", "APPEND", "REMOVE").contains(operation)) {
+          problems.at(doc, path + ".operation", "operation must be REPLACE, APPEND or REMOVE, not '" + s + "'");
+        }
+      }
+      List<String> values = new ArrayList<>();
+      List<Object> rawValues = list(doc, op, path, "values");
+      for (int j = 0; j < rawValues.size(); j++) {
+        if (rawValues.get(j) instanceof String s) {
+          values.add(s);
+        } else {
+          problems.at(doc, path + ".values[" + j + "]", "values must be CEL expression strings");
+        }
+      }
+      if (!"REMOVE".equals(operation) && rawValues.isEmpty()) {
+        problems.at(doc, path, "operation " + operation + " needs at least one value");
+      }
+      if (name != null) {
+        out.add(new RuleConfig.HeaderOperation(name, values, operation, path));
+      }
+    }
+    return out;
+  }
+
+  private Duration duration(YamlDocument doc, String path, String text) {
+    String s = text.trim().toLowerCase(java.util.Locale.ROOT);
+    try {
+      if (s.endsWith("ms")) {
+        return Duration.ofMillis(Long.parseLong(s.substring(0, s.length() - 2)));
+      }
+      if (s.endsWith("s")) {
+        return Duration.ofMillis((long) (Double.parseDouble(s.substring(0, s.length() - 1)) * 1000));
+      }
+      return Duration.parse(text);
+    } catch (NumberFormatException | DateTimeParseException e) {
+      problems.at(doc, path, "'" + text + "' is not a duration; write e.g. 50ms or 2s");
+      return null;
+    }
+  }
+
+  private void unknownFields(YamlDocument doc, Map<String, Object> map, String path, Set<String> known) {
+    for (String k : map.keySet()) {
+      if (!known.contains(k)) {
+        problems.atKey(
+            doc, path.isEmpty() ? k : path + "." + k, "unknown field '" + k + "'; expected one of " + sorted(known));
+      }
+    }
+  }
+
+  private String requiredString(YamlDocument doc, Map<String, Object> map, String path, String field) {
+    Object v = map.get(field);
+    String where = path.isEmpty() ? field : path + "." + field;
+    if (v == null) {
+      problems.at(doc, path, "missing '" + field + "'");
+      return null;
+    }
+    if (!(v instanceof String s) || s.isBlank()) {
+      problems.at(doc, where, "'" + field + "' must be a non-empty string");
+      return null;
+    }
+    return s;
+  }
+
+  @SuppressWarnings("unchecked")
+  private Map<String, Object> map(YamlDocument doc, Map<String, Object> m, String path, String field) {
+    Object v = m.get(field);
+    if (v == null) {
+      return Map.of();
+    }
+    if (v instanceof Map<?, ?> map) {
+      return (Map<String, Object>) map;
+    }
+    problems.at(doc, path.isEmpty() ? field : path + "." + field, "'" + field + "' must be a map");
+    return Map.of();
+  }
+
+  @SuppressWarnings("unchecked")
+  private List<Object> list(YamlDocument doc, Map<String, Object> m, String path, String field) {
+    Object v = m.get(field);
+    if (v == null) {
+      return List.of();
+    }
+    if (v instanceof List<?> l) {
+      return (List<Object>) l;
+    }
+    problems.at(doc, path.isEmpty() ? field : path + "." + field, "'" + field + "' must be a list");
+    return List.of();
+  }
+
+  private static List<String> sorted(Set<String> s) {
+    return s.stream().sorted().toList();
+  }
+}

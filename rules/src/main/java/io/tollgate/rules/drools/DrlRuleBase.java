@@ -1,0 +1,155 @@
+package io.tollgate.rules.drools;
+
+import io.tollgate.adapter.spi.Attributes;
+import io.tollgate.adapter.spi.CheckResult;
+import io.tollgate.rules.ConfigError;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.drools.drl.parser.ParserError;
+import org.drools.kiesession.rulebase.InternalKnowledgeBase;
+import org.drools.kiesession.rulebase.KnowledgeBaseFactory;
+import org.kie.api.definition.KiePackage;
+import org.kie.api.event.rule.AfterMatchFiredEvent;
+import org.kie.api.event.rule.DefaultAgendaEventListener;
+import org.kie.api.io.ResourceType;
+import org.kie.api.runtime.KieSession;
+import org.kie.api.runtime.rule.AgendaFilter;
+import org.kie.internal.builder.KnowledgeBuilder;
+import org.kie.internal.builder.KnowledgeBuilderFactory;
+import org.kie.internal.builder.KnowledgeBuilderResult;
+import org.kie.internal.builder.ResultSeverity;
+import org.kie.internal.io.ResourceFactory;
+
+/**
+ * {@code DrlRuleBase} is the compiled form of every {@code .drl} file of one policy version.
+ * Immutable after construction and thread-safe: each evaluation opens its own session.
+ */
+public final class DrlRuleBase {
+  private static final Pattern LINE_COL = Pattern.compile("\\[(\\d+),(\\d+)\\]|Line (\\d+):(\\d+)");
+
+  private final InternalKnowledgeBase base;
+  private final Set<String> packages;
+  private final Map<String, String> sources;
+
+  private DrlRuleBase(InternalKnowledgeBase base, Set<String> packages, Map<String, String> sources) {
+    this.base = base;
+    this.packages = packages;
+    this.sources = sources;
+  }
+
+  /**
+   * Compiles {@code sources} (file name to DRL text). Problems go to {@code errors} with file,
+   * line and column; returns {@code null} if there were any.
+   */
+  public static DrlRuleBase compile(Map<String, String> sources, List<ConfigError> errors) {
+    KnowledgeBuilder builder = KnowledgeBuilderFactory.newKnowledgeBuilder();
+    for (Map.Entry<String, String> e : sources.entrySet()) {
+      var resource =
+          ResourceFactory.newByteArrayResource(e.getValue().getBytes(StandardCharsets.UTF_8));
+      resource.setSourcePath(e.getKey());
+      builder.add(resource, ResourceType.DRL);
+      if (builder.hasErrors()) {
+        List<ConfigError> found = new java.util.ArrayList<>();
+        for (KnowledgeBuilderResult r : builder.getResults(ResultSeverity.ERROR)) {
+          found.add(toError(e.getKey(), r));
+        }
+        // Drools adds an unlocated "Parser returned a null Package" after real parse errors.
+        if (found.size() > 1) {
+          found.removeIf(c -> c.line() == 0 && c.message().contains("null Package"));
+        }
+        errors.addAll(found);
+        return null;
+      }
+    }
+    InternalKnowledgeBase base = KnowledgeBaseFactory.newKnowledgeBase();
+    base.addPackages(builder.getKnowledgePackages());
+    Set<String> packages = new TreeSet<>();
+    for (KiePackage p : base.getKiePackages()) {
+      if (!p.getRules().isEmpty()) {
+        packages.add(p.getName());
+      }
+    }
+    return new DrlRuleBase(base, Set.copyOf(packages), Map.copyOf(sources));
+  }
+
+  private static ConfigError toError(String file, KnowledgeBuilderResult r) {
+    int line = 0;
+    int col = 0;
+    if (r instanceof ParserError pe) {
+      line = pe.getRow();
+      col = pe.getCol() + 1;
+    } else if (r.getLines() != null && r.getLines().length > 0) {
+      line = r.getLines()[0];
+    }
+    String message = r.getMessage() == null ? "DRL error" : r.getMessage().strip();
+    if (line <= 0) {
+      Matcher m = LINE_COL.matcher(message);
+      if (m.find()) {
+        line = Integer.parseInt(m.group(1) != null ? m.group(1) : m.group(3));
+        col = Integer.parseInt(m.group(2) != null ? m.group(2) : m.group(4)) + 1;
+      }
+    }
+    return new ConfigError(file, Math.max(line, 0), Math.max(col, 0), "DRL: " + message);
+  }
+
+  /** The DRL packages that contain rules. */
+  public Set<String> packages() {
+    return packages;
+  }
+
+  /** The DRL sources it was compiled from, for reuse when they have not changed. */
+  public Map<String, String> sources() {
+    return sources;
+  }
+
+  /**
+   * Runs the rules of {@code selected} packages (all when {@code null}) against one request.
+   * The result names the DRL rule that denied in its message.
+   */
+  public Outcome evaluate(Attributes attributes, Set<String> selected) {
+    Decision decision = new Decision();
+    KieSession session = base.newKieSession();
+    try {
+      session.addEventListener(
+          new DefaultAgendaEventListener() {
+            @Override
+            public void afterMatchFired(AfterMatchFiredEvent event) {
+              if (decision.isDenied()) {
+                var rule = event.getMatch().getRule();
+                decision.setDeniedBy(rule.getPackageName() + "." + rule.getName());
+              }
+            }
+          });
+      session.insert(new Request(attributes));
+      session.insert(decision);
+      AgendaFilter filter =
+          selected == null ? m -> true : m -> selected.contains(m.getRule().getPackageName());
+      session.fireAllRules(filter);
+    } finally {
+      session.dispose();
+    }
+    CheckResult result =
+        decision.isDenied()
+            ? new CheckResult(
+                false,
+                decision.getStatus(),
+                decision.getMessage(),
+                List.of(),
+                decision.getResponseHeaders())
+            : CheckResult.ok(decision.getRequestHeaders(), decision.getResponseHeaders());
+    return new Outcome(result, decision.getDeniedBy());
+  }
+
+  /**
+   * The result of one evaluation.
+   *
+   * @param result the decision as a handler result
+   * @param deniedBy the qualified name of the DRL rule that denied, or empty
+   */
+  public record Outcome(CheckResult result, String deniedBy) {}
+}

@@ -1,0 +1,126 @@
+package io.tollgate.rules;
+
+import static io.tollgate.rules.PolicyDir.request;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tollgate.adapter.spi.HeaderOp;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class DroolsTest {
+  @TempDir Path tmp;
+
+  private static final String ADMIN_DRL =
+      """
+      package t.admin
+      import io.tollgate.rules.drools.Request
+      import io.tollgate.rules.drools.Decision
+
+      rule "admins only"
+      when
+        Request(path str[startsWith] "/admin", header("x-role") != "admin")
+        $d : Decision()
+      then
+        $d.deny(403, "admins only");
+      end
+
+      rule "tag admins"
+      when
+        Request(header("x-role") == "admin")
+        $d : Decision()
+      then
+        $d.setRequestHeader("x-admin", "yes");
+      end
+      """;
+
+  private static final String POST_DRL =
+      """
+      package t.posts
+      import io.tollgate.rules.drools.Request
+      import io.tollgate.rules.drools.Decision
+
+      rule "no posts"
+      when
+        Request(method == "POST")
+        $d : Decision()
+      then
+        $d.deny(405, "no posts");
+      end
+      """;
+
+  @Test
+  void unclaimedPackagesRunForEveryRequest() throws Exception {
+    PolicyDir d = new PolicyDir(tmp).write("admin.drl", ADMIN_DRL);
+    try (PolicyRuntime rt = d.start()) {
+      PolicyDecision deny = rt.check(request("request.path", "/admin/x"));
+      assertThat(deny.allowed()).isFalse();
+      assertThat(deny.httpStatus()).isEqualTo(403);
+      assertThat(deny.rule()).isEqualTo("t.admin.admins only");
+      assertThat(deny.handler()).isEqualTo("drools");
+      PolicyDecision ok =
+          rt.check(request("request.path", "/admin/x", "request.headers", PolicyDir.headers("X-Role", "admin")));
+      assertThat(ok.allowed()).isTrue();
+      assertThat(ok.requestHeaders()).containsExactly(HeaderOp.replace("x-admin", "yes"));
+    }
+  }
+
+  @Test
+  void aHandlerScopesItsPackagesToTheRulesThatUseIt() throws Exception {
+    PolicyDir d = new PolicyDir(tmp)
+        .write("admin.drl", ADMIN_DRL)
+        .write("posts.drl", POST_DRL)
+        .write("p.yaml", """
+            kind: Handler
+            name: posts
+            adapter: drools
+            params: {packages: [t.posts]}
+            ---
+            kind: Rule
+            name: ratings-writes
+            match: destination.service.host == "ratings"
+            actions:
+            - handler: posts
+            """);
+    try (PolicyRuntime rt = d.start()) {
+      PolicyDecision onRatings = rt.check(request("request.method", "POST", "destination.service.host", "ratings"));
+      assertThat(onRatings.allowed()).isFalse();
+      assertThat(onRatings.httpStatus()).isEqualTo(405);
+      assertThat(onRatings.rule()).isEqualTo("ratings-writes > t.posts.no posts");
+      assertThat(onRatings.handler()).isEqualTo("posts");
+      assertThat(rt.check(request("request.method", "POST", "destination.service.host", "details")).allowed()).isTrue();
+      // t.admin is unclaimed and still runs everywhere.
+      assertThat(rt.check(request("request.path", "/admin")).allowed()).isFalse();
+    }
+  }
+
+  @Test
+  void handlerNamingAMissingPackageIsAnError() {
+    PolicyDir d = new PolicyDir(tmp).write("admin.drl", ADMIN_DRL).write("p.yaml",
+        "kind: Handler\nname: h\nadapter: drools\nparams: {packages: [t.nope]}\n");
+    assertThat(PolicyRuntime.validate(d.options()))
+        .anySatisfy(e -> assertThat(e.message()).contains("no DRL rules in package 't.nope'"));
+  }
+
+  @Test
+  void drlErrorIsLocated() {
+    PolicyDir d = new PolicyDir(tmp).write("bad.drl", ADMIN_DRL.replace("$d : Decision()\nthen\n  $d.deny", "$d : Decision(\nthen\n  $d.deny"));
+    var errors = PolicyRuntime.validate(d.options());
+    assertThat(errors).as(errors.toString()).isNotEmpty().allSatisfy(e -> {
+      assertThat(e.file()).isEqualTo("bad.drl");
+      assertThat(e.line()).isBetween(7, 11);
+    });
+  }
+
+  @Test
+  void unchangedDrlIsNotRecompiledOnReload() throws Exception {
+    PolicyDir d = new PolicyDir(tmp).write("admin.drl", ADMIN_DRL).write("p.yaml",
+        "kind: Handler\nname: h\nadapter: fixed\n---\nkind: Rule\nname: r\nmatch: 'false'\nactions: [{handler: h}]\n");
+    try (PolicyRuntime rt = d.start()) {
+      var before = rt.snapshot().drl();
+      d.write("p.yaml", "kind: Handler\nname: h2\nadapter: fixed\n---\nkind: Rule\nname: r\nmatch: 'false'\nactions: [{handler: h2}]\n");
+      assertThat(rt.reload().swapped()).isTrue();
+      assertThat(rt.snapshot().drl()).isSameAs(before);
+    }
+  }
+}

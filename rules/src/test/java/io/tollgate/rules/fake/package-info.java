@@ -1,0 +1,2 @@
+/** Fake adapters for rules tests. */
+package io.tollgate.rules.fake;
