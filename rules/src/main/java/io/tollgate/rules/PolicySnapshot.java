@@ -86,9 +86,12 @@ public final class PolicySnapshot {
     return files;
   }
 
+  /** How the implicit rule that runs unclaimed DRL packages for every request is listed. */
+  public static final String GLOBAL_DRL_RULE = "(global DRL packages)";
+
   /** Rule names in evaluation order. */
   public List<String> ruleNames() {
-    return rules.stream().map(CompiledRule::name).toList();
+    return rules.stream().map(r -> r.name().isEmpty() ? GLOBAL_DRL_RULE : r.name()).toList();
   }
 
   /** Handler name to adapter name. */

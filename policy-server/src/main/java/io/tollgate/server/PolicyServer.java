@@ -1,0 +1,211 @@
+package io.tollgate.server;
+
+import com.sun.net.httpserver.HttpServer;
+import io.envoyproxy.envoy.service.auth.v3.AuthorizationGrpc;
+import io.grpc.Server;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.tollgate.adapter.spi.Attributes;
+import io.tollgate.rules.PolicyDecision;
+import io.tollgate.rules.PolicyLoadException;
+import io.tollgate.rules.PolicyRuntime;
+import io.tollgate.server.admin.AdminServer;
+import io.tollgate.server.envoy.AuthorizationService;
+import io.tollgate.server.http.HttpCheckHandler;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code PolicyServer} is the composition root of the policy server: the rules runtime, the gRPC
+ * server (ext_authz, health, reflection), the HTTP check server and the admin server, sharing one
+ * set of metrics and one decision log.
+ *
+ * <p>Checks are decided on a fixed pool of worker threads (the gRPC application executor), never
+ * on a Netty event loop. {@link #start} returns once everything listens; {@link #close} stops it
+ * all.
+ */
+public final class PolicyServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(PolicyServer.class);
+  /** Largest Check request accepted; Envoy's default ext_authz request is far smaller. */
+  static final int MAX_INBOUND_MESSAGE = 4 * 1024 * 1024;
+  /** Largest header block (metadata) accepted on the gRPC port. */
+  static final int MAX_INBOUND_METADATA = 64 * 1024;
+
+  private final ServerConfig config;
+  private final PolicyRuntime runtime;
+  private final ServerMetrics metrics;
+  private final ExecutorService workers;
+  private final HealthStatusManager health = new HealthStatusManager();
+  private Server grpc;
+  private HttpServer http;
+  private AdminServer admin;
+  private volatile boolean up;
+
+  private PolicyServer(ServerConfig config, PolicyRuntime runtime) {
+    this.config = config;
+    this.runtime = runtime;
+    this.metrics = new ServerMetrics(runtime.counters());
+    this.workers = Executors.newFixedThreadPool(config.workerThreads(), named("tollgate-check"));
+  }
+
+  /**
+   * Loads the policy and starts every listener.
+   *
+   * @throws PolicyLoadException if the policy does not compile (nothing is started)
+   * @throws UncheckedIOException if a port cannot be bound
+   */
+  public static PolicyServer start(ServerConfig config) throws PolicyLoadException {
+    Path policy = config.policyDir();
+    if (policy == null) {
+      policy = BundledPolicy.extract();
+      log.info("no policy directory given; serving the bundled bookinfo example from {}", policy);
+    }
+    PolicyRuntime runtime =
+        PolicyRuntime.start(new PolicyRuntime.Options(policy, config.pluginsDir(), config.handlerTimeout()));
+    PolicyServer s = new PolicyServer(config, runtime);
+    try {
+      s.listen();
+    } catch (IOException | RuntimeException e) {
+      s.close();
+      throw new UncheckedIOException(
+          "could not start listening on " + config.bind() + " (is a port in use? choose others with --grpc-port, "
+              + "--http-port, --admin-port): " + e.getMessage(),
+          e instanceof IOException io ? io : new IOException(e));
+    }
+    return s;
+  }
+
+  private void listen() throws IOException {
+    DecisionLog decisions = new DecisionLog(config.decisionLog(), config.decisionLogSample());
+    CheckListener listener =
+        new CheckListener() {
+          @Override
+          public void decided(String transport, Attributes a, PolicyDecision d, long nanos) {
+            metrics.decided(transport, d, nanos);
+            decisions.log(transport, a, d, nanos);
+          }
+
+          @Override
+          public void failed(String transport) {
+            metrics.failed(transport);
+          }
+        };
+    runtime.onReload(metrics::reloaded);
+    metrics.serving(runtime.status().version());
+
+    grpc =
+        NettyServerBuilder.forAddress(new InetSocketAddress(config.bind(), config.grpcPort()))
+            .executor(workers)
+            .maxInboundMessageSize(MAX_INBOUND_MESSAGE)
+            .maxInboundMetadataSize(MAX_INBOUND_METADATA)
+            .addService(new AuthorizationService(runtime, listener, config.revealRule()))
+            .addService(health.getHealthService())
+            .addService(ProtoReflectionServiceV1.newInstance())
+            .build()
+            .start();
+    health.setStatus("", ServingStatus.SERVING);
+    health.setStatus(AuthorizationGrpc.SERVICE_NAME, ServingStatus.SERVING);
+
+    if (config.httpPort() >= 0) {
+      http = HttpServer.create(new InetSocketAddress(config.bind(), config.httpPort()), 1024);
+      http.setExecutor(workers);
+      http.createContext(
+          "/",
+          new HttpCheckHandler(runtime, listener, config.revealRule(), config.httpPathPrefix(), config.trustForwardedFor()));
+      http.start();
+    }
+
+    admin =
+        new AdminServer(
+            new InetSocketAddress(config.bind(), config.adminPort()),
+            runtime,
+            metrics.registry(),
+            () -> up,
+            config.adminToken());
+    admin.start();
+
+    if (!config.reloadInterval().isZero()) {
+      runtime.watch(config.reloadInterval());
+    }
+    up = true;
+    log.info(
+        "tollgate serving: grpc {}:{} (ext_authz, health, reflection), http {}, admin {}:{} (/healthz /readyz /metrics /config)",
+        config.bind(),
+        grpcPort(),
+        http == null ? "off" : config.bind() + ":" + httpPort() + " (check, nginx at " + HttpCheckHandler.NGINX_PATH + ")",
+        config.bind(),
+        adminPort());
+  }
+
+  public int grpcPort() {
+    return grpc.getPort();
+  }
+
+  /** The HTTP check port, or -1 when it is off. */
+  public int httpPort() {
+    return http == null ? -1 : http.getAddress().getPort();
+  }
+
+  public int adminPort() {
+    return admin.port();
+  }
+
+  public PolicyRuntime runtime() {
+    return runtime;
+  }
+
+  public ServerMetrics metrics() {
+    return metrics;
+  }
+
+  /** Blocks until the gRPC server terminates. */
+  public void awaitTermination() throws InterruptedException {
+    grpc.awaitTermination();
+  }
+
+  /** Stops accepting, lets calls in flight finish for up to five seconds, then stops. */
+  @Override
+  public void close() {
+    up = false;
+    health.enterTerminalState();
+    if (grpc != null) {
+      grpc.shutdown();
+    }
+    if (http != null) {
+      http.stop(1);
+    }
+    try {
+      if (grpc != null && !grpc.awaitTermination(5, TimeUnit.SECONDS)) {
+        grpc.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      grpc.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
+    if (admin != null) {
+      admin.close();
+    }
+    workers.shutdownNow();
+    runtime.close();
+  }
+
+  private static ThreadFactory named(String prefix) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+}

@@ -1,0 +1,130 @@
+package io.tollgate.server;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * {@code ServerConfig} is everything a policy server is started with. Ports of 0 pick a free
+ * port (the server reports the one it got). Build with {@link #defaults()} and the {@code with}
+ * methods.
+ *
+ * @param bind the address every listener binds to (127.0.0.1 unless told otherwise)
+ * @param grpcPort gRPC: ext_authz, health, reflection
+ * @param httpPort HTTP check endpoint (Envoy HTTP service, nginx auth_request); -1 disables it
+ * @param adminPort admin HTTP: health, readiness, metrics, config
+ * @param policyDir the policy directory; {@code null} serves the bundled example
+ * @param pluginsDir adapter plugin jars; {@code null} for none
+ * @param reloadInterval how often inputs are polled for changes; zero disables watching
+ * @param handlerTimeout default deadline for handlers that block
+ * @param revealRule whether denials name the rule, handler and policy version
+ * @param decisionLog which decisions get a JSON log line
+ * @param decisionLogSample the fraction of those that are logged
+ * @param httpPathPrefix the prefix Envoy's HTTP-service ext_authz puts before the path
+ * @param trustForwardedFor whether the HTTP check endpoint takes {@code source.ip} from
+ *     X-Forwarded-For (only when the caller is a proxy that sets it)
+ * @param workerThreads threads deciding checks (gRPC application executor and HTTP check)
+ * @param adminToken bearer token for admin actions (POST /reload); empty disables them
+ */
+public record ServerConfig(
+    String bind,
+    int grpcPort,
+    int httpPort,
+    int adminPort,
+    Path policyDir,
+    Path pluginsDir,
+    Duration reloadInterval,
+    Duration handlerTimeout,
+    boolean revealRule,
+    DecisionLog.Mode decisionLog,
+    double decisionLogSample,
+    String httpPathPrefix,
+    boolean trustForwardedFor,
+    int workerThreads,
+    String adminToken) {
+
+  public static final int DEFAULT_GRPC_PORT = 9091;
+  public static final int DEFAULT_HTTP_PORT = 9092;
+  public static final int DEFAULT_ADMIN_PORT = 15014;
+
+  public ServerConfig {
+    if (bind == null || bind.isBlank()) {
+      throw new IllegalArgumentException("bind address must not be empty");
+    }
+    port("grpc", grpcPort, false);
+    port("http", httpPort, true);
+    port("admin", adminPort, false);
+    if (reloadInterval.isNegative()) {
+      throw new IllegalArgumentException("reload interval must not be negative");
+    }
+    if (handlerTimeout.isNegative() || handlerTimeout.isZero()) {
+      throw new IllegalArgumentException("handler timeout must be positive");
+    }
+    if (decisionLogSample < 0 || decisionLogSample > 1) {
+      throw new IllegalArgumentException("decision log sample must be within 0..1, not " + decisionLogSample);
+    }
+    if (workerThreads < 1) {
+      throw new IllegalArgumentException("worker threads must be at least 1");
+    }
+    httpPathPrefix = httpPathPrefix == null ? "" : httpPathPrefix;
+    if (!httpPathPrefix.isEmpty() && !httpPathPrefix.startsWith("/")) {
+      throw new IllegalArgumentException("http path prefix must start with /: " + httpPathPrefix);
+    }
+    adminToken = adminToken == null ? "" : adminToken;
+  }
+
+  private static void port(String what, int port, boolean mayDisable) {
+    if (port > 65535 || port < (mayDisable ? -1 : 0)) {
+      throw new IllegalArgumentException(what + " port must be within 0..65535" + (mayDisable ? " (or -1 for off)" : "") + ", not " + port);
+    }
+  }
+
+  /** The embedded defaults: loopback, the standard ports, the bundled policy. */
+  public static ServerConfig defaults() {
+    return new ServerConfig(
+        "127.0.0.1",
+        DEFAULT_GRPC_PORT,
+        DEFAULT_HTTP_PORT,
+        DEFAULT_ADMIN_PORT,
+        null,
+        null,
+        Duration.ofSeconds(1),
+        Duration.ofMillis(100),
+        true,
+        DecisionLog.Mode.DENY,
+        1.0,
+        "",
+        false,
+        Math.max(4, Runtime.getRuntime().availableProcessors() * 2),
+        "");
+  }
+
+  /** The defaults on free ports, for tests. */
+  public static ServerConfig ephemeral() {
+    return defaults().withPorts(0, 0, 0);
+  }
+
+  public ServerConfig withPorts(int grpc, int http, int admin) {
+    return new ServerConfig(bind, grpc, http, admin, policyDir, pluginsDir, reloadInterval, handlerTimeout, revealRule,
+        decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken);
+  }
+
+  public ServerConfig withPolicy(Path policy, Path plugins) {
+    return new ServerConfig(bind, grpcPort, httpPort, adminPort, policy, plugins, reloadInterval, handlerTimeout,
+        revealRule, decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken);
+  }
+
+  public ServerConfig withReloadInterval(Duration interval) {
+    return new ServerConfig(bind, grpcPort, httpPort, adminPort, policyDir, pluginsDir, interval, handlerTimeout,
+        revealRule, decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken);
+  }
+
+  public ServerConfig withDecisionLog(DecisionLog.Mode mode, double sample) {
+    return new ServerConfig(bind, grpcPort, httpPort, adminPort, policyDir, pluginsDir, reloadInterval, handlerTimeout,
+        revealRule, mode, sample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken);
+  }
+
+  public ServerConfig withAdminToken(String token) {
+    return new ServerConfig(bind, grpcPort, httpPort, adminPort, policyDir, pluginsDir, reloadInterval, handlerTimeout,
+        revealRule, decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, token);
+  }
+}

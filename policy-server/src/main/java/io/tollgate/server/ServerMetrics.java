@@ -1,0 +1,119 @@
+package io.tollgate.server;
+
+import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
+import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.Unit;
+import io.tollgate.rules.EvaluationCounters;
+import io.tollgate.rules.PolicyDecision;
+import io.tollgate.rules.ReloadResult;
+
+/**
+ * {@code ServerMetrics} owns the server's Prometheus registry and every {@code tollgate_*} metric.
+ * A registry per server (not the global default) keeps servers in one JVM, as in tests, apart.
+ * Thread-safe.
+ */
+public final class ServerMetrics {
+  private static final double[] LATENCY_BUCKETS = {
+    0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1
+  };
+
+  private final PrometheusRegistry registry = new PrometheusRegistry();
+  private final Counter checks;
+  private final Counter checkErrors;
+  private final Counter reloads;
+  private final Gauge version;
+  private final Gauge lastSuccess;
+  private final DistributionDataPoint grpcLatency;
+  private final DistributionDataPoint httpLatency;
+
+  public ServerMetrics(EvaluationCounters evaluation) {
+    checks =
+        Counter.builder()
+            .name("tollgate_checks_total")
+            .help("Checks decided, by transport, decision and the rule that denied (empty when allowed)")
+            .labelNames("transport", "decision", "rule")
+            .register(registry);
+    checkErrors =
+        Counter.builder()
+            .name("tollgate_check_errors_total")
+            .help("Check calls that failed without a decision (malformed requests, internal errors)")
+            .labelNames("transport")
+            .register(registry);
+    Histogram latency =
+        Histogram.builder()
+            .name("tollgate_check_duration_seconds")
+            .help("Time to decide a check, from request received to response ready")
+            .unit(Unit.SECONDS)
+            .classicOnly()
+            .classicUpperBounds(LATENCY_BUCKETS)
+            .labelNames("transport")
+            .register(registry);
+    grpcLatency = latency.labelValues("grpc");
+    httpLatency = latency.labelValues("http");
+    reloads =
+        Counter.builder()
+            .name("tollgate_policy_reloads_total")
+            .help("Policy compile attempts, by result (success swaps the serving version)")
+            .labelNames("result")
+            .register(registry);
+    version =
+        Gauge.builder()
+            .name("tollgate_policy_version")
+            .help("The version of the policy that is serving (0 before the first)")
+            .register(registry);
+    lastSuccess =
+        Gauge.builder()
+            .name("tollgate_policy_last_reload_success_timestamp_seconds")
+            .help("When the serving policy version was swapped in")
+            .unit(Unit.SECONDS)
+            .register(registry);
+    CounterWithCallback.builder()
+        .name("tollgate_rule_errors_total")
+        .help("Rule conditions and header values that failed to evaluate (the rule did not match)")
+        .labelNames("rule")
+        .callback(cb -> evaluation.matchErrors().forEach((rule, n) -> cb.call(n, rule)))
+        .register(registry);
+    CounterWithCallback.builder()
+        .name("tollgate_handler_failures_total")
+        .help("Handler calls that threw or missed their deadline (the failure policy decided)")
+        .labelNames("handler")
+        .callback(cb -> evaluation.handlerFailures().forEach((h, n) -> cb.call(n, h)))
+        .register(registry);
+    JvmMetrics.builder().register(registry);
+  }
+
+  public PrometheusRegistry registry() {
+    return registry;
+  }
+
+  /** Counts a decision and its latency. */
+  public void decided(String transport, PolicyDecision d, long nanos) {
+    checks.labelValues(transport, d.allowed() ? "allow" : "deny", d.allowed() ? "" : d.rule()).inc();
+    (transport.equals("grpc") ? grpcLatency : httpLatency).observe(nanos / 1e9);
+  }
+
+  /** Counts a check that got no decision. */
+  public void failed(String transport) {
+    checkErrors.labelValues(transport).inc();
+  }
+
+  /** Records the version that serves after the first load. */
+  public void serving(long v) {
+    version.set(v);
+    lastSuccess.set(System.currentTimeMillis() / 1000.0);
+  }
+
+  /** Records a reload attempt. */
+  public void reloaded(ReloadResult r) {
+    reloads.labelValues(r.swapped() ? "success" : "failure").inc();
+    version.set(r.version());
+    if (r.swapped()) {
+      lastSuccess.set(System.currentTimeMillis() / 1000.0);
+    }
+  }
+}

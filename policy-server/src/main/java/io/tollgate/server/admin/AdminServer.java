@@ -1,0 +1,139 @@
+package io.tollgate.server.admin;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.prometheus.metrics.exporter.httpserver.MetricsHandler;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.tollgate.rules.ConfigError;
+import io.tollgate.rules.PolicyRuntime;
+import io.tollgate.rules.ReloadResult;
+import io.tollgate.rules.RuntimeStatus;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.BooleanSupplier;
+
+/**
+ * {@code AdminServer} is the operator's HTTP endpoint:
+ *
+ * <ul>
+ *   <li>{@code GET /healthz}: 200 while the process runs;
+ *   <li>{@code GET /readyz}: 200 once a policy serves and the transports listen, else 503;
+ *   <li>{@code GET /metrics}: Prometheus text or protobuf exposition;
+ *   <li>{@code GET /config}: JSON of the serving policy version, its files, rules and handlers,
+ *       and the last failed reload's errors;
+ *   <li>{@code POST /reload}: compile the policy now; needs {@code Authorization: Bearer
+ *       <admin token>}, and is refused when no token is configured.
+ * </ul>
+ */
+public final class AdminServer implements AutoCloseable {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final HttpServer server;
+  private final ExecutorService executor;
+
+  public AdminServer(
+      InetSocketAddress address,
+      PolicyRuntime runtime,
+      PrometheusRegistry registry,
+      BooleanSupplier transportsUp,
+      String adminToken)
+      throws IOException {
+    server = HttpServer.create(address, 64);
+    executor = Executors.newFixedThreadPool(2, r -> {
+      Thread t = new Thread(r, "tollgate-admin");
+      t.setDaemon(true);
+      return t;
+    });
+    server.setExecutor(executor);
+    server.createContext("/healthz", ex -> text(ex, 200, "ok\n"));
+    server.createContext("/readyz", ex -> {
+      boolean ready = runtime.snapshot() != null && transportsUp.getAsBoolean();
+      text(ex, ready ? 200 : 503, ready ? "ready\n" : "not ready: no policy serving or transports not listening\n");
+    });
+    server.createContext("/metrics", new MetricsHandler(registry));
+    server.createContext("/config", ex -> json(ex, 200, config(runtime.status())));
+    server.createContext("/reload", ex -> reload(ex, runtime, adminToken));
+    server.createContext("/", ex -> text(ex, 404, "not found; try /healthz /readyz /metrics /config\n"));
+  }
+
+  public void start() {
+    server.start();
+  }
+
+  public int port() {
+    return server.getAddress().getPort();
+  }
+
+  static Map<String, Object> config(RuntimeStatus s) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("version", s.version());
+    m.put("loadedAt", s.loadedAt() == null ? null : s.loadedAt().toString());
+    m.put("files", s.files());
+    m.put("rules", s.rules());
+    m.put("handlers", s.handlers());
+    Map<String, Object> last = new LinkedHashMap<>();
+    last.put("at", s.lastErrorAt() == null ? null : s.lastErrorAt().toString());
+    last.put("errors", s.lastErrors().stream().map(ConfigError::toString).toList());
+    m.put("lastReloadFailure", s.lastErrors().isEmpty() ? null : last);
+    return m;
+  }
+
+  private static void reload(HttpExchange ex, PolicyRuntime runtime, String token) throws IOException {
+    if (!ex.getRequestMethod().equals("POST")) {
+      ex.getResponseHeaders().set("allow", "POST");
+      text(ex, 405, "use POST\n");
+      return;
+    }
+    if (token.isEmpty()) {
+      text(ex, 403, "admin actions are off: start the server with --admin-token to enable them\n");
+      return;
+    }
+    String auth = ex.getRequestHeaders().getFirst("authorization");
+    byte[] given = auth == null ? new byte[0] : auth.getBytes(StandardCharsets.UTF_8);
+    byte[] wanted = ("Bearer " + token).getBytes(StandardCharsets.UTF_8);
+    if (!MessageDigest.isEqual(given, wanted)) {
+      ex.getResponseHeaders().set("www-authenticate", "Bearer");
+      text(ex, 401, "missing or wrong admin token\n");
+      return;
+    }
+    ReloadResult r = runtime.reload();
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("swapped", r.swapped());
+    m.put("version", r.version());
+    m.put("errors", r.errors().stream().map(ConfigError::toString).toList());
+    json(ex, r.swapped() ? 200 : 422, m);
+  }
+
+  private static void json(HttpExchange ex, int status, Object body) throws IOException {
+    send(ex, status, "application/json", JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(body));
+  }
+
+  private static void text(HttpExchange ex, int status, String body) throws IOException {
+    send(ex, status, "text/plain; charset=utf-8", body.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static void send(HttpExchange ex, int status, String type, byte[] body) throws IOException {
+    try (ex) {
+      ex.getRequestBody().readAllBytes();
+      ex.getResponseHeaders().set("content-type", type);
+      ex.sendResponseHeaders(status, body.length);
+      try (OutputStream out = ex.getResponseBody()) {
+        out.write(body);
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    server.stop(0);
+    executor.shutdownNow();
+  }
+}

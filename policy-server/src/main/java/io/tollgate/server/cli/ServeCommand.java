@@ -1,0 +1,151 @@
+package io.tollgate.server.cli;
+
+import io.tollgate.rules.ConfigError;
+import io.tollgate.rules.PolicyLoadException;
+import io.tollgate.server.DecisionLog;
+import io.tollgate.server.PolicyServer;
+import io.tollgate.server.ServerConfig;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code tollgate serve}: runs the policy server until it is stopped. */
+@Command(
+    name = "serve",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Runs the policy server: Envoy ext_authz over gRPC, the HTTP check endpoint (Envoy HTTP service,",
+      "nginx auth_request) and the admin server. With no --policy, serves the bundled bookinfo example.",
+      "Every option can also be set as TOLLGATE_<OPTION> (e.g. TOLLGATE_GRPC_PORT) or in the --config file."
+    })
+final class ServeCommand implements Callable<Integer> {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--config", paramLabel = "FILE", description = "YAML file of option values (keys: option names without dashes).")
+  Path config;
+
+  @Option(names = "--policy", paramLabel = "DIR", description = "Policy directory (default: the bundled example).")
+  Path policy;
+
+  @Option(names = "--plugins", paramLabel = "DIR", description = "Directory of adapter plugin jars.")
+  Path plugins;
+
+  @Option(names = "--bind", defaultValue = "127.0.0.1", description = "Address to listen on (default: ${DEFAULT-VALUE}).")
+  String bind;
+
+  @Option(names = "--grpc-port", defaultValue = "9091", description = "gRPC port: ext_authz, health, reflection (default: ${DEFAULT-VALUE}).")
+  int grpcPort;
+
+  @Option(names = "--http-port", defaultValue = "9092", description = "HTTP check port; -1 turns it off (default: ${DEFAULT-VALUE}).")
+  int httpPort;
+
+  @Option(names = "--admin-port", defaultValue = "15014", description = "Admin port: /healthz /readyz /metrics /config (default: ${DEFAULT-VALUE}).")
+  int adminPort;
+
+  @Option(names = "--reload-interval", defaultValue = "1s", description = "How often policy inputs are polled; 0s turns watching off (default: ${DEFAULT-VALUE}).")
+  Duration reloadInterval;
+
+  @Option(names = "--handler-timeout", defaultValue = "100ms", description = "Default deadline of handlers that block (default: ${DEFAULT-VALUE}).")
+  Duration handlerTimeout;
+
+  @Option(names = "--reveal-rule", defaultValue = "true", arity = "1", paramLabel = "true|false",
+      description = "Name the deciding rule in denials (x-tollgate-* headers, body) (default: ${DEFAULT-VALUE}).")
+  boolean revealRule;
+
+  @Option(names = "--decision-log", defaultValue = "deny", paramLabel = "off|deny|all",
+      description = "Which decisions get a JSON log line (default: ${DEFAULT-VALUE}).")
+  DecisionLog.Mode decisionLog;
+
+  @Option(names = "--decision-log-sample", defaultValue = "1.0", description = "Fraction of those logged, 0..1 (default: ${DEFAULT-VALUE}).")
+  double decisionLogSample;
+
+  @Option(names = "--http-path-prefix", defaultValue = "", description = "Prefix Envoy's HTTP-service ext_authz adds to the path (path_prefix).")
+  String httpPathPrefix;
+
+  @Option(names = "--trust-forwarded-for", defaultValue = "false", arity = "1", paramLabel = "true|false",
+      description = "HTTP check: take source.ip from X-Forwarded-For (only behind a proxy that sets it) (default: ${DEFAULT-VALUE}).")
+  boolean trustForwardedFor;
+
+  @Option(names = "--worker-threads", defaultValue = "0", description = "Threads deciding checks (default: twice the CPUs, at least 4).")
+  int workerThreads;
+
+  @Option(names = "--admin-token", defaultValue = "", paramLabel = "TOKEN",
+      description = "Bearer token for admin actions (POST /reload); prefer TOLLGATE_ADMIN_TOKEN. Empty: admin actions off.")
+  String adminToken;
+
+  /** The option names a config file may use. */
+  Set<String> optionKeys() {
+    return spec.options().stream()
+        .map(o -> o.longestName().replaceFirst("^--", ""))
+        .filter(n -> !Set.of("config", "help", "version").contains(n))
+        .collect(Collectors.toSet());
+  }
+
+  ServerConfig serverConfig() {
+    ServerConfig d = ServerConfig.defaults();
+    return new ServerConfig(
+        bind,
+        grpcPort,
+        httpPort,
+        adminPort,
+        policy,
+        plugins,
+        reloadInterval,
+        handlerTimeout,
+        revealRule,
+        decisionLog,
+        decisionLogSample,
+        httpPathPrefix,
+        trustForwardedFor,
+        workerThreads == 0 ? d.workerThreads() : workerThreads,
+        adminToken);
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter err = spec.commandLine().getErr();
+    if (spec.root().commandLine().getDefaultValueProvider() instanceof DefaultsProvider p) {
+      try {
+        p.file().checkKeys(optionKeys());
+      } catch (ConfigFile.ConfigFileException e) {
+        err.println("tollgate serve: " + e.getMessage());
+        return 2;
+      }
+    }
+    if (policy != null && !Files.isDirectory(policy)) {
+      err.println("tollgate serve: policy directory " + policy + " does not exist or is not a directory");
+      return 1;
+    }
+    ServerConfig cfg;
+    try {
+      cfg = serverConfig();
+    } catch (IllegalArgumentException e) {
+      err.println("tollgate serve: " + e.getMessage());
+      return 2;
+    }
+    PolicyServer server;
+    try {
+      server = PolicyServer.start(cfg);
+    } catch (PolicyLoadException e) {
+      err.println("tollgate serve: the policy does not load; nothing started:");
+      for (ConfigError c : e.errors()) {
+        err.println("  " + c);
+      }
+      return 1;
+    } catch (UncheckedIOException e) {
+      err.println("tollgate serve: " + e.getMessage());
+      return 1;
+    }
+    Runtime.getRuntime().addShutdownHook(new Thread(server::close, "tollgate-shutdown"));
+    server.awaitTermination();
+    return 0;
+  }
+}

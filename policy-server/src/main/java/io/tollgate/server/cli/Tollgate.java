@@ -1,0 +1,59 @@
+package io.tollgate.server.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * {@code Tollgate} is the {@code tollgate} command line: {@code serve}, {@code validate},
+ * {@code test} and {@code check}. Exit codes: 0 success (or allowed), 1 failure (invalid policy,
+ * failed tests, server could not start), 2 usage error, 3 denied ({@code check}).
+ */
+@Command(
+    name = "tollgate",
+    mixinStandardHelpOptions = true,
+    versionProvider = Tollgate.Version.class,
+    description = "Policy server for Envoy ext_authz and nginx auth_request.",
+    subcommands = {
+      ServeCommand.class,
+      ValidateCommand.class,
+      TestCommand.class,
+      CheckCommand.class,
+      CommandLine.HelpCommand.class
+    })
+public final class Tollgate implements Runnable {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  public static void main(String[] args) {
+    CommandLine cl;
+    try {
+      cl = commandLine(args);
+    } catch (ConfigFile.ConfigFileException e) {
+      System.err.println("tollgate: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    System.exit(cl.execute(args));
+  }
+
+  /** The command line, with defaults from the environment and the {@code --config} file in {@code args}. */
+  public static CommandLine commandLine(String[] args) {
+    CommandLine cl = new CommandLine(new Tollgate());
+    cl.setDefaultValueProvider(new DefaultsProvider(System.getenv(), ConfigFile.find(args)));
+    cl.setCaseInsensitiveEnumValuesAllowed(true);
+    cl.registerConverter(java.time.Duration.class, Durations::parse);
+    return cl;
+  }
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = Tollgate.class.getPackage().getImplementationVersion();
+      return new String[] {"tollgate " + (v == null ? "(development build)" : v)};
+    }
+  }
+}

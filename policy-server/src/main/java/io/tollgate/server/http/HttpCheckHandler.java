@@ -1,0 +1,240 @@
+package io.tollgate.server.http;
+
+import com.sun.net.httpserver.Headers;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
+import io.tollgate.adapter.spi.Attributes;
+import io.tollgate.adapter.spi.HeaderOp;
+import io.tollgate.adapter.spi.MapAttributes;
+import io.tollgate.adapter.spi.Vocabulary;
+import io.tollgate.rules.Decider;
+import io.tollgate.rules.PolicyDecision;
+import io.tollgate.server.CheckListener;
+import io.tollgate.server.DenialBody;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code HttpCheckHandler} decides requests described over HTTP, in two modes:
+ *
+ * <ul>
+ *   <li><b>nginx</b> ({@code auth_request}), at {@value #NGINX_PATH}: the original method, URI,
+ *       client address and host come from {@code X-Original-Method}, {@code X-Original-URI},
+ *       {@code X-Original-Remote-Addr} and {@code X-Original-Host}, which nginx sets with
+ *       {@code proxy_set_header} (overwriting anything a client sent). This endpoint must only be
+ *       reachable by the proxy.
+ *   <li><b>Envoy HTTP service</b>, every other path: the request line and headers are the
+ *       original request's (after an optional configured prefix, Envoy's {@code path_prefix}).
+ *       The peer is Envoy, so {@code source.ip} is the first {@code X-Forwarded-For} entry only
+ *       when {@code trustForwardedFor} is set.
+ * </ul>
+ *
+ * <p>Allowed: 200, with upstream header changes as response headers (copy them with Envoy's
+ * {@code allowed_upstream_headers} or nginx's {@code auth_request_set}). Denied: the decided
+ * status with a JSON body and {@code x-tollgate-*} headers.
+ */
+public final class HttpCheckHandler implements HttpHandler {
+  /** The path nginx's auth_request subrequest is sent to. */
+  public static final String NGINX_PATH = "/_tollgate/nginx";
+
+  private static final Logger log = LoggerFactory.getLogger(HttpCheckHandler.class);
+  private static final Set<String> HOP_BY_HOP =
+      Set.of("connection", "keep-alive", "transfer-encoding", "te", "upgrade", "proxy-connection", "content-length");
+  private static final int MAX_BODY_DRAIN = 64 * 1024;
+
+  private final Decider decider;
+  private final CheckListener listener;
+  private final boolean revealRule;
+  private final String pathPrefix;
+  private final boolean trustForwardedFor;
+
+  public HttpCheckHandler(
+      Decider decider, CheckListener listener, boolean revealRule, String pathPrefix, boolean trustForwardedFor) {
+    this.decider = decider;
+    this.listener = listener;
+    this.revealRule = revealRule;
+    this.pathPrefix = pathPrefix == null ? "" : pathPrefix;
+    this.trustForwardedFor = trustForwardedFor;
+  }
+
+  @Override
+  public void handle(HttpExchange ex) throws IOException {
+    long started = System.nanoTime();
+    try (ex) {
+      drain(ex.getRequestBody());
+      Attributes attributes;
+      try {
+        attributes = attributes(ex);
+      } catch (IllegalArgumentException e) {
+        listener.failed("http");
+        send(ex, 400, "{\"status\":400,\"message\":\"bad check request: " + e.getMessage().replace("\"", "'") + "\"}", Map.of());
+        return;
+      }
+      PolicyDecision d;
+      try {
+        d = decider.check(attributes);
+      } catch (RuntimeException e) {
+        listener.failed("http");
+        log.warn("check failed", e);
+        send(ex, 500, "{\"status\":500,\"message\":\"tollgate could not decide\"}", Map.of());
+        return;
+      }
+      listener.decided("http", attributes, d, System.nanoTime() - started);
+      Headers h = ex.getResponseHeaders();
+      if (d.allowed()) {
+        for (HeaderOp op : d.requestHeaders()) {
+          apply(h, op);
+        }
+        for (HeaderOp op : d.responseHeaders()) {
+          apply(h, op);
+        }
+        ex.sendResponseHeaders(200, -1);
+        return;
+      }
+      for (HeaderOp op : DenialBody.headers(d, revealRule)) {
+        apply(h, op);
+      }
+      for (HeaderOp op : d.responseHeaders()) {
+        apply(h, op);
+      }
+      send(ex, d.httpStatus(), DenialBody.json(d, revealRule), Map.of());
+    }
+  }
+
+  private Attributes attributes(HttpExchange ex) {
+    MapAttributes.Builder b = MapAttributes.builder();
+    Map<String, String> headers = new HashMap<>();
+    ex.getRequestHeaders().forEach((k, vs) -> {
+      String name = k.toLowerCase(Locale.ROOT);
+      if (!HOP_BY_HOP.contains(name)) {
+        headers.put(name, String.join(",", vs));
+      }
+    });
+    String rawPath = ex.getRequestURI().getRawPath();
+    String query = ex.getRequestURI().getRawQuery();
+    String method;
+    String uri;
+    String sourceIp = address(ex.getRemoteAddress());
+    if (rawPath.equals(NGINX_PATH)) {
+      method = headers.remove("x-original-method");
+      uri = headers.remove("x-original-uri");
+      String remote = headers.remove("x-original-remote-addr");
+      String host = headers.remove("x-original-host");
+      if (method == null || uri == null) {
+        throw new IllegalArgumentException(
+            "the nginx endpoint needs X-Original-Method and X-Original-URI (set them with proxy_set_header)");
+      }
+      if (remote != null && !remote.isBlank()) {
+        sourceIp = remote.trim();
+      }
+      if (host != null) {
+        headers.put("host", host);
+      }
+    } else {
+      method = ex.getRequestMethod();
+      String path = rawPath;
+      if (!pathPrefix.isEmpty()) {
+        if (!path.startsWith(pathPrefix)) {
+          throw new IllegalArgumentException("path does not start with the configured prefix " + pathPrefix);
+        }
+        path = path.substring(pathPrefix.length());
+        if (path.isEmpty()) {
+          path = "/";
+        }
+      }
+      uri = query == null ? path : path + "?" + query;
+      if (trustForwardedFor && headers.containsKey("x-forwarded-for")) {
+        sourceIp = headers.get("x-forwarded-for").split(",")[0].trim();
+      }
+    }
+    if (!uri.startsWith("/")) {
+      throw new IllegalArgumentException("the original URI must start with /");
+    }
+    String host = headers.getOrDefault("host", headers.getOrDefault(":authority", ""));
+    b.put(Vocabulary.REQUEST_METHOD, method);
+    b.put(Vocabulary.REQUEST_PATH, uri);
+    int q = uri.indexOf('?');
+    b.put(Vocabulary.REQUEST_URL_PATH, q < 0 ? uri : uri.substring(0, q));
+    if (q >= 0) {
+      b.put(Vocabulary.REQUEST_QUERY_PARAMS, query(uri.substring(q + 1)));
+    }
+    if (!host.isEmpty()) {
+      b.put(Vocabulary.REQUEST_HOST, host);
+      b.put(Vocabulary.DESTINATION_SERVICE_HOST, host.replaceFirst(":\\d+$", ""));
+    }
+    b.put(Vocabulary.SOURCE_IP, sourceIp);
+    b.put(Vocabulary.REQUEST_HEADERS, headers);
+    b.put(Vocabulary.REQUEST_SCHEME, headers.getOrDefault("x-forwarded-proto", "http"));
+    b.put(Vocabulary.CONTEXT_PROTOCOL, ex.getProtocol());
+    b.put(Vocabulary.REQUEST_TIME, java.time.Instant.now());
+    String id = headers.get("x-request-id");
+    if (id != null) {
+      b.put(Vocabulary.REQUEST_ID, id);
+    }
+    return b.build();
+  }
+
+  private static Map<String, String> query(String q) {
+    Map<String, String> out = new LinkedHashMap<>();
+    for (String pair : q.split("&")) {
+      if (pair.isEmpty() || out.size() >= 100) {
+        continue;
+      }
+      int eq = pair.indexOf('=');
+      out.putIfAbsent(decode(eq < 0 ? pair : pair.substring(0, eq)), eq < 0 ? "" : decode(pair.substring(eq + 1)));
+    }
+    return out;
+  }
+
+  private static String decode(String s) {
+    try {
+      return URLDecoder.decode(s, StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException e) {
+      return s;
+    }
+  }
+
+  private static String address(InetSocketAddress a) {
+    return a == null || a.getAddress() == null ? "" : a.getAddress().getHostAddress();
+  }
+
+  private static void apply(Headers h, HeaderOp op) {
+    switch (op.op()) {
+      case REPLACE -> h.set(op.name(), op.value());
+      case APPEND -> h.add(op.name(), op.value());
+      case REMOVE -> { } // a response cannot express removal; Envoy and nginx copy what is present
+    }
+  }
+
+  private static void send(HttpExchange ex, int status, String body, Map<String, List<String>> extra) throws IOException {
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    ex.getResponseHeaders().set("content-type", "application/json");
+    extra.forEach((k, v) -> ex.getResponseHeaders().put(k, v));
+    ex.sendResponseHeaders(status, bytes.length);
+    try (OutputStream out = ex.getResponseBody()) {
+      out.write(bytes);
+    }
+  }
+
+  /** Reads and discards a bounded request body, so the connection can be reused. */
+  private static void drain(InputStream in) throws IOException {
+    byte[] buf = new byte[8192];
+    int total = 0;
+    int n;
+    while (total < MAX_BODY_DRAIN && (n = in.read(buf)) > 0) {
+      total += n;
+    }
+  }
+}

@@ -1,0 +1,2 @@
+/** The HTTP check endpoint: Envoy's HTTP-service ext_authz and nginx's auth_request. */
+package io.tollgate.server.http;
