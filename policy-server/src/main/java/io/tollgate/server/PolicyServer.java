@@ -109,7 +109,7 @@ public final class PolicyServer implements AutoCloseable {
             .executor(workers)
             .maxInboundMessageSize(MAX_INBOUND_MESSAGE)
             .maxInboundMetadataSize(MAX_INBOUND_METADATA)
-            .addService(new AuthorizationService(runtime, listener, config.revealRule()))
+            .addService(new AuthorizationService(runtime, listener, config.revealRule()).bind())
             .addService(health.getHealthService())
             .addService(ProtoReflectionServiceV1.newInstance())
             .build()

@@ -8,7 +8,6 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -54,8 +53,7 @@ record ConfigFile(Path path, Map<String, String> values) {
     if (!root.isObject()) {
       throw new ConfigFileException(path + ": the config file must be a mapping of option names to values");
     }
-    for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> e = it.next();
+    for (Map.Entry<String, JsonNode> e : root.properties()) {
       if (e.getValue().isContainerNode()) {
         throw new ConfigFileException(path + ": " + e.getKey() + ": must be a single value");
       }

@@ -3,8 +3,15 @@ package io.tollgate.server.envoy;
 import io.envoyproxy.envoy.service.auth.v3.AuthorizationGrpc;
 import io.envoyproxy.envoy.service.auth.v3.CheckRequest;
 import io.envoyproxy.envoy.service.auth.v3.CheckResponse;
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.ServiceDescriptor;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.protobuf.ProtoUtils;
+import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
+import java.io.InputStream;
 import io.tollgate.adapter.spi.Attributes;
 import io.tollgate.rules.Decider;
 import io.tollgate.rules.PolicyDecision;
@@ -15,6 +22,10 @@ import org.slf4j.LoggerFactory;
 /**
  * {@code AuthorizationService} answers Envoy's {@code envoy.service.auth.v3.Authorization/Check}.
  * It runs on the gRPC server's application executor, never on a Netty event loop.
+ *
+ * <p>Register it with {@link #bind()}: a request that is not a valid {@code CheckRequest} (bad
+ * wire format, invalid UTF-8 in a string field) is then answered {@code INVALID_ARGUMENT} with
+ * the parser's reason, instead of grpc-java's generic {@code UNKNOWN}.
  */
 public final class AuthorizationService extends AuthorizationGrpc.AuthorizationImplBase {
   private static final Logger log = LoggerFactory.getLogger(AuthorizationService.class);
@@ -27,6 +38,56 @@ public final class AuthorizationService extends AuthorizationGrpc.AuthorizationI
     this.decider = decider;
     this.listener = listener;
     this.revealRule = revealRule;
+  }
+
+  /** The service definition, with requests that fail to parse answered as {@code INVALID_ARGUMENT}. */
+  public ServerServiceDefinition bind() {
+    MethodDescriptor<CheckRequest, CheckResponse> stock = AuthorizationGrpc.getCheckMethod();
+    MethodDescriptor<Parsed, CheckResponse> tolerant =
+        stock.toBuilder(new TolerantMarshaller(stock.getRequestMarshaller()), stock.getResponseMarshaller()).build();
+    ServiceDescriptor service =
+        ServiceDescriptor.newBuilder(AuthorizationGrpc.SERVICE_NAME)
+            .setSchemaDescriptor(AuthorizationGrpc.getServiceDescriptor().getSchemaDescriptor())
+            .addMethod(tolerant)
+            .build();
+    return ServerServiceDefinition.builder(service)
+        .addMethod(
+            tolerant,
+            ServerCalls.asyncUnaryCall(
+                (Parsed p, StreamObserver<CheckResponse> out) -> {
+                  if (p.request() == null) {
+                    listener.failed("grpc");
+                    out.onError(
+                        Status.INVALID_ARGUMENT
+                            .withDescription("malformed CheckRequest: " + p.problem())
+                            .asRuntimeException());
+                  } else {
+                    check(p.request(), out);
+                  }
+                }))
+        .build();
+  }
+
+  /** A parsed request, or why it could not be parsed. */
+  record Parsed(CheckRequest request, String problem) {}
+
+  /** Parses with the stock marshaller, turning its failure into a value instead of an exception. */
+  private record TolerantMarshaller(MethodDescriptor.Marshaller<CheckRequest> stock)
+      implements MethodDescriptor.Marshaller<Parsed> {
+    @Override
+    public InputStream stream(Parsed value) {
+      return stock.stream(value.request());
+    }
+
+    @Override
+    public Parsed parse(InputStream stream) {
+      try {
+        return new Parsed(stock.parse(stream), null);
+      } catch (StatusRuntimeException e) {
+        Throwable cause = e.getCause() == null ? e : e.getCause();
+        return new Parsed(null, cause.getMessage());
+      }
+    }
   }
 
   @Override

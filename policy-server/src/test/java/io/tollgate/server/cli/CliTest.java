@@ -1,0 +1,145 @@
+package io.tollgate.server.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tollgate.server.BundledPolicy;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** The CLI in process: validate, test, option precedence, help. */
+class CliTest {
+  @TempDir Path dir;
+
+  record Run(int exit, String out, String err) {}
+
+  static Run run(Map<String, String> env, ConfigFile file, String... args) {
+    CommandLine cl = new CommandLine(new Tollgate());
+    cl.setDefaultValueProvider(new DefaultsProvider(env, file));
+    cl.setCaseInsensitiveEnumValuesAllowed(true);
+    cl.registerConverter(Duration.class, Durations::parse);
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    cl.setOut(new PrintWriter(out));
+    cl.setErr(new PrintWriter(err));
+    int exit = cl.execute(args);
+    return new Run(exit, out.toString(), err.toString());
+  }
+
+  static Run run(String... args) {
+    return run(Map.of(), ConfigFile.NONE, args);
+  }
+
+  @Test
+  void validateAcceptsTheBundledExample() throws Exception {
+    BundledPolicy.copyTo(dir);
+    Run r = run("validate", dir.toString());
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(r.out()).contains("valid");
+  }
+
+  @Test
+  void validateReportsFileLineColumnAndExitsOne() throws Exception {
+    Files.writeString(dir.resolve("p.yaml"), "kind: Rule\nname: r\nmatch: request.path > 3\nactions:\n- handler: h\n---\nkind: Handler\nname: h\nadapter: denier\n");
+    Run r = run("validate", dir.toString());
+    assertThat(r.exit()).isEqualTo(1);
+    assertThat(r.err()).contains("p.yaml:3:21: CEL: found no matching overload for '_>_'").contains("1 problem(s)");
+  }
+
+  @Test
+  void testRunsTheBundledExamplesCases() throws Exception {
+    BundledPolicy.copyTo(dir);
+    Run r = run("test", dir.toString());
+    assertThat(r.exit()).as(r.out() + r.err()).isZero();
+    assertThat(r.out()).containsPattern("\\d+ case\\(s\\), 0 failed");
+  }
+
+  @Test
+  void testFailsOnAMismatchAndShowsBothSides() throws Exception {
+    BundledPolicy.copyTo(dir);
+    Files.writeString(dir.resolve("tests/wrong.yaml"), """
+        cases:
+        - name: admin area is open (it is not)
+          attributes: {request.method: GET, request.url_path: /admin, request.path: /admin}
+          expect: {decision: allow}
+        """);
+    Run r = run("test", dir.toString());
+    assertThat(r.exit()).isEqualTo(1);
+    assertThat(r.out()).contains("FAIL  admin area is open (it is not)").contains("expected:").contains("1 failed");
+  }
+
+  @Test
+  void optionsComeFromFlagsThenEnvironmentThenConfigFile() throws Exception {
+    Path file = dir.resolve("tollgate.yaml");
+    Files.writeString(file, "grpc-port: 7001\nhttp-port: 7002\nadmin-port: 7003\ndecision-log: all\n");
+    ConfigFile cf = ConfigFile.read(file);
+    ServeCommand serve = new ServeCommand();
+    CommandLine cl = new CommandLine(serve);
+    cl.setDefaultValueProvider(new DefaultsProvider(Map.of("TOLLGATE_HTTP_PORT", "8002", "TOLLGATE_ADMIN_PORT", "8003"), cf));
+    cl.setCaseInsensitiveEnumValuesAllowed(true);
+    cl.registerConverter(Duration.class, Durations::parse);
+    cl.parseArgs("--admin-port", "9003", "--reload-interval", "250ms");
+    var c = serve.serverConfig();
+    assertThat(c.grpcPort()).as("from the file").isEqualTo(7001);
+    assertThat(c.httpPort()).as("environment over file").isEqualTo(8002);
+    assertThat(c.adminPort()).as("flag over environment").isEqualTo(9003);
+    assertThat(c.decisionLog().name()).isEqualTo("ALL");
+    assertThat(c.reloadInterval()).isEqualTo(Duration.ofMillis(250));
+    assertThat(c.bind()).as("default").isEqualTo("127.0.0.1");
+    assertThat(c.policyDir()).isNull();
+  }
+
+  @Test
+  void configFileWithAnUnknownOptionIsRefused() throws Exception {
+    Path file = dir.resolve("tollgate.yaml");
+    Files.writeString(file, "grpc-prot: 7001\n");
+    Run r = run(Map.of(), ConfigFile.read(file), "serve", "--config", file.toString());
+    assertThat(r.exit()).isEqualTo(2);
+    assertThat(r.err()).contains("unknown option 'grpc-prot'");
+  }
+
+  @Test
+  void configFileThatIsNotYamlNamesTheLine() throws Exception {
+    Path file = dir.resolve("tollgate.yaml");
+    Files.writeString(file, "grpc-port: 7001\n  bad: [\n");
+    assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> ConfigFile.read(file)))
+        .hasMessageContaining("tollgate.yaml:2:");
+  }
+
+  @Test
+  void serveRefusesAnInvalidPolicyWithoutStarting() throws Exception {
+    Files.writeString(dir.resolve("p.yaml"), "kind: Handler\nname: h\nadapter: nope\n");
+    Run r = run("serve", "--policy", dir.toString(), "--grpc-port", "0", "--http-port", "0", "--admin-port", "0");
+    assertThat(r.exit()).isEqualTo(1);
+    assertThat(r.err()).contains("p.yaml:3:10: unknown adapter 'nope'");
+  }
+
+  @Test
+  void durations() {
+    assertThat(Durations.parse("250ms")).isEqualTo(Duration.ofMillis(250));
+    assertThat(Durations.parse("2s")).isEqualTo(Duration.ofSeconds(2));
+    assertThat(Durations.parse("PT1M")).isEqualTo(Duration.ofMinutes(1));
+    assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> Durations.parse("soon")))
+        .hasMessageContaining("'soon' is not a duration");
+  }
+
+  @Test
+  void everyCommandHasHelp() {
+    for (String c : new String[] {"serve", "validate", "test", "check"}) {
+      Run r = run(c, "--help");
+      assertThat(r.exit()).isZero();
+      assertThat(r.out()).contains("Usage: tollgate " + c);
+    }
+  }
+
+  @Test
+  void envNames() {
+    assertThat(DefaultsProvider.envName("--grpc-port")).isEqualTo("TOLLGATE_GRPC_PORT");
+  }
+}
