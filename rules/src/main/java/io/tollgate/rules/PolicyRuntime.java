@@ -65,9 +65,12 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
   private volatile Instant lastErrorAt;
   private Map<Path, String> lastAttempt = Map.of();
   private ScheduledExecutorService watcher;
+  /** Whether reload outcomes are logged; off for one-shot uses that report errors themselves. */
+  private final boolean logOutcome;
 
-  private PolicyRuntime(Options options) {
+  private PolicyRuntime(Options options, boolean logOutcome) {
     this.options = options;
+    this.logOutcome = logOutcome;
     int cores = Runtime.getRuntime().availableProcessors();
     this.blockingPool =
         new ThreadPoolExecutor(
@@ -84,7 +87,19 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
 
   /** Loads the policy; throws with every problem when it does not compile. */
   public static PolicyRuntime start(Options options) throws PolicyLoadException {
-    PolicyRuntime r = new PolicyRuntime(options);
+    return start(options, true);
+  }
+
+  /**
+   * Like {@link #start(Options)}, for one-shot tools (rule tests) that report errors themselves:
+   * reload outcomes are not logged.
+   */
+  public static PolicyRuntime startQuietly(Options options) throws PolicyLoadException {
+    return start(options, false);
+  }
+
+  private static PolicyRuntime start(Options options, boolean logOutcome) throws PolicyLoadException {
+    PolicyRuntime r = new PolicyRuntime(options, logOutcome);
     ReloadResult first = r.reload();
     if (!first.swapped()) {
       r.close();
@@ -95,7 +110,7 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
 
   /** Compiles without serving: the errors, empty when the policy is valid. */
   public static List<ConfigError> validate(Options options) {
-    try (PolicyRuntime r = new PolicyRuntime(options)) {
+    try (PolicyRuntime r = new PolicyRuntime(options, false)) {
       return r.reload().errors();
     }
   }
@@ -132,23 +147,28 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
         lastErrors = List.of();
         lastErrorAt = null;
         result = new ReloadResult(true, next, List.of(), took);
-        log.info(
-            "policy version {} serving: {} files, {} rules, {} handlers (compiled in {} ms)",
-            next,
-            active.files().size(),
-            active.ruleNames().size(),
-            active.handlers().size(),
-            took.toMillis());
+        if (logOutcome) {
+          log.info(
+              "policy version {} serving: {} files, {} rules, {} handlers (compiled in {} ms)",
+              next,
+              active.files().size(),
+              active.ruleNames().size(),
+              active.handlers().size(),
+              took.toMillis());
+        }
       } else {
         lastErrors = r.errors();
         lastErrorAt = Instant.now();
         long serving = previous == null ? 0 : previous.version();
         result = new ReloadResult(false, serving, r.errors(), took);
-        log.error(
-            "policy reload failed with {} problem(s); {}:\n  {}",
-            r.errors().size(),
-            previous == null ? "nothing is serving" : "version " + serving + " keeps serving",
-            String.join("\n  ", r.errors().stream().map(ConfigError::toString).toList()));
+        // A first load that fails is reported by the caller, through PolicyLoadException.
+        if (logOutcome && previous != null) {
+          log.error(
+              "policy reload failed with {} problem(s); version {} keeps serving:\n  {}",
+              r.errors().size(),
+              serving,
+              String.join("\n  ", r.errors().stream().map(ConfigError::toString).toList()));
+        }
       }
     }
     if (retired != null) {

@@ -71,7 +71,7 @@ public final class RuleTestRunner {
     }
     PolicyRuntime runtime;
     try {
-      runtime = PolicyRuntime.start(options);
+      runtime = PolicyRuntime.startQuietly(options);
     } catch (PolicyLoadException e) {
       errors.addAll(e.errors());
       return new TestReport(List.of(), errors);
