@@ -11,6 +11,8 @@ import io.tollgate.adapter.spi.Attributes;
 import io.tollgate.rules.PolicyDecision;
 import io.tollgate.rules.PolicyLoadException;
 import io.tollgate.rules.PolicyRuntime;
+import io.tollgate.rules.rego.RegoEngine;
+import java.time.Duration;
 import io.tollgate.server.admin.AdminServer;
 import io.tollgate.server.envoy.AuthorizationService;
 import io.tollgate.server.http.HttpCheckHandler;
@@ -52,10 +54,10 @@ public final class PolicyServer implements AutoCloseable {
   private AdminServer admin;
   private volatile boolean up;
 
-  private PolicyServer(ServerConfig config, PolicyRuntime runtime) {
+  private PolicyServer(ServerConfig config, PolicyRuntime runtime, ServerMetrics metrics) {
     this.config = config;
     this.runtime = runtime;
-    this.metrics = new ServerMetrics(runtime.counters());
+    this.metrics = metrics;
     this.workers = Executors.newFixedThreadPool(config.workerThreads(), named("tollgate-check"));
   }
 
@@ -71,9 +73,20 @@ public final class PolicyServer implements AutoCloseable {
       policy = BundledPolicy.extract();
       log.info("no policy directory given; serving the bundled bookinfo example from {}", policy);
     }
-    PolicyRuntime runtime =
-        PolicyRuntime.start(new PolicyRuntime.Options(policy, config.pluginsDir(), config.handlerTimeout()));
-    PolicyServer s = new PolicyServer(config, runtime);
+    // Metrics need the runtime and the runtime reports OPA queries to metrics: tie the knot.
+    java.util.concurrent.atomic.AtomicReference<ServerMetrics> metrics = new java.util.concurrent.atomic.AtomicReference<>();
+    RegoEngine.Observer opaObserver = (nanos, outcome) -> {
+      ServerMetrics m = metrics.get();
+      if (m != null) {
+        m.opaQueried(nanos, outcome);
+      }
+    };
+    PolicyRuntime runtime = PolicyRuntime.start(new PolicyRuntime.Options(
+        policy, config.pluginsDir(), config.handlerTimeout(),
+        new RegoEngine.Settings(config.opaUrl(), config.opaBinary(), Duration.ofSeconds(2)),
+        config.regoTimeout(), opaObserver));
+    metrics.set(new ServerMetrics(runtime));
+    PolicyServer s = new PolicyServer(config, runtime, metrics.get());
     try {
       s.listen();
     } catch (IOException | RuntimeException e) {

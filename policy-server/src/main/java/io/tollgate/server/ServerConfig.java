@@ -24,6 +24,9 @@ import java.time.Duration;
  *     X-Forwarded-For (only when the caller is a proxy that sets it)
  * @param workerThreads threads deciding checks (gRPC application executor and HTTP check)
  * @param adminToken bearer token for admin actions (POST /reload); empty disables them
+ * @param opaUrl the OPA server Rego policies use; {@code null} runs {@code opa} from the PATH
+ * @param opaBinary the {@code opa} program to run when no URL is given; {@code null} searches
+ * @param regoTimeout default deadline of Rego handlers
  */
 public record ServerConfig(
     String bind,
@@ -40,7 +43,10 @@ public record ServerConfig(
     String httpPathPrefix,
     boolean trustForwardedFor,
     int workerThreads,
-    String adminToken) {
+    String adminToken,
+    String opaUrl,
+    Path opaBinary,
+    Duration regoTimeout) {
 
   public static final int DEFAULT_GRPC_PORT = 9091;
   public static final int DEFAULT_HTTP_PORT = 9092;
@@ -70,6 +76,11 @@ public record ServerConfig(
       throw new IllegalArgumentException("http path prefix must start with /: " + httpPathPrefix);
     }
     adminToken = adminToken == null ? "" : adminToken;
+    opaUrl = opaUrl == null || opaUrl.isBlank() ? null : opaUrl;
+    if (opaUrl != null && !opaUrl.startsWith("http://") && !opaUrl.startsWith("https://")) {
+      throw new IllegalArgumentException("OPA URL must start with http:// or https://: " + opaUrl);
+    }
+    regoTimeout = regoTimeout == null ? Duration.ofMillis(5) : regoTimeout;
   }
 
   private static void port(String what, int port, boolean mayDisable) {
@@ -95,7 +106,10 @@ public record ServerConfig(
         "",
         false,
         Math.max(4, Runtime.getRuntime().availableProcessors() * 2),
-        "");
+        "",
+        null,
+        null,
+        Duration.ofMillis(5));
   }
 
   /** The defaults on free ports, for tests. */
@@ -105,26 +119,32 @@ public record ServerConfig(
 
   public ServerConfig withPorts(int grpc, int http, int admin) {
     return new ServerConfig(bind, grpc, http, admin, policyDir, pluginsDir, reloadInterval, handlerTimeout, revealRule,
-        decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken);
+        decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, opaUrl, opaBinary, regoTimeout);
   }
 
   public ServerConfig withPolicy(Path policy, Path plugins) {
     return new ServerConfig(bind, grpcPort, httpPort, adminPort, policy, plugins, reloadInterval, handlerTimeout,
-        revealRule, decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken);
+        revealRule, decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, opaUrl, opaBinary, regoTimeout);
   }
 
   public ServerConfig withReloadInterval(Duration interval) {
     return new ServerConfig(bind, grpcPort, httpPort, adminPort, policyDir, pluginsDir, interval, handlerTimeout,
-        revealRule, decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken);
+        revealRule, decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, opaUrl, opaBinary, regoTimeout);
   }
 
   public ServerConfig withDecisionLog(DecisionLog.Mode mode, double sample) {
     return new ServerConfig(bind, grpcPort, httpPort, adminPort, policyDir, pluginsDir, reloadInterval, handlerTimeout,
-        revealRule, mode, sample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken);
+        revealRule, mode, sample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, opaUrl, opaBinary, regoTimeout);
+  }
+
+  public ServerConfig withOpa(String url, Path binary, Duration timeout) {
+    return new ServerConfig(bind, grpcPort, httpPort, adminPort, policyDir, pluginsDir, reloadInterval, handlerTimeout,
+        revealRule, decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, url,
+        binary, timeout);
   }
 
   public ServerConfig withAdminToken(String token) {
     return new ServerConfig(bind, grpcPort, httpPort, adminPort, policyDir, pluginsDir, reloadInterval, handlerTimeout,
-        revealRule, decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, token);
+        revealRule, decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, token, opaUrl, opaBinary, regoTimeout);
   }
 }

@@ -8,7 +8,10 @@ import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.Unit;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.tollgate.rules.EvaluationCounters;
+import io.tollgate.rules.PolicyRuntime;
+import io.tollgate.rules.rego.RegoEngine;
 import io.tollgate.rules.PolicyDecision;
 import io.tollgate.rules.ReloadResult;
 
@@ -31,7 +34,11 @@ public final class ServerMetrics {
   private final DistributionDataPoint grpcLatency;
   private final DistributionDataPoint httpLatency;
 
-  public ServerMetrics(EvaluationCounters evaluation) {
+  private final Histogram opaLatency;
+  private final Counter opaFailures;
+
+  public ServerMetrics(PolicyRuntime runtime) {
+    EvaluationCounters evaluation = runtime.counters();
     checks =
         Counter.builder()
             .name("tollgate_checks_total")
@@ -84,7 +91,62 @@ public final class ServerMetrics {
         .labelNames("handler")
         .callback(cb -> evaluation.handlerFailures().forEach((h, n) -> cb.call(n, h)))
         .register(registry);
+    CounterWithCallback.builder()
+        .name("tollgate_decision_cache_hits_total")
+        .help("Handler results served from a decision cache")
+        .labelNames("handler")
+        .callback(cb -> evaluation.cacheHits().forEach((h, n) -> cb.call(n, h)))
+        .register(registry);
+    CounterWithCallback.builder()
+        .name("tollgate_decision_cache_misses_total")
+        .help("Handler calls a decision cache could not answer")
+        .labelNames("handler")
+        .callback(cb -> evaluation.cacheMisses().forEach((h, n) -> cb.call(n, h)))
+        .register(registry);
+    opaLatency =
+        Histogram.builder()
+            .name("tollgate_opa_query_duration_seconds")
+            .help("OPA decision queries that reached OPA, by outcome (ok, undefined, error)")
+            .unit(Unit.SECONDS)
+            .classicOnly()
+            .classicUpperBounds(LATENCY_BUCKETS)
+            .labelNames("outcome")
+            .register(registry);
+    opaFailures =
+        Counter.builder()
+            .name("tollgate_opa_query_failures_total")
+            .help("OPA queries that failed (error) or were not sent (rejected: breaker open or OPA not in step)")
+            .labelNames("reason")
+            .register(registry);
+    GaugeWithCallback.builder()
+        .name("tollgate_opa_circuit_breaker_state")
+        .help("The OPA circuit breaker: 0 closed, 1 open (queries fail at once), 2 half-open")
+        .callback(cb -> {
+          RegoEngine e = runtime.regoEngineIfStarted();
+          cb.call(e == null ? 0 : e.breakerState().ordinal());
+        })
+        .register(registry);
+    GaugeWithCallback.builder()
+        .name("tollgate_opa_ready")
+        .help("1 when OPA holds the serving Rego (or no Rego serves), else 0")
+        .callback(cb -> {
+          RegoEngine e = runtime.regoEngineIfStarted();
+          cb.call(e == null || e.notReadyReason().isEmpty() ? 1 : 0);
+        })
+        .register(registry);
     JvmMetrics.builder().register(registry);
+  }
+
+  /** Records one OPA query, as {@link RegoEngine.Observer}. */
+  public void opaQueried(long nanos, String outcome) {
+    switch (outcome) {
+      case "rejected" -> opaFailures.labelValues("rejected").inc();
+      case "error" -> {
+        opaFailures.labelValues("error").inc();
+        opaLatency.labelValues(outcome).observe(nanos / 1e9);
+      }
+      default -> opaLatency.labelValues(outcome).observe(nanos / 1e9);
+    }
   }
 
   public PrometheusRegistry registry() {

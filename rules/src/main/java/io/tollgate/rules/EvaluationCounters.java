@@ -12,6 +12,26 @@ import java.util.concurrent.atomic.LongAdder;
 public final class EvaluationCounters {
   private final Map<String, LongAdder> matchErrors = new ConcurrentHashMap<>();
   private final Map<String, LongAdder> handlerFailures = new ConcurrentHashMap<>();
+  private final Map<String, LongAdder> cacheHits = new ConcurrentHashMap<>();
+  private final Map<String, LongAdder> cacheMisses = new ConcurrentHashMap<>();
+
+  void cacheHit(String handler) {
+    cacheHits.computeIfAbsent(handler, k -> new LongAdder()).increment();
+  }
+
+  void cacheMiss(String handler) {
+    cacheMisses.computeIfAbsent(handler, k -> new LongAdder()).increment();
+  }
+
+  /** Handler name to decision cache hits. */
+  public Map<String, Long> cacheHits() {
+    return snapshot(cacheHits);
+  }
+
+  /** Handler name to decision cache misses. */
+  public Map<String, Long> cacheMisses() {
+    return snapshot(cacheMisses);
+  }
 
   void matchError(String rule) {
     matchErrors.computeIfAbsent(rule, k -> new LongAdder()).increment();

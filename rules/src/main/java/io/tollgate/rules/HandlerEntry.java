@@ -18,6 +18,7 @@ import java.util.Set;
  * @param timeout deadline when it blocks
  * @param reuseKey equal keys mean equal config (adapter, origin, params)
  * @param fileStamps the files it read, with their size and modification time when it was built
+ * @param cache its decision cache, or {@code null}
  */
 record HandlerEntry(
     String name,
@@ -27,7 +28,24 @@ record HandlerEntry(
     boolean failOpen,
     Duration timeout,
     String reuseKey,
-    Map<java.nio.file.Path, String> fileStamps) {
+    Map<java.nio.file.Path, String> fileStamps,
+    DecisionCache cache) {
+
+  HandlerEntry(
+      String name,
+      String adapter,
+      Set<String> templates,
+      Handler handler,
+      boolean failOpen,
+      Duration timeout,
+      String reuseKey,
+      Map<java.nio.file.Path, String> fileStamps) {
+    this(name, adapter, templates, handler, failOpen, timeout, reuseKey, fileStamps, null);
+  }
+
+  HandlerEntry withCache(DecisionCache c) {
+    return new HandlerEntry(name, adapter, templates, handler, failOpen, timeout, reuseKey, fileStamps, c);
+  }
 
   /** The handler as a check handler, or {@code null} if it decides nothing. */
   CheckHandler checkHandler() {

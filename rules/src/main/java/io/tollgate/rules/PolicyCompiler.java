@@ -25,6 +25,8 @@ import io.tollgate.rules.drools.DroolsHandler;
 import io.tollgate.rules.plugins.AdapterRegistry;
 import io.tollgate.rules.plugins.LoadedAdapter;
 import io.tollgate.rules.plugins.PluginLoader;
+import io.tollgate.rules.rego.RegoEngine;
+import io.tollgate.rules.rego.RegoHandler;
 import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
@@ -55,6 +57,8 @@ final class PolicyCompiler {
   private final PluginLoader plugins;
   private final Executor blockingPool;
   private final EvaluationCounters counters;
+  private final java.util.function.Supplier<RegoEngine> rego;
+  private final boolean strict;
 
   /**
    * The outcome of a compile: a snapshot, or errors; plus the fingerprint of the inputs, so a
@@ -66,7 +70,11 @@ final class PolicyCompiler {
       PolicyRuntime.Options options,
       List<LoadedAdapter> builtins,
       Executor blockingPool,
-      EvaluationCounters counters) {
+      EvaluationCounters counters,
+      java.util.function.Supplier<RegoEngine> rego,
+      boolean strict) {
+    this.rego = rego;
+    this.strict = strict;
     this.options = options;
     this.builtins = builtins;
     this.plugins = new PluginLoader(options.pluginsDir());
@@ -116,11 +124,11 @@ final class PolicyCompiler {
       problems.add(ConfigError.of(dir.toString(), "cannot read policy directory: " + e.getMessage()));
       return new Result(null, problems.list(), Map.of());
     }
-    if (files.yaml().isEmpty() && files.drl().isEmpty()) {
+    if (files.isEmpty()) {
       problems.add(
           ConfigError.of(
               dir.toString(),
-              "the policy directory has no policy files (*.yaml, *.yml, *.drl); an empty policy"
+              "the policy directory has no policy files (*.yaml, *.yml, *.drl, *.rego); an empty policy"
                   + " would allow everything, so it is refused"));
       return new Result(null, problems.list(), files.stamps());
     }
@@ -156,6 +164,8 @@ final class PolicyCompiler {
       }
     }
 
+    RegoEngine.Bundle bundle = rego(files, previous, problems);
+
     // 2. Adapters: built-ins and plugins.
     List<LoadedAdapter> all = new ArrayList<>(builtins);
     all.addAll(plugins.load(problems.list()));
@@ -166,8 +176,17 @@ final class PolicyCompiler {
     Map<String, YamlDocument> handlerDocs = new HashMap<>();
     Set<String> claimedPackages = new HashSet<>();
     boolean allClaimed = false;
+    boolean regoHandlers = false;
     for (HandlerConfig hc : docs.handlers()) {
       if (duplicate("Handler", hc.name(), hc.doc(), handlerDocs, problems)) {
+        continue;
+      }
+      if (RegoHandler.ADAPTER.equals(hc.adapter())) {
+        regoHandlers = true;
+        HandlerEntry e = cached(hc, regoHandler(hc, bundle, problems), problems);
+        if (e != null) {
+          handlers.put(hc.name(), e);
+        }
         continue;
       }
       if (DroolsHandler.ADAPTER.equals(hc.adapter())) {
@@ -183,7 +202,7 @@ final class PolicyCompiler {
         }
         continue;
       }
-      HandlerEntry e = buildHandler(hc, registry, previous, problems);
+      HandlerEntry e = cached(hc, buildHandler(hc, registry, previous, problems), problems);
       if (e != null) {
         handlers.put(hc.name(), e);
       }
@@ -241,6 +260,28 @@ final class PolicyCompiler {
       }
     }
 
+    // 7. Without rego handlers, an OPA-Envoy policy (package envoy.authz) decides every request.
+    if (bundle != null && !regoHandlers && bundle.declares(OPA_ENVOY_DECISION)) {
+      HandlerEntry e =
+          new HandlerEntry(
+              "rego",
+              RegoHandler.ADAPTER,
+              Set.of("checknothing"),
+              new RegoHandler(rego.get(), bundle, OPA_ENVOY_DECISION),
+              false,
+              options.regoTimeout(),
+              "rego:global",
+              Map.of());
+      rules.add(
+          new CompiledRule(
+              OPA_ENVOY_DECISION,
+              null,
+              List.of(new CompiledRule.Action(e, List.of(CompiledInstance.NOTHING))),
+              List.of(),
+              List.of()));
+      handlers.putIfAbsent("rego", e);
+    }
+
     if (!problems.isEmpty()) {
       closeNew(handlers, previous);
       return new Result(null, problems.list(), fingerprintOf(files, handlers));
@@ -248,10 +289,12 @@ final class PolicyCompiler {
     List<String> names = new ArrayList<>();
     files.yaml().forEach(p -> names.add(files.relative(p)));
     files.drl().forEach(p -> names.add(files.relative(p)));
+    files.rego().forEach(p -> names.add(files.relative(p)));
+    files.data().forEach(p -> names.add(files.relative(p)));
     names.sort(null);
     Map<Path, String> fp = fingerprintOf(files, handlers);
     return new Result(
-        new PolicySnapshot(version, names, rules, handlers, drl, fp, blockingPool, counters),
+        new PolicySnapshot(version, names, rules, handlers, drl, bundle, fp, blockingPool, counters),
         List.of(),
         fp);
   }
@@ -315,6 +358,105 @@ final class PolicyCompiler {
     return true;
   }
 
+  /** The decision OPA-Envoy asks for by default. */
+  static final String OPA_ENVOY_DECISION = "envoy.authz.allow";
+
+  /** Reads the Rego modules and data documents and uploads them to OPA; null when there are none. */
+  private RegoEngine.Bundle rego(PolicyFiles files, PolicySnapshot previous, Problems problems) {
+    if (files.rego().isEmpty()) {
+      for (Path d : files.data()) {
+        problems.add(ConfigError.of(files.relative(d),
+            "a Rego data document, but the policy has no .rego files to use it (rename it if it is not data)"));
+      }
+      return null;
+    }
+    Map<String, String> sources = new LinkedHashMap<>();
+    for (Path f : files.rego()) {
+      String rel = files.relative(f);
+      String text = read(f, rel, problems);
+      if (text != null) {
+        sources.put(rel, text);
+      }
+    }
+    Map<String, Object> data = new LinkedHashMap<>();
+    for (Path f : files.data()) {
+      String rel = files.relative(f);
+      String text = read(f, rel, problems);
+      if (text == null) {
+        continue;
+      }
+      try {
+        data.put(rel, rel.endsWith(".json")
+            ? new com.fasterxml.jackson.databind.ObjectMapper().readValue(text, Object.class)
+            : new org.yaml.snakeyaml.Yaml(new org.yaml.snakeyaml.constructor.SafeConstructor(
+                new org.yaml.snakeyaml.LoaderOptions())).load(text));
+      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        var l = e.getLocation();
+        problems.add(new ConfigError(rel, l == null ? 0 : l.getLineNr(), l == null ? 0 : l.getColumnNr(),
+            "not valid JSON: " + e.getOriginalMessage()));
+      } catch (org.yaml.snakeyaml.error.MarkedYAMLException e) {
+        var m = e.getProblemMark();
+        problems.add(new ConfigError(rel, m == null ? 0 : m.getLine() + 1, m == null ? 0 : m.getColumn() + 1,
+            "not valid YAML: " + e.getProblem()));
+      } catch (org.yaml.snakeyaml.error.YAMLException e) {
+        problems.add(ConfigError.of(rel, "not valid YAML: " + e.getMessage()));
+      }
+    }
+    if (sources.size() != files.rego().size() || data.size() != files.data().size()) {
+      return null;
+    }
+    RegoEngine.Prepared p = rego.get().prepare(sources, data, previous == null ? null : previous.rego(), strict);
+    problems.list().addAll(p.errors());
+    return p.bundle();
+  }
+
+  private HandlerEntry regoHandler(HandlerConfig hc, RegoEngine.Bundle bundle, Problems problems) {
+    for (String k : hc.params().keySet()) {
+      if (!k.equals("query")) {
+        problems.atKey(hc.doc(), "params." + k, "unknown param '" + k + "'; the rego adapter takes [query]");
+      }
+    }
+    Object q = hc.params().get("query");
+    if (!(q instanceof String query) || query.isBlank()) {
+      problems.at(hc.doc(), "params", "handler '" + hc.name()
+          + "' (adapter rego) needs params.query: the Rego document that decides, e.g. envoy.authz.allow");
+      return null;
+    }
+    if (bundle == null) {
+      if (problems.isEmpty()) {
+        problems.at(hc.doc(), "adapter", "handler '" + hc.name() + "' uses rego, but the policy has no .rego files");
+      }
+      return null;
+    }
+    if (!bundle.declares(query)) {
+      problems.at(hc.doc(), "params.query", "no Rego module declares the package of '" + query
+          + "'; packages: " + bundle.packages());
+      return null;
+    }
+    return new HandlerEntry(
+        hc.name(),
+        RegoHandler.ADAPTER,
+        Set.of("checknothing", "authorization"),
+        new RegoHandler(rego.get(), bundle, query.replace('/', '.')),
+        hc.failOpen(),
+        hc.timeout() != null ? hc.timeout() : options.regoTimeout(),
+        "rego:" + query,
+        Map.of());
+  }
+
+  /** Gives {@code e} the decision cache its config asks for, if its handler allows one. */
+  private static HandlerEntry cached(HandlerConfig hc, HandlerEntry e, Problems problems) {
+    if (e == null || hc.cache() == null) {
+      return e;
+    }
+    if (e.checkHandler() == null || !e.checkHandler().cacheable()) {
+      problems.atKey(hc.doc(), "cache", "handler '" + hc.name() + "' (adapter " + hc.adapter()
+          + ") does not declare its results cacheable; remove 'cache'");
+      return e;
+    }
+    return e.withCache(new DecisionCache(hc.cache()));
+  }
+
   private HandlerEntry droolsHandler(HandlerConfig hc, DrlRuleBase drl, Problems problems) {
     Set<String> packages = null;
     for (String k : hc.params().keySet()) {
@@ -362,6 +504,7 @@ final class PolicyCompiler {
     if (la == null) {
       Set<String> known = new TreeSet<>(registry.names());
       known.add(DroolsHandler.ADAPTER);
+      known.add(RegoHandler.ADAPTER);
       problems.at(hc.doc(), "adapter", "unknown adapter '" + hc.adapter() + "'; available adapters: " + known
           + " (plugins go in the plugins directory)");
       return null;

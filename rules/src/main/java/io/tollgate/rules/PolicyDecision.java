@@ -15,6 +15,8 @@ import java.util.List;
  * @param requestHeaders header changes for the request sent upstream, merged in rule order
  * @param responseHeaders header changes for the response sent to the client
  * @param policyVersion the version of the snapshot that decided
+ * @param body the denied response's body when the deciding handler chose one; empty for the
+ *     default JSON denial
  */
 public record PolicyDecision(
     boolean allowed,
@@ -24,9 +26,24 @@ public record PolicyDecision(
     String handler,
     List<HeaderOp> requestHeaders,
     List<HeaderOp> responseHeaders,
-    long policyVersion) {
+    long policyVersion,
+    String body) {
+
+  /** A decision with the default denial body. */
+  public PolicyDecision(
+      boolean allowed,
+      int httpStatus,
+      String message,
+      String rule,
+      String handler,
+      List<HeaderOp> requestHeaders,
+      List<HeaderOp> responseHeaders,
+      long policyVersion) {
+    this(allowed, httpStatus, message, rule, handler, requestHeaders, responseHeaders, policyVersion, "");
+  }
 
   public PolicyDecision {
+    body = body == null ? "" : body;
     message = message == null ? "" : message;
     rule = rule == null ? "" : rule;
     handler = handler == null ? "" : handler;

@@ -21,13 +21,26 @@ import java.util.Map;
  * @param dir the directory
  * @param yaml YAML files, sorted by relative path
  * @param drl DRL files, sorted by relative path
+ * @param rego Rego modules, sorted by relative path
+ * @param data Rego data documents ({@code data.json}, {@code data.yaml}), sorted by relative path
  * @param stamps every file below the directory with its size and modification time
  */
-record PolicyFiles(Path dir, List<Path> yaml, List<Path> drl, Map<Path, String> stamps) {
+record PolicyFiles(
+    Path dir, List<Path> yaml, List<Path> drl, List<Path> rego, List<Path> data, Map<Path, String> stamps) {
+
+  /** Names of Rego data documents, as in OPA bundles: merged at their directory's path. */
+  static final java.util.Set<String> DATA_FILES = java.util.Set.of("data.json", "data.yaml", "data.yml");
+
+  /** Whether there is anything to decide with. */
+  boolean isEmpty() {
+    return yaml.isEmpty() && drl.isEmpty() && rego.isEmpty();
+  }
 
   static PolicyFiles scan(Path dir) throws IOException {
     List<Path> yaml = new ArrayList<>();
     List<Path> drl = new ArrayList<>();
+    List<Path> rego = new ArrayList<>();
+    List<Path> data = new ArrayList<>();
     Map<Path, String> stamps = new HashMap<>();
     Files.walkFileTree(
         dir,
@@ -51,10 +64,14 @@ record PolicyFiles(Path dir, List<Path> yaml, List<Path> drl, Map<Path, String> 
               return FileVisitResult.CONTINUE;
             }
             stamps.put(f, stamp(attrs));
-            if (n.endsWith(".yaml") || n.endsWith(".yml")) {
+            if (DATA_FILES.contains(n)) {
+              data.add(f);
+            } else if (n.endsWith(".yaml") || n.endsWith(".yml")) {
               yaml.add(f);
             } else if (n.endsWith(".drl")) {
               drl.add(f);
+            } else if (n.endsWith(".rego") && !n.endsWith("_test.rego")) {
+              rego.add(f);
             }
             return FileVisitResult.CONTINUE;
           }
@@ -67,7 +84,9 @@ record PolicyFiles(Path dir, List<Path> yaml, List<Path> drl, Map<Path, String> 
         });
     yaml.sort(null);
     drl.sort(null);
-    return new PolicyFiles(dir, yaml, drl, stamps);
+    rego.sort(null);
+    data.sort(null);
+    return new PolicyFiles(dir, yaml, drl, rego, data, stamps);
   }
 
   /** The size and modification time of {@code f}, or "missing". */

@@ -4,6 +4,7 @@ import io.tollgate.adapter.spi.Attributes;
 import io.tollgate.adapter.spi.Handler;
 import io.tollgate.rules.plugins.AdapterRegistry;
 import io.tollgate.rules.plugins.LoadedAdapter;
+import io.tollgate.rules.rego.RegoEngine;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -40,13 +41,32 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
    * @param policyDir the policy directory
    * @param pluginsDir a directory of adapter plugin jars, or {@code null} for none
    * @param blockingTimeout the default deadline for handlers that block
+   * @param opa how to reach OPA for Rego policies
+   * @param regoTimeout the default deadline for Rego handlers
+   * @param regoObserver hears of every OPA query, for metrics
    */
-  public record Options(Path policyDir, Path pluginsDir, Duration blockingTimeout) {
+  public record Options(
+      Path policyDir,
+      Path pluginsDir,
+      Duration blockingTimeout,
+      RegoEngine.Settings opa,
+      Duration regoTimeout,
+      RegoEngine.Observer regoObserver) {
+    /** The default deadline of a Rego handler: OPA on the same host answers in well under 1 ms. */
+    public static final Duration DEFAULT_REGO_TIMEOUT = Duration.ofMillis(5);
+
     public Options {
       Objects.requireNonNull(policyDir, "policyDir");
       policyDir = policyDir.toAbsolutePath().normalize();
       pluginsDir = pluginsDir == null ? null : pluginsDir.toAbsolutePath().normalize();
       blockingTimeout = blockingTimeout == null ? Duration.ofMillis(100) : blockingTimeout;
+      opa = opa == null ? RegoEngine.Settings.defaults() : opa;
+      regoTimeout = regoTimeout == null ? DEFAULT_REGO_TIMEOUT : regoTimeout;
+      regoObserver = regoObserver == null ? RegoEngine.Observer.NONE : regoObserver;
+    }
+
+    public Options(Path policyDir, Path pluginsDir, Duration blockingTimeout) {
+      this(policyDir, pluginsDir, blockingTimeout, null, null, null);
     }
 
     public static Options of(Path policyDir, Path pluginsDir) {
@@ -65,8 +85,12 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
   private volatile Instant lastErrorAt;
   private Map<Path, String> lastAttempt = Map.of();
   private ScheduledExecutorService watcher;
-  /** Whether reload outcomes are logged; off for one-shot uses that report errors themselves. */
+  /**
+   * Whether reload outcomes are logged; off for one-shot uses (validate, rule tests) that report
+   * errors themselves, and which also treat an unreachable OPA as an error.
+   */
   private final boolean logOutcome;
+  private RegoEngine rego;
 
   private PolicyRuntime(Options options, boolean logOutcome) {
     this.options = options;
@@ -82,7 +106,7 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
             daemon("tollgate-handler"));
     this.blockingPool.allowCoreThreadTimeOut(true);
     List<LoadedAdapter> builtins = AdapterRegistry.builtins();
-    this.compiler = new PolicyCompiler(options, builtins, blockingPool, counters);
+    this.compiler = new PolicyCompiler(options, builtins, blockingPool, counters, this::regoEngine, !logOutcome);
   }
 
   /** Loads the policy; throws with every problem when it does not compile. */
@@ -115,6 +139,28 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
     }
   }
 
+  /** The Rego engine, created the first time a policy has Rego. */
+  private synchronized RegoEngine regoEngine() {
+    if (rego == null) {
+      rego = new RegoEngine(options.opa(), options.regoObserver());
+    }
+    return rego;
+  }
+
+  /** The engine if any policy so far had Rego, else {@code null}. */
+  public synchronized RegoEngine regoEngineIfStarted() {
+    return rego;
+  }
+
+  /** Empty when this runtime can decide every request as its policy says; otherwise why not. */
+  public String notReadyReason() {
+    if (active == null) {
+      return "no policy is serving";
+    }
+    RegoEngine r = regoEngineIfStarted();
+    return r == null || active.rego() == null ? "" : r.notReadyReason();
+  }
+
   @Override
   public PolicyDecision check(Attributes attributes) {
     return active.check(attributes);
@@ -142,6 +188,9 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
       lastAttempt = r.fingerprint();
       Duration took = Duration.ofNanos(System.nanoTime() - started);
       if (r.snapshot() != null) {
+        if (r.snapshot().rego() != null) {
+          regoEngine().activate(r.snapshot().rego());
+        }
         active = r.snapshot();
         retired = previous;
         lastErrors = List.of();
@@ -274,6 +323,10 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
       for (HandlerEntry h : s.handlers().values()) {
         PolicyCompiler.closeQuietly(h.handler());
       }
+    }
+    RegoEngine r = regoEngineIfStarted();
+    if (r != null) {
+      r.close();
     }
   }
 }

@@ -7,6 +7,7 @@ import io.tollgate.adapter.spi.HeaderOp;
 import io.tollgate.adapter.spi.Instance;
 import io.tollgate.rules.cel.CompiledExpression;
 import io.tollgate.rules.drools.DrlRuleBase;
+import io.tollgate.rules.rego.RegoEngine;
 import io.tollgate.rules.drools.DroolsHandler;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -48,6 +49,7 @@ public final class PolicySnapshot {
   private final List<CompiledRule> rules;
   private final Map<String, HandlerEntry> handlers;
   private final DrlRuleBase drl;
+  private final RegoEngine.Bundle rego;
   private final Map<Path, String> fingerprint;
   private final Executor blockingPool;
   private final EvaluationCounters counters;
@@ -58,9 +60,11 @@ public final class PolicySnapshot {
       List<CompiledRule> rules,
       Map<String, HandlerEntry> handlers,
       DrlRuleBase drl,
+      RegoEngine.Bundle rego,
       Map<Path, String> fingerprint,
       Executor blockingPool,
       EvaluationCounters counters) {
+    this.rego = rego;
     this.version = version;
     this.loadedAt = Instant.now();
     this.files = List.copyOf(files);
@@ -109,6 +113,11 @@ public final class PolicySnapshot {
     return drl;
   }
 
+  /** The Rego this version uploaded to OPA, or {@code null} if it has none. */
+  RegoEngine.Bundle rego() {
+    return rego;
+  }
+
   Map<Path, String> fingerprint() {
     return fingerprint;
   }
@@ -126,13 +135,24 @@ public final class PolicySnapshot {
         CheckHandler handler = h.checkHandler();
         for (CompiledInstance ci : action.instances()) {
           Instance instance = ci.build(attributes);
+          DecisionCache.Key key = null;
+          if (h.cache() != null) {
+            key = h.cache().key(attributes, instance);
+            CheckResult cached = h.cache().get(key);
+            if (cached != null) {
+              counters.cacheHit(h.name());
+              c.add(c.reserve(), rule.name(), h, new Outcome(cached, ""));
+              continue;
+            }
+            counters.cacheMiss(h.name());
+          }
           if (handler.blocking()) {
             if (pending == null) {
               pending = new ArrayList<>();
             }
-            pending.add(new Pending(c.reserve(), rule.name(), h, submit(handler, instance, attributes)));
+            pending.add(new Pending(c.reserve(), rule.name(), h, submit(handler, instance, attributes), key));
           } else {
-            c.add(c.reserve(), rule.name(), h, invokeInline(rule.name(), h, handler, instance, attributes));
+            c.add(c.reserve(), rule.name(), h, invokeInline(rule.name(), h, handler, instance, attributes, key));
           }
         }
       }
@@ -156,13 +176,18 @@ public final class PolicySnapshot {
   }
 
   private Outcome invokeInline(
-      String rule, HandlerEntry h, CheckHandler handler, Instance instance, Attributes attributes) {
+      String rule, HandlerEntry h, CheckHandler handler, Instance instance, Attributes attributes,
+      DecisionCache.Key cacheKey) {
     try {
       if (handler instanceof DroolsHandler d) {
         DrlRuleBase.Outcome o = d.evaluate(attributes);
         return new Outcome(o.result(), o.deniedBy());
       }
-      return new Outcome(handler.check(instance, attributes), "");
+      CheckResult r = handler.check(instance, attributes);
+      if (cacheKey != null) {
+        h.cache().put(cacheKey, r);
+      }
+      return new Outcome(r, "");
     } catch (Exception | LinkageError e) {
       return failure(h, "failed: " + e);
     }
@@ -188,8 +213,11 @@ public final class PolicySnapshot {
 
   private Outcome await(Pending p) {
     try {
-      return new Outcome(
-          p.future.get(p.handler.timeout().toNanos(), TimeUnit.NANOSECONDS), "");
+      CheckResult r = p.future.get(p.handler.timeout().toNanos(), TimeUnit.NANOSECONDS);
+      if (p.cacheKey != null) {
+        p.handler.cache().put(p.cacheKey, r);
+      }
+      return new Outcome(r, "");
     } catch (TimeoutException e) {
       p.future.cancel(true);
       return failure(p.handler, "missed its " + p.handler.timeout().toMillis() + "ms deadline");
@@ -210,7 +238,7 @@ public final class PolicySnapshot {
   }
 
   private record Pending(
-      int slot, String rule, HandlerEntry handler, CompletableFuture<CheckResult> future) {}
+      int slot, String rule, HandlerEntry handler, CompletableFuture<CheckResult> future, DecisionCache.Key cacheKey) {}
 
   private record Outcome(CheckResult result, String drlRule) {}
 
@@ -279,7 +307,7 @@ public final class PolicySnapshot {
       List<HeaderOp> resp = flatten(responseOps);
       if (deny != null) {
         return new PolicyDecision(
-            false, deny.httpStatus(), deny.message(), denyRule, denyHandler, List.of(), resp, version);
+            false, deny.httpStatus(), deny.message(), denyRule, denyHandler, List.of(), resp, version, deny.body());
       }
       return new PolicyDecision(true, 200, "", "", "", flatten(requestOps), resp, version);
     }

@@ -55,8 +55,8 @@ public final class AdminServer implements AutoCloseable {
     server.setExecutor(executor);
     server.createContext("/healthz", ex -> text(ex, 200, "ok\n"));
     server.createContext("/readyz", ex -> {
-      boolean ready = runtime.snapshot() != null && transportsUp.getAsBoolean();
-      text(ex, ready ? 200 : 503, ready ? "ready\n" : "not ready: no policy serving or transports not listening\n");
+      String reason = !transportsUp.getAsBoolean() ? "transports not listening" : runtime.notReadyReason();
+      text(ex, reason.isEmpty() ? 200 : 503, reason.isEmpty() ? "ready\n" : "not ready: " + reason + "\n");
     });
     server.createContext("/metrics", new MetricsHandler(registry));
     server.createContext("/config", ex -> json(ex, 200, config(runtime.status())));

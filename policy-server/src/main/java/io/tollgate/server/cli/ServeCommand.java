@@ -81,6 +81,17 @@ final class ServeCommand implements Callable<Integer> {
       description = "Bearer token for admin actions (POST /reload); prefer TOLLGATE_ADMIN_TOKEN. Empty: admin actions off.")
   String adminToken;
 
+  @Option(names = "--opa-url", paramLabel = "URL",
+      description = "OPA server for Rego policies. Default: run the opa program found on the PATH (or ~/go/bin).")
+  String opaUrl;
+
+  @Option(names = "--opa-binary", paramLabel = "FILE", description = "The opa program to run when no --opa-url is given.")
+  Path opaBinary;
+
+  @Option(names = "--rego-timeout", defaultValue = "5ms",
+      description = "Default deadline of Rego handlers (a Handler's timeout overrides it) (default: ${DEFAULT-VALUE}).")
+  Duration regoTimeout;
+
   /** The option names a config file may use. */
   Set<String> optionKeys() {
     return spec.options().stream()
@@ -106,7 +117,10 @@ final class ServeCommand implements Callable<Integer> {
         httpPathPrefix,
         trustForwardedFor,
         workerThreads == 0 ? d.workerThreads() : workerThreads,
-        adminToken);
+        adminToken,
+        opaUrl,
+        opaBinary,
+        regoTimeout);
   }
 
   @Override

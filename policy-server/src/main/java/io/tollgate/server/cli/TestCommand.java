@@ -1,18 +1,15 @@
 package io.tollgate.server.cli;
 
 import io.tollgate.rules.ConfigError;
-import io.tollgate.rules.PolicyRuntime;
 import io.tollgate.rules.testing.CaseResult;
 import io.tollgate.rules.testing.RuleTestRunner;
 import io.tollgate.rules.testing.TestReport;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code tollgate test DIR}: runs a policy's rule tests. */
@@ -29,8 +26,7 @@ final class TestCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "DIR", description = "The policy directory.")
   Path dir;
 
-  @Option(names = "--plugins", paramLabel = "DIR", description = "Directory of adapter plugin jars.")
-  Path plugins;
+  @CommandLine.Mixin OpaOptions opa;
 
   @Override
   public Integer call() {
@@ -40,7 +36,7 @@ final class TestCommand implements Callable<Integer> {
       err.println(dir + ": not a directory");
       return 1;
     }
-    TestReport report = RuleTestRunner.run(new PolicyRuntime.Options(dir, plugins, Duration.ofMillis(100)));
+    TestReport report = RuleTestRunner.run(opa.runtimeOptions(dir));
     for (ConfigError e : report.errors()) {
       err.println(e);
     }

@@ -5,12 +5,10 @@ import io.tollgate.rules.PolicyRuntime;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code tollgate validate DIR}: compiles a policy without serving it. */
@@ -27,8 +25,7 @@ final class ValidateCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "DIR", description = "The policy directory.")
   Path dir;
 
-  @Option(names = "--plugins", paramLabel = "DIR", description = "Directory of adapter plugin jars.")
-  Path plugins;
+  @CommandLine.Mixin OpaOptions opa;
 
   @Override
   public Integer call() {
@@ -38,7 +35,7 @@ final class ValidateCommand implements Callable<Integer> {
       err.println(dir + ": not a directory");
       return 1;
     }
-    List<ConfigError> errors = PolicyRuntime.validate(new PolicyRuntime.Options(dir, plugins, Duration.ofMillis(100)));
+    List<ConfigError> errors = PolicyRuntime.validate(opa.runtimeOptions(dir));
     if (errors.isEmpty()) {
       out.println(dir + ": valid");
       return 0;

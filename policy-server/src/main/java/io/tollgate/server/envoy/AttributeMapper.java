@@ -40,6 +40,7 @@ import java.util.Map;
  * request.scheme                   attributes.request.http.scheme
  * request.headers                  attributes.request.http.headers (or header_map), keys lower case
  * request.size                     attributes.request.http.size (-1 when unknown)
+ * request.body                     attributes.request.http.body, or raw_body as UTF-8 (with_request_body)
  * request.time                     attributes.request.time
  * context.protocol                 attributes.request.http.protocol (HTTP/1.1, HTTP/2, ...)
  * context.extensions               attributes.context_extensions
@@ -106,6 +107,11 @@ public final class AttributeMapper {
     nonEmpty(b, Vocabulary.REQUEST_SCHEME, h.getScheme());
     nonEmpty(b, Vocabulary.CONTEXT_PROTOCOL, h.getProtocol());
     b.put(Vocabulary.REQUEST_SIZE, h.getSize());
+    if (!h.getBody().isEmpty()) {
+      b.put(Vocabulary.REQUEST_BODY, h.getBody());
+    } else if (!h.getRawBody().isEmpty()) {
+      b.put(Vocabulary.REQUEST_BODY, h.getRawBody().toStringUtf8());
+    }
     String path = h.getPath();
     if (!path.isEmpty()) {
       b.put(Vocabulary.REQUEST_PATH, path);

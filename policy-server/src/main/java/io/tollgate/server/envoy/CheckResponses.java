@@ -48,10 +48,12 @@ public final class CheckResponses {
           default -> Code.PERMISSION_DENIED;
         };
     DeniedHttpResponse.Builder denied =
-        DeniedHttpResponse.newBuilder()
-            .setStatus(HttpStatus.newBuilder().setCodeValue(d.httpStatus()))
-            .setBody(DenialBody.json(d, revealRule))
-            .addHeaders(option(HeaderOp.replace("content-type", "application/json")));
+        DeniedHttpResponse.newBuilder().setStatus(HttpStatus.newBuilder().setCodeValue(d.httpStatus()));
+    if (d.body().isEmpty()) {
+      denied.setBody(DenialBody.json(d, revealRule)).addHeaders(option(HeaderOp.replace("content-type", "application/json")));
+    } else {
+      denied.setBody(d.body());
+    }
     for (HeaderOp op : DenialBody.headers(d, revealRule)) {
       denied.addHeaders(option(op));
     }

@@ -109,7 +109,15 @@ public final class HttpCheckHandler implements HttpHandler {
       for (HeaderOp op : d.responseHeaders()) {
         apply(h, op);
       }
-      send(ex, d.httpStatus(), DenialBody.json(d, revealRule), Map.of());
+      if (d.body().isEmpty()) {
+        send(ex, d.httpStatus(), DenialBody.json(d, revealRule), Map.of());
+      } else {
+        byte[] body = d.body().getBytes(StandardCharsets.UTF_8);
+        ex.sendResponseHeaders(d.httpStatus(), body.length);
+        try (OutputStream out = ex.getResponseBody()) {
+          out.write(body);
+        }
+      }
     }
   }
 

@@ -33,7 +33,7 @@ final class TestServer implements AutoCloseable {
   final AuthorizationGrpc.AuthorizationBlockingStub authz;
   final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-  private TestServer(PolicyServer server) {
+  TestServer(PolicyServer server) {
     this.server = server;
     this.channel = NettyChannelBuilder.forAddress("127.0.0.1", server.grpcPort()).usePlaintext().build();
     this.authz = AuthorizationGrpc.newBlockingStub(channel);

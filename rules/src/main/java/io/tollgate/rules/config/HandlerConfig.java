@@ -11,6 +11,7 @@ import java.util.Map;
  * @param params the adapter's params, validated by the adapter
  * @param failOpen whether a failing or late handler lets the request pass (default: it denies)
  * @param timeout deadline for a handler that blocks, or {@code null} for the runtime's default
+ * @param cache decision cache settings, or {@code null} for none
  * @param doc where it was written
  */
 public record HandlerConfig(
@@ -19,4 +20,12 @@ public record HandlerConfig(
     Map<String, Object> params,
     boolean failOpen,
     Duration timeout,
-    YamlDocument doc) {}
+    Cache cache,
+    YamlDocument doc) {
+
+  /**
+   * A handler's decision cache: results are reused for requests that agree on every attribute in
+   * {@code attributes} (and on the instances sent), for {@code ttl}, at most {@code maxEntries}.
+   */
+  public record Cache(java.util.List<String> attributes, Duration ttl, long maxEntries) {}
+}

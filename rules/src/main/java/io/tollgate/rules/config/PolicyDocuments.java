@@ -17,7 +17,8 @@ public final class PolicyDocuments {
   public static final Set<String> KINDS = Set.of("Handler", "Instance", "Rule");
 
   private static final Set<String> HANDLER_FIELDS =
-      Set.of("kind", "name", "adapter", "params", "failurePolicy", "timeout", "description");
+      Set.of("kind", "name", "adapter", "params", "failurePolicy", "timeout", "cache", "description");
+  private static final Set<String> CACHE_FIELDS = Set.of("attributes", "ttl", "maxEntries");
   private static final Set<String> INSTANCE_FIELDS =
       Set.of("kind", "name", "template", "params", "description");
   private static final Set<String> RULE_FIELDS =
@@ -91,8 +92,9 @@ public final class PolicyDocuments {
     if (t != null) {
       timeout = duration(doc, "timeout", String.valueOf(t));
     }
+    HandlerConfig.Cache cache = root.containsKey("cache") ? cache(doc, root.get("cache")) : null;
     if (name != null && adapter != null) {
-      handlers.add(new HandlerConfig(name, adapter, params, failOpen, timeout, doc));
+      handlers.add(new HandlerConfig(name, adapter, params, failOpen, timeout, cache, doc));
     }
   }
 
@@ -189,6 +191,43 @@ public final class PolicyDocuments {
       }
     }
     return out;
+  }
+
+  private HandlerConfig.Cache cache(YamlDocument doc, Object value) {
+    if (!(value instanceof Map<?, ?> m)) {
+      problems.at(doc, "cache", "cache must be a mapping of attributes, ttl and maxEntries");
+      return null;
+    }
+    for (Object k : m.keySet()) {
+      if (!CACHE_FIELDS.contains(String.valueOf(k))) {
+        problems.atKey(doc, "cache." + k, "unknown field '" + k + "' in cache; expected one of " + sorted(CACHE_FIELDS));
+      }
+    }
+    List<String> attributes = new ArrayList<>();
+    if (m.get("attributes") instanceof List<?> l && !l.isEmpty()) {
+      for (int i = 0; i < l.size(); i++) {
+        String a = String.valueOf(l.get(i));
+        if (io.tollgate.adapter.spi.Vocabulary.typeOf(a) == null) {
+          problems.at(doc, "cache.attributes." + i, "unknown attribute '" + a + "' (see the attribute vocabulary in the README)");
+        }
+        attributes.add(a);
+      }
+    } else {
+      problems.at(doc, "cache", "cache needs 'attributes': the attributes the handler's decision depends on");
+    }
+    Duration ttl = Duration.ofSeconds(10);
+    if (m.get("ttl") != null) {
+      ttl = duration(doc, "cache.ttl", String.valueOf(m.get("ttl")));
+    }
+    long max = 10_000;
+    if (m.get("maxEntries") != null) {
+      if (m.get("maxEntries") instanceof Number n && n.longValue() > 0) {
+        max = n.longValue();
+      } else {
+        problems.at(doc, "cache.maxEntries", "maxEntries must be a positive integer");
+      }
+    }
+    return ttl == null ? null : new HandlerConfig.Cache(List.copyOf(attributes), ttl, max);
   }
 
   private Duration duration(YamlDocument doc, String path, String text) {

@@ -19,4 +19,13 @@ public interface CheckHandler extends Handler {
   default boolean blocking() {
     return false;
   }
+
+  /**
+   * Whether results may be cached: a handler says yes when its result depends only on the
+   * request's attributes and the instance, not on time or outside state that changes. Only then
+   * does a Handler document's {@code cache} setting apply to it.
+   */
+  default boolean cacheable() {
+    return false;
+  }
 }

@@ -10,13 +10,16 @@ import java.util.List;
  * @param message why: shown to the caller of a denied request and in the decision log
  * @param requestHeaders changes to the request sent upstream (allowed requests only)
  * @param responseHeaders changes to the response sent to the client
+ * @param body the body of a denied response, sent as it is instead of Tollgate's JSON denial;
+ *     empty for the default
  */
 public record CheckResult(
     boolean allowed,
     int httpStatus,
     String message,
     List<HeaderOp> requestHeaders,
-    List<HeaderOp> responseHeaders) {
+    List<HeaderOp> responseHeaders,
+    String body) {
 
   private static final CheckResult OK = new CheckResult(true, 200, "", List.of(), List.of());
 
@@ -24,6 +27,13 @@ public record CheckResult(
     message = message == null ? "" : message;
     requestHeaders = List.copyOf(requestHeaders);
     responseHeaders = List.copyOf(responseHeaders);
+    body = body == null ? "" : body;
+  }
+
+  /** A result with Tollgate's default denial body. */
+  public CheckResult(
+      boolean allowed, int httpStatus, String message, List<HeaderOp> requestHeaders, List<HeaderOp> responseHeaders) {
+    this(allowed, httpStatus, message, requestHeaders, responseHeaders, "");
   }
 
   /** Allow, changing nothing. */

@@ -31,6 +31,7 @@ public final class Vocabulary {
   public static final String REQUEST_QUERY_PARAMS = "request.query_params";
   public static final String REQUEST_TIME = "request.time";
   public static final String REQUEST_SIZE = "request.size";
+  public static final String REQUEST_BODY = "request.body";
   public static final String REQUEST_AUTH_CLAIMS = "request.auth.claims";
   public static final String CONNECTION_MTLS = "connection.mtls";
   public static final String CONNECTION_SNI = "connection.requested_server_name";
@@ -63,6 +64,7 @@ public final class Vocabulary {
     m.put(REQUEST_QUERY_PARAMS, AttributeType.STRING_MAP);
     m.put(REQUEST_TIME, AttributeType.TIMESTAMP);
     m.put(REQUEST_SIZE, AttributeType.INT);
+    m.put(REQUEST_BODY, AttributeType.STRING);
     m.put(REQUEST_AUTH_CLAIMS, AttributeType.DYN_MAP);
     m.put(CONNECTION_MTLS, AttributeType.BOOL);
     m.put(CONNECTION_SNI, AttributeType.STRING);

@@ -1,0 +1,52 @@
+package io.tollgate.rules;
+
+import com.google.common.cache.Cache;
+import com.google.common.cache.CacheBuilder;
+import io.tollgate.adapter.spi.Attributes;
+import io.tollgate.adapter.spi.CheckResult;
+import io.tollgate.adapter.spi.Instance;
+import io.tollgate.rules.config.HandlerConfig;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@code DecisionCache} remembers a cacheable handler's results. The key is the value of every
+ * attribute the handler declared it reads, plus the instance it was sent, compared by value; two
+ * requests share an entry only when all of these are equal. Bounded in size, entries expire a
+ * fixed time after they were written; failures are never cached. Thread-safe.
+ */
+final class DecisionCache {
+  private final List<String> attributes;
+  private final Cache<Key, CheckResult> cache;
+
+  /** The cache key: the declared attributes' values in order, and the instance. */
+  record Key(List<Object> values, Instance instance) {}
+
+  DecisionCache(HandlerConfig.Cache config) {
+    this.attributes = config.attributes();
+    this.cache = CacheBuilder.newBuilder()
+        .maximumSize(config.maxEntries())
+        .expireAfterWrite(config.ttl())
+        .build();
+  }
+
+  Key key(Attributes a, Instance instance) {
+    List<Object> values = new ArrayList<>(attributes.size());
+    for (String name : attributes) {
+      values.add(name.equals(io.tollgate.adapter.spi.Vocabulary.REQUEST_HEADERS) ? a.headers() : a.get(name));
+    }
+    return new Key(values, instance);
+  }
+
+  CheckResult get(Key k) {
+    return cache.getIfPresent(k);
+  }
+
+  void put(Key k, CheckResult r) {
+    cache.put(k, r);
+  }
+
+  long size() {
+    return cache.size();
+  }
+}

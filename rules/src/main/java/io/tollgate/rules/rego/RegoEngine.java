@@ -1,0 +1,433 @@
+package io.tollgate.rules.rego;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tollgate.rules.ConfigError;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code RegoEngine} keeps a policy's Rego modules and data documents in one OPA server and asks it
+ * for decisions.
+ *
+ * <p><b>Compile-all-then-swap across the OPA boundary.</b> OPA holds two slots, {@code
+ * data.tollgate.slot0} and {@code data.tollgate.slot1}. Every module is rewritten to live under a
+ * slot ({@link RegoModule}), and the data documents are written at the slot's root. A new policy
+ * version is uploaded into the slot that is not serving; OPA compiles each module as it arrives
+ * and refuses the ones with errors (with their location), which fails the whole new version. Only
+ * when everything compiled, in OPA and in Tollgate, does the snapshot that queries the new slot
+ * replace the old one; until then every request is decided by the old slot, which nothing
+ * touched. A version whose Rego did not change keeps its slot and uploads nothing.
+ *
+ * <p><b>Keeping OPA in step.</b> The serving slot's data carries an upload id. Twice a second the
+ * engine reads it back; when it is missing (OPA restarted, or was not reachable when the policy
+ * loaded) the serving modules and data are uploaded again, and until that has happened Rego
+ * handlers fail by their failure policy and readiness says why. A circuit breaker shared by all
+ * queries keeps a dead OPA from costing a network round trip per request.
+ *
+ * <p>OPA is either an external server ({@code --opa-url}) or an {@code opa} binary this engine
+ * runs and supervises ({@link OpaSupervisor}), started the first time a policy has Rego.
+ */
+public final class RegoEngine implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(RegoEngine.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String INSTALL_HINT =
+      "Rego policies need an OPA server: install opa (go install github.com/open-policy-agent/opa@v1.22.2)"
+          + " so Tollgate can run it, or give the URL of a running one with --opa-url";
+
+  /**
+   * How to reach OPA.
+   *
+   * @param url an OPA server to use, or {@code null} to run one
+   * @param binary the {@code opa} program to run when no URL is given; {@code null} looks for
+   *     {@code opa} on the PATH and in ~/go/bin
+   * @param requestTimeout deadline of each upload and query at the HTTP level
+   */
+  public record Settings(String url, Path binary, Duration requestTimeout) {
+    public static Settings defaults() {
+      return new Settings(null, null, Duration.ofSeconds(2));
+    }
+  }
+
+  /** Hears of every query, for metrics. */
+  public interface Observer {
+    /** A query took {@code nanos}; {@code outcome} is ok, undefined, error or rejected (breaker open). */
+    void queried(long nanos, String outcome);
+
+    Observer NONE = (nanos, outcome) -> {};
+  }
+
+  /**
+   * What one slot holds: rewritten modules and the data document.
+   *
+   * @param slot 0 or 1
+   * @param modules the modules, by file
+   * @param sources file to Rego source, to tell whether a new version changed anything
+   * @param data the root data document (without the upload marker)
+   * @param uploadId the marker that shows OPA holds this bundle
+   */
+  public record Bundle(int slot, Map<String, RegoModule> modules, Map<String, String> sources,
+      Map<String, Object> data, long uploadId) {
+
+    /** {@code data.tollgate.slotN} in Rego, {@code tollgate/slotN} as a path. */
+    public String root() {
+      return "tollgate.slot" + slot;
+    }
+
+    /** The OPA path of a dotted or slashed document name, e.g. {@code envoy.authz.allow}. */
+    public String path(String document) {
+      return root().replace('.', '/') + "/" + document.replace('.', '/');
+    }
+
+    /** Whether some module declares the package of {@code document} or a package above it. */
+    public boolean declares(String document) {
+      String d = document.replace('/', '.');
+      for (RegoModule m : modules.values()) {
+        if (d.equals(m.packageName()) || d.startsWith(m.packageName() + ".")) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    public Set<String> packages() {
+      Set<String> s = new java.util.TreeSet<>();
+      modules.values().forEach(m -> s.add(m.packageName()));
+      return s;
+    }
+  }
+
+  /** The outcome of preparing a new version's Rego: a bundle, or errors. */
+  public record Prepared(Bundle bundle, List<ConfigError> errors) {}
+
+  private final Settings settings;
+  private final Observer observer;
+  private final CircuitBreaker breaker = new CircuitBreaker(5, Duration.ofSeconds(1));
+  private final AtomicLong uploads = new AtomicLong(System.currentTimeMillis());
+  private final List<Set<String>> uploadedIds = List.of(new HashSet<>(), new HashSet<>());
+  private final ScheduledExecutorService keeper;
+  private OpaSupervisor supervisor;
+  private volatile OpaConnection opa;
+  private volatile Bundle live;
+  private volatile boolean inStep;
+  private volatile String lastProblem = "";
+
+  public RegoEngine(Settings settings, Observer observer) {
+    this.settings = settings;
+    this.observer = observer;
+    this.keeper = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "tollgate-opa-sync");
+      t.setDaemon(true);
+      return t;
+    });
+    if (settings.url() != null) {
+      opa = new OpaConnection(settings.url(), settings.requestTimeout());
+    }
+    keeper.scheduleWithFixedDelay(this::keepInStep, 500, 500, TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Uploads a version's Rego into the slot that is not serving, or reuses the serving bundle if
+   * nothing changed.
+   *
+   * @param sources file (relative) to Rego source
+   * @param dataFiles data file (relative, e.g. {@code users/data.json}) to its parsed content
+   * @param previous the bundle of the serving version, or {@code null}
+   * @param strict whether an unreachable OPA is an error (validate, test) rather than a reason to
+   *     upload later (serve)
+   */
+  public synchronized Prepared prepare(
+      Map<String, String> sources, Map<String, Object> dataFiles, Bundle previous, boolean strict) {
+    List<ConfigError> errors = new ArrayList<>();
+    Map<String, Object> data = mergeData(dataFiles, errors);
+    if (!errors.isEmpty()) {
+      return new Prepared(null, errors);
+    }
+    if (previous != null && previous.sources().equals(sources) && previous.data().equals(data)) {
+      return new Prepared(previous, List.of());
+    }
+    int slot = live == null ? 0 : 1 - live.slot();
+    Map<String, RegoModule> modules = new LinkedHashMap<>();
+    for (Map.Entry<String, String> e : sources.entrySet()) {
+      RegoModule m = RegoModule.rewrite(e.getKey(), e.getValue(), "tollgate.slot" + slot);
+      if (m.packageName().isEmpty()) {
+        errors.add(new ConfigError(e.getKey(), 1, 1, "Rego: the module declares no package"));
+      }
+      modules.put(e.getKey(), m);
+    }
+    if (!errors.isEmpty()) {
+      return new Prepared(null, errors);
+    }
+    Bundle b = new Bundle(slot, modules, Map.copyOf(sources), data, uploads.incrementAndGet());
+    OpaConnection c;
+    try {
+      c = connection();
+    } catch (IOException e) {
+      errors.add(ConfigError.of(sources.keySet().iterator().next(), e.getMessage()));
+      return new Prepared(null, errors);
+    }
+    try {
+      upload(c, b, errors);
+    } catch (OpaConnection.UnavailableException e) {
+      if (strict || settings.url() == null) {
+        errors.add(ConfigError.of(sources.keySet().iterator().next(),
+            "Rego cannot be checked: " + e.getMessage()));
+        return new Prepared(null, errors);
+      }
+      log.warn("{}; the policy loads and its Rego handlers fail by their failure policy until OPA is back",
+          e.getMessage());
+      lastProblem = "OPA at " + c.url() + " is unreachable";
+      return new Prepared(b, List.of());
+    }
+    return new Prepared(errors.isEmpty() ? b : null, errors);
+  }
+
+  /** Makes {@code b} the serving bundle; called when its snapshot is swapped in. */
+  public void activate(Bundle b) {
+    if (b == null || b == live) {
+      return;
+    }
+    live = b;
+    inStep = false;
+    keeper.execute(this::keepInStep);
+  }
+
+  private OpaConnection connection() throws IOException {
+    OpaConnection c = opa;
+    if (c != null) {
+      return c;
+    }
+    Path binary = settings.binary() != null ? settings.binary() : findOpa();
+    if (binary == null || !Files.isExecutable(binary)) {
+      throw new IOException(INSTALL_HINT + (binary == null ? "" : " (" + binary + " is not executable)"));
+    }
+    supervisor = OpaSupervisor.start(binary, Duration.ofSeconds(20), () -> {
+      inStep = false; // a new OPA starts empty: no query may reach it before the policy is back
+      lastProblem = "OPA exited; restarting it";
+    }, () -> {
+      opa = new OpaConnection(supervisor.url(), settings.requestTimeout());
+      uploadedIds.forEach(Set::clear);
+      inStep = false;
+      keepInStep();
+    });
+    opa = new OpaConnection(supervisor.url(), settings.requestTimeout());
+    return opa;
+  }
+
+  /** {@code opa} on the PATH or in ~/go/bin, or {@code null}. */
+  public static Path findOpa() {
+    for (String dir : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
+      if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, "opa"))) {
+        return Path.of(dir, "opa");
+      }
+    }
+    Path goBin = Path.of(System.getProperty("user.home"), "go", "bin", "opa");
+    return Files.isExecutable(goBin) ? goBin : null;
+  }
+
+  private void upload(OpaConnection c, Bundle b, List<ConfigError> errors) {
+    String rootPath = b.root().replace('.', '/');
+    Set<String> ids = new HashSet<>();
+    b.modules().keySet().forEach(f -> ids.add(rootPath + "/" + f));
+    // Modules a previous upload left in this slot and the new version does not have: emptied.
+    Set<String> stale;
+    synchronized (uploadedIds) {
+      stale = new HashSet<>(uploadedIds.get(b.slot()));
+    }
+    stale.removeAll(ids);
+    for (String id : stale) {
+      c.putPolicy(id, "package " + b.root() + "._retired\n");
+    }
+    c.putData(rootPath, json(withMarker(b)));
+    List<RegoModule> pending = new ArrayList<>(b.modules().values());
+    Map<RegoModule, List<OpaConnection.OpaError>> failed = new HashMap<>();
+    boolean progress = true;
+    while (!pending.isEmpty() && progress) { // modules may call functions of modules not yet uploaded
+      progress = false;
+      failed.clear();
+      List<RegoModule> next = new ArrayList<>();
+      for (RegoModule m : pending) {
+        String id = rootPath + "/" + m.file();
+        try {
+          c.putPolicy(id, m.rewritten());
+          synchronized (uploadedIds) {
+            uploadedIds.get(b.slot()).add(id);
+          }
+          progress = true;
+        } catch (OpaConnection.RejectedException e) {
+          failed.put(m, e.errors());
+          next.add(m);
+        }
+      }
+      pending = next;
+    }
+    Map<String, RegoModule> byId = new HashMap<>();
+    b.modules().values().forEach(m -> byId.put(rootPath + "/" + m.file(), m));
+    for (Map.Entry<RegoModule, List<OpaConnection.OpaError>> e : failed.entrySet()) {
+      if (e.getValue().isEmpty()) {
+        errors.add(ConfigError.of(e.getKey().file(), "Rego: OPA refused the module"));
+      }
+      for (OpaConnection.OpaError oe : e.getValue()) {
+        RegoModule m = byId.getOrDefault(oe.file(), e.getKey());
+        errors.add(new ConfigError(m.file(), oe.row(), m.originalColumn(oe.row(), oe.col()),
+            "Rego " + oe.code().replace("rego_", "").replace('_', ' ') + ": " + m.originalMessage(oe.message())));
+      }
+    }
+    errors.sort(java.util.Comparator.comparing(ConfigError::file).thenComparingInt(ConfigError::line));
+  }
+
+  private static Map<String, Object> withMarker(Bundle b) {
+    Map<String, Object> d = new LinkedHashMap<>(b.data());
+    d.put("_tollgate", Map.of("upload", b.uploadId()));
+    return d;
+  }
+
+  @SuppressWarnings("unchecked")
+  static Map<String, Object> mergeData(Map<String, Object> files, List<ConfigError> errors) {
+    Map<String, Object> root = new LinkedHashMap<>();
+    for (Map.Entry<String, Object> e : files.entrySet()) {
+      String dir = e.getKey().contains("/") ? e.getKey().substring(0, e.getKey().lastIndexOf('/')) : "";
+      Map<String, Object> at = root;
+      if (!dir.isEmpty()) {
+        for (String part : dir.split("/")) {
+          Object child = at.computeIfAbsent(part, k -> new LinkedHashMap<String, Object>());
+          if (!(child instanceof Map)) {
+            errors.add(ConfigError.of(e.getKey(), "data at '" + dir + "' collides with a value of another data file"));
+            continue;
+          }
+          at = (Map<String, Object>) child;
+        }
+      }
+      if (e.getValue() instanceof Map<?, ?> m) {
+        for (Map.Entry<?, ?> kv : m.entrySet()) {
+          if (at.putIfAbsent(String.valueOf(kv.getKey()), kv.getValue()) != null) {
+            errors.add(ConfigError.of(e.getKey(), "data key '" + kv.getKey() + "' is also set by another data file"));
+          }
+        }
+      } else {
+        errors.add(ConfigError.of(e.getKey(), "a data file must hold an object (it is merged at its directory's path)"));
+      }
+    }
+    return root;
+  }
+
+  private static String json(Object o) {
+    try {
+      return JSON.writeValueAsString(o);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("data document is not JSON-serializable", e);
+    }
+  }
+
+  /** Reads back the serving bundle's marker; uploads the bundle again if OPA lost it. */
+  private synchronized void keepInStep() {
+    Bundle b = live;
+    OpaConnection c = opa;
+    if (b == null || c == null) {
+      return;
+    }
+    try {
+      Object marker = c.query(b.root().replace('.', '/') + "/_tollgate/upload", Map.of());
+      if (marker instanceof Number n && n.longValue() == b.uploadId()) {
+        if (!inStep) {
+          inStep = true;
+          lastProblem = "";
+          log.info("OPA at {} holds the serving Rego ({} modules)", c.url(), b.modules().size());
+        }
+        return;
+      }
+      inStep = false;
+      synchronized (uploadedIds) {
+        uploadedIds.get(b.slot()).clear();
+      }
+      List<ConfigError> errors = new ArrayList<>();
+      log.info("OPA at {} does not hold the serving Rego; uploading it", c.url());
+      upload(c, b, errors);
+      if (errors.isEmpty()) {
+        inStep = true;
+        lastProblem = "";
+        breaker.success();
+      } else {
+        lastProblem = "OPA refused the serving Rego: " + errors;
+        log.error("{}", lastProblem);
+      }
+    } catch (OpaConnection.UnavailableException e) {
+      inStep = false;
+      lastProblem = "OPA at " + c.url() + " is unreachable";
+    } catch (RuntimeException e) {
+      inStep = false;
+      lastProblem = "keeping OPA in step failed: " + e.getMessage();
+      log.warn("{}", lastProblem);
+    }
+  }
+
+  /**
+   * Evaluates {@code document} of bundle {@code b} with {@code input}.
+   *
+   * @return the result, or {@code null} when the document is undefined
+   * @throws OpaConnection.UnavailableException when OPA is down, the breaker is open, or OPA does
+   *     not hold the bundle yet
+   */
+  public Object query(Bundle b, String document, Object input) {
+    long started = System.nanoTime();
+    if (b != live || !inStep) {
+      observer.queried(0, "rejected");
+      throw new OpaConnection.UnavailableException("OPA does not hold the serving Rego yet (" + lastProblem + ")", null);
+    }
+    if (!breaker.allow()) {
+      observer.queried(0, "rejected");
+      throw new OpaConnection.UnavailableException("circuit breaker open: OPA failed repeatedly", null);
+    }
+    try {
+      Object r = opa.query(b.path(document), input);
+      breaker.success();
+      observer.queried(System.nanoTime() - started, r == null ? "undefined" : "ok");
+      return r;
+    } catch (RuntimeException e) {
+      breaker.failure();
+      observer.queried(System.nanoTime() - started, "error");
+      throw e;
+    }
+  }
+
+  /** Whether Rego can be decided now; empty when it can (or no Rego serves), else why not. */
+  public String notReadyReason() {
+    if (live == null || inStep) {
+      return "";
+    }
+    return lastProblem.isEmpty() ? "OPA does not hold the serving Rego yet" : lastProblem;
+  }
+
+  public CircuitBreaker.State breakerState() {
+    return breaker.state();
+  }
+
+  /** The supervised OPA's process id, or -1 (for tests and the admin API). */
+  public long opaPid() {
+    OpaSupervisor s = supervisor;
+    return s == null ? -1 : s.pid();
+  }
+
+  @Override
+  public void close() {
+    keeper.shutdownNow();
+    if (supervisor != null) {
+      supervisor.close();
+    }
+  }
+}
