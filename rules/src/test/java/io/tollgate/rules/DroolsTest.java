@@ -50,6 +50,31 @@ class DroolsTest {
       """;
 
   @Test
+  void operatorConstraintsKeepWorkingPastTheJitThreshold() throws Exception {
+    // Drools compiles a constraint to bytecode after some evaluations; with operators such as
+    // str[startsWith] and matches that compiled form must decide as the interpreted one did.
+    PolicyDir d = new PolicyDir(tmp).write("ops.drl", """
+        package t.ops
+        import io.tollgate.rules.drools.Request
+        import io.tollgate.rules.drools.Decision
+        rule "no internal"
+        when
+            Request(path str[startsWith] "/internal", method matches "P.*")
+            $d : Decision()
+        then
+            $d.deny(403, "internal");
+        end
+        """);
+    try (PolicyRuntime rt = d.start()) {
+      for (int i = 0; i < 500; i++) {
+        PolicyDecision denied = rt.check(request("request.path", "/internal/" + i, "request.method", "POST"));
+        assertThat(denied.httpStatus()).as("check %d: %s", i, denied.message()).isEqualTo(403);
+        assertThat(rt.check(request("request.path", "/public/" + i, "request.method", "POST")).allowed()).isTrue();
+      }
+    }
+  }
+
+  @Test
   void unclaimedPackagesRunForEveryRequest() throws Exception {
     PolicyDir d = new PolicyDir(tmp).write("admin.drl", ADMIN_DRL);
     try (PolicyRuntime rt = d.start()) {

@@ -66,7 +66,12 @@ public final class DrlRuleBase {
         return null;
       }
     }
-    InternalKnowledgeBase base = KnowledgeBaseFactory.newKnowledgeBase();
+    // Constraints stay interpreted: Drools 10.2 compiles a constraint with an operator such as
+    // str[startsWith] or matches to bytecode after 20 evaluations, and the compiled form fails
+    // with NoSuchMethodError (EvaluatorHelper.initOperators). DroolsTest covers it.
+    org.kie.api.KieBaseConfiguration conf = org.kie.api.KieServices.Factory.get().newKieBaseConfiguration();
+    conf.setOption(org.kie.internal.conf.ConstraintJittingThresholdOption.get(-1));
+    InternalKnowledgeBase base = KnowledgeBaseFactory.newKnowledgeBase(conf);
     base.addPackages(builder.getKnowledgePackages());
     Set<String> packages = new TreeSet<>();
     for (KiePackage p : base.getKiePackages()) {
