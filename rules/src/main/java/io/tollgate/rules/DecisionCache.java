@@ -11,7 +11,8 @@ import java.util.List;
 
 /**
  * {@code DecisionCache} remembers a cacheable handler's results. The key is the value of every
- * attribute the handler declared it reads, plus the instance it was sent, compared by value; two
+ * attribute the handler declared it reads (a whole attribute, or one header written {@code
+ * request.headers["x-user"]}), plus the instance it was sent, compared by value; two
  * requests share an entry only when all of these are equal. Bounded in size, entries expire a
  * fixed time after they were written; failures are never cached. Thread-safe.
  */
@@ -33,9 +34,28 @@ final class DecisionCache {
   Key key(Attributes a, Instance instance) {
     List<Object> values = new ArrayList<>(attributes.size());
     for (String name : attributes) {
-      values.add(name.equals(io.tollgate.adapter.spi.Vocabulary.REQUEST_HEADERS) ? a.headers() : a.get(name));
+      String header = headerName(name);
+      if (header != null) {
+        values.add(a.header(header));
+      } else {
+        values.add(name.equals(io.tollgate.adapter.spi.Vocabulary.REQUEST_HEADERS) ? a.headers() : a.get(name));
+      }
     }
     return new Key(values, instance);
+  }
+
+  /** {@code x-user} for a key written {@code request.headers["x-user"]}, else {@code null}. */
+  static String headerName(String key) {
+    String prefix = io.tollgate.adapter.spi.Vocabulary.REQUEST_HEADERS + "[";
+    if (key.startsWith(prefix) && key.endsWith("]")) {
+      String inner = key.substring(prefix.length(), key.length() - 1).strip();
+      if (inner.length() >= 2 && (inner.startsWith("\"") && inner.endsWith("\"")
+          || inner.startsWith("'") && inner.endsWith("'"))) {
+        inner = inner.substring(1, inner.length() - 1);
+      }
+      return inner.isEmpty() ? null : inner.toLowerCase(java.util.Locale.ROOT);
+    }
+    return null;
   }
 
   CheckResult get(Key k) {

@@ -207,7 +207,8 @@ public final class PolicyDocuments {
     if (m.get("attributes") instanceof List<?> l && !l.isEmpty()) {
       for (int i = 0; i < l.size(); i++) {
         String a = String.valueOf(l.get(i));
-        if (io.tollgate.adapter.spi.Vocabulary.typeOf(a) == null) {
+        boolean oneHeader = a.matches("request\\.headers\\[\\s*(\"[^\"]+\"|'[^']+'|[A-Za-z0-9_-]+)\\s*]");
+        if (!oneHeader && io.tollgate.adapter.spi.Vocabulary.typeOf(a) == null) {
           problems.at(doc, "cache.attributes." + i, "unknown attribute '" + a + "' (see the attribute vocabulary in the README)");
         }
         attributes.add(a);

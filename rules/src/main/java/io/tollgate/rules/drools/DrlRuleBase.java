@@ -36,7 +36,11 @@ public final class DrlRuleBase {
   private final Set<String> packages;
   private final Map<String, String> sources;
 
+  /** Sessions are reused: creating one per check costs more than evaluating the rules. */
+  private final org.kie.api.runtime.KieSessionsPool sessions;
+
   private DrlRuleBase(InternalKnowledgeBase base, Set<String> packages, Map<String, String> sources) {
+    this.sessions = base.newKieSessionsPool(Runtime.getRuntime().availableProcessors() * 2);
     this.base = base;
     this.packages = packages;
     this.sources = sources;
@@ -118,25 +122,27 @@ public final class DrlRuleBase {
    */
   public Outcome evaluate(Attributes attributes, Set<String> selected) {
     Decision decision = new Decision();
-    KieSession session = base.newKieSession();
-    try {
-      session.addEventListener(
-          new DefaultAgendaEventListener() {
-            @Override
-            public void afterMatchFired(AfterMatchFiredEvent event) {
-              if (decision.isDenied()) {
-                var rule = event.getMatch().getRule();
-                decision.setDeniedBy(rule.getPackageName() + "." + rule.getName());
-              }
+    DefaultAgendaEventListener namer =
+        new DefaultAgendaEventListener() {
+          @Override
+          public void afterMatchFired(AfterMatchFiredEvent event) {
+            if (decision.isDenied()) {
+              var rule = event.getMatch().getRule();
+              decision.setDeniedBy(rule.getPackageName() + "." + rule.getName());
             }
-          });
+          }
+        };
+    KieSession session = sessions.newKieSession();
+    try {
+      session.addEventListener(namer);
       session.insert(new Request(attributes));
       session.insert(decision);
       AgendaFilter filter =
           selected == null ? m -> true : m -> selected.contains(m.getRule().getPackageName());
       session.fireAllRules(filter);
     } finally {
-      session.dispose();
+      session.removeEventListener(namer);
+      session.dispose(); // back to the pool, its facts removed
     }
     CheckResult result =
         decision.isDenied()

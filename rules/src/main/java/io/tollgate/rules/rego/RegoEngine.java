@@ -126,6 +126,7 @@ public final class RegoEngine implements AutoCloseable {
   private volatile Bundle live;
   private volatile boolean inStep;
   private volatile String lastProblem = "";
+  private volatile boolean closed;
 
   public RegoEngine(Settings settings, Observer observer) {
     this.settings = settings;
@@ -370,6 +371,9 @@ public final class RegoEngine implements AutoCloseable {
       inStep = false;
       lastProblem = "OPA at " + c.url() + " is unreachable";
     } catch (RuntimeException e) {
+      if (closed) {
+        return;
+      }
       inStep = false;
       lastProblem = "keeping OPA in step failed: " + e.getMessage();
       log.warn("{}", lastProblem);
@@ -425,6 +429,7 @@ public final class RegoEngine implements AutoCloseable {
 
   @Override
   public void close() {
+    closed = true;
     keeper.shutdownNow();
     if (supervisor != null) {
       supervisor.close();

@@ -119,20 +119,40 @@ public final class ListAdapter implements Adapter {
           }
         }
         List<com.google.re2j.Pattern> ps = List.copyOf(patterns);
+        // RE2J guarantees linear time but takes microseconds per value; the same values (user
+        // agents, paths) come again and again, so answers are remembered, boundedly.
+        java.util.Map<String, Boolean> memo = new java.util.concurrent.ConcurrentHashMap<>();
         return v -> {
           if (v == null) {
             return false;
           }
+          Boolean known = memo.get(v);
+          if (known != null) {
+            return known;
+          }
+          boolean hit = false;
           for (com.google.re2j.Pattern pt : ps) {
             if (pt.matches(v)) {
-              return true;
+              hit = true;
+              break;
             }
           }
-          return false;
+          if (v.length() <= MEMO_MAX_VALUE_LENGTH) {
+            if (memo.size() >= MEMO_MAX_ENTRIES) {
+              memo.clear();
+            }
+            memo.put(v, hit);
+          }
+          return hit;
         };
       }
     }
   }
+
+  /** Regex answers remembered per handler: at most this many values, each at most this long. */
+  static final int MEMO_MAX_ENTRIES = 4096;
+
+  static final int MEMO_MAX_VALUE_LENGTH = 512;
 
   /** Decides by membership. Immutable. */
   private record ListHandler(String name, Matcher matcher, boolean blacklist, int status)

@@ -73,6 +73,20 @@ class ListAdapterTest {
   }
 
   @Test
+  void rememberedRegexAnswersStayRightPastTheMemoBound() throws Exception {
+    AdapterContract c = list(Map.of("overrides", List.of("(?i).*(sqlmap|nikto).*"), "entryType", "REGEX"));
+    for (int round = 0; round < 3; round++) {
+      for (int i = 0; i < ListAdapter.MEMO_MAX_ENTRIES + 100; i += 7) {
+        assertThat(c.value("agent-" + i).allowed()).as("agent-%d", i).isFalse();
+        assertThat(c.value("SQLMap/" + i).allowed()).as("SQLMap/%d", i).isTrue();
+      }
+    }
+    String longValue = "x".repeat(ListAdapter.MEMO_MAX_VALUE_LENGTH + 1) + "nikto";
+    assertThat(c.value(longValue).allowed()).isTrue();
+    assertThat(c.value(longValue).allowed()).isTrue();
+  }
+
+  @Test
   void regexThatDoesNotCompileIsReported() throws Exception {
     AdapterContract c = list(Map.of("overrides", List.of("(unclosed"), "entryType", "REGEX"));
     assertThat(c.errors().get("overrides[0]")).contains("regex '(unclosed' does not compile").contains("missing");
