@@ -11,10 +11,12 @@ import io.tollgate.adapter.spi.Attributes;
 public final class CompiledExpression {
   private final String text;
   private final CelRuntime.Program program;
+  private final Guards guards;
 
-  CompiledExpression(String text, CelRuntime.Program program) {
+  CompiledExpression(String text, CelRuntime.Program program, Guards guards) {
     this.text = text;
     this.program = program;
+    this.guards = guards;
   }
 
   /** The source text. */
@@ -32,9 +34,17 @@ public final class CompiledExpression {
     return program.eval(AttributeResolver.of(attributes));
   }
 
-  /** Evaluates a boolean expression; a runtime error propagates. */
+  /**
+   * Evaluates a boolean expression; a runtime error propagates. Simple string conjuncts ({@link
+   * Guards}) are checked first, and when one is false the program does not run.
+   */
   public boolean test(Attributes attributes) throws CelEvaluationException {
-    return Boolean.TRUE.equals(eval(attributes));
+    return guards.mayHold(attributes) && Boolean.TRUE.equals(eval(attributes));
+  }
+
+  /** How many conjuncts are checked without CEL (for tests). */
+  int guardCount() {
+    return guards.size();
   }
 
   @Override

@@ -111,7 +111,8 @@ public final class Expressions {
                 new ExpressionIssue(
                     1, 1, "expression has type " + got.name() + " but " + want.name() + " is required")));
       }
-      return new Result(new CompiledExpression(text, runtime.createProgram(ast)), List.of());
+      Guards guards = expected == AttributeType.BOOL ? Guards.of(ast.getExpr()) : Guards.NONE;
+      return new Result(new CompiledExpression(text, runtime.createProgram(ast), guards), List.of());
     } catch (CelValidationException | CelEvaluationException e) {
       return new Result(null, List.of(new ExpressionIssue(1, 0, e.getMessage())));
     }

@@ -1,0 +1,159 @@
+package io.tollgate.rules.cel;
+
+import dev.cel.common.ast.CelConstant;
+import dev.cel.common.ast.CelExpr;
+import io.tollgate.adapter.spi.AttributeType;
+import io.tollgate.adapter.spi.Attributes;
+import io.tollgate.adapter.spi.Vocabulary;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * {@code Guards} are the simple conjuncts of a boolean expression, checked in plain Java before the
+ * CEL program runs. An expression {@code a && b && c} is false as soon as one conjunct is false,
+ * whatever the others evaluate to (CEL's {@code &&} absorbs errors when a side is false), so when
+ * a guard says false the program need not run. Guards recognize a string attribute compared with
+ * literals: {@code attr == "x"}, {@code "x" == attr}, {@code attr in ["x", "y"]}, {@code
+ * attr.startsWith("x")}. An absent attribute reads as {@code ""}, as it does in CEL. Most rules
+ * are scoped this way (a host, a method, a path prefix), so most rules are ruled out for a request
+ * without running CEL. Immutable.
+ */
+final class Guards {
+  static final Guards NONE = new Guards(List.of());
+
+  private interface Guard {
+    boolean holds(Attributes a);
+  }
+
+  private final List<Guard> guards;
+
+  private Guards(List<Guard> guards) {
+    this.guards = List.copyOf(guards);
+  }
+
+  /** False when some guard rules the expression out; true means: run the program. */
+  boolean mayHold(Attributes a) {
+    for (Guard g : guards) {
+      if (!g.holds(a)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  int size() {
+    return guards.size();
+  }
+
+  /** The guards of a type-checked boolean expression. */
+  static Guards of(CelExpr root) {
+    List<CelExpr> conjuncts = new ArrayList<>();
+    flatten(root, conjuncts);
+    List<Guard> out = new ArrayList<>();
+    for (CelExpr c : conjuncts) {
+      Guard g = guard(c);
+      if (g != null) {
+        out.add(g);
+      }
+    }
+    return out.isEmpty() ? NONE : new Guards(out);
+  }
+
+  private static void flatten(CelExpr e, List<CelExpr> out) {
+    if (e.exprKind().getKind() == CelExpr.ExprKind.Kind.CALL && e.call().function().equals("_&&_")
+        && e.call().target().isEmpty()) {
+      for (CelExpr arg : e.call().args()) {
+        flatten(arg, out);
+      }
+    } else {
+      out.add(e);
+    }
+  }
+
+  private static Guard guard(CelExpr e) {
+    if (e.exprKind().getKind() != CelExpr.ExprKind.Kind.CALL) {
+      return null;
+    }
+    CelExpr.CelCall call = e.call();
+    List<CelExpr> args = call.args();
+    switch (call.function()) {
+      case "_==_" -> {
+        String attr = stringAttribute(args.get(0));
+        String lit = literal(args.get(1));
+        if (attr == null || lit == null) {
+          attr = stringAttribute(args.get(1));
+          lit = literal(args.get(0));
+        }
+        if (attr == null || lit == null) {
+          return null;
+        }
+        String name = attr;
+        String value = lit;
+        return a -> value.equals(valueOf(a, name));
+      }
+      case "@in" -> {
+        String attr = stringAttribute(args.get(0));
+        if (attr == null || args.get(1).exprKind().getKind() != CelExpr.ExprKind.Kind.LIST) {
+          return null;
+        }
+        List<String> values = new ArrayList<>();
+        for (CelExpr el : args.get(1).list().elements()) {
+          String lit = literal(el);
+          if (lit == null) {
+            return null;
+          }
+          values.add(lit);
+        }
+        Set<String> set = Set.copyOf(values);
+        return a -> set.contains(valueOf(a, attr));
+      }
+      case "startsWith" -> {
+        if (call.target().isEmpty() || args.size() != 1) {
+          return null;
+        }
+        String attr = stringAttribute(call.target().get());
+        String prefix = literal(args.get(0));
+        if (attr == null || prefix == null) {
+          return null;
+        }
+        return a -> valueOf(a, attr).startsWith(prefix);
+      }
+      default -> {
+        return null;
+      }
+    }
+  }
+
+  private static String valueOf(Attributes a, String name) {
+    Object v = a.get(name);
+    return v instanceof String s ? s : "";
+  }
+
+  /** The attribute name if {@code e} is a string attribute of the vocabulary, else null. */
+  private static String stringAttribute(CelExpr e) {
+    String name = qualifiedName(e);
+    return name != null && Vocabulary.typeOf(name) == AttributeType.STRING ? name : null;
+  }
+
+  private static String qualifiedName(CelExpr e) {
+    return switch (e.exprKind().getKind()) {
+      case IDENT -> e.ident().name();
+      case SELECT -> {
+        if (e.select().testOnly()) {
+          yield null;
+        }
+        String operand = qualifiedName(e.select().operand());
+        yield operand == null ? null : operand + "." + e.select().field();
+      }
+      default -> null;
+    };
+  }
+
+  private static String literal(CelExpr e) {
+    return e.exprKind().getKind() == CelExpr.ExprKind.Kind.CONSTANT
+            && e.constant().getKind() == CelConstant.Kind.STRING_VALUE
+        ? e.constant().stringValue()
+        : null;
+  }
+}
