@@ -170,7 +170,7 @@ public final class OpaSupervisor implements AutoCloseable {
 
   private static boolean portFree(int port) {
     try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
-      return true;
+      return s.isBound();
     } catch (IOException e) {
       return false;
     }
