@@ -12,7 +12,6 @@ import io.tollgate.rules.PolicyDecision;
 import io.tollgate.rules.PolicyLoadException;
 import io.tollgate.rules.PolicyRuntime;
 import io.tollgate.rules.rego.RegoEngine;
-import java.time.Duration;
 import io.tollgate.server.admin.AdminServer;
 import io.tollgate.server.envoy.AuthorizationService;
 import io.tollgate.server.http.HttpCheckHandler;
@@ -20,11 +19,13 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -74,7 +75,7 @@ public final class PolicyServer implements AutoCloseable {
       log.info("no policy directory given; serving the bundled bookinfo example from {}", policy);
     }
     // Metrics need the runtime and the runtime reports OPA queries to metrics: tie the knot.
-    java.util.concurrent.atomic.AtomicReference<ServerMetrics> metrics = new java.util.concurrent.atomic.AtomicReference<>();
+    AtomicReference<ServerMetrics> metrics = new AtomicReference<>();
     RegoEngine.Observer opaObserver = (nanos, outcome) -> {
       ServerMetrics m = metrics.get();
       if (m != null) {
