@@ -133,8 +133,11 @@ public final class AttributeMapper {
     }
   }
 
-  /** Parses a query string; undecodable parts are kept as they are. */
-  static Map<String, String> query(String q) {
+  /**
+   * Parses a query string into {@code request.query_params}: decoded, first value of a name wins,
+   * at most 100 names; undecodable parts are kept as they are.
+   */
+  public static Map<String, String> query(String q) {
     Map<String, String> out = new LinkedHashMap<>();
     int hash = q.indexOf('#');
     if (hash >= 0) {

@@ -11,14 +11,13 @@ import io.tollgate.rules.Decider;
 import io.tollgate.rules.PolicyDecision;
 import io.tollgate.server.CheckListener;
 import io.tollgate.server.DenialBody;
+import io.tollgate.server.envoy.AttributeMapper;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -176,7 +175,7 @@ public final class HttpCheckHandler implements HttpHandler {
     int q = uri.indexOf('?');
     b.put(Vocabulary.REQUEST_URL_PATH, q < 0 ? uri : uri.substring(0, q));
     if (q >= 0) {
-      b.put(Vocabulary.REQUEST_QUERY_PARAMS, query(uri.substring(q + 1)));
+      b.put(Vocabulary.REQUEST_QUERY_PARAMS, AttributeMapper.query(uri.substring(q + 1)));
     }
     if (!host.isEmpty()) {
       b.put(Vocabulary.REQUEST_HOST, host);
@@ -192,26 +191,6 @@ public final class HttpCheckHandler implements HttpHandler {
       b.put(Vocabulary.REQUEST_ID, id);
     }
     return b.build();
-  }
-
-  private static Map<String, String> query(String q) {
-    Map<String, String> out = new LinkedHashMap<>();
-    for (String pair : q.split("&")) {
-      if (pair.isEmpty() || out.size() >= 100) {
-        continue;
-      }
-      int eq = pair.indexOf('=');
-      out.putIfAbsent(decode(eq < 0 ? pair : pair.substring(0, eq)), eq < 0 ? "" : decode(pair.substring(eq + 1)));
-    }
-    return out;
-  }
-
-  private static String decode(String s) {
-    try {
-      return URLDecoder.decode(s, StandardCharsets.UTF_8);
-    } catch (IllegalArgumentException e) {
-      return s;
-    }
   }
 
   private static String address(InetSocketAddress a) {
