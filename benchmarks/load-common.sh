@@ -10,6 +10,13 @@ RESULTS=${RESULTS:-$HERE/RESULTS.md}   # each script replaces its own section of
 JVM_OPTS=${JVM_OPTS:-"-Xms512m -Xmx512m -XX:+UseG1GC"}
 GHZ=${GHZ:-$(command -v ghz || echo "$HOME/go/bin/ghz")}
 CALL=envoy.service.auth.v3.Authorization/Check
+# Optional CPU sets (taskset -c syntax) to keep the servers and the load generator apart, so the
+# client's own work does not show up as server latency: e.g. SERVER_CPUS=0 CLIENT_CPUS=1.
+SERVER_CPUS=${SERVER_CPUS:-}
+CLIENT_CPUS=${CLIENT_CPUS:-}
+on_cpus() { if [[ -n $1 ]]; then echo "taskset -c $1"; fi; }
+SERVER_PIN=$(on_cpus "$SERVER_CPUS")
+CLIENT_PIN=$(on_cpus "$CLIENT_CPUS")
 
 die() { echo "$NAME: $*" >&2; exit 1; }
 log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
@@ -72,7 +79,7 @@ wait_ready() {
 start_noop() {
   local log=$OUT/$1.log
   # shellcheck disable=SC2086
-  java $JVM_OPTS -cp "$BENCH_JAR" io.tollgate.benchmarks.NoopAuthzServer --port 0 >"$log" 2>&1 &
+  $SERVER_PIN java $JVM_OPTS -cp "$BENCH_JAR" io.tollgate.benchmarks.NoopAuthzServer --port 0 >"$log" 2>&1 &
   NOOP_PID=$!
   PIDS+=("$NOOP_PID")
   wait_line "$log" "noop authz serving:" "$NOOP_PID"
@@ -84,7 +91,7 @@ start_tollgate() {
   local log=$OUT/$1.log policy=$2
   shift 2
   # shellcheck disable=SC2086
-  java $JVM_OPTS -jar "$TOLLGATE_JAR" serve --policy "$policy" --grpc-port 0 --http-port -1 --admin-port 0 \
+  $SERVER_PIN java $JVM_OPTS -jar "$TOLLGATE_JAR" serve --policy "$policy" --grpc-port 0 --http-port -1 --admin-port 0 \
     --decision-log off --reload-interval 0s "$@" >"$log" 2>&1 &
   TG_PID=$!
   PIDS+=("$TG_PID")
@@ -97,7 +104,7 @@ start_tollgate() {
 ghz_run() {
   local port=$1 data=$2 out=$3 bound=$4
   shift 4
-  timeout --kill-after=10 "$bound" "$GHZ" --insecure --protoset "$OUT/authz.protoset" --call "$CALL" \
+  timeout --kill-after=10 "$bound" $CLIENT_PIN "$GHZ" --insecure --protoset "$OUT/authz.protoset" --call "$CALL" \
     --data-file "$data" --duration-stop wait --format json --output "$out" "$@" "127.0.0.1:$port" \
     || die "ghz failed or overran ${bound}s ($out)"
 }
