@@ -1,0 +1,74 @@
+package io.tollgate.quota.config;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code DescriptorMatcher} finds the limit for one request descriptor, as envoyproxy/ratelimit
+ * does. The descriptor's entries are walked down the domain's tree, one level per entry; at each
+ * level the most specific node wins: the exact {@code key_value}, then the longest matching
+ * {@code prefix*} value, then the node for the key with any value. The limit is the one of the
+ * node the last entry reaches; a domain, entry or level that matches nothing means no limit.
+ * Immutable and thread-safe.
+ */
+public final class DescriptorMatcher {
+  /** One {@code key=value} entry of a request descriptor. */
+  public record Entry(String key, String value) {}
+
+  /**
+   * What a descriptor matched.
+   *
+   * @param descriptor the node the last entry reached
+   * @param limit its limit
+   * @param bucketKey the counter's identity: domain and every entry as sent, so each distinct
+   *     value under an any-value node is counted apart
+   */
+  public record Match(Descriptor descriptor, RateLimit limit, String bucketKey) {}
+
+  private final Map<String, DomainConfig> domains;
+
+  public DescriptorMatcher(Map<String, DomainConfig> domains) {
+    this.domains = Map.copyOf(domains);
+  }
+
+  /** The match for {@code entries} in {@code domain}, or {@code null} for no limit. */
+  public Match match(String domain, List<Entry> entries) {
+    DomainConfig config = domains.get(domain);
+    if (config == null || entries.isEmpty()) {
+      return null;
+    }
+    Map<String, Descriptor> level = config.descriptors();
+    List<Descriptor> prefixes = config.prefixes();
+    Descriptor node = null;
+    StringBuilder key = new StringBuilder(domain);
+    for (Entry e : entries) {
+      node = step(level, prefixes, e);
+      if (node == null) {
+        return null;
+      }
+      key.append('\u001f').append(e.key()).append('=').append(e.value());
+      level = node.children();
+      prefixes = node.prefixes();
+    }
+    return node.limit() == null ? null : new Match(node, node.limit(), key.toString());
+  }
+
+  private static Descriptor step(Map<String, Descriptor> level, List<Descriptor> prefixes, Entry e) {
+    Descriptor exact = e.value().isEmpty() ? null : level.get(Descriptor.id(e.key(), e.value()));
+    if (exact != null && !exact.isPrefix()) {
+      return exact;
+    }
+    for (Descriptor p : prefixes) {
+      if (p.key().equals(e.key()) && e.value().startsWith(p.value().substring(0, p.value().length() - 1))) {
+        return p;
+      }
+    }
+    return level.get(e.key());
+  }
+
+  /** Every domain's name, for diagnostics. */
+  public List<String> domains() {
+    return new ArrayList<>(domains.keySet());
+  }
+}

@@ -1,0 +1,19 @@
+package io.tollgate.quota.config;
+
+import java.util.List;
+
+/**
+ * {@code RateLimit} is the {@code rate_limit} of a descriptor.
+ *
+ * @param name the limit's name, for {@code replaces} and metrics; empty if none
+ * @param unit the window; {@code null} when unlimited
+ * @param requestsPerUnit hits admitted per window; 0 when unlimited
+ * @param unlimited whether the descriptor is explicitly not limited
+ * @param replaces names of limits this one replaces when both apply to a request
+ */
+public record RateLimit(String name, RateLimitUnit unit, long requestsPerUnit, boolean unlimited, List<String> replaces) {
+  public RateLimit {
+    name = name == null ? "" : name;
+    replaces = List.copyOf(replaces);
+  }
+}
