@@ -1,0 +1,126 @@
+package io.tollgate.quota;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.tollgate.quota.QuotaService.Decision;
+import io.tollgate.quota.QuotaService.Limit;
+import io.tollgate.quota.QuotaService.Mode;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Two members in one JVM form a cluster on loopback and keep one limit together. */
+class HazelcastQuotasTest {
+  static final Limit PER_HOUR = new Limit(100, Duration.ofHours(1), Mode.STRICT);
+  static HazelcastQuotas a;
+  static HazelcastQuotas b;
+
+  static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+
+  @BeforeAll
+  static void start() throws IOException {
+    int pa = freePort();
+    int pb = freePort();
+    List<String> members = List.of("127.0.0.1:" + pa, "127.0.0.1:" + pb);
+    a = HazelcastQuotas.start(HazelcastQuotas.Settings.loopback(pa, members));
+    b = HazelcastQuotas.start(HazelcastQuotas.Settings.loopback(pb, members));
+    assertThat(a.clusterSize()).isEqualTo(2);
+  }
+
+  @AfterAll
+  static void stop() {
+    b.close();
+    a.close();
+  }
+
+  @Test
+  void spendsUntilTheLimitAndSaysWhatIsLeft() {
+    Decision first = a.tryConsume("t1", PER_HOUR, 1);
+    assertThat(first.allowed()).isTrue();
+    assertThat(first.remaining()).isEqualTo(99);
+    assertThat(first.limit()).isEqualTo(100);
+    assertThat(first.untilReset()).isPositive().isLessThanOrEqualTo(Duration.ofHours(1));
+    assertThat(b.tryConsume("t1", PER_HOUR, 98).remaining()).as("the other member sees the same bucket").isEqualTo(1);
+    assertThat(a.tryConsume("t1", PER_HOUR, 2).allowed()).as("nothing is spent when not all hits fit").isFalse();
+    assertThat(a.tryConsume("t1", PER_HOUR, 1).allowed()).isTrue();
+    Decision over = b.tryConsume("t1", PER_HOUR, 1);
+    assertThat(over.allowed()).isFalse();
+    assertThat(over.remaining()).isZero();
+  }
+
+  @Test
+  void hitsBeyondTheLimitAndNegativeHits() {
+    assertThat(a.tryConsume("t2", PER_HOUR, 1_000_000).allowed()).isFalse();
+    assertThat(a.tryConsume("t2", PER_HOUR, 0).remaining()).as("a huge request spent nothing").isEqualTo(100);
+    assertThatThrownBy(() -> a.tryConsume("t2", PER_HOUR, -1)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> new Limit(0, Duration.ofSeconds(1), Mode.STRICT)).hasMessageContaining("positive");
+  }
+
+  @Test
+  void strictNeverAdmitsMoreThanTheLimitUnderConcurrency() throws Exception {
+    assertThat(admittedConcurrently("t3", PER_HOUR)).isEqualTo(100);
+  }
+
+  @Test
+  void fastStaysWithinItsDocumentedBound() throws Exception {
+    Limit fast = new Limit(100, Duration.ofHours(1), Mode.FAST);
+    int admitted = admittedConcurrently("t4", fast);
+    assertThat(admitted).isBetween(100 - 2 * (int) HazelcastQuotas.FAST_UNSYNCHRONIZED_HITS,
+        100 + 2 * (int) HazelcastQuotas.FAST_UNSYNCHRONIZED_HITS);
+  }
+
+  /** 4 threads on each member spend 1 hit at a time, 200 attempts each. */
+  static int admittedConcurrently(String key, Limit limit) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    AtomicInteger admitted = new AtomicInteger();
+    List<Future<?>> fs = new ArrayList<>();
+    for (int t = 0; t < 8; t++) {
+      HazelcastQuotas member = t % 2 == 0 ? a : b;
+      fs.add(pool.submit(() -> {
+        for (int i = 0; i < 200; i++) {
+          if (member.tryConsume(key, limit, 1).allowed()) {
+            admitted.incrementAndGet();
+          }
+        }
+      }));
+    }
+    for (Future<?> f : fs) {
+      f.get();
+    }
+    pool.shutdown();
+    return admitted.get();
+  }
+
+  @Test
+  void aChangedLimitAppliesToTheExistingBucket() {
+    a.tryConsume("t5", PER_HOUR, 90);
+    Limit smaller = new Limit(50, Duration.ofHours(1), Mode.STRICT);
+    Decision d = a.tryConsume("t5", smaller, 1);
+    assertThat(d.limit()).isEqualTo(50);
+    assertThat(d.remaining()).as("10 tokens were left; they are kept").isEqualTo(9);
+  }
+
+  @Test
+  void windowsAreAlignedToTheClock() {
+    assertThat(HazelcastQuotas.windowEnd(Instant.parse("2026-01-01T10:00:59.500Z"), Duration.ofMinutes(1)))
+        .isEqualTo(Instant.parse("2026-01-01T10:01:00Z"));
+    assertThat(HazelcastQuotas.windowEnd(Instant.parse("2026-01-01T10:00:00Z"), Duration.ofSeconds(1)))
+        .isEqualTo(Instant.parse("2026-01-01T10:00:01Z"));
+  }
+}
