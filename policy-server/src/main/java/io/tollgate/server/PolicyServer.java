@@ -11,7 +11,12 @@ import io.tollgate.adapter.spi.Attributes;
 import io.tollgate.rules.PolicyDecision;
 import io.tollgate.rules.PolicyLoadException;
 import io.tollgate.rules.PolicyRuntime;
+import io.tollgate.quota.HazelcastQuotas;
+import io.tollgate.rules.PolicySnapshot;
 import io.tollgate.rules.rego.RegoEngine;
+import io.tollgate.server.ratelimit.RateLimitConfigs;
+import io.tollgate.server.ratelimit.RateLimitMetrics;
+import io.tollgate.server.ratelimit.RateLimitService;
 import io.tollgate.server.admin.AdminServer;
 import io.tollgate.server.envoy.AuthorizationService;
 import io.tollgate.server.http.HttpCheckHandler;
@@ -54,6 +59,7 @@ public final class PolicyServer implements AutoCloseable {
   private HttpServer http;
   private AdminServer admin;
   private volatile boolean up;
+  private volatile HazelcastQuotas quotas;
 
   private PolicyServer(ServerConfig config, PolicyRuntime runtime, ServerMetrics metrics) {
     this.config = config;
@@ -85,7 +91,7 @@ public final class PolicyServer implements AutoCloseable {
     PolicyRuntime runtime = PolicyRuntime.start(new PolicyRuntime.Options(
         policy, config.pluginsDir(), config.handlerTimeout(),
         new RegoEngine.Settings(config.opaUrl(), config.opaBinary(), Duration.ofSeconds(2)),
-        config.regoTimeout(), opaObserver));
+        config.regoTimeout(), opaObserver).withRateLimits(new RateLimitConfigs()));
     metrics.set(new ServerMetrics(runtime));
     PolicyServer s = new PolicyServer(config, runtime, metrics.get());
     try {
@@ -116,6 +122,8 @@ public final class PolicyServer implements AutoCloseable {
           }
         };
     runtime.onReload(metrics::reloaded);
+    runtime.onReload(r -> startQuotasIfNeeded());
+    startQuotasIfNeeded();
     metrics.serving(runtime.status().version());
 
     grpc =
@@ -124,6 +132,7 @@ public final class PolicyServer implements AutoCloseable {
             .maxInboundMessageSize(MAX_INBOUND_MESSAGE)
             .maxInboundMetadataSize(MAX_INBOUND_METADATA)
             .addService(new AuthorizationService(runtime, listener, config.revealRule()).bind())
+            .addService(new RateLimitService(runtime, this::quotas, new RateLimitMetrics(metrics.registry())))
             .addService(health.getHealthService())
             .addService(ProtoReflectionServiceV1.newInstance())
             .build()
@@ -154,12 +163,31 @@ public final class PolicyServer implements AutoCloseable {
     }
     up = true;
     log.info(
-        "tollgate serving: grpc {}:{} (ext_authz, health, reflection), http {}, admin {}:{} (/healthz /readyz /metrics /config)",
+        "tollgate serving: grpc {}:{} (ext_authz, rate limit, health, reflection), http {}, admin {}:{} (/healthz /readyz /metrics /config)",
         config.bind(),
         grpcPort(),
         http == null ? "off" : config.bind() + ":" + httpPort() + " (check, nginx at " + HttpCheckHandler.NGINX_PATH + ")",
         config.bind(),
         adminPort());
+  }
+
+  /** Starts the embedded quota member once a policy has rate limits. */
+  private void startQuotasIfNeeded() {
+    PolicySnapshot s = runtime.snapshot();
+    if (s != null && s.rateLimits() != null) {
+      quotas();
+    }
+  }
+
+  /** The quota member, started on first need. */
+  private synchronized HazelcastQuotas quotas() {
+    if (quotas == null) {
+      log.info("starting the embedded quota member on {}:{}+ (members: {})", config.bind(), config.quotaPort(),
+          config.quotaMembers().isEmpty() ? "none, alone" : config.quotaMembers());
+      quotas = HazelcastQuotas.start(new HazelcastQuotas.Settings(
+          "tollgate", config.bind(), config.quotaPort(), config.quotaMembers(), 1_000_000));
+    }
+    return quotas;
   }
 
   public int grpcPort() {
@@ -212,6 +240,9 @@ public final class PolicyServer implements AutoCloseable {
     }
     workers.shutdownNow();
     runtime.close();
+    if (quotas != null) {
+      quotas.close();
+    }
   }
 
   private static ThreadFactory named(String prefix) {

@@ -27,6 +27,8 @@ import java.time.Duration;
  * @param opaUrl the OPA server Rego policies use; {@code null} runs {@code opa} from the PATH
  * @param opaBinary the {@code opa} program to run when no URL is given; {@code null} searches
  * @param regoTimeout default deadline of Rego handlers
+ * @param quotaPort the first port the embedded quota member (Hazelcast) tries
+ * @param quotaMembers addresses ({@code host[:port]}) of the other quota members; empty: alone
  */
 public record ServerConfig(
     String bind,
@@ -46,11 +48,14 @@ public record ServerConfig(
     String adminToken,
     String opaUrl,
     Path opaBinary,
-    Duration regoTimeout) {
+    Duration regoTimeout,
+    int quotaPort,
+    java.util.List<String> quotaMembers) {
 
   public static final int DEFAULT_GRPC_PORT = 9091;
   public static final int DEFAULT_HTTP_PORT = 9092;
   public static final int DEFAULT_ADMIN_PORT = 15014;
+  public static final int DEFAULT_QUOTA_PORT = 5701;
 
   public ServerConfig {
     if (bind == null || bind.isBlank()) {
@@ -81,6 +86,8 @@ public record ServerConfig(
       throw new IllegalArgumentException("OPA URL must start with http:// or https://: " + opaUrl);
     }
     regoTimeout = regoTimeout == null ? Duration.ofMillis(5) : regoTimeout;
+    port("quota", quotaPort, false);
+    quotaMembers = quotaMembers == null ? java.util.List.of() : java.util.List.copyOf(quotaMembers);
   }
 
   private static void port(String what, int port, boolean mayDisable) {
@@ -109,42 +116,50 @@ public record ServerConfig(
         "",
         null,
         null,
-        Duration.ofMillis(5));
+        Duration.ofMillis(5),
+        DEFAULT_QUOTA_PORT,
+        java.util.List.of());
   }
 
-  /** The defaults on free ports, for tests. */
+  /** The defaults on free ports, for tests (the quota member too: it tries ports from a random one). */
   public static ServerConfig ephemeral() {
-    return defaults().withPorts(0, 0, 0);
+    return defaults().withPorts(0, 0, 0).withQuota(20000 + new java.util.Random().nextInt(20000), java.util.List.of());
   }
 
   public ServerConfig withPorts(int grpc, int http, int admin) {
     return new ServerConfig(bind, grpc, http, admin, policyDir, pluginsDir, reloadInterval, handlerTimeout, revealRule,
-        decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, opaUrl, opaBinary, regoTimeout);
+        decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, opaUrl, opaBinary, regoTimeout, quotaPort, quotaMembers);
   }
 
   public ServerConfig withPolicy(Path policy, Path plugins) {
     return new ServerConfig(bind, grpcPort, httpPort, adminPort, policy, plugins, reloadInterval, handlerTimeout,
-        revealRule, decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, opaUrl, opaBinary, regoTimeout);
+        revealRule, decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, opaUrl, opaBinary, regoTimeout, quotaPort, quotaMembers);
   }
 
   public ServerConfig withReloadInterval(Duration interval) {
     return new ServerConfig(bind, grpcPort, httpPort, adminPort, policyDir, pluginsDir, interval, handlerTimeout,
-        revealRule, decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, opaUrl, opaBinary, regoTimeout);
+        revealRule, decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, opaUrl, opaBinary, regoTimeout, quotaPort, quotaMembers);
   }
 
   public ServerConfig withDecisionLog(DecisionLog.Mode mode, double sample) {
     return new ServerConfig(bind, grpcPort, httpPort, adminPort, policyDir, pluginsDir, reloadInterval, handlerTimeout,
-        revealRule, mode, sample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, opaUrl, opaBinary, regoTimeout);
+        revealRule, mode, sample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, opaUrl, opaBinary, regoTimeout, quotaPort, quotaMembers);
   }
 
   public ServerConfig withOpa(String url, Path binary, Duration timeout) {
     return new ServerConfig(bind, grpcPort, httpPort, adminPort, policyDir, pluginsDir, reloadInterval, handlerTimeout,
         revealRule, decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, url,
-        binary, timeout);
+        binary, timeout, quotaPort, quotaMembers);
+  }
+
+  public ServerConfig withQuota(int port, java.util.List<String> members) {
+    return new ServerConfig(bind, grpcPort, httpPort, adminPort, policyDir, pluginsDir, reloadInterval, handlerTimeout,
+        revealRule, decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, opaUrl,
+        opaBinary, regoTimeout, port, members);
   }
 
   public ServerConfig withAdminToken(String token) {
     return new ServerConfig(bind, grpcPort, httpPort, adminPort, policyDir, pluginsDir, reloadInterval, handlerTimeout,
-        revealRule, decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, token, opaUrl, opaBinary, regoTimeout);
+        revealRule, decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, token, opaUrl, opaBinary, regoTimeout, quotaPort, quotaMembers);
   }
 }

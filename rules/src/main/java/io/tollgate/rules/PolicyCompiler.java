@@ -135,6 +135,7 @@ final class PolicyCompiler {
 
     // 1. Parse everything.
     PolicyDocuments docs = new PolicyDocuments(problems);
+    Map<String, String> rateLimitSources = new LinkedHashMap<>();
     Map<String, String[]> lines = new HashMap<>();
     for (Path f : files.yaml()) {
       String rel = files.relative(f);
@@ -143,7 +144,16 @@ final class PolicyCompiler {
         continue;
       }
       lines.put(rel, text.split("\n", -1));
-      for (YamlDocument d : YamlReader.read(rel, text, problems.list())) {
+      List<YamlDocument> read = YamlReader.read(rel, text, problems.list());
+      if (!read.isEmpty() && PolicyDocuments.isRateLimitConfig(read.get(0))) {
+        if (read.size() > 1) {
+          problems.add(new ConfigError(rel, read.get(1).start().line(), 1,
+              "a rate-limit config file holds one document (one domain); put other documents in other files"));
+        }
+        rateLimitSources.put(rel, text);
+        continue;
+      }
+      for (YamlDocument d : read) {
         docs.add(d);
       }
     }
@@ -165,6 +175,16 @@ final class PolicyCompiler {
     }
 
     RegoEngine.Bundle bundle = rego(files, previous, problems);
+    Object rateLimits = null;
+    if (!rateLimitSources.isEmpty()) {
+      if (options.rateLimits() == null) {
+        for (String f : rateLimitSources.keySet()) {
+          problems.add(ConfigError.of(f, "a rate-limit config, but this runtime has no rate-limit service"));
+        }
+      } else {
+        rateLimits = options.rateLimits().compile(rateLimitSources, problems.list());
+      }
+    }
 
     // 2. Adapters: built-ins and plugins.
     List<LoadedAdapter> all = new ArrayList<>(builtins);
@@ -294,7 +314,7 @@ final class PolicyCompiler {
     names.sort(null);
     Map<Path, String> fp = fingerprintOf(files, handlers);
     return new Result(
-        new PolicySnapshot(version, names, rules, handlers, drl, bundle, fp, blockingPool, counters),
+        new PolicySnapshot(version, names, rules, handlers, drl, bundle, rateLimits, fp, blockingPool, counters),
         List.of(),
         fp);
   }

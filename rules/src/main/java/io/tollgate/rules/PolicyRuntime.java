@@ -44,6 +44,8 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
    * @param opa how to reach OPA for Rego policies
    * @param regoTimeout the default deadline for Rego handlers
    * @param regoObserver hears of every OPA query, for metrics
+   * @param rateLimits compiles the policy's rate-limit config files; {@code null} when this
+   *     runtime serves no rate limits (such files are then an error)
    */
   public record Options(
       Path policyDir,
@@ -51,7 +53,8 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
       Duration blockingTimeout,
       RegoEngine.Settings opa,
       Duration regoTimeout,
-      RegoEngine.Observer regoObserver) {
+      RegoEngine.Observer regoObserver,
+      RateLimitCompiler rateLimits) {
     /** The default deadline of a Rego handler: OPA on the same host answers in well under 1 ms. */
     public static final Duration DEFAULT_REGO_TIMEOUT = Duration.ofMillis(5);
 
@@ -66,7 +69,22 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
     }
 
     public Options(Path policyDir, Path pluginsDir, Duration blockingTimeout) {
-      this(policyDir, pluginsDir, blockingTimeout, null, null, null);
+      this(policyDir, pluginsDir, blockingTimeout, null, null, null, null);
+    }
+
+    public Options(
+        Path policyDir,
+        Path pluginsDir,
+        Duration blockingTimeout,
+        RegoEngine.Settings opa,
+        Duration regoTimeout,
+        RegoEngine.Observer regoObserver) {
+      this(policyDir, pluginsDir, blockingTimeout, opa, regoTimeout, regoObserver, null);
+    }
+
+    /** These options with a rate-limit compiler. */
+    public Options withRateLimits(RateLimitCompiler compiler) {
+      return new Options(policyDir, pluginsDir, blockingTimeout, opa, regoTimeout, regoObserver, compiler);
     }
 
     public static Options of(Path policyDir, Path pluginsDir) {

@@ -50,6 +50,7 @@ public final class PolicySnapshot {
   private final Map<String, HandlerEntry> handlers;
   private final DrlRuleBase drl;
   private final RegoEngine.Bundle rego;
+  private final Object rateLimits;
   private final Map<Path, String> fingerprint;
   private final Executor blockingPool;
   private final EvaluationCounters counters;
@@ -61,10 +62,12 @@ public final class PolicySnapshot {
       Map<String, HandlerEntry> handlers,
       DrlRuleBase drl,
       RegoEngine.Bundle rego,
+      Object rateLimits,
       Map<Path, String> fingerprint,
       Executor blockingPool,
       EvaluationCounters counters) {
     this.rego = rego;
+    this.rateLimits = rateLimits;
     this.version = version;
     this.loadedAt = Instant.now();
     this.files = List.copyOf(files);
@@ -111,6 +114,14 @@ public final class PolicySnapshot {
 
   DrlRuleBase drl() {
     return drl;
+  }
+
+  /**
+   * The rate-limit configuration of this version, as the runtime's {@link RateLimitCompiler}
+   * built it, or {@code null} when the policy has none.
+   */
+  public Object rateLimits() {
+    return rateLimits;
   }
 
   /** The Rego this version uploaded to OPA, or {@code null} if it has none. */

@@ -92,6 +92,14 @@ final class ServeCommand implements Callable<Integer> {
       description = "Default deadline of Rego handlers (a Handler's timeout overrides it) (default: ${DEFAULT-VALUE}).")
   Duration regoTimeout;
 
+  @Option(names = "--quota-port", defaultValue = "5701",
+      description = "First port of the embedded quota member (Hazelcast), started when the policy has rate limits (default: ${DEFAULT-VALUE}).")
+  int quotaPort;
+
+  @Option(names = "--quota-members", split = ",", paramLabel = "HOST[:PORT]",
+      description = "The other quota members (TCP-IP discovery, comma-separated). Default: none, this member alone.")
+  java.util.List<String> quotaMembers = new java.util.ArrayList<>();
+
   /** The option names a config file may use. */
   Set<String> optionKeys() {
     return spec.options().stream()
@@ -120,7 +128,9 @@ final class ServeCommand implements Callable<Integer> {
         adminToken,
         opaUrl,
         opaBinary,
-        regoTimeout);
+        regoTimeout,
+        quotaPort,
+        quotaMembers);
   }
 
   @Override

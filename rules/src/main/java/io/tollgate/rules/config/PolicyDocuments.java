@@ -54,6 +54,21 @@ public final class PolicyDocuments {
     return rules;
   }
 
+  /** The kind of the wrapped rate-limit config form. */
+  public static final String RATE_LIMIT_KIND = "RateLimitConfig";
+
+  /**
+   * Whether a document is a rate-limit config: envoyproxy/ratelimit's format (top-level {@code
+   * domain} and {@code descriptors}, no {@code kind}) or {@code kind: RateLimitConfig}. Those are
+   * compiled by the runtime's rate-limit compiler, not here.
+   */
+  public static boolean isRateLimitConfig(YamlDocument doc) {
+    Map<String, Object> root = doc.root();
+    Object kind = root.get("kind");
+    return RATE_LIMIT_KIND.equals(kind)
+        || (kind == null && root.containsKey("domain") && root.containsKey("descriptors"));
+  }
+
   /** Reads one document. */
   public void add(YamlDocument doc) {
     Map<String, Object> root = doc.root();

@@ -1,0 +1,125 @@
+package io.tollgate.server.ratelimit;
+
+import com.google.protobuf.Duration;
+import io.envoyproxy.envoy.extensions.common.ratelimit.v3.RateLimitDescriptor;
+import io.envoyproxy.envoy.service.ratelimit.v3.RateLimitRequest;
+import io.envoyproxy.envoy.service.ratelimit.v3.RateLimitResponse;
+import io.envoyproxy.envoy.service.ratelimit.v3.RateLimitServiceGrpc;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import io.tollgate.quota.QuotaService;
+import io.tollgate.quota.config.DescriptorMatcher;
+import io.tollgate.quota.config.RateLimit;
+import io.tollgate.quota.config.RateLimitUnit;
+import io.tollgate.rules.PolicyRuntime;
+import io.tollgate.rules.PolicySnapshot;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code RateLimitService} answers Envoy's {@code envoy.service.ratelimit.v3.RateLimitService/
+ * ShouldRateLimit} as envoyproxy/ratelimit does: each descriptor is matched in the request's
+ * domain ({@link DescriptorMatcher}); a descriptor without a limit (unknown domain or entries,
+ * {@code unlimited}) is OK; otherwise {@code hits_addend} hits (1 when 0) are spent from the
+ * quota cluster. A descriptor in shadow mode that is over its limit is answered OK (and counted).
+ * A limit another matched limit {@code replaces} is not applied. The overall code is OVER_LIMIT
+ * when any descriptor is.
+ *
+ * <p>If the quota cluster fails, the descriptor is answered OK (Envoy's {@code
+ * failure_mode_deny: false}) and the failure is counted.
+ */
+public final class RateLimitService extends RateLimitServiceGrpc.RateLimitServiceImplBase {
+  private static final Logger log = LoggerFactory.getLogger(RateLimitService.class);
+  /** Longest descriptor key or value accepted (Envoy sends short strings). */
+  static final int MAX_VALUE_LENGTH = 4096;
+
+  private final PolicyRuntime runtime;
+  private final Supplier<QuotaService> quotas;
+  private final RateLimitMetrics metrics;
+
+  public RateLimitService(PolicyRuntime runtime, Supplier<QuotaService> quotas, RateLimitMetrics metrics) {
+    this.runtime = runtime;
+    this.quotas = quotas;
+    this.metrics = metrics;
+  }
+
+  @Override
+  public void shouldRateLimit(RateLimitRequest request, StreamObserver<RateLimitResponse> out) {
+    if (request.getDomain().isEmpty()) {
+      out.onError(Status.INVALID_ARGUMENT.withDescription("rate limit domain must not be empty").asRuntimeException());
+      return;
+    }
+    if (request.getDescriptorsCount() == 0) {
+      out.onError(Status.INVALID_ARGUMENT.withDescription("rate limit descriptor list must not be empty").asRuntimeException());
+      return;
+    }
+    PolicySnapshot snapshot = runtime.snapshot();
+    DescriptorMatcher matcher = snapshot == null || !(snapshot.rateLimits() instanceof DescriptorMatcher m) ? null : m;
+    long hits = request.getHitsAddend() == 0 ? 1 : Integer.toUnsignedLong(request.getHitsAddend());
+
+    List<DescriptorMatcher.Match> matches = new ArrayList<>();
+    for (RateLimitDescriptor d : request.getDescriptorsList()) {
+      List<DescriptorMatcher.Entry> entries = new ArrayList<>(d.getEntriesCount());
+      boolean tooLong = false;
+      for (RateLimitDescriptor.Entry e : d.getEntriesList()) {
+        tooLong |= e.getKey().length() > MAX_VALUE_LENGTH || e.getValue().length() > MAX_VALUE_LENGTH;
+        entries.add(new DescriptorMatcher.Entry(e.getKey(), e.getValue()));
+      }
+      matches.add(matcher == null || tooLong ? null : matcher.match(request.getDomain(), entries));
+    }
+    Set<String> replaced = new HashSet<>();
+    for (DescriptorMatcher.Match m : matches) {
+      if (m != null) {
+        replaced.addAll(m.limit().replaces());
+      }
+    }
+
+    RateLimitResponse.Builder response = RateLimitResponse.newBuilder();
+    boolean over = false;
+    for (DescriptorMatcher.Match m : matches) {
+      RateLimitResponse.DescriptorStatus.Builder status =
+          RateLimitResponse.DescriptorStatus.newBuilder().setCode(RateLimitResponse.Code.OK);
+      if (m != null && !m.limit().unlimited() && !(replaced.contains(m.limit().name()) && !m.limit().name().isEmpty())) {
+        RateLimit limit = m.limit();
+        status.setCurrentLimit(RateLimitResponse.RateLimit.newBuilder()
+            .setName(limit.name())
+            .setRequestsPerUnit((int) Math.min(Integer.MAX_VALUE, limit.requestsPerUnit()))
+            .setUnit(unit(limit.unit())));
+        try {
+          QuotaService.Decision d = quotas.get().tryConsume(m.bucketKey(),
+              new QuotaService.Limit(limit.requestsPerUnit(), limit.unit().window(), QuotaService.Mode.STRICT), hits);
+          status.setLimitRemaining((int) Math.min(Integer.MAX_VALUE, d.remaining()))
+              .setDurationUntilReset(Duration.newBuilder()
+                  .setSeconds(d.untilReset().getSeconds()).setNanos(d.untilReset().getNano()));
+          boolean shadow = m.descriptor().shadowMode();
+          metrics.decided(request.getDomain(), limit.name(), d.allowed(), shadow);
+          if (!d.allowed() && !shadow) {
+            status.setCode(RateLimitResponse.Code.OVER_LIMIT);
+            over = true;
+          }
+        } catch (RuntimeException e) {
+          metrics.failed(request.getDomain());
+          log.warn("quota cluster failed for domain {}; answering OK (failure mode allow): {}", request.getDomain(), e.toString());
+        }
+      }
+      response.addStatuses(status);
+    }
+    response.setOverallCode(over ? RateLimitResponse.Code.OVER_LIMIT : RateLimitResponse.Code.OK);
+    out.onNext(response.build());
+    out.onCompleted();
+  }
+
+  private static RateLimitResponse.RateLimit.Unit unit(RateLimitUnit u) {
+    return switch (u) {
+      case SECOND -> RateLimitResponse.RateLimit.Unit.SECOND;
+      case MINUTE -> RateLimitResponse.RateLimit.Unit.MINUTE;
+      case HOUR -> RateLimitResponse.RateLimit.Unit.HOUR;
+      case DAY -> RateLimitResponse.RateLimit.Unit.DAY;
+    };
+  }
+}

@@ -1,0 +1,21 @@
+package io.tollgate.rules;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code RateLimitCompiler} turns the rate-limit config files of a policy directory (envoyproxy/
+ * ratelimit's format, or {@code kind: RateLimitConfig}) into whatever the rate-limit service
+ * serves from. It runs as part of compile-all-then-swap: a problem it reports fails the whole new
+ * version. The rules runtime does not look inside what it returns.
+ */
+@FunctionalInterface
+public interface RateLimitCompiler {
+  /**
+   * Compiles {@code files} (relative path to text).
+   *
+   * @param errors where to add every problem, with file, line and column
+   * @return the compiled configuration, or anything when {@code errors} got entries
+   */
+  Object compile(Map<String, String> files, List<ConfigError> errors);
+}
