@@ -123,6 +123,22 @@ public final class PolicyServer implements AutoCloseable {
         };
     runtime.onReload(metrics::reloaded);
     runtime.onReload(r -> startQuotasIfNeeded());
+    io.prometheus.metrics.core.metrics.GaugeWithCallback.builder()
+        .name("tollgate_quota_cluster_members")
+        .help("Members of the quota cluster this server sees (0 until a policy has rate limits)")
+        .callback(cb -> {
+          HazelcastQuotas q = quotas;
+          cb.call(q == null ? 0 : q.clusterSize());
+        })
+        .register(metrics.registry());
+    io.prometheus.metrics.core.metrics.GaugeWithCallback.builder()
+        .name("tollgate_quota_buckets")
+        .help("Quota buckets this member owns")
+        .callback(cb -> {
+          HazelcastQuotas q = quotas;
+          cb.call(q == null ? 0 : q.localBuckets());
+        })
+        .register(metrics.registry());
     startQuotasIfNeeded();
     metrics.serving(runtime.status().version());
 

@@ -1,0 +1,84 @@
+package io.tollgate.server.it;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** {@code ServerProcess} runs {@code tollgate.jar serve} as its own JVM and reads its ports from its log. */
+final class ServerProcess implements AutoCloseable {
+  private static final Pattern SERVING =
+      Pattern.compile("tollgate serving: grpc 127\\.0\\.0\\.1:(\\d+) .* admin 127\\.0\\.0\\.1:(\\d+)");
+
+  final Process process;
+  final int grpcPort;
+  final int adminPort;
+  private final StringBuilder log;
+
+  private ServerProcess(Process process, int grpcPort, int adminPort, StringBuilder log) {
+    this.process = process;
+    this.grpcPort = grpcPort;
+    this.adminPort = adminPort;
+    this.log = log;
+  }
+
+  static ServerProcess start(String... serveArgs) throws Exception {
+    List<String> cmd = new ArrayList<>(ShadedJarIT.java("serve", "--grpc-port", "0", "--http-port", "-1",
+        "--admin-port", "0", "--decision-log", "off"));
+    cmd.addAll(List.of(serveArgs));
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    StringBuilder log = new StringBuilder();
+    CompletableFuture<int[]> ports = new CompletableFuture<>();
+    Thread reader = new Thread(() -> {
+      try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+        for (String line; (line = r.readLine()) != null; ) {
+          synchronized (log) {
+            log.append(line).append('\n');
+          }
+          Matcher m = SERVING.matcher(line);
+          if (m.find()) {
+            ports.complete(new int[] {Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2))});
+          }
+        }
+      } catch (IOException e) {
+        // the process ended
+      }
+      ports.completeExceptionally(new AssertionError("server exited before serving:\n" + log));
+    });
+    reader.setDaemon(true);
+    reader.start();
+    int[] got = ports.get(120, TimeUnit.SECONDS);
+    return new ServerProcess(p, got[0], got[1], log);
+  }
+
+  String log() {
+    synchronized (log) {
+      return log.toString();
+    }
+  }
+
+  /** SIGKILL. */
+  void kill() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor(20, TimeUnit.SECONDS);
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    process.destroy();
+    if (!process.waitFor(20, TimeUnit.SECONDS)) {
+      process.destroyForcibly();
+    }
+  }
+
+  static Path jar() {
+    return ShadedJarIT.jar();
+  }
+}
