@@ -148,7 +148,8 @@ public final class PolicyServer implements AutoCloseable {
             .maxInboundMessageSize(MAX_INBOUND_MESSAGE)
             .maxInboundMetadataSize(MAX_INBOUND_METADATA)
             .addService(new AuthorizationService(runtime, listener, config.revealRule()).bind())
-            .addService(new RateLimitService(runtime, this::quotas, new RateLimitMetrics(metrics.registry())))
+            .addService(new RateLimitService(runtime, this::quotas, new RateLimitMetrics(metrics.registry()),
+                config.rateLimitFailureDeny()))
             .addService(health.getHealthService())
             .addService(ProtoReflectionServiceV1.newInstance())
             .build()
@@ -170,7 +171,7 @@ public final class PolicyServer implements AutoCloseable {
             new InetSocketAddress(config.bind(), config.adminPort()),
             runtime,
             metrics.registry(),
-            () -> up,
+            this::notReadyReason,
             config.adminToken());
     admin.start();
 
@@ -187,6 +188,19 @@ public final class PolicyServer implements AutoCloseable {
         adminPort());
   }
 
+  /** Empty when the server's own parts are ready; else why not. */
+  private String notReadyReason() {
+    if (!up) {
+      return "transports not listening";
+    }
+    PolicySnapshot s = runtime.snapshot();
+    HazelcastQuotas q = quotas;
+    if (s != null && s.rateLimits() != null && (q == null || q.clusterSize() == 0)) {
+      return "the quota cluster is not up";
+    }
+    return "";
+  }
+
   /** Starts the embedded quota member once a policy has rate limits. */
   private void startQuotasIfNeeded() {
     PolicySnapshot s = runtime.snapshot();
@@ -201,7 +215,7 @@ public final class PolicyServer implements AutoCloseable {
       log.info("starting the embedded quota member on {}:{}+ (members: {})", config.bind(), config.quotaPort(),
           config.quotaMembers().isEmpty() ? "none, alone" : config.quotaMembers());
       quotas = HazelcastQuotas.start(new HazelcastQuotas.Settings(
-          "tollgate", config.bind(), config.quotaPort(), config.quotaMembers(), 1_000_000));
+          "tollgate", config.bind(), config.quotaPort(), config.quotaMembers(), 1_000_000, config.quotaTimeout()));
     }
     return quotas;
   }

@@ -29,6 +29,9 @@ import java.time.Duration;
  * @param regoTimeout default deadline of Rego handlers
  * @param quotaPort the first port the embedded quota member (Hazelcast) tries
  * @param quotaMembers addresses ({@code host[:port]}) of the other quota members; empty: alone
+ * @param quotaTimeout how long one rate-limit decision may take in the quota cluster
+ * @param rateLimitFailureDeny whether a rate-limit decision the cluster could not make is
+ *     OVER_LIMIT (true) or OK (false, the default, like Envoy's failure_mode_deny: false)
  */
 public record ServerConfig(
     String bind,
@@ -50,7 +53,9 @@ public record ServerConfig(
     Path opaBinary,
     Duration regoTimeout,
     int quotaPort,
-    java.util.List<String> quotaMembers) {
+    java.util.List<String> quotaMembers,
+    Duration quotaTimeout,
+    boolean rateLimitFailureDeny) {
 
   public static final int DEFAULT_GRPC_PORT = 9091;
   public static final int DEFAULT_HTTP_PORT = 9092;
@@ -88,6 +93,7 @@ public record ServerConfig(
     regoTimeout = regoTimeout == null ? Duration.ofMillis(5) : regoTimeout;
     port("quota", quotaPort, false);
     quotaMembers = quotaMembers == null ? java.util.List.of() : java.util.List.copyOf(quotaMembers);
+    quotaTimeout = quotaTimeout == null ? Duration.ofMillis(500) : quotaTimeout;
   }
 
   private static void port(String what, int port, boolean mayDisable) {
@@ -118,7 +124,9 @@ public record ServerConfig(
         null,
         Duration.ofMillis(5),
         DEFAULT_QUOTA_PORT,
-        java.util.List.of());
+        java.util.List.of(),
+        Duration.ofMillis(500),
+        false);
   }
 
   /** The defaults on free ports, for tests (the quota member too: it tries ports from a random one). */
@@ -128,38 +136,38 @@ public record ServerConfig(
 
   public ServerConfig withPorts(int grpc, int http, int admin) {
     return new ServerConfig(bind, grpc, http, admin, policyDir, pluginsDir, reloadInterval, handlerTimeout, revealRule,
-        decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, opaUrl, opaBinary, regoTimeout, quotaPort, quotaMembers);
+        decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, opaUrl, opaBinary, regoTimeout, quotaPort, quotaMembers, quotaTimeout, rateLimitFailureDeny);
   }
 
   public ServerConfig withPolicy(Path policy, Path plugins) {
     return new ServerConfig(bind, grpcPort, httpPort, adminPort, policy, plugins, reloadInterval, handlerTimeout,
-        revealRule, decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, opaUrl, opaBinary, regoTimeout, quotaPort, quotaMembers);
+        revealRule, decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, opaUrl, opaBinary, regoTimeout, quotaPort, quotaMembers, quotaTimeout, rateLimitFailureDeny);
   }
 
   public ServerConfig withReloadInterval(Duration interval) {
     return new ServerConfig(bind, grpcPort, httpPort, adminPort, policyDir, pluginsDir, interval, handlerTimeout,
-        revealRule, decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, opaUrl, opaBinary, regoTimeout, quotaPort, quotaMembers);
+        revealRule, decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, opaUrl, opaBinary, regoTimeout, quotaPort, quotaMembers, quotaTimeout, rateLimitFailureDeny);
   }
 
   public ServerConfig withDecisionLog(DecisionLog.Mode mode, double sample) {
     return new ServerConfig(bind, grpcPort, httpPort, adminPort, policyDir, pluginsDir, reloadInterval, handlerTimeout,
-        revealRule, mode, sample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, opaUrl, opaBinary, regoTimeout, quotaPort, quotaMembers);
+        revealRule, mode, sample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, opaUrl, opaBinary, regoTimeout, quotaPort, quotaMembers, quotaTimeout, rateLimitFailureDeny);
   }
 
   public ServerConfig withOpa(String url, Path binary, Duration timeout) {
     return new ServerConfig(bind, grpcPort, httpPort, adminPort, policyDir, pluginsDir, reloadInterval, handlerTimeout,
         revealRule, decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, url,
-        binary, timeout, quotaPort, quotaMembers);
+        binary, timeout, quotaPort, quotaMembers, quotaTimeout, rateLimitFailureDeny);
   }
 
   public ServerConfig withQuota(int port, java.util.List<String> members) {
     return new ServerConfig(bind, grpcPort, httpPort, adminPort, policyDir, pluginsDir, reloadInterval, handlerTimeout,
         revealRule, decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, opaUrl,
-        opaBinary, regoTimeout, port, members);
+        opaBinary, regoTimeout, port, members, quotaTimeout, rateLimitFailureDeny);
   }
 
   public ServerConfig withAdminToken(String token) {
     return new ServerConfig(bind, grpcPort, httpPort, adminPort, policyDir, pluginsDir, reloadInterval, handlerTimeout,
-        revealRule, decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, token, opaUrl, opaBinary, regoTimeout, quotaPort, quotaMembers);
+        revealRule, decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, token, opaUrl, opaBinary, regoTimeout, quotaPort, quotaMembers, quotaTimeout, rateLimitFailureDeny);
   }
 }

@@ -55,10 +55,12 @@ public final class HazelcastQuotas implements QuotaService {
    * @param port the first port to try; the next ones are tried when it is taken
    * @param members the addresses ({@code host[:port]}) of other members, TCP-IP discovery
    * @param maxBuckets the most buckets one member keeps
+   * @param timeout how long one attempt may take in the cluster before it fails
    */
-  public record Settings(String clusterName, String bind, int port, List<String> members, int maxBuckets) {
+  public record Settings(
+      String clusterName, String bind, int port, List<String> members, int maxBuckets, Duration timeout) {
     public static Settings loopback(int port, List<String> members) {
-      return new Settings("tollgate", "127.0.0.1", port, members, 1_000_000);
+      return new Settings("tollgate", "127.0.0.1", port, members, 1_000_000, Duration.ofMillis(500));
     }
   }
 
@@ -66,10 +68,10 @@ public final class HazelcastQuotas implements QuotaService {
   private final ProxyManager<String> buckets;
   private final Map<String, BucketProxy> fastViews = new ConcurrentHashMap<>();
 
-  private HazelcastQuotas(HazelcastInstance hazelcast) {
+  private HazelcastQuotas(HazelcastInstance hazelcast, Duration timeout) {
     this.hazelcast = hazelcast;
     IMap<String, byte[]> map = hazelcast.getMap(MAP);
-    this.buckets = Bucket4jHazelcast.entryProcessorBasedBuilder(map).build();
+    this.buckets = Bucket4jHazelcast.entryProcessorBasedBuilder(map).requestTimeout(timeout).build();
   }
 
   /** Starts an embedded member that joins (or starts) the cluster. */
@@ -98,7 +100,7 @@ public final class HazelcastQuotas implements QuotaService {
     HazelcastInstance hz = Hazelcast.newHazelcastInstance(c);
     log.info("quota member {} up; cluster '{}' has {} member(s)",
         hz.getCluster().getLocalMember().getAddress(), s.clusterName(), hz.getCluster().getMembers().size());
-    return new HazelcastQuotas(hz);
+    return new HazelcastQuotas(hz, s.timeout());
   }
 
   /** The number of members this one sees. */

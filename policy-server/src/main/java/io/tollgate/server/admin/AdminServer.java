@@ -18,14 +18,15 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
  * {@code AdminServer} is the operator's HTTP endpoint:
  *
  * <ul>
  *   <li>{@code GET /healthz}: 200 while the process runs;
- *   <li>{@code GET /readyz}: 200 once a policy serves and the transports listen, else 503;
+ *   <li>{@code GET /readyz}: 200 once a policy serves, the transports listen, OPA holds the
+ *       serving Rego and the quota cluster is up (when the policy needs them); else 503 and why;
  *   <li>{@code GET /metrics}: Prometheus text or protobuf exposition;
  *   <li>{@code GET /config}: JSON of the serving policy version, its files, rules and handlers,
  *       and the last failed reload's errors;
@@ -43,7 +44,7 @@ public final class AdminServer implements AutoCloseable {
       InetSocketAddress address,
       PolicyRuntime runtime,
       PrometheusRegistry registry,
-      BooleanSupplier transportsUp,
+      Supplier<String> serverNotReady,
       String adminToken)
       throws IOException {
     server = HttpServer.create(address, 64);
@@ -55,7 +56,10 @@ public final class AdminServer implements AutoCloseable {
     server.setExecutor(executor);
     server.createContext("/healthz", ex -> text(ex, 200, "ok\n"));
     server.createContext("/readyz", ex -> {
-      String reason = !transportsUp.getAsBoolean() ? "transports not listening" : runtime.notReadyReason();
+      String reason = serverNotReady.get();
+      if (reason.isEmpty()) {
+        reason = runtime.notReadyReason();
+      }
       text(ex, reason.isEmpty() ? 200 : 503, reason.isEmpty() ? "ready\n" : "not ready: " + reason + "\n");
     });
     server.createContext("/metrics", new MetricsHandler(registry));

@@ -100,6 +100,14 @@ final class ServeCommand implements Callable<Integer> {
       description = "The other quota members (TCP-IP discovery, comma-separated). Default: none, this member alone.")
   java.util.List<String> quotaMembers = new java.util.ArrayList<>();
 
+  @Option(names = "--quota-timeout", defaultValue = "500ms",
+      description = "How long one rate-limit decision may take in the quota cluster (default: ${DEFAULT-VALUE}).")
+  Duration quotaTimeout;
+
+  @Option(names = "--ratelimit-failure-mode", defaultValue = "allow", paramLabel = "allow|deny",
+      description = "Answer to a rate-limit check the quota cluster cannot decide (default: ${DEFAULT-VALUE}).")
+  String rateLimitFailureMode;
+
   /** The option names a config file may use. */
   Set<String> optionKeys() {
     return spec.options().stream()
@@ -130,7 +138,17 @@ final class ServeCommand implements Callable<Integer> {
         opaBinary,
         regoTimeout,
         quotaPort,
-        quotaMembers);
+        quotaMembers,
+        quotaTimeout,
+        failureDeny(rateLimitFailureMode));
+  }
+
+  private static boolean failureDeny(String mode) {
+    return switch (mode) {
+      case "allow" -> false;
+      case "deny" -> true;
+      default -> throw new IllegalArgumentException("--ratelimit-failure-mode must be allow or deny, not " + mode);
+    };
   }
 
   @Override

@@ -30,8 +30,9 @@ import org.slf4j.LoggerFactory;
  * A limit another matched limit {@code replaces} is not applied. The overall code is OVER_LIMIT
  * when any descriptor is.
  *
- * <p>If the quota cluster fails, the descriptor is answered OK (Envoy's {@code
- * failure_mode_deny: false}) and the failure is counted.
+ * <p>If the quota cluster fails or misses its deadline, the descriptor is answered OK (Envoy's
+ * {@code failure_mode_deny: false}), or OVER_LIMIT when the server is told to fail closed; the
+ * failure is counted either way.
  */
 public final class RateLimitService extends RateLimitServiceGrpc.RateLimitServiceImplBase {
   private static final Logger log = LoggerFactory.getLogger(RateLimitService.class);
@@ -41,11 +42,14 @@ public final class RateLimitService extends RateLimitServiceGrpc.RateLimitServic
   private final PolicyRuntime runtime;
   private final Supplier<QuotaService> quotas;
   private final RateLimitMetrics metrics;
+  private final boolean failClosed;
 
-  public RateLimitService(PolicyRuntime runtime, Supplier<QuotaService> quotas, RateLimitMetrics metrics) {
+  public RateLimitService(
+      PolicyRuntime runtime, Supplier<QuotaService> quotas, RateLimitMetrics metrics, boolean failClosed) {
     this.runtime = runtime;
     this.quotas = quotas;
     this.metrics = metrics;
+    this.failClosed = failClosed;
   }
 
   @Override
@@ -104,7 +108,12 @@ public final class RateLimitService extends RateLimitServiceGrpc.RateLimitServic
           }
         } catch (RuntimeException e) {
           metrics.failed(request.getDomain());
-          log.warn("quota cluster failed for domain {}; answering OK (failure mode allow): {}", request.getDomain(), e.toString());
+          log.warn("quota cluster failed for domain {}; answering {} (failure mode {}): {}", request.getDomain(),
+              failClosed ? "OVER_LIMIT" : "OK", failClosed ? "deny" : "allow", e.toString());
+          if (failClosed) {
+            status.setCode(RateLimitResponse.Code.OVER_LIMIT);
+            over = true;
+          }
         }
       }
       response.addStatuses(status);
