@@ -124,6 +124,8 @@ public final class RegoEngine implements AutoCloseable {
   private OpaSupervisor supervisor;
   private volatile OpaConnection opa;
   private volatile Bundle live;
+  /** The last bundle OPA accepted whole, so its version can answer as soon as it is swapped in. */
+  private volatile Bundle uploaded;
   private volatile boolean inStep;
   private volatile String lastProblem = "";
   private volatile boolean closed;
@@ -195,7 +197,11 @@ public final class RegoEngine implements AutoCloseable {
       lastProblem = "OPA at " + c.url() + " is unreachable";
       return new Prepared(b, List.of());
     }
-    return new Prepared(errors.isEmpty() ? b : null, errors);
+    if (errors.isEmpty()) {
+      uploaded = b;
+      return new Prepared(b, List.of());
+    }
+    return new Prepared(null, errors);
   }
 
   /** Makes {@code b} the serving bundle; called when its snapshot is swapped in. */
@@ -204,7 +210,7 @@ public final class RegoEngine implements AutoCloseable {
       return;
     }
     live = b;
-    inStep = false;
+    inStep = b == uploaded; // just uploaded whole: OPA holds it; the keeper checks from now on
     keeper.execute(this::keepInStep);
   }
 
