@@ -117,6 +117,21 @@ class HazelcastQuotasTest {
   }
 
   @Test
+  void manyDistinctKeysStayWithinTheBucketCap() throws IOException {
+    int port = freePort();
+    try (HazelcastQuotas small = HazelcastQuotas.start(new HazelcastQuotas.Settings(
+        "tollgate-cap", "127.0.0.1", port, List.of("127.0.0.1:" + port), 2_000, Duration.ofSeconds(2)))) {
+      long started = System.nanoTime();
+      for (int i = 0; i < 20_000; i++) {
+        assertThat(small.tryConsume("k" + i, PER_HOUR, 1).allowed()).isTrue();
+      }
+      long seconds = Math.max(1, (System.nanoTime() - started) / 1_000_000_000L);
+      // Hazelcast splits the cap over its partitions and evicts the least recently used.
+      assertThat(small.localBuckets()).as("buckets after 20,000 keys in %d s", seconds).isLessThanOrEqualTo(2_000);
+    }
+  }
+
+  @Test
   void windowsAreAlignedToTheClock() {
     assertThat(HazelcastQuotas.windowEnd(Instant.parse("2026-01-01T10:00:59.500Z"), Duration.ofMinutes(1)))
         .isEqualTo(Instant.parse("2026-01-01T10:01:00Z"));
