@@ -7,6 +7,7 @@ import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.tollgate.adapter.spi.Attributes;
 import io.tollgate.rules.PolicyDecision;
 import io.tollgate.rules.PolicyLoadException;
@@ -123,7 +124,7 @@ public final class PolicyServer implements AutoCloseable {
         };
     runtime.onReload(metrics::reloaded);
     runtime.onReload(r -> startQuotasIfNeeded());
-    io.prometheus.metrics.core.metrics.GaugeWithCallback.builder()
+    GaugeWithCallback.builder()
         .name("tollgate_quota_cluster_members")
         .help("Members of the quota cluster this server sees (0 until a policy has rate limits)")
         .callback(cb -> {
@@ -131,7 +132,7 @@ public final class PolicyServer implements AutoCloseable {
           cb.call(q == null ? 0 : q.clusterSize());
         })
         .register(metrics.registry());
-    io.prometheus.metrics.core.metrics.GaugeWithCallback.builder()
+    GaugeWithCallback.builder()
         .name("tollgate_quota_buckets")
         .help("Quota buckets this member owns")
         .callback(cb -> {
