@@ -3,9 +3,9 @@ package io.tollgate.quota;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.tollgate.quota.QuotaService.Decision;
-import io.tollgate.quota.QuotaService.Limit;
-import io.tollgate.quota.QuotaService.Mode;
+import io.tollgate.adapter.spi.Quotas.Decision;
+import io.tollgate.adapter.spi.Quotas.Limit;
+import io.tollgate.adapter.spi.Quotas.Mode;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;

@@ -563,7 +563,8 @@ final class PolicyCompiler {
             hc.name(),
             new Params(hc.params(), errors),
             options.policyDir(),
-            p -> stamps.put(p, PolicyFiles.stamp(p)));
+            p -> stamps.put(p, PolicyFiles.stamp(p)),
+            options.quotas());
     Handler h;
     Set<String> templates;
     try {

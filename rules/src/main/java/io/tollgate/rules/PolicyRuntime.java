@@ -2,6 +2,7 @@ package io.tollgate.rules;
 
 import io.tollgate.adapter.spi.Attributes;
 import io.tollgate.adapter.spi.Handler;
+import io.tollgate.adapter.spi.Quotas;
 import io.tollgate.rules.plugins.AdapterRegistry;
 import io.tollgate.rules.plugins.LoadedAdapter;
 import io.tollgate.rules.rego.RegoEngine;
@@ -46,6 +47,8 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
    * @param regoObserver hears of every OPA query, for metrics
    * @param rateLimits compiles the policy's rate-limit config files; {@code null} when this
    *     runtime serves no rate limits (such files are then an error)
+   * @param quotas the shared quotas handed to handlers of the {@code quota} template; {@link
+   *     Quotas#NONE} when this runtime has none
    */
   public record Options(
       Path policyDir,
@@ -54,7 +57,8 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
       RegoEngine.Settings opa,
       Duration regoTimeout,
       RegoEngine.Observer regoObserver,
-      RateLimitCompiler rateLimits) {
+      RateLimitCompiler rateLimits,
+      Quotas quotas) {
     /** The default deadline of a Rego handler: OPA on the same host answers in well under 1 ms. */
     public static final Duration DEFAULT_REGO_TIMEOUT = Duration.ofMillis(5);
 
@@ -66,10 +70,11 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
       opa = opa == null ? RegoEngine.Settings.defaults() : opa;
       regoTimeout = regoTimeout == null ? DEFAULT_REGO_TIMEOUT : regoTimeout;
       regoObserver = regoObserver == null ? RegoEngine.Observer.NONE : regoObserver;
+      quotas = quotas == null ? Quotas.NONE : quotas;
     }
 
     public Options(Path policyDir, Path pluginsDir, Duration blockingTimeout) {
-      this(policyDir, pluginsDir, blockingTimeout, null, null, null, null);
+      this(policyDir, pluginsDir, blockingTimeout, null, null, null, null, null);
     }
 
     public Options(
@@ -79,12 +84,17 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
         RegoEngine.Settings opa,
         Duration regoTimeout,
         RegoEngine.Observer regoObserver) {
-      this(policyDir, pluginsDir, blockingTimeout, opa, regoTimeout, regoObserver, null);
+      this(policyDir, pluginsDir, blockingTimeout, opa, regoTimeout, regoObserver, null, null);
     }
 
     /** These options with a rate-limit compiler. */
     public Options withRateLimits(RateLimitCompiler compiler) {
-      return new Options(policyDir, pluginsDir, blockingTimeout, opa, regoTimeout, regoObserver, compiler);
+      return new Options(policyDir, pluginsDir, blockingTimeout, opa, regoTimeout, regoObserver, compiler, quotas);
+    }
+
+    /** These options with shared quotas for quota handlers. */
+    public Options withQuotas(Quotas q) {
+      return new Options(policyDir, pluginsDir, blockingTimeout, opa, regoTimeout, regoObserver, rateLimits, q);
     }
 
     public static Options of(Path policyDir, Path pluginsDir) {

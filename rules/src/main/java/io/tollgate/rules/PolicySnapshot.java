@@ -5,10 +5,11 @@ import io.tollgate.adapter.spi.CheckHandler;
 import io.tollgate.adapter.spi.CheckResult;
 import io.tollgate.adapter.spi.HeaderOp;
 import io.tollgate.adapter.spi.Instance;
+import io.tollgate.adapter.spi.Template;
 import io.tollgate.rules.cel.CompiledExpression;
 import io.tollgate.rules.drools.DrlRuleBase;
-import io.tollgate.rules.rego.RegoEngine;
 import io.tollgate.rules.drools.DroolsHandler;
+import io.tollgate.rules.rego.RegoEngine;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -110,6 +111,11 @@ public final class PolicySnapshot {
 
   Map<String, HandlerEntry> handlers() {
     return handlers;
+  }
+
+  /** Whether a handler of this version takes {@code quota} instances, and so needs the quota cluster. */
+  public boolean usesQuotas() {
+    return handlers.values().stream().anyMatch(h -> h.templates().contains(Template.QUOTA.name()));
   }
 
   DrlRuleBase drl() {

@@ -11,6 +11,7 @@ import io.tollgate.adapter.spi.Handler;
 import io.tollgate.adapter.spi.HandlerSpec;
 import io.tollgate.adapter.spi.Instance;
 import io.tollgate.adapter.spi.Params;
+import io.tollgate.adapter.spi.Quotas;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -27,10 +28,17 @@ public final class AdapterContract {
   private final Map<String, String> errors = new LinkedHashMap<>();
   private final List<Path> watched = new ArrayList<>();
   private Handler handler;
+  private Quotas quotas = Quotas.NONE;
 
   public AdapterContract(Adapter adapter, Path baseDir) {
     this.adapter = adapter;
     this.baseDir = baseDir;
+  }
+
+  /** Hands {@code q} to the handlers built from now on. */
+  public AdapterContract quotas(Quotas q) {
+    this.quotas = q;
+    return this;
   }
 
   /** Builds a handler from {@code params}, recording reported errors by field. */
@@ -48,7 +56,7 @@ public final class AdapterContract {
             return errors.isEmpty();
           }
         };
-    handler = adapter.build(new HandlerSpec("under-test", new Params(params, sink), baseDir, watched::add));
+    handler = adapter.build(new HandlerSpec("under-test", new Params(params, sink), baseDir, watched::add, quotas));
     return this;
   }
 
@@ -64,9 +72,14 @@ public final class AdapterContract {
 
   /** Asserts the build succeeded and checks an instance. */
   public CheckResult check(String template, Map<String, Object> values) throws Exception {
+    return check("i", template, values);
+  }
+
+  /** Asserts the build succeeded and checks an instance called {@code instance}. */
+  public CheckResult check(String instance, String template, Map<String, Object> values) throws Exception {
     assertThat(errors).as("config errors").isEmpty();
     assertThat(adapter.templates()).contains(template);
-    return ((CheckHandler) handler).check(new Instance("i", template, values), Attributes.builder().build());
+    return ((CheckHandler) handler).check(new Instance(instance, template, values), Attributes.builder().build());
   }
 
   /** Checks a listentry instance with {@code value}. */

@@ -1,10 +1,14 @@
 package io.tollgate.adapter.spi;
 
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * {@code Params} are a handler's configured params as parsed from YAML (strings, numbers,
@@ -12,6 +16,7 @@ import java.util.Set;
  * instead of throwing.
  */
 public final class Params {
+  private static final Pattern DURATION = Pattern.compile("(\\d{1,12})(ms|s|m|h|d)");
   private final Map<String, Object> values;
   private final ConfigErrors errors;
 
@@ -145,5 +150,41 @@ public final class Params {
     }
     errors.add(key, "'" + s + "' is not one of " + names);
     return fallback;
+  }
+
+  /**
+   * A duration param, or {@code fallback} when absent: a number with a unit ({@code 500ms},
+   * {@code 1s}, {@code 5m}, {@code 1h}, {@code 1d}) or ISO-8601 ({@code PT1M}). Must be positive.
+   */
+  public Duration duration(String key, Duration fallback) {
+    String s = string(key, null);
+    if (s == null) {
+      return fallback;
+    }
+    Duration d = parseDuration(s.strip());
+    if (d == null || d.isNegative() || d.isZero()) {
+      errors.add(key, "'" + s + "' is not a positive duration such as 500ms, 1s, 5m, 1h or 1d");
+      return fallback;
+    }
+    return d;
+  }
+
+  private static Duration parseDuration(String s) {
+    Matcher m = DURATION.matcher(s);
+    if (m.matches()) {
+      long n = Long.parseLong(m.group(1));
+      return switch (m.group(2)) {
+        case "ms" -> Duration.ofMillis(n);
+        case "s" -> Duration.ofSeconds(n);
+        case "m" -> Duration.ofMinutes(n);
+        case "h" -> Duration.ofHours(n);
+        default -> Duration.ofDays(n);
+      };
+    }
+    try {
+      return Duration.parse(s);
+    } catch (DateTimeParseException e) {
+      return null;
+    }
   }
 }

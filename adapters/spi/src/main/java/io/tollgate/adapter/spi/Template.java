@@ -36,8 +36,19 @@ public record Template(String name, Map<String, AttributeType> fields, java.util
               "properties", AttributeType.DYN_MAP),
           java.util.Set.of());
 
+  /**
+   * Hits to spend from a quota: Mixer's quota template. {@code dimensions} (name to expression)
+   * tell quotas apart, {@code amount} is the hits to spend (1 when absent).
+   */
+  public static final Template QUOTA =
+      new Template(
+          "quota",
+          ordered("dimensions", AttributeType.DYN_MAP, "amount", AttributeType.INT),
+          java.util.Set.of());
+
   private static final Map<String, Template> BUILT_IN =
-      Map.of(CHECKNOTHING.name, CHECKNOTHING, LISTENTRY.name, LISTENTRY, AUTHORIZATION.name, AUTHORIZATION);
+      Map.of(CHECKNOTHING.name, CHECKNOTHING, LISTENTRY.name, LISTENTRY, AUTHORIZATION.name, AUTHORIZATION,
+          QUOTA.name, QUOTA);
 
   public Template {
     Objects.requireNonNull(name, "name");
