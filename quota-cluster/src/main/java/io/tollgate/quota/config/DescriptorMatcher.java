@@ -67,6 +67,11 @@ public final class DescriptorMatcher {
     return level.get(e.key());
   }
 
+  /** The config of {@code domain}, or {@code null} when it has none. */
+  public DomainConfig domain(String domain) {
+    return domains.get(domain);
+  }
+
   /** Every domain's name, for diagnostics. */
   public List<String> domains() {
     return new ArrayList<>(domains.keySet());

@@ -1,5 +1,6 @@
 package io.tollgate.quota.config;
 
+import io.tollgate.adapter.spi.Quotas;
 import java.util.List;
 
 /**
@@ -10,10 +11,14 @@ import java.util.List;
  * @param requestsPerUnit hits admitted per window; 0 when unlimited
  * @param unlimited whether the descriptor is explicitly not limited
  * @param replaces names of limits this one replaces when both apply to a request
+ * @param mode how exactly the cluster keeps it ({@code mode: strict|fast}, a Tollgate extension;
+ *     strict unless said)
  */
-public record RateLimit(String name, RateLimitUnit unit, long requestsPerUnit, boolean unlimited, List<String> replaces) {
+public record RateLimit(
+    String name, RateLimitUnit unit, long requestsPerUnit, boolean unlimited, List<String> replaces, Quotas.Mode mode) {
   public RateLimit {
     name = name == null ? "" : name;
     replaces = List.copyOf(replaces);
+    mode = mode == null ? Quotas.Mode.STRICT : mode;
   }
 }

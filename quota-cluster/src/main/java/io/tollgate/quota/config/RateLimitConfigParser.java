@@ -1,5 +1,6 @@
 package io.tollgate.quota.config;
 
+import io.tollgate.adapter.spi.Quotas;
 import java.io.StringReader;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -25,6 +26,8 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
  *
  * <pre>
  * domain: shop                     # required
+ * failure_mode_deny: false         # Tollgate, optional: answer when the quota cluster cannot
+ *                                  # decide (default: the server's --ratelimit-failure-mode)
  * descriptors:
  *   - key: remote_address          # required
  *     value: 10.0.0.1              # optional: exact, "prefix*", or absent for any value
@@ -34,6 +37,7 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
  *       # unlimited: true          # instead of unit and requests_per_unit
  *       # name: per-ip             # for replaces and metrics
  *       # replaces: [{name: ...}]  # limits this one replaces when both apply
+ *       # mode: strict             # Tollgate: strict (default) or fast, see Quotas.Mode
  *     shadow_mode: false           # count only, never refuse
  *     detailed_metric: false
  *     descriptors: [...]           # nested
@@ -46,10 +50,10 @@ public final class RateLimitConfigParser {
   /** The {@code kind} of the wrapped form. */
   public static final String KIND = "RateLimitConfig";
 
-  private static final Set<String> TOP = Set.of("kind", "domain", "descriptors");
+  private static final Set<String> TOP = Set.of("kind", "domain", "descriptors", "failure_mode_deny");
   private static final Set<String> DESCRIPTOR =
       Set.of("key", "value", "rate_limit", "descriptors", "shadow_mode", "detailed_metric");
-  private static final Set<String> LIMIT = Set.of("unit", "requests_per_unit", "unlimited", "name", "replaces");
+  private static final Set<String> LIMIT = Set.of("unit", "requests_per_unit", "unlimited", "name", "replaces", "mode");
 
   /** The outcome: a config, or the problems that kept it from loading. */
   public record Result(DomainConfig config, List<ConfigProblem> problems) {}
@@ -107,6 +111,8 @@ public final class RateLimitConfigParser {
     } else {
       descriptors = descriptors(fields.get("descriptors").getValueNode());
     }
+    Boolean failureModeDeny = fields.containsKey("failure_mode_deny")
+        ? bool(fields.get("failure_mode_deny").getValueNode()) : null;
     for (Object[] ref : replaceRefs) {
       if (!limitNames.containsKey((String) ref[0])) {
         problem((Node) ref[1], "replaces unknown rate limit name '" + ref[0] + "'; names in this domain: "
@@ -116,7 +122,7 @@ public final class RateLimitConfigParser {
     if (!problems.isEmpty() || domain == null) {
       return new Result(null, problems);
     }
-    return new Result(new DomainConfig(domain, file, descriptors, prefixes(descriptors)), List.of());
+    return new Result(new DomainConfig(domain, file, descriptors, prefixes(descriptors), failureModeDeny), List.of());
   }
 
   private Map<String, Descriptor> descriptors(Node node) {
@@ -206,12 +212,21 @@ public final class RateLimitConfigParser {
         problem(r, "replaces must be a list of {name: ...}");
       }
     }
+    Quotas.Mode mode = Quotas.Mode.STRICT;
+    if (f.containsKey("mode")) {
+      String s = scalar(f.get("mode").getValueNode());
+      if ("fast".equals(s)) {
+        mode = Quotas.Mode.FAST;
+      } else if (!"strict".equals(s)) {
+        problem(f.get("mode").getValueNode(), "mode must be strict or fast, not '" + s + "'");
+      }
+    }
     boolean unlimited = f.containsKey("unlimited") && bool(f.get("unlimited").getValueNode());
     if (unlimited) {
-      if (f.containsKey("unit") || f.containsKey("requests_per_unit")) {
-        problem(m, "an unlimited rate_limit takes no unit or requests_per_unit");
+      if (f.containsKey("unit") || f.containsKey("requests_per_unit") || f.containsKey("mode")) {
+        problem(m, "an unlimited rate_limit takes no unit, requests_per_unit or mode");
       }
-      return new RateLimit(name, null, 0, true, replaces);
+      return new RateLimit(name, null, 0, true, replaces, null);
     }
     RateLimitUnit unit = null;
     if (!f.containsKey("unit")) {
@@ -238,7 +253,7 @@ public final class RateLimitConfigParser {
         problem(n, "requests_per_unit must be a whole number, not '" + s + "'");
       }
     }
-    return new RateLimit(name, unit, rpu, false, replaces);
+    return new RateLimit(name, unit, rpu, false, replaces, mode);
   }
 
   private Map<String, NodeTuple> fields(MappingNode m, Set<String> known, String what) {

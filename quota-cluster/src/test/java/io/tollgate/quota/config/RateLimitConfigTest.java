@@ -3,6 +3,7 @@ package io.tollgate.quota.config;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tollgate.quota.config.DescriptorMatcher.Entry;
+import io.tollgate.adapter.spi.Quotas;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -118,6 +119,18 @@ class RateLimitConfigTest {
     assertThat(RateLimitConfigParser.looksLikeRateLimitConfig(Map.of("kind", "Rule", "domain", "x"))).isFalse();
   }
 
+  @Test
+  void tollgateExtensionsChooseTheModeAndTheFailureMode() {
+    String text = "domain: shop\nfailure_mode_deny: true\ndescriptors:\n"
+        + "  - key: a\n    rate_limit: {unit: second, requests_per_unit: 5, mode: fast}\n"
+        + "  - key: b\n    rate_limit: {unit: second, requests_per_unit: 5}\n";
+    DescriptorMatcher m = matcher(text);
+    assertThat(m.match("shop", entries("a", "1")).limit().mode()).isEqualTo(Quotas.Mode.FAST);
+    assertThat(m.match("shop", entries("b", "1")).limit().mode()).isEqualTo(Quotas.Mode.STRICT);
+    assertThat(m.domain("shop").failureModeDeny()).isTrue();
+    assertThat(matcher(CONFIG).domain("shop").failureModeDeny()).as("unset: the server decides").isNull();
+  }
+
   static List<String> problems(String text) {
     return RateLimitConfigParser.parse("limits.yaml", text).problems().stream().map(ConfigProblem::toString).toList();
   }
@@ -138,7 +151,11 @@ class RateLimitConfigTest {
     assertThat(problems("domain: shop\ndescriptors:\n  - key: a\n    rate_limit: {unit: second, requests_per_unit: 1, replaces: [{name: nope}]}\n"))
         .containsExactly("limits.yaml:4:65: replaces unknown rate limit name 'nope'; names in this domain: []");
     assertThat(problems("domain: shop\ndescriptors:\n  - key: a\n    rate_limit: {unlimited: true, unit: second}\n"))
-        .containsExactly("limits.yaml:4:17: an unlimited rate_limit takes no unit or requests_per_unit");
+        .containsExactly("limits.yaml:4:17: an unlimited rate_limit takes no unit, requests_per_unit or mode");
+    assertThat(problems("domain: shop\ndescriptors:\n  - key: a\n    rate_limit: {unit: second, requests_per_unit: 1, mode: sloppy}\n"))
+        .containsExactly("limits.yaml:4:60: mode must be strict or fast, not 'sloppy'");
+    assertThat(problems("domain: shop\nfailure_mode_deny: maybe\ndescriptors: []\n"))
+        .containsExactly("limits.yaml:2:20: must be true or false, not 'maybe'");
     assertThat(problems("descriptors: []\n")).containsExactly("limits.yaml:1:1: missing 'domain'");
     assertThat(problems("domain: shop\ndescriptors: [\n")).singleElement().asString().startsWith("limits.yaml:3:1: YAML syntax error");
     assertThat(problems("kind: Rule\ndomain: shop\ndescriptors: []\n"))
