@@ -7,12 +7,10 @@ import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
-import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.tollgate.adapter.spi.Attributes;
 import io.tollgate.rules.PolicyDecision;
 import io.tollgate.rules.PolicyLoadException;
 import io.tollgate.rules.PolicyRuntime;
-import io.tollgate.quota.HazelcastQuotas;
 import io.tollgate.rules.PolicySnapshot;
 import io.tollgate.rules.rego.RegoEngine;
 import io.tollgate.server.ratelimit.RateLimitConfigs;
@@ -21,6 +19,7 @@ import io.tollgate.server.ratelimit.RateLimitService;
 import io.tollgate.server.admin.AdminServer;
 import io.tollgate.server.envoy.AuthorizationService;
 import io.tollgate.server.http.HttpCheckHandler;
+import io.tollgate.server.quota.QuotaConnection;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -60,12 +59,13 @@ public final class PolicyServer implements AutoCloseable {
   private HttpServer http;
   private AdminServer admin;
   private volatile boolean up;
-  private volatile HazelcastQuotas quotas;
+  private final QuotaConnection quotas;
 
-  private PolicyServer(ServerConfig config, PolicyRuntime runtime, ServerMetrics metrics) {
+  private PolicyServer(ServerConfig config, PolicyRuntime runtime, ServerMetrics metrics, QuotaConnection quotas) {
     this.config = config;
     this.runtime = runtime;
     this.metrics = metrics;
+    this.quotas = quotas;
     this.workers = Executors.newFixedThreadPool(config.workerThreads(), named("tollgate-check"));
   }
 
@@ -89,12 +89,19 @@ public final class PolicyServer implements AutoCloseable {
         m.opaQueried(nanos, outcome);
       }
     };
-    PolicyRuntime runtime = PolicyRuntime.start(new PolicyRuntime.Options(
-        policy, config.pluginsDir(), config.handlerTimeout(),
-        new RegoEngine.Settings(config.opaUrl(), config.opaBinary(), Duration.ofSeconds(2)),
-        config.regoTimeout(), opaObserver).withRateLimits(new RateLimitConfigs()));
+    QuotaConnection quotas = new QuotaConnection(config.bind(), config.quota());
+    PolicyRuntime runtime;
+    try {
+      runtime = PolicyRuntime.start(new PolicyRuntime.Options(
+          policy, config.pluginsDir(), config.handlerTimeout(),
+          new RegoEngine.Settings(config.opaUrl(), config.opaBinary(), Duration.ofSeconds(2)),
+          config.regoTimeout(), opaObserver).withRateLimits(new RateLimitConfigs()).withQuotas(quotas));
+    } catch (PolicyLoadException | RuntimeException e) {
+      quotas.close();
+      throw e;
+    }
     metrics.set(new ServerMetrics(runtime));
-    PolicyServer s = new PolicyServer(config, runtime, metrics.get());
+    PolicyServer s = new PolicyServer(config, runtime, metrics.get(), quotas);
     try {
       s.listen();
     } catch (IOException | RuntimeException e) {
@@ -124,22 +131,7 @@ public final class PolicyServer implements AutoCloseable {
         };
     runtime.onReload(metrics::reloaded);
     runtime.onReload(r -> startQuotasIfNeeded());
-    GaugeWithCallback.builder()
-        .name("tollgate_quota_cluster_members")
-        .help("Members of the quota cluster this server sees (0 until a policy has rate limits)")
-        .callback(cb -> {
-          HazelcastQuotas q = quotas;
-          cb.call(q == null ? 0 : q.clusterSize());
-        })
-        .register(metrics.registry());
-    GaugeWithCallback.builder()
-        .name("tollgate_quota_buckets")
-        .help("Quota buckets this member owns")
-        .callback(cb -> {
-          HazelcastQuotas q = quotas;
-          cb.call(q == null ? 0 : q.localBuckets());
-        })
-        .register(metrics.registry());
+    quotas.register(metrics.registry());
     startQuotasIfNeeded();
     metrics.serving(runtime.status().version());
 
@@ -149,8 +141,8 @@ public final class PolicyServer implements AutoCloseable {
             .maxInboundMessageSize(MAX_INBOUND_MESSAGE)
             .maxInboundMetadataSize(MAX_INBOUND_METADATA)
             .addService(new AuthorizationService(runtime, listener, config.revealRule()).bind())
-            .addService(new RateLimitService(runtime, this::quotas, new RateLimitMetrics(metrics.registry()),
-                config.rateLimitFailureDeny()))
+            .addService(new RateLimitService(runtime, quotas, new RateLimitMetrics(metrics.registry()),
+                config.quota().failureDeny(), config.quota().responseHeaders()))
             .addService(health.getHealthService())
             .addService(ProtoReflectionServiceV1.newInstance())
             .build()
@@ -194,31 +186,18 @@ public final class PolicyServer implements AutoCloseable {
     if (!up) {
       return "transports not listening";
     }
-    PolicySnapshot s = runtime.snapshot();
-    HazelcastQuotas q = quotas;
-    if (s != null && s.rateLimits() != null && (q == null || q.clusterSize() == 0)) {
-      return "the quota cluster is not up";
-    }
-    return "";
+    return needsQuotas(runtime.snapshot()) ? quotas.notReadyReason() : "";
   }
 
-  /** Starts the embedded quota member once a policy has rate limits. */
+  private static boolean needsQuotas(PolicySnapshot s) {
+    return s != null && (s.rateLimits() != null || s.usesQuotas());
+  }
+
+  /** Opens the quota connection once a policy has rate limits or quota handlers. */
   private void startQuotasIfNeeded() {
-    PolicySnapshot s = runtime.snapshot();
-    if (s != null && s.rateLimits() != null) {
-      quotas();
+    if (needsQuotas(runtime.snapshot())) {
+      quotas.open();
     }
-  }
-
-  /** The quota member, started on first need. */
-  private synchronized HazelcastQuotas quotas() {
-    if (quotas == null) {
-      log.info("starting the embedded quota member on {}:{}+ (members: {})", config.bind(), config.quotaPort(),
-          config.quotaMembers().isEmpty() ? "none, alone" : config.quotaMembers());
-      quotas = HazelcastQuotas.start(new HazelcastQuotas.Settings(
-          "tollgate", config.bind(), config.quotaPort(), config.quotaMembers(), 1_000_000, config.quotaTimeout()));
-    }
-    return quotas;
   }
 
   public int grpcPort() {
@@ -271,9 +250,7 @@ public final class PolicyServer implements AutoCloseable {
     }
     workers.shutdownNow();
     runtime.close();
-    if (quotas != null) {
-      quotas.close();
-    }
+    quotas.close();
   }
 
   private static ThreadFactory named(String prefix) {

@@ -27,11 +27,7 @@ import java.time.Duration;
  * @param opaUrl the OPA server Rego policies use; {@code null} runs {@code opa} from the PATH
  * @param opaBinary the {@code opa} program to run when no URL is given; {@code null} searches
  * @param regoTimeout default deadline of Rego handlers
- * @param quotaPort the first port the embedded quota member (Hazelcast) tries
- * @param quotaMembers addresses ({@code host[:port]}) of the other quota members; empty: alone
- * @param quotaTimeout how long one rate-limit decision may take in the quota cluster
- * @param rateLimitFailureDeny whether a rate-limit decision the cluster could not make is
- *     OVER_LIMIT (true) or OK (false, the default, like Envoy's failure_mode_deny: false)
+ * @param quota how the server reaches the quota cluster and answers rate-limit calls
  */
 public record ServerConfig(
     String bind,
@@ -52,10 +48,7 @@ public record ServerConfig(
     String opaUrl,
     Path opaBinary,
     Duration regoTimeout,
-    int quotaPort,
-    java.util.List<String> quotaMembers,
-    Duration quotaTimeout,
-    boolean rateLimitFailureDeny) {
+    Quota quota) {
 
   public static final int DEFAULT_GRPC_PORT = 9091;
   public static final int DEFAULT_HTTP_PORT = 9092;
@@ -91,9 +84,56 @@ public record ServerConfig(
       throw new IllegalArgumentException("OPA URL must start with http:// or https://: " + opaUrl);
     }
     regoTimeout = regoTimeout == null ? Duration.ofMillis(5) : regoTimeout;
-    port("quota", quotaPort, false);
-    quotaMembers = quotaMembers == null ? java.util.List.of() : java.util.List.copyOf(quotaMembers);
-    quotaTimeout = quotaTimeout == null ? Duration.ofMillis(500) : quotaTimeout;
+    quota = quota == null ? Quota.defaults() : quota;
+  }
+
+  /**
+   * How the server reaches the quota cluster, started when a policy has rate limits or quota
+   * handlers.
+   *
+   * @param clusterName members (and clients) with the same name form one cluster
+   * @param port the first port the embedded member (Hazelcast) tries
+   * @param members addresses ({@code host[:port]}) of the other members, or of the quota nodes in
+   *     client mode; empty: this member alone
+   * @param client whether to connect as a client of dedicated {@code tollgate quota-node}
+   *     processes instead of being a member
+   * @param timeout how long one quota decision may take in the cluster
+   * @param failureDeny whether a rate-limit decision the cluster could not make is OVER_LIMIT
+   *     (true) or OK (false, the default, like Envoy's failure_mode_deny: false); a domain's
+   *     config may say otherwise
+   * @param responseHeaders whether rate-limit answers carry RateLimit-Limit, -Remaining and
+   *     -Reset headers for Envoy to add to the response
+   */
+  public record Quota(
+      String clusterName,
+      int port,
+      java.util.List<String> members,
+      boolean client,
+      Duration timeout,
+      boolean failureDeny,
+      boolean responseHeaders) {
+    public Quota {
+      if (clusterName == null || clusterName.isBlank()) {
+        throw new IllegalArgumentException("quota cluster name must not be empty");
+      }
+      ServerConfig.port("quota", port, false);
+      members = members == null ? java.util.List.of() : java.util.List.copyOf(members);
+      if (client && members.isEmpty()) {
+        throw new IllegalArgumentException("quota client mode needs --quota-members: the addresses of the quota nodes");
+      }
+      timeout = timeout == null ? Duration.ofMillis(500) : timeout;
+      if (timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException("quota timeout must be positive");
+      }
+    }
+
+    public static Quota defaults() {
+      return new Quota("tollgate", DEFAULT_QUOTA_PORT, java.util.List.of(), false, Duration.ofMillis(500), false, false);
+    }
+
+    public Quota withMembers(int firstPort, java.util.List<String> others) {
+      return new Quota(clusterName, firstPort, others, client, timeout, failureDeny, responseHeaders);
+    }
   }
 
   private static void port(String what, int port, boolean mayDisable) {
@@ -123,10 +163,7 @@ public record ServerConfig(
         null,
         null,
         Duration.ofMillis(5),
-        DEFAULT_QUOTA_PORT,
-        java.util.List.of(),
-        Duration.ofMillis(500),
-        false);
+        Quota.defaults());
   }
 
   /** The defaults on free ports, for tests (the quota member too: it tries ports from a random one). */
@@ -136,38 +173,42 @@ public record ServerConfig(
 
   public ServerConfig withPorts(int grpc, int http, int admin) {
     return new ServerConfig(bind, grpc, http, admin, policyDir, pluginsDir, reloadInterval, handlerTimeout, revealRule,
-        decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, opaUrl, opaBinary, regoTimeout, quotaPort, quotaMembers, quotaTimeout, rateLimitFailureDeny);
+        decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, opaUrl, opaBinary, regoTimeout, quota);
   }
 
   public ServerConfig withPolicy(Path policy, Path plugins) {
     return new ServerConfig(bind, grpcPort, httpPort, adminPort, policy, plugins, reloadInterval, handlerTimeout,
-        revealRule, decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, opaUrl, opaBinary, regoTimeout, quotaPort, quotaMembers, quotaTimeout, rateLimitFailureDeny);
+        revealRule, decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, opaUrl, opaBinary, regoTimeout, quota);
   }
 
   public ServerConfig withReloadInterval(Duration interval) {
     return new ServerConfig(bind, grpcPort, httpPort, adminPort, policyDir, pluginsDir, interval, handlerTimeout,
-        revealRule, decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, opaUrl, opaBinary, regoTimeout, quotaPort, quotaMembers, quotaTimeout, rateLimitFailureDeny);
+        revealRule, decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, opaUrl, opaBinary, regoTimeout, quota);
   }
 
   public ServerConfig withDecisionLog(DecisionLog.Mode mode, double sample) {
     return new ServerConfig(bind, grpcPort, httpPort, adminPort, policyDir, pluginsDir, reloadInterval, handlerTimeout,
-        revealRule, mode, sample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, opaUrl, opaBinary, regoTimeout, quotaPort, quotaMembers, quotaTimeout, rateLimitFailureDeny);
+        revealRule, mode, sample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, opaUrl, opaBinary, regoTimeout, quota);
   }
 
   public ServerConfig withOpa(String url, Path binary, Duration timeout) {
     return new ServerConfig(bind, grpcPort, httpPort, adminPort, policyDir, pluginsDir, reloadInterval, handlerTimeout,
         revealRule, decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, url,
-        binary, timeout, quotaPort, quotaMembers, quotaTimeout, rateLimitFailureDeny);
+        binary, timeout, quota);
   }
 
   public ServerConfig withQuota(int port, java.util.List<String> members) {
+    return withQuota(quota.withMembers(port, members));
+  }
+
+  public ServerConfig withQuota(Quota q) {
     return new ServerConfig(bind, grpcPort, httpPort, adminPort, policyDir, pluginsDir, reloadInterval, handlerTimeout,
         revealRule, decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, opaUrl,
-        opaBinary, regoTimeout, port, members, quotaTimeout, rateLimitFailureDeny);
+        opaBinary, regoTimeout, q);
   }
 
   public ServerConfig withAdminToken(String token) {
     return new ServerConfig(bind, grpcPort, httpPort, adminPort, policyDir, pluginsDir, reloadInterval, handlerTimeout,
-        revealRule, decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, token, opaUrl, opaBinary, regoTimeout, quotaPort, quotaMembers, quotaTimeout, rateLimitFailureDeny);
+        revealRule, decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, token, opaUrl, opaBinary, regoTimeout, quota);
   }
 }

@@ -1,13 +1,19 @@
 package io.tollgate.quota;
 
+import com.hazelcast.client.HazelcastClient;
+import com.hazelcast.client.config.ClientConfig;
+import com.hazelcast.client.config.ClientConnectionStrategyConfig;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.EvictionConfig;
 import com.hazelcast.config.EvictionPolicy;
 import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.ListenerConfig;
 import com.hazelcast.config.MapConfig;
 import com.hazelcast.config.MaxSizePolicy;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.LifecycleEvent;
+import com.hazelcast.core.LifecycleListener;
 import com.hazelcast.map.IMap;
 import io.github.bucket4j.BucketConfiguration;
 import io.github.bucket4j.ConsumptionProbe;
@@ -23,6 +29,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,6 +45,10 @@ import org.slf4j.LoggerFactory;
  * go first), so memory stays bounded whatever the keys. A changed limit replaces an existing
  * bucket's configuration on its next use; the tokens it had are carried over as they are, capped
  * at the new limit.
+ *
+ * <p>A policy server either is a member itself ({@link #start}) or connects as a client to
+ * dedicated members, the {@code tollgate quota-node} processes ({@link #connect}); the buckets and
+ * their guarantees are the same.
  */
 public final class HazelcastQuotas implements QuotaService {
   private static final Logger log = LoggerFactory.getLogger(HazelcastQuotas.class);
@@ -65,13 +76,35 @@ public final class HazelcastQuotas implements QuotaService {
   }
 
   private final HazelcastInstance hazelcast;
-  private final ProxyManager<String> buckets;
+  private final boolean client;
+  private final AtomicBoolean connected;
+  private final Duration timeout;
+  private volatile ProxyManager<String> buckets;
   private final Map<String, BucketProxy> fastViews = new ConcurrentHashMap<>();
 
-  private HazelcastQuotas(HazelcastInstance hazelcast, Duration timeout) {
+  private HazelcastQuotas(HazelcastInstance hazelcast, boolean client, AtomicBoolean connected, Duration timeout) {
     this.hazelcast = hazelcast;
-    IMap<String, byte[]> map = hazelcast.getMap(MAP);
-    this.buckets = Bucket4jHazelcast.entryProcessorBasedBuilder(map).requestTimeout(timeout).build();
+    this.client = client;
+    this.connected = connected;
+    this.timeout = timeout;
+  }
+
+  /**
+   * The buckets, reached on first use: a client that has not reached the cluster yet fails here
+   * (and the caller's failure mode applies) until it has.
+   */
+  private ProxyManager<String> buckets() {
+    ProxyManager<String> b = buckets;
+    if (b == null) {
+      synchronized (this) {
+        if (buckets == null) {
+          IMap<String, byte[]> map = hazelcast.getMap(MAP);
+          buckets = Bucket4jHazelcast.entryProcessorBasedBuilder(map).requestTimeout(timeout).build();
+        }
+        b = buckets;
+      }
+    }
+    return b;
   }
 
   /** Starts an embedded member that joins (or starts) the cluster. */
@@ -100,17 +133,63 @@ public final class HazelcastQuotas implements QuotaService {
     HazelcastInstance hz = Hazelcast.newHazelcastInstance(c);
     log.info("quota member {} up; cluster '{}' has {} member(s)",
         hz.getCluster().getLocalMember().getAddress(), s.clusterName(), hz.getCluster().getMembers().size());
-    return new HazelcastQuotas(hz, s.timeout());
+    HazelcastQuotas q = new HazelcastQuotas(hz, false, new AtomicBoolean(true), s.timeout());
+    q.buckets();
+    return q;
   }
 
-  /** The number of members this one sees. */
+  /**
+   * Connects as a client to the members at {@code members} ({@code host[:port]}). Returns at once:
+   * until the client reaches the cluster, and whenever it loses it, attempts fail fast; it keeps
+   * reconnecting in the background.
+   */
+  public static HazelcastQuotas connect(String clusterName, List<String> members, Duration timeout) {
+    System.setProperty("hazelcast.logging.type", "slf4j");
+    AtomicBoolean connected = new AtomicBoolean();
+    ClientConfig c = new ClientConfig();
+    c.setClusterName(clusterName);
+    c.setProperty("hazelcast.phone.home.enabled", "false");
+    c.setProperty("hazelcast.shutdownhook.enabled", "false");
+    c.getNetworkConfig().setAddresses(members);
+    c.getConnectionStrategyConfig()
+        .setAsyncStart(true)
+        .setReconnectMode(ClientConnectionStrategyConfig.ReconnectMode.ASYNC)
+        .getConnectionRetryConfig()
+        .setClusterConnectTimeoutMillis(Long.MAX_VALUE)
+        .setMaxBackoffMillis(2000);
+    c.addListenerConfig(new ListenerConfig((LifecycleListener) e -> {
+      if (e.getState() == LifecycleEvent.LifecycleState.CLIENT_CONNECTED) {
+        connected.set(true);
+        log.info("quota client connected to cluster '{}'", clusterName);
+      } else if (e.getState() == LifecycleEvent.LifecycleState.CLIENT_DISCONNECTED) {
+        connected.set(false);
+        log.warn("quota client lost cluster '{}' ({}); reconnecting, quota decisions fail until then",
+            clusterName, members);
+      }
+    }));
+    HazelcastProxyManager.addCustomSerializers(c.getSerializationConfig(), 10_000);
+    log.info("quota client connecting to cluster '{}' at {}", clusterName, members);
+    return new HazelcastQuotas(HazelcastClient.newHazelcastClient(c), true, connected, timeout);
+  }
+
+  /** Whether this is a client of dedicated quota nodes rather than a member. */
+  public boolean isClient() {
+    return client;
+  }
+
+  /** Whether the cluster can be reached: always for a member; for a client, while connected. */
+  public boolean reachable() {
+    return connected.get() && hazelcast.getLifecycleService().isRunning();
+  }
+
+  /** The number of members this one sees; 0 while a client is not connected. */
   public int clusterSize() {
-    return hazelcast.getCluster().getMembers().size();
+    return reachable() ? hazelcast.getCluster().getMembers().size() : 0;
   }
 
-  /** The number of buckets this member owns. */
+  /** The number of buckets this member owns; 0 for a client, which owns none. */
   public long localBuckets() {
-    return hazelcast.getMap(MAP).getLocalMapStats().getOwnedEntryCount();
+    return client ? 0 : hazelcast.getMap(MAP).getLocalMapStats().getOwnedEntryCount();
   }
 
   @Override
@@ -118,9 +197,12 @@ public final class HazelcastQuotas implements QuotaService {
     if (hits < 0) {
       throw new IllegalArgumentException("hits must not be negative, not " + hits);
     }
+    if (!reachable()) {
+      throw new IllegalStateException("the quota cluster is not reachable (client not connected)");
+    }
     BucketProxy bucket = limit.mode() == Mode.FAST
         ? fastViews.computeIfAbsent(key + '\u0000' + limit, k -> fast(key, limit))
-        : buckets.builder()
+        : buckets().builder()
             .withImplicitConfigurationReplacement(version(limit), TokensInheritanceStrategy.AS_IS)
             .build(key, () -> configuration(limit));
     if (hits == 0 || hits > limit.requests()) {
@@ -136,7 +218,7 @@ public final class HazelcastQuotas implements QuotaService {
     if (fastViews.size() > 100_000) {
       fastViews.clear(); // a bound on local views; they are rebuilt on next use
     }
-    return buckets.builder()
+    return buckets().builder()
         .withImplicitConfigurationReplacement(version(limit), TokensInheritanceStrategy.AS_IS)
         .withOptimization(Optimizations.delaying(new DelayParameters(FAST_UNSYNCHRONIZED_HITS, FAST_SYNC_INTERVAL)))
         .build(key, () -> configuration(limit));

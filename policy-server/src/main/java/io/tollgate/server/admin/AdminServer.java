@@ -33,6 +33,8 @@ import java.util.function.Supplier;
  *   <li>{@code POST /reload}: compile the policy now; needs {@code Authorization: Bearer
  *       <admin token>}, and is refused when no token is configured.
  * </ul>
+ *
+ * A process without a policy (a quota node) passes no runtime and serves the first three only.
  */
 public final class AdminServer implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -57,15 +59,18 @@ public final class AdminServer implements AutoCloseable {
     server.createContext("/healthz", ex -> text(ex, 200, "ok\n"));
     server.createContext("/readyz", ex -> {
       String reason = serverNotReady.get();
-      if (reason.isEmpty()) {
+      if (reason.isEmpty() && runtime != null) {
         reason = runtime.notReadyReason();
       }
       text(ex, reason.isEmpty() ? 200 : 503, reason.isEmpty() ? "ready\n" : "not ready: " + reason + "\n");
     });
     server.createContext("/metrics", new MetricsHandler(registry));
-    server.createContext("/config", ex -> json(ex, 200, config(runtime.status())));
-    server.createContext("/reload", ex -> reload(ex, runtime, adminToken));
-    server.createContext("/", ex -> text(ex, 404, "not found; try /healthz /readyz /metrics /config\n"));
+    if (runtime != null) {
+      server.createContext("/config", ex -> json(ex, 200, config(runtime.status())));
+      server.createContext("/reload", ex -> reload(ex, runtime, adminToken));
+    }
+    String paths = runtime != null ? "/healthz /readyz /metrics /config" : "/healthz /readyz /metrics";
+    server.createContext("/", ex -> text(ex, 404, "not found; try " + paths + "\n"));
   }
 
   public void start() {

@@ -92,13 +92,21 @@ final class ServeCommand implements Callable<Integer> {
       description = "Default deadline of Rego handlers (a Handler's timeout overrides it) (default: ${DEFAULT-VALUE}).")
   Duration regoTimeout;
 
+  @Option(names = "--quota-cluster-name", defaultValue = "tollgate",
+      description = "Name of the quota cluster; members and clients with the same name form one (default: ${DEFAULT-VALUE}).")
+  String quotaClusterName;
+
   @Option(names = "--quota-port", defaultValue = "5701",
-      description = "First port of the embedded quota member (Hazelcast), started when the policy has rate limits (default: ${DEFAULT-VALUE}).")
+      description = "First port of the embedded quota member (Hazelcast), started when the policy has rate limits or quota handlers (default: ${DEFAULT-VALUE}).")
   int quotaPort;
 
   @Option(names = "--quota-members", split = ",", paramLabel = "HOST[:PORT]",
-      description = "The other quota members (TCP-IP discovery, comma-separated). Default: none, this member alone.")
+      description = "The other quota members (TCP-IP discovery, comma-separated), or the quota nodes with --quota-client. Default: none, this member alone.")
   java.util.List<String> quotaMembers = new java.util.ArrayList<>();
+
+  @Option(names = "--quota-client", defaultValue = "false", arity = "1", paramLabel = "true|false",
+      description = "Connect to `tollgate quota-node` processes at --quota-members as a client instead of holding quotas in this process (default: ${DEFAULT-VALUE}).")
+  boolean quotaClient;
 
   @Option(names = "--quota-timeout", defaultValue = "500ms",
       description = "How long one rate-limit decision may take in the quota cluster (default: ${DEFAULT-VALUE}).")
@@ -107,6 +115,10 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--ratelimit-failure-mode", defaultValue = "allow", paramLabel = "allow|deny",
       description = "Answer to a rate-limit check the quota cluster cannot decide (default: ${DEFAULT-VALUE}).")
   String rateLimitFailureMode;
+
+  @Option(names = "--ratelimit-headers", defaultValue = "false", arity = "1", paramLabel = "true|false",
+      description = "Rate-limit answers carry RateLimit-Limit, RateLimit-Remaining and RateLimit-Reset headers for Envoy to add (default: ${DEFAULT-VALUE}).")
+  boolean rateLimitHeaders;
 
   /** The option names a config file may use. */
   Set<String> optionKeys() {
@@ -137,10 +149,8 @@ final class ServeCommand implements Callable<Integer> {
         opaUrl,
         opaBinary,
         regoTimeout,
-        quotaPort,
-        quotaMembers,
-        quotaTimeout,
-        failureDeny(rateLimitFailureMode));
+        new ServerConfig.Quota(quotaClusterName, quotaPort, quotaMembers, quotaClient, quotaTimeout,
+            failureDeny(rateLimitFailureMode), rateLimitHeaders));
   }
 
   private static boolean failureDeny(String mode) {

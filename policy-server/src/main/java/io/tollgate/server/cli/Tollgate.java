@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
       ValidateCommand.class,
       TestCommand.class,
       CheckCommand.class,
+      QuotaNodeCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Tollgate implements Runnable {

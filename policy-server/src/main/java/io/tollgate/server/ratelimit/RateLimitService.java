@@ -7,7 +7,9 @@ import io.envoyproxy.envoy.service.ratelimit.v3.RateLimitResponse;
 import io.envoyproxy.envoy.service.ratelimit.v3.RateLimitServiceGrpc;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
-import io.tollgate.quota.QuotaService;
+import io.envoyproxy.envoy.config.core.v3.HeaderValue;
+import io.tollgate.adapter.spi.Quotas;
+import io.tollgate.quota.config.DomainConfig;
 import io.tollgate.quota.config.DescriptorMatcher;
 import io.tollgate.quota.config.RateLimit;
 import io.tollgate.quota.config.RateLimitUnit;
@@ -17,7 +19,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,8 +32,13 @@ import org.slf4j.LoggerFactory;
  * when any descriptor is.
  *
  * <p>If the quota cluster fails or misses its deadline, the descriptor is answered OK (Envoy's
- * {@code failure_mode_deny: false}), or OVER_LIMIT when the server is told to fail closed; the
- * failure is counted either way.
+ * {@code failure_mode_deny: false}), or OVER_LIMIT when the domain's config ({@code
+ * failure_mode_deny: true}) or else the server says to fail closed; the failure is counted either
+ * way.
+ *
+ * <p>With response headers on, the answer carries {@code RateLimit-Limit}, {@code
+ * RateLimit-Remaining} and {@code RateLimit-Reset} (seconds) of the limit closest to being spent,
+ * as envoyproxy/ratelimit does, for Envoy to add to the client's response.
  */
 public final class RateLimitService extends RateLimitServiceGrpc.RateLimitServiceImplBase {
   private static final Logger log = LoggerFactory.getLogger(RateLimitService.class);
@@ -40,16 +46,18 @@ public final class RateLimitService extends RateLimitServiceGrpc.RateLimitServic
   static final int MAX_VALUE_LENGTH = 4096;
 
   private final PolicyRuntime runtime;
-  private final Supplier<QuotaService> quotas;
+  private final Quotas quotas;
   private final RateLimitMetrics metrics;
   private final boolean failClosed;
+  private final boolean responseHeaders;
 
   public RateLimitService(
-      PolicyRuntime runtime, Supplier<QuotaService> quotas, RateLimitMetrics metrics, boolean failClosed) {
+      PolicyRuntime runtime, Quotas quotas, RateLimitMetrics metrics, boolean failClosed, boolean responseHeaders) {
     this.runtime = runtime;
     this.quotas = quotas;
     this.metrics = metrics;
     this.failClosed = failClosed;
+    this.responseHeaders = responseHeaders;
   }
 
   @Override
@@ -83,7 +91,10 @@ public final class RateLimitService extends RateLimitServiceGrpc.RateLimitServic
       }
     }
 
+    DomainConfig domain = matcher == null ? null : matcher.domain(request.getDomain());
+    boolean failDeny = domain != null && domain.failureModeDeny() != null ? domain.failureModeDeny() : failClosed;
     RateLimitResponse.Builder response = RateLimitResponse.newBuilder();
+    Quotas.Decision closest = null;
     boolean over = false;
     for (DescriptorMatcher.Match m : matches) {
       RateLimitResponse.DescriptorStatus.Builder status =
@@ -94,9 +105,14 @@ public final class RateLimitService extends RateLimitServiceGrpc.RateLimitServic
             .setName(limit.name())
             .setRequestsPerUnit((int) Math.min(Integer.MAX_VALUE, limit.requestsPerUnit()))
             .setUnit(unit(limit.unit())));
+        long start = System.nanoTime();
         try {
-          QuotaService.Decision d = quotas.get().tryConsume(m.bucketKey(),
-              new QuotaService.Limit(limit.requestsPerUnit(), limit.unit().window(), QuotaService.Mode.STRICT), hits);
+          Quotas.Decision d = quotas.tryConsume(m.bucketKey(),
+              new Quotas.Limit(limit.requestsPerUnit(), limit.unit().window(), limit.mode()), hits);
+          metrics.timed(limit.mode(), System.nanoTime() - start);
+          if (closest == null || d.remaining() < closest.remaining()) {
+            closest = d;
+          }
           status.setLimitRemaining((int) Math.min(Integer.MAX_VALUE, d.remaining()))
               .setDurationUntilReset(Duration.newBuilder()
                   .setSeconds(d.untilReset().getSeconds()).setNanos(d.untilReset().getNano()));
@@ -107,10 +123,10 @@ public final class RateLimitService extends RateLimitServiceGrpc.RateLimitServic
             over = true;
           }
         } catch (RuntimeException e) {
-          metrics.failed(request.getDomain());
+          metrics.failed(request.getDomain(), failDeny);
           log.warn("quota cluster failed for domain {}; answering {} (failure mode {}): {}", request.getDomain(),
-              failClosed ? "OVER_LIMIT" : "OK", failClosed ? "deny" : "allow", e.toString());
-          if (failClosed) {
+              failDeny ? "OVER_LIMIT" : "OK", failDeny ? "deny" : "allow", e.toString());
+          if (failDeny) {
             status.setCode(RateLimitResponse.Code.OVER_LIMIT);
             over = true;
           }
@@ -119,8 +135,18 @@ public final class RateLimitService extends RateLimitServiceGrpc.RateLimitServic
       response.addStatuses(status);
     }
     response.setOverallCode(over ? RateLimitResponse.Code.OVER_LIMIT : RateLimitResponse.Code.OK);
+    if (responseHeaders && closest != null) {
+      long reset = Math.max(1, (closest.untilReset().toMillis() + 999) / 1000);
+      response.addResponseHeadersToAdd(header("RateLimit-Limit", Long.toString(closest.limit())))
+          .addResponseHeadersToAdd(header("RateLimit-Remaining", Long.toString(closest.remaining())))
+          .addResponseHeadersToAdd(header("RateLimit-Reset", Long.toString(reset)));
+    }
     out.onNext(response.build());
     out.onCompleted();
+  }
+
+  private static HeaderValue header(String name, String value) {
+    return HeaderValue.newBuilder().setKey(name).setValue(value).build();
   }
 
   private static RateLimitResponse.RateLimit.Unit unit(RateLimitUnit u) {

@@ -110,7 +110,19 @@ class BadInputIT {
             name: agents
             adapter: list
             params: {entryType: REGEX, overrides: ['(unclosed']}
-            """, "bad.yaml:4:"));
+            """, "bad.yaml:4:"),
+        Arguments.of("quota handler with a negative amount", "bad.yaml", """
+            kind: Handler
+            name: metered
+            adapter: quota
+            params: {quotas: [{name: rc, maxAmount: -1, validDuration: 1m}]}
+            """, "handler 'metered' (adapter quota): quotas[0].maxAmount: must be positive, not -1"),
+        Arguments.of("quota instance with an unknown field", "bad.yaml", """
+            kind: Instance
+            name: rc
+            template: quota
+            params: {dimensions: {source: source.ip}, amout: '1'}
+            """, "bad.yaml:4:43: template 'quota' has no field 'amout'; fields: [dimensions, amount]"));
   }
 
   @ParameterizedTest(name = "{0}")

@@ -9,6 +9,7 @@ import io.envoyproxy.envoy.service.ratelimit.v3.RateLimitResponse;
 import io.envoyproxy.envoy.service.ratelimit.v3.RateLimitServiceGrpc;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.tollgate.quota.HazelcastQuotas;
 import io.tollgate.testing.FreePorts;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -45,8 +46,12 @@ class QuotaClusterIT {
   }
 
   static boolean admitted(ManagedChannel ch, String tenant) {
+    return admitted(ch, "edge", tenant);
+  }
+
+  static boolean admitted(ManagedChannel ch, String domain, String tenant) {
     RateLimitResponse r = RateLimitServiceGrpc.newBlockingStub(ch).withDeadlineAfter(20, TimeUnit.SECONDS)
-        .shouldRateLimit(RateLimitRequest.newBuilder().setDomain("edge")
+        .shouldRateLimit(RateLimitRequest.newBuilder().setDomain(domain)
             .addDescriptors(RateLimitDescriptor.newBuilder()
                 .addEntries(RateLimitDescriptor.Entry.newBuilder().setKey("tenant").setValue(tenant)))
             .build());
@@ -55,6 +60,11 @@ class QuotaClusterIT {
 
   /** {@code perServer} clients per server send {@code each} requests; returns how many were admitted. */
   static int drive(List<ManagedChannel> channels, String tenant, int perServer, int each, Runnable midway) throws Exception {
+    return drive(channels, "edge", tenant, perServer, each, midway);
+  }
+
+  static int drive(List<ManagedChannel> channels, String domain, String tenant, int perServer, int each, Runnable midway)
+      throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(channels.size() * perServer);
     AtomicInteger admitted = new AtomicInteger();
     AtomicInteger sent = new AtomicInteger();
@@ -63,7 +73,7 @@ class QuotaClusterIT {
       for (int c = 0; c < perServer; c++) {
         fs.add(pool.submit(() -> {
           for (int i = 0; i < each; i++) {
-            if (admitted(ch, tenant)) {
+            if (admitted(ch, domain, tenant)) {
               admitted.incrementAndGet();
             }
             if (sent.incrementAndGet() == channels.size() * perServer * each / 3 && midway != null) {
@@ -90,6 +100,12 @@ class QuotaClusterIT {
           - key: tenant
             rate_limit: {unit: hour, requests_per_unit: %d}
         """.formatted(LIMIT));
+    Files.writeString(dir.resolve("fast.yaml"), """
+        domain: edge-fast
+        descriptors:
+          - key: tenant
+            rate_limit: {unit: hour, requests_per_unit: %d, mode: fast}
+        """.formatted(LIMIT));
     int[] ports = {FreePorts.next(), FreePorts.next(), FreePorts.next()};
     String members = "127.0.0.1:" + ports[0] + ",127.0.0.1:" + ports[1] + ",127.0.0.1:" + ports[2];
     List<ServerProcess> servers = new ArrayList<>();
@@ -105,6 +121,11 @@ class QuotaClusterIT {
       await().atMost(Duration.ofSeconds(60)).until(() -> members(servers.get(0)) == 3 && members(servers.get(2)) == 3);
 
       assertThat(drive(channels, "t1", 2, 100, null)).as("600 attempts over 3 servers, limit %d", LIMIT).isEqualTo(LIMIT);
+      // Fast mode: each member may spend a bounded number of hits before it synchronizes.
+      int fast = drive(channels, "edge-fast", "t1", 2, 100, null);
+      assertThat(fast).as("fast mode, 600 attempts over 3 servers, limit %d", LIMIT)
+          .isBetween(LIMIT, LIMIT + 3 * (int) HazelcastQuotas.FAST_UNSYNCHRONIZED_HITS);
+      System.out.printf("fast mode over 3 members: %d admitted for a limit of %d%n", fast, LIMIT);
 
       // The same with a member SIGKILLed a third of the way through; its clients stop with it.
       ServerProcess victim = servers.get(2);

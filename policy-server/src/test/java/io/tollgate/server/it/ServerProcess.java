@@ -12,10 +12,14 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** {@code ServerProcess} runs {@code tollgate.jar serve} as its own JVM and reads its ports from its log. */
+/**
+ * {@code ServerProcess} runs {@code tollgate.jar serve} (or {@code quota-node}) as its own JVM and
+ * reads its ports from its log.
+ */
 final class ServerProcess implements AutoCloseable {
   private static final Pattern SERVING =
       Pattern.compile("tollgate serving: grpc 127\\.0\\.0\\.1:(\\d+) .* admin 127\\.0\\.0\\.1:(\\d+)");
+  private static final Pattern QUOTA_NODE = Pattern.compile("tollgate quota-node: .* admin on 127\\.0\\.0\\.1:(\\d+)");
 
   final Process process;
   final int grpcPort;
@@ -33,6 +37,17 @@ final class ServerProcess implements AutoCloseable {
     List<String> cmd = new ArrayList<>(ShadedJarIT.java("serve", "--grpc-port", "0", "--http-port", "-1",
         "--admin-port", "0", "--decision-log", "off"));
     cmd.addAll(List.of(serveArgs));
+    return launch(cmd, SERVING);
+  }
+
+  /** Starts {@code tollgate quota-node}; its admin port is {@link #adminPort}, it has no gRPC port. */
+  static ServerProcess quotaNode(String... args) throws Exception {
+    List<String> cmd = new ArrayList<>(ShadedJarIT.java("quota-node", "--admin-port", "0"));
+    cmd.addAll(List.of(args));
+    return launch(cmd, QUOTA_NODE);
+  }
+
+  private static ServerProcess launch(List<String> cmd, Pattern ready) throws Exception {
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     StringBuilder log = new StringBuilder();
     CompletableFuture<int[]> ports = new CompletableFuture<>();
@@ -42,9 +57,11 @@ final class ServerProcess implements AutoCloseable {
           synchronized (log) {
             log.append(line).append('\n');
           }
-          Matcher m = SERVING.matcher(line);
+          Matcher m = ready.matcher(line);
           if (m.find()) {
-            ports.complete(new int[] {Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2))});
+            ports.complete(m.groupCount() == 2
+                ? new int[] {Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2))}
+                : new int[] {-1, Integer.parseInt(m.group(1))});
           }
         }
       } catch (IOException e) {

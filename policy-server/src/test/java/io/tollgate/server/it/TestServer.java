@@ -40,12 +40,21 @@ final class TestServer implements AutoCloseable {
   }
 
   static TestServer start(Path policy, Path plugins, Duration reloadInterval) {
+    return start(config(policy, plugins, reloadInterval));
+  }
+
+  /** The config {@link #start(Path, Path, Duration)} uses, to change before starting. */
+  static ServerConfig config(Path policy, Path plugins, Duration reloadInterval) {
+    return ServerConfig.ephemeral()
+        .withPolicy(policy, plugins)
+        .withReloadInterval(reloadInterval)
+        .withDecisionLog(DecisionLog.Mode.OFF, 1)
+        .withAdminToken(ADMIN_TOKEN);
+  }
+
+  static TestServer start(ServerConfig config) {
     try {
-      return new TestServer(PolicyServer.start(ServerConfig.ephemeral()
-          .withPolicy(policy, plugins)
-          .withReloadInterval(reloadInterval)
-          .withDecisionLog(DecisionLog.Mode.OFF, 1)
-          .withAdminToken(ADMIN_TOKEN)));
+      return new TestServer(PolicyServer.start(config));
     } catch (Exception e) {
       throw new AssertionError("test server did not start: " + e, e);
     }

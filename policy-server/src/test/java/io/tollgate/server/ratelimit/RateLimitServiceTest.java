@@ -2,43 +2,49 @@ package io.tollgate.server.ratelimit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.envoyproxy.envoy.config.core.v3.HeaderValue;
 import io.envoyproxy.envoy.extensions.common.ratelimit.v3.RateLimitDescriptor;
 import io.envoyproxy.envoy.service.ratelimit.v3.RateLimitRequest;
 import io.envoyproxy.envoy.service.ratelimit.v3.RateLimitResponse;
 import io.grpc.stub.StreamObserver;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
-import io.tollgate.quota.QuotaService;
+import io.tollgate.adapter.spi.Quotas;
 import io.tollgate.rules.PolicyRuntime;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The failure mode, with a quota service that fails (a fake of our own interface). */
+/** Failure modes and response headers, with quotas that are fakes of our own interface. */
 class RateLimitServiceTest {
   @TempDir Path dir;
 
-  static final QuotaService BROKEN = new QuotaService() {
-    @Override
-    public Decision tryConsume(String key, Limit limit, long hits) {
-      throw new IllegalStateException("cluster unreachable");
-    }
-
-    @Override
-    public void close() {}
+  static final Quotas BROKEN = (key, limit, hits) -> {
+    throw new IllegalStateException("cluster unreachable");
   };
 
-  RateLimitResponse ask(boolean failClosed) throws Exception {
-    Files.writeString(dir.resolve("limits.yaml"),
-        "domain: edge\ndescriptors:\n  - key: tenant\n    rate_limit: {unit: hour, requests_per_unit: 5}\n");
+  /** Every limit has as much left as its key is long: enough to tell which one the headers name. */
+  static final Quotas BY_KEY_LENGTH = (key, limit, hits) ->
+      new Quotas.Decision(true, limit.requests(), key.length(), Duration.ofMillis(2500));
+
+  RateLimitResponse ask(String top, boolean failClosed, Quotas quotas, boolean headers) throws Exception {
+    Files.writeString(dir.resolve("limits.yaml"), "domain: edge\n" + top + "descriptors:\n"
+        + "  - key: tenant\n    rate_limit: {unit: hour, requests_per_unit: 5}\n"
+        + "  - key: path\n    rate_limit: {unit: minute, requests_per_unit: 50, mode: fast}\n");
     try (PolicyRuntime rt = PolicyRuntime.start(
         PolicyRuntime.Options.of(dir, null).withRateLimits(new RateLimitConfigs()))) {
-      RateLimitService s = new RateLimitService(rt, () -> BROKEN, new RateLimitMetrics(new PrometheusRegistry()), failClosed);
+      RateLimitService s =
+          new RateLimitService(rt, quotas, new RateLimitMetrics(new PrometheusRegistry()), failClosed, headers);
       AtomicReference<RateLimitResponse> got = new AtomicReference<>();
       s.shouldRateLimit(RateLimitRequest.newBuilder().setDomain("edge")
           .addDescriptors(RateLimitDescriptor.newBuilder()
               .addEntries(RateLimitDescriptor.Entry.newBuilder().setKey("tenant").setValue("t")))
+          .addDescriptors(RateLimitDescriptor.newBuilder()
+              .addEntries(RateLimitDescriptor.Entry.newBuilder().setKey("path").setValue("/a/long/path")))
           .build(), new StreamObserver<>() {
             @Override public void onNext(RateLimitResponse r) { got.set(r); }
             @Override public void onError(Throwable t) { throw new AssertionError(t); }
@@ -50,13 +56,42 @@ class RateLimitServiceTest {
 
   @Test
   void failureModeAllowAnswersOk() throws Exception {
-    assertThat(ask(false).getOverallCode()).isEqualTo(RateLimitResponse.Code.OK);
+    assertThat(ask("", false, BROKEN, false).getOverallCode()).isEqualTo(RateLimitResponse.Code.OK);
   }
 
   @Test
   void failureModeDenyAnswersOverLimit() throws Exception {
-    RateLimitResponse r = ask(true);
+    RateLimitResponse r = ask("", true, BROKEN, false);
     assertThat(r.getOverallCode()).isEqualTo(RateLimitResponse.Code.OVER_LIMIT);
     assertThat(r.getStatuses(0).getCurrentLimit().getRequestsPerUnit()).isEqualTo(5);
+  }
+
+  @Test
+  void aDomainsFailureModeOverridesTheServers() throws Exception {
+    assertThat(ask("failure_mode_deny: true\n", false, BROKEN, false).getOverallCode())
+        .isEqualTo(RateLimitResponse.Code.OVER_LIMIT);
+    assertThat(ask("failure_mode_deny: false\n", true, BROKEN, false).getOverallCode())
+        .isEqualTo(RateLimitResponse.Code.OK);
+  }
+
+  @Test
+  void responseHeadersNameTheLimitClosestToBeingSpent() throws Exception {
+    RateLimitResponse r = ask("", false, BY_KEY_LENGTH, true);
+    Map<String, String> h = r.getResponseHeadersToAddList().stream()
+        .collect(Collectors.toMap(HeaderValue::getKey, HeaderValue::getValue));
+    // The tenant key is the shorter one, so it has less left.
+    assertThat(h).containsExactlyInAnyOrderEntriesOf(Map.of(
+        "RateLimit-Limit", "5", "RateLimit-Remaining", String.valueOf("edge\u001ftenant=t".length()), "RateLimit-Reset", "3"));
+    assertThat(ask("", false, BY_KEY_LENGTH, false).getResponseHeadersToAddCount()).as("off by default").isZero();
+  }
+
+  @Test
+  void eachLimitIsSpentInItsMode() throws Exception {
+    Map<String, Quotas.Mode> modes = new java.util.concurrent.ConcurrentHashMap<>();
+    ask("", false, (key, limit, hits) -> {
+      modes.put(key.substring(key.indexOf('\u001f') + 1, key.indexOf('=')), limit.mode());
+      return new Quotas.Decision(true, limit.requests(), 1, Duration.ofSeconds(1));
+    }, false);
+    assertThat(modes).containsExactlyInAnyOrderEntriesOf(Map.of("tenant", Quotas.Mode.STRICT, "path", Quotas.Mode.FAST));
   }
 }

@@ -1,0 +1,103 @@
+package io.tollgate.server.quota;
+
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.tollgate.adapter.spi.Quotas;
+import io.tollgate.quota.HazelcastQuotas;
+import io.tollgate.server.ServerConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code QuotaConnection} is the policy server's way into the quota cluster, opened on first need
+ * (a policy with rate limits or quota handlers): an embedded Hazelcast member, or a client of
+ * dedicated {@code tollgate quota-node} processes. It is the {@link Quotas} that handlers and the
+ * rate-limit service spend from. Thread-safe.
+ */
+public final class QuotaConnection implements Quotas, AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(QuotaConnection.class);
+
+  private final String bind;
+  private final ServerConfig.Quota config;
+  private volatile HazelcastQuotas quotas;
+  private boolean closed;
+
+  public QuotaConnection(String bind, ServerConfig.Quota config) {
+    this.bind = bind;
+    this.config = config;
+  }
+
+  /** Opens the connection unless it is open: starts the member or the client. */
+  public HazelcastQuotas open() {
+    HazelcastQuotas q = quotas;
+    if (q != null) {
+      return q;
+    }
+    synchronized (this) {
+      if (closed) {
+        throw new IllegalStateException("the quota connection is closed");
+      }
+      if (quotas == null) {
+        if (config.client()) {
+          quotas = HazelcastQuotas.connect(config.clusterName(), config.members(), config.timeout());
+        } else {
+          log.info("starting the embedded quota member on {}:{}+ (members: {})", bind, config.port(),
+              config.members().isEmpty() ? "none, alone" : config.members());
+          quotas = HazelcastQuotas.start(new HazelcastQuotas.Settings(
+              config.clusterName(), bind, config.port(), config.members(), 1_000_000, config.timeout()));
+        }
+      }
+      return quotas;
+    }
+  }
+
+  /** Whether it has been opened. */
+  public boolean isOpen() {
+    return quotas != null;
+  }
+
+  /** Empty when the cluster can be reached; else why not. */
+  public String notReadyReason() {
+    HazelcastQuotas q = quotas;
+    if (q == null) {
+      return "the quota cluster is not up";
+    }
+    if (!q.reachable()) {
+      return "the quota cluster at " + config.members() + " cannot be reached (client mode)";
+    }
+    return "";
+  }
+
+  @Override
+  public Decision tryConsume(String key, Limit limit, long hits) {
+    return open().tryConsume(key, limit, hits);
+  }
+
+  /** Registers the cluster gauges. */
+  public void register(PrometheusRegistry registry) {
+    GaugeWithCallback.builder()
+        .name("tollgate_quota_cluster_members")
+        .help("Members of the quota cluster this server sees (0 until a policy needs quotas, or while a client is cut off)")
+        .callback(cb -> {
+          HazelcastQuotas q = quotas;
+          cb.call(q == null ? 0 : q.clusterSize());
+        })
+        .register(registry);
+    GaugeWithCallback.builder()
+        .name("tollgate_quota_buckets")
+        .help("Quota buckets this member owns (0 for a client of quota nodes)")
+        .callback(cb -> {
+          HazelcastQuotas q = quotas;
+          cb.call(q == null ? 0 : q.localBuckets());
+        })
+        .register(registry);
+  }
+
+  @Override
+  public synchronized void close() {
+    closed = true;
+    if (quotas != null) {
+      quotas.close();
+    }
+  }
+}

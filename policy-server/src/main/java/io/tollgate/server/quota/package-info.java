@@ -1,0 +1,2 @@
+/** The policy server's way into the quota cluster, and the dedicated quota node. */
+package io.tollgate.server.quota;
