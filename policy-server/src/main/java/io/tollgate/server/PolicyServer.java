@@ -8,23 +8,26 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.tollgate.adapter.spi.Attributes;
+import io.tollgate.quota.QuotaUsage;
 import io.tollgate.rules.PolicyDecision;
 import io.tollgate.rules.PolicyLoadException;
 import io.tollgate.rules.PolicyRuntime;
 import io.tollgate.rules.PolicySnapshot;
 import io.tollgate.rules.rego.RegoEngine;
-import io.tollgate.server.ratelimit.RateLimitConfigs;
-import io.tollgate.server.ratelimit.RateLimitMetrics;
-import io.tollgate.server.ratelimit.RateLimitService;
 import io.tollgate.server.admin.AdminServer;
 import io.tollgate.server.envoy.AuthorizationService;
 import io.tollgate.server.http.HttpCheckHandler;
 import io.tollgate.server.quota.QuotaConnection;
+import io.tollgate.server.ratelimit.RateLimitConfigs;
+import io.tollgate.server.ratelimit.RateLimitMetrics;
+import io.tollgate.server.ratelimit.RateLimitService;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
@@ -60,6 +63,7 @@ public final class PolicyServer implements AutoCloseable {
   private AdminServer admin;
   private volatile boolean up;
   private final QuotaConnection quotas;
+  private final QuotaUsage usage = new QuotaUsage();
 
   private PolicyServer(ServerConfig config, PolicyRuntime runtime, ServerMetrics metrics, QuotaConnection quotas) {
     this.config = config;
@@ -141,7 +145,7 @@ public final class PolicyServer implements AutoCloseable {
             .maxInboundMessageSize(MAX_INBOUND_MESSAGE)
             .maxInboundMetadataSize(MAX_INBOUND_METADATA)
             .addService(new AuthorizationService(runtime, listener, config.revealRule()).bind())
-            .addService(new RateLimitService(runtime, quotas, new RateLimitMetrics(metrics.registry()),
+            .addService(new RateLimitService(runtime, quotas, new RateLimitMetrics(metrics.registry()), usage,
                 config.quota().failureDeny(), config.quota().responseHeaders()))
             .addService(health.getHealthService())
             .addService(ProtoReflectionServiceV1.newInstance())
@@ -166,6 +170,7 @@ public final class PolicyServer implements AutoCloseable {
             metrics.registry(),
             this::notReadyReason,
             config.adminToken());
+    admin.json("/api/quotas", this::quotaReport);
     admin.start();
 
     if (!config.reloadInterval().isZero()) {
@@ -187,6 +192,14 @@ public final class PolicyServer implements AutoCloseable {
       return "transports not listening";
     }
     return needsQuotas(runtime.snapshot()) ? quotas.notReadyReason() : "";
+  }
+
+  /** {@code /api/quotas}: the cluster as this server sees it, and every limit's usage here. */
+  private Map<String, Object> quotaReport() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("cluster", quotas.report());
+    m.put("limits", usage.snapshot(10));
+    return m;
   }
 
   private static boolean needsQuotas(PolicySnapshot s) {

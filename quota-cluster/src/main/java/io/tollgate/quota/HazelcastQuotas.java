@@ -134,7 +134,7 @@ public final class HazelcastQuotas implements QuotaService {
     log.info("quota member {} up; cluster '{}' has {} member(s)",
         hz.getCluster().getLocalMember().getAddress(), s.clusterName(), hz.getCluster().getMembers().size());
     HazelcastQuotas q = new HazelcastQuotas(hz, false, new AtomicBoolean(true), s.timeout());
-    q.buckets();
+    q.warmUp();
     return q;
   }
 
@@ -172,6 +172,18 @@ public final class HazelcastQuotas implements QuotaService {
     return new HazelcastQuotas(HazelcastClient.newHazelcastClient(c), true, connected, timeout);
   }
 
+  /**
+   * Spends once in each mode on a key of its own, so the first real decisions do not pay for
+   * class loading and serializer set-up and miss their deadlines.
+   */
+  private void warmUp() {
+    long start = System.nanoTime();
+    for (Mode mode : Mode.values()) {
+      tryConsume("\u0000tollgate-warm-up", new Limit(1, Duration.ofSeconds(1), mode), 1);
+    }
+    log.debug("quota buckets warmed up in {} ms", (System.nanoTime() - start) / 1_000_000);
+  }
+
   /** Whether this is a client of dedicated quota nodes rather than a member. */
   public boolean isClient() {
     return client;
@@ -185,6 +197,14 @@ public final class HazelcastQuotas implements QuotaService {
   /** The number of members this one sees; 0 while a client is not connected. */
   public int clusterSize() {
     return reachable() ? hazelcast.getCluster().getMembers().size() : 0;
+  }
+
+  /** The members' addresses ({@code host:port}); empty while a client is not connected. */
+  public List<String> memberAddresses() {
+    if (!reachable()) {
+      return List.of();
+    }
+    return hazelcast.getCluster().getMembers().stream().map(m -> m.getAddress().getHost() + ":" + m.getAddress().getPort()).toList();
   }
 
   /** The number of buckets this member owns; 0 for a client, which owns none. */

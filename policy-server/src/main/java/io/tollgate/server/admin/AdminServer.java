@@ -73,6 +73,11 @@ public final class AdminServer implements AutoCloseable {
     server.createContext("/", ex -> text(ex, 404, "not found; try " + paths + "\n"));
   }
 
+  /** Serves the JSON of {@code body} at {@code path} (GET). Call before {@link #start()}. */
+  public void json(String path, Supplier<Object> body) {
+    server.createContext(path, ex -> json(ex, 200, body.get()));
+  }
+
   public void start() {
     server.start();
   }

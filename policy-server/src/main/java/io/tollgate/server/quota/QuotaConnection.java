@@ -5,6 +5,8 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.tollgate.adapter.spi.Quotas;
 import io.tollgate.quota.HazelcastQuotas;
 import io.tollgate.server.ServerConfig;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -66,6 +68,20 @@ public final class QuotaConnection implements Quotas, AutoCloseable {
       return "the quota cluster at " + config.members() + " cannot be reached (client mode)";
     }
     return "";
+  }
+
+  /** How the cluster looks from here, for {@code /api/quotas}. */
+  public Map<String, Object> report() {
+    HazelcastQuotas q = quotas;
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("name", config.clusterName());
+    m.put("role", config.client() ? "client" : "member");
+    m.put("open", q != null);
+    m.put("reachable", q != null && q.reachable());
+    m.put("members", q == null ? 0 : q.clusterSize());
+    m.put("memberAddresses", q == null ? java.util.List.of() : q.memberAddresses());
+    m.put("localBuckets", q == null ? 0 : q.localBuckets());
+    return m;
   }
 
   @Override

@@ -9,6 +9,8 @@ import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import io.envoyproxy.envoy.config.core.v3.HeaderValue;
 import io.tollgate.adapter.spi.Quotas;
+import io.tollgate.quota.QuotaUsage;
+import io.tollgate.quota.QuotaUsage.Outcome;
 import io.tollgate.quota.config.DomainConfig;
 import io.tollgate.quota.config.DescriptorMatcher;
 import io.tollgate.quota.config.RateLimit;
@@ -19,6 +21,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,16 +47,25 @@ public final class RateLimitService extends RateLimitServiceGrpc.RateLimitServic
   private static final Logger log = LoggerFactory.getLogger(RateLimitService.class);
   /** Longest descriptor key or value accepted (Envoy sends short strings). */
   static final int MAX_VALUE_LENGTH = 4096;
+  private static final long FAILURE_LOG_INTERVAL_NANOS = 10_000_000_000L;
 
   private final PolicyRuntime runtime;
   private final Quotas quotas;
   private final RateLimitMetrics metrics;
   private final boolean failClosed;
   private final boolean responseHeaders;
+  private final QuotaUsage usage;
+  private final AtomicLong lastFailureLog = new AtomicLong(System.nanoTime() - FAILURE_LOG_INTERVAL_NANOS - 1);
 
   public RateLimitService(
-      PolicyRuntime runtime, Quotas quotas, RateLimitMetrics metrics, boolean failClosed, boolean responseHeaders) {
+      PolicyRuntime runtime,
+      Quotas quotas,
+      RateLimitMetrics metrics,
+      QuotaUsage usage,
+      boolean failClosed,
+      boolean responseHeaders) {
     this.runtime = runtime;
+    this.usage = usage;
     this.quotas = quotas;
     this.metrics = metrics;
     this.failClosed = failClosed;
@@ -117,15 +129,23 @@ public final class RateLimitService extends RateLimitServiceGrpc.RateLimitServic
               .setDurationUntilReset(Duration.newBuilder()
                   .setSeconds(d.untilReset().getSeconds()).setNanos(d.untilReset().getNano()));
           boolean shadow = m.descriptor().shadowMode();
-          metrics.decided(request.getDomain(), limit.name(), d.allowed(), shadow);
+          metrics.decided(request.getDomain(), m.limitId(), d.allowed(), shadow);
+          usage.record(request.getDomain(), m.limitId(), usageKey(request.getDomain(), m), hits,
+              d.allowed() ? Outcome.ADMITTED : shadow ? Outcome.SHADOW_REJECTED : Outcome.REJECTED);
           if (!d.allowed() && !shadow) {
             status.setCode(RateLimitResponse.Code.OVER_LIMIT);
             over = true;
           }
         } catch (RuntimeException e) {
           metrics.failed(request.getDomain(), failDeny);
-          log.warn("quota cluster failed for domain {}; answering {} (failure mode {}): {}", request.getDomain(),
-              failDeny ? "OVER_LIMIT" : "OK", failDeny ? "deny" : "allow", e.toString());
+          usage.record(request.getDomain(), m.limitId(), usageKey(request.getDomain(), m), hits, Outcome.FAILED);
+          long now = System.nanoTime();
+          long last = lastFailureLog.get();
+          if (now - last > FAILURE_LOG_INTERVAL_NANOS && lastFailureLog.compareAndSet(last, now)) {
+            log.warn("quota cluster failed for domain {}; answering {} (failure mode {}; logged at most every 10s, "
+                + "all counted in tollgate_ratelimit_failures_total): {}", request.getDomain(),
+                failDeny ? "OVER_LIMIT" : "OK", failDeny ? "deny" : "allow", e.toString());
+          }
           if (failDeny) {
             status.setCode(RateLimitResponse.Code.OVER_LIMIT);
             over = true;
@@ -143,6 +163,11 @@ public final class RateLimitService extends RateLimitServiceGrpc.RateLimitServic
     }
     out.onNext(response.build());
     out.onCompleted();
+  }
+
+  /** The key as dashboards show it: the descriptor's entries as sent, without the domain. */
+  private static String usageKey(String domain, DescriptorMatcher.Match m) {
+    return m.bucketKey().substring(domain.length() + 1).replace('\u001f', '/');
   }
 
   private static HeaderValue header(String name, String value) {

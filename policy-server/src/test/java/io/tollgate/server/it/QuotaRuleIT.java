@@ -74,7 +74,7 @@ class QuotaRuleIT {
   void spendsPerClientAndDeniesWith429AndRateLimitHeaders() {
     for (int i = 2; i >= 0; i--) {
       CheckResponse ok = ratings("203.0.113.1");
-      assertThat(ok.getStatus().getCode()).isEqualTo(Code.OK_VALUE);
+      assertThat(ok.getStatus().getCode()).as("%s", ok).isEqualTo(Code.OK_VALUE);
       Map<String, String> h = headers(ok.getOkResponse().getResponseHeadersToAddList());
       assertThat(h).containsEntry("x-ratelimit-limit", "3").containsEntry("x-ratelimit-remaining", Integer.toString(i));
       assertThat(Long.parseLong(h.get("x-ratelimit-reset"))).isBetween(1L, 3600L);

@@ -8,11 +8,14 @@ import io.envoyproxy.envoy.service.ratelimit.v3.RateLimitRequest;
 import io.envoyproxy.envoy.service.ratelimit.v3.RateLimitResponse;
 import io.envoyproxy.envoy.service.ratelimit.v3.RateLimitResponse.Code;
 import io.envoyproxy.envoy.service.ratelimit.v3.RateLimitServiceGrpc;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -118,9 +121,35 @@ class RateLimitIT {
     assertThat(ask("edge", 0, descriptor("api_key", "k")).getOverallCode()).isEqualTo(Code.OK);
     assertThat(ask("edge", 0, descriptor("api_key", "k")).getOverallCode()).as("shadow mode answers OK").isEqualTo(Code.OK);
     assertThat(ts.admin("/metrics").body())
-        .containsPattern("tollgate_ratelimit_decisions_total\\{domain=\"edge\",limit=\"\",result=\"shadow_rejected\"} [1-9]");
+        .containsPattern("tollgate_ratelimit_decisions_total\\{domain=\"edge\",limit=\"api_key\",result=\"shadow_rejected\"} [1-9]");
     assertThat(ask("edge", 0, descriptor("remote_address", "10.0.0.1", "path", "/" + "x".repeat(1 << 20)))
         .getOverallCode()).as("a 1 MiB value matches nothing").isEqualTo(Code.OK);
+  }
+
+  @Test
+  void usageAndTheClusterAreShownAtApiQuotas() throws Exception {
+    for (int i = 0; i < 5; i++) {
+      ask("edge", 0, descriptor("remote_address", "198.51.100.200"));
+    }
+    ask("edge", 0, descriptor("remote_address", "198.51.100.201"));
+    var resp = ts.admin("/api/quotas");
+    assertThat(resp.statusCode()).isEqualTo(200);
+    JsonNode api = new ObjectMapper().readTree(resp.body());
+    assertThat(api.at("/cluster/role").asText()).isEqualTo("member");
+    assertThat(api.at("/cluster/members").asInt()).isEqualTo(1);
+    assertThat(api.at("/cluster/reachable").asBoolean()).isTrue();
+    JsonNode perAddress = null;
+    for (JsonNode l : api.get("limits")) {
+      if (l.get("domain").asText().equals("edge") && l.get("limit").asText().equals("per-address")) {
+        perAddress = l;
+      }
+    }
+    assertThat(perAddress).as("per-address in %s", api).isNotNull();
+    assertThat(perAddress.get("admitted").asLong()).isGreaterThanOrEqualTo(3);
+    assertThat(perAddress.get("rejected").asLong()).isGreaterThanOrEqualTo(2);
+    List<String> top = new java.util.ArrayList<>();
+    perAddress.get("topKeys").forEach(k -> top.add(k.get("key").asText()));
+    assertThat(top).contains("remote_address=198.51.100.200");
   }
 
   @Test

@@ -9,6 +9,7 @@ import io.envoyproxy.envoy.service.ratelimit.v3.RateLimitResponse;
 import io.grpc.stub.StreamObserver;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.tollgate.adapter.spi.Quotas;
+import io.tollgate.quota.QuotaUsage;
 import io.tollgate.rules.PolicyRuntime;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,6 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** Failure modes and response headers, with quotas that are fakes of our own interface. */
 class RateLimitServiceTest {
   @TempDir Path dir;
+  final QuotaUsage usage = new QuotaUsage();
 
   static final Quotas BROKEN = (key, limit, hits) -> {
     throw new IllegalStateException("cluster unreachable");
@@ -38,7 +40,7 @@ class RateLimitServiceTest {
     try (PolicyRuntime rt = PolicyRuntime.start(
         PolicyRuntime.Options.of(dir, null).withRateLimits(new RateLimitConfigs()))) {
       RateLimitService s =
-          new RateLimitService(rt, quotas, new RateLimitMetrics(new PrometheusRegistry()), failClosed, headers);
+          new RateLimitService(rt, quotas, new RateLimitMetrics(new PrometheusRegistry()), usage, failClosed, headers);
       AtomicReference<RateLimitResponse> got = new AtomicReference<>();
       s.shouldRateLimit(RateLimitRequest.newBuilder().setDomain("edge")
           .addDescriptors(RateLimitDescriptor.newBuilder()
@@ -64,6 +66,17 @@ class RateLimitServiceTest {
     RateLimitResponse r = ask("", true, BROKEN, false);
     assertThat(r.getOverallCode()).isEqualTo(RateLimitResponse.Code.OVER_LIMIT);
     assertThat(r.getStatuses(0).getCurrentLimit().getRequestsPerUnit()).isEqualTo(5);
+    assertThat(usage.snapshot(5)).extracting(QuotaUsage.LimitUsage::failed).containsExactly(1L, 1L);
+  }
+
+  @Test
+  void usageIsRecordedPerLimitWithTheKeysAsSent() throws Exception {
+    ask("", false, BY_KEY_LENGTH, false);
+    ask("", false, BY_KEY_LENGTH, false);
+    assertThat(usage.snapshot(5)).extracting(QuotaUsage.LimitUsage::limit).containsExactlyInAnyOrder("tenant", "path");
+    QuotaUsage.LimitUsage path = usage.snapshot(5).stream().filter(l -> l.limit().equals("path")).findFirst().orElseThrow();
+    assertThat(path.admitted()).isEqualTo(2);
+    assertThat(path.topKeys()).extracting(QuotaUsage.TopKey::key).containsExactly("path=/a/long/path");
   }
 
   @Test

@@ -23,8 +23,11 @@ public final class DescriptorMatcher {
    * @param limit its limit
    * @param bucketKey the counter's identity: domain and every entry as sent, so each distinct
    *     value under an any-value node is counted apart
+   * @param limitId the limit's name for metrics and dashboards: its {@code name}, or else the path
+   *     of configured nodes ({@code remote_address/path=/login}); with {@code detailed_metric} the
+   *     path of the values as sent
    */
-  public record Match(Descriptor descriptor, RateLimit limit, String bucketKey) {}
+  public record Match(Descriptor descriptor, RateLimit limit, String bucketKey, String limitId) {}
 
   private final Map<String, DomainConfig> domains;
 
@@ -42,16 +45,26 @@ public final class DescriptorMatcher {
     List<Descriptor> prefixes = config.prefixes();
     Descriptor node = null;
     StringBuilder key = new StringBuilder(domain);
+    StringBuilder path = new StringBuilder();
+    StringBuilder detailed = new StringBuilder();
     for (Entry e : entries) {
       node = step(level, prefixes, e);
       if (node == null) {
         return null;
       }
       key.append('\u001f').append(e.key()).append('=').append(e.value());
+      String sep = path.isEmpty() ? "" : "/";
+      path.append(sep).append(node.key()).append(node.value().isEmpty() ? "" : "=" + node.value());
+      detailed.append(sep).append(e.key()).append('=').append(e.value());
       level = node.children();
       prefixes = node.prefixes();
     }
-    return node.limit() == null ? null : new Match(node, node.limit(), key.toString());
+    if (node.limit() == null) {
+      return null;
+    }
+    String id = node.detailedMetric() ? detailed.toString()
+        : node.limit().name().isEmpty() ? path.toString() : node.limit().name();
+    return new Match(node, node.limit(), key.toString(), id);
   }
 
   private static Descriptor step(Map<String, Descriptor> level, List<Descriptor> prefixes, Entry e) {

@@ -87,12 +87,16 @@ class RateLimitConfigTest {
 
     var nested = m.match("shop", entries("remote_address", "203.0.113.5", "path", "/checkout"));
     assertThat(nested.limit().unit()).isEqualTo(RateLimitUnit.MINUTE);
+    assertThat(nested.limitId()).as("an unnamed limit is named by its path").isEqualTo("remote_address/path=/checkout");
+    assertThat(any.limitId()).isEqualTo("per-address");
+    assertThat(m.match("shop", entries("remote_address", "192.168.7.9")).limitId()).isEqualTo("remote_address=192.168.7.*");
     assertThat(m.match("shop", entries("remote_address", "203.0.113.5", "path", "/cart")))
         .as("an entry that matches nothing means no limit").isNull();
 
     var shadow = m.match("shop", entries("api_key", "k1"));
     assertThat(shadow.descriptor().shadowMode()).isTrue();
     assertThat(shadow.descriptor().detailedMetric()).isTrue();
+    assertThat(shadow.limitId()).as("detailed_metric names the value as sent").isEqualTo("api_key=k1");
     assertThat(shadow.limit().unit()).isEqualTo(RateLimitUnit.DAY);
 
     assertThat(m.match("shop", entries("tenant", "acme"))).as("a grouping node has no limit").isNull();
