@@ -95,6 +95,8 @@ public record ServerConfig(
    * @param port the first port the embedded member (Hazelcast) tries
    * @param members addresses ({@code host[:port]}) of the other members, or of the quota nodes in
    *     client mode; empty: this member alone
+   * @param kubernetesServiceDns instead of {@code members}: a headless Kubernetes service whose
+   *     addresses are the members (or quota nodes); {@code null} for none
    * @param client whether to connect as a client of dedicated {@code tollgate quota-node}
    *     processes instead of being a member
    * @param timeout how long one quota decision may take in the cluster
@@ -108,6 +110,7 @@ public record ServerConfig(
       String clusterName,
       int port,
       java.util.List<String> members,
+      String kubernetesServiceDns,
       boolean client,
       Duration timeout,
       boolean failureDeny,
@@ -118,8 +121,13 @@ public record ServerConfig(
       }
       ServerConfig.port("quota", port, false);
       members = members == null ? java.util.List.of() : java.util.List.copyOf(members);
-      if (client && members.isEmpty()) {
-        throw new IllegalArgumentException("quota client mode needs --quota-members: the addresses of the quota nodes");
+      kubernetesServiceDns = kubernetesServiceDns == null || kubernetesServiceDns.isBlank() ? null : kubernetesServiceDns;
+      if (kubernetesServiceDns != null && !members.isEmpty()) {
+        throw new IllegalArgumentException("give either --quota-members or --quota-kubernetes-dns, not both");
+      }
+      if (client && members.isEmpty() && kubernetesServiceDns == null) {
+        throw new IllegalArgumentException(
+            "quota client mode needs --quota-members (or --quota-kubernetes-dns): where the quota nodes are");
       }
       timeout = timeout == null ? Duration.ofMillis(500) : timeout;
       if (timeout.isNegative() || timeout.isZero()) {
@@ -128,11 +136,11 @@ public record ServerConfig(
     }
 
     public static Quota defaults() {
-      return new Quota("tollgate", DEFAULT_QUOTA_PORT, java.util.List.of(), false, Duration.ofMillis(500), false, false);
+      return new Quota("tollgate", DEFAULT_QUOTA_PORT, java.util.List.of(), null, false, Duration.ofMillis(500), false, false);
     }
 
     public Quota withMembers(int firstPort, java.util.List<String> others) {
-      return new Quota(clusterName, firstPort, others, client, timeout, failureDeny, responseHeaders);
+      return new Quota(clusterName, firstPort, others, kubernetesServiceDns, client, timeout, failureDeny, responseHeaders);
     }
   }
 

@@ -62,16 +62,30 @@ public final class HazelcastQuotas implements QuotaService {
    * How this member joins the cluster.
    *
    * @param clusterName members with the same name form one cluster
-   * @param bind the address to listen on (127.0.0.1 unless told otherwise)
+   * @param bind the address to listen on (127.0.0.1 unless told otherwise; the pod IP on Kubernetes)
    * @param port the first port to try; the next ones are tried when it is taken
    * @param members the addresses ({@code host[:port]}) of other members, TCP-IP discovery
+   * @param kubernetesServiceDns instead of {@code members}: the DNS name of a headless Kubernetes
+   *     service whose addresses are the members ({@code tollgate-quota.mesh.svc.cluster.local});
+   *     {@code null} for TCP-IP
    * @param maxBuckets the most buckets one member keeps
    * @param timeout how long one attempt may take in the cluster before it fails
    */
   public record Settings(
-      String clusterName, String bind, int port, List<String> members, int maxBuckets, Duration timeout) {
+      String clusterName,
+      String bind,
+      int port,
+      List<String> members,
+      String kubernetesServiceDns,
+      int maxBuckets,
+      Duration timeout) {
+    public Settings {
+      members = List.copyOf(members);
+      kubernetesServiceDns = kubernetesServiceDns == null || kubernetesServiceDns.isBlank() ? null : kubernetesServiceDns;
+    }
+
     public static Settings loopback(int port, List<String> members) {
-      return new Settings("tollgate", "127.0.0.1", port, members, 1_000_000, Duration.ofMillis(500));
+      return new Settings("tollgate", "127.0.0.1", port, members, null, 1_000_000, Duration.ofMillis(500));
     }
   }
 
@@ -107,9 +121,8 @@ public final class HazelcastQuotas implements QuotaService {
     return b;
   }
 
-  /** Starts an embedded member that joins (or starts) the cluster. */
-  public static HazelcastQuotas start(Settings s) {
-    System.setProperty("hazelcast.logging.type", "slf4j");
+  /** The Hazelcast configuration of a member: discovery, the bucket map, Bucket4j's serializers. */
+  static Config memberConfig(Settings s) {
     Config c = new Config();
     c.setClusterName(s.clusterName());
     c.setProperty("hazelcast.phone.home.enabled", "false");
@@ -120,7 +133,14 @@ public final class HazelcastQuotas implements QuotaService {
     JoinConfig join = c.getNetworkConfig().getJoin();
     join.getMulticastConfig().setEnabled(false);
     join.getAutoDetectionConfig().setEnabled(false);
-    join.getTcpIpConfig().setEnabled(true).setMembers(s.members().isEmpty() ? List.of(s.bind()) : s.members());
+    if (s.kubernetesServiceDns() != null) {
+      join.getTcpIpConfig().setEnabled(false);
+      join.getKubernetesConfig().setEnabled(true)
+          .setProperty("service-dns", s.kubernetesServiceDns())
+          .setProperty("service-port", Integer.toString(s.port()));
+    } else {
+      join.getTcpIpConfig().setEnabled(true).setMembers(s.members().isEmpty() ? List.of(s.bind()) : s.members());
+    }
     MapConfig map = new MapConfig(MAP)
         .setBackupCount(1)
         .setMaxIdleSeconds((int) Duration.ofDays(1).plusMinutes(1).toSeconds())
@@ -130,6 +150,13 @@ public final class HazelcastQuotas implements QuotaService {
             .setSize(s.maxBuckets()));
     c.addMapConfig(map);
     HazelcastProxyManager.addCustomSerializers(c.getSerializationConfig(), 10_000);
+    return c;
+  }
+
+  /** Starts an embedded member that joins (or starts) the cluster. */
+  public static HazelcastQuotas start(Settings s) {
+    System.setProperty("hazelcast.logging.type", "slf4j");
+    Config c = memberConfig(s);
     HazelcastInstance hz = Hazelcast.newHazelcastInstance(c);
     log.info("quota member {} up; cluster '{}' has {} member(s)",
         hz.getCluster().getLocalMember().getAddress(), s.clusterName(), hz.getCluster().getMembers().size());
@@ -144,13 +171,26 @@ public final class HazelcastQuotas implements QuotaService {
    * reconnecting in the background.
    */
   public static HazelcastQuotas connect(String clusterName, List<String> members, Duration timeout) {
+    return connect(clusterName, members, null, timeout);
+  }
+
+  /**
+   * Connects as a client, finding the members at {@code members} or, when {@code
+   * kubernetesServiceDns} is set, at the addresses of that headless Kubernetes service.
+   */
+  public static HazelcastQuotas connect(
+      String clusterName, List<String> members, String kubernetesServiceDns, Duration timeout) {
     System.setProperty("hazelcast.logging.type", "slf4j");
     AtomicBoolean connected = new AtomicBoolean();
     ClientConfig c = new ClientConfig();
     c.setClusterName(clusterName);
     c.setProperty("hazelcast.phone.home.enabled", "false");
     c.setProperty("hazelcast.shutdownhook.enabled", "false");
-    c.getNetworkConfig().setAddresses(members);
+    if (kubernetesServiceDns != null && !kubernetesServiceDns.isBlank()) {
+      c.getNetworkConfig().getKubernetesConfig().setEnabled(true).setProperty("service-dns", kubernetesServiceDns);
+    } else {
+      c.getNetworkConfig().setAddresses(members);
+    }
     c.getConnectionStrategyConfig()
         .setAsyncStart(true)
         .setReconnectMode(ClientConnectionStrategyConfig.ReconnectMode.ASYNC)

@@ -117,10 +117,27 @@ class HazelcastQuotasTest {
   }
 
   @Test
+  void discoveryIsTcpIpByDefaultAndKubernetesWhenAServiceIsNamed() {
+    var tcp = HazelcastQuotas.memberConfig(HazelcastQuotas.Settings.loopback(5701, List.of("10.0.0.2:5701")))
+        .getNetworkConfig().getJoin();
+    assertThat(tcp.getMulticastConfig().isEnabled()).isFalse();
+    assertThat(tcp.getTcpIpConfig().isEnabled()).isTrue();
+    assertThat(tcp.getTcpIpConfig().getMembers()).containsExactly("10.0.0.2:5701");
+    assertThat(tcp.getKubernetesConfig().isEnabled()).isFalse();
+
+    var k8s = HazelcastQuotas.memberConfig(new HazelcastQuotas.Settings("tollgate", "10.1.2.3", 5701, List.of(),
+        "tollgate-quota.mesh.svc.cluster.local", 1000, Duration.ofMillis(500))).getNetworkConfig().getJoin();
+    assertThat(k8s.getTcpIpConfig().isEnabled()).isFalse();
+    assertThat(k8s.getMulticastConfig().isEnabled()).isFalse();
+    assertThat(k8s.getKubernetesConfig().isEnabled()).isTrue();
+    assertThat(k8s.getKubernetesConfig().getProperty("service-dns")).isEqualTo("tollgate-quota.mesh.svc.cluster.local");
+  }
+
+  @Test
   void manyDistinctKeysStayWithinTheBucketCap() throws IOException {
     int port = freePort();
     try (HazelcastQuotas small = HazelcastQuotas.start(new HazelcastQuotas.Settings(
-        "tollgate-cap", "127.0.0.1", port, List.of("127.0.0.1:" + port), 2_000, Duration.ofSeconds(2)))) {
+        "tollgate-cap", "127.0.0.1", port, List.of("127.0.0.1:" + port), null, 2_000, Duration.ofSeconds(2)))) {
       long started = System.nanoTime();
       for (int i = 0; i < 20_000; i++) {
         assertThat(small.tryConsume("k" + i, PER_HOUR, 1).allowed()).isTrue();

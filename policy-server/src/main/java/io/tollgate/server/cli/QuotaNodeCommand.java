@@ -48,6 +48,10 @@ final class QuotaNodeCommand implements Callable<Integer> {
       description = "The other quota nodes (TCP-IP discovery, comma-separated). Default: none, this node alone.")
   List<String> members = new ArrayList<>();
 
+  @Option(names = "--quota-kubernetes-dns", paramLabel = "SERVICE-DNS",
+      description = "Find the other nodes at the addresses of this headless Kubernetes service instead of --quota-members.")
+  String kubernetesDns;
+
   @Option(names = "--max-buckets", defaultValue = "1000000",
       description = "Most buckets this node keeps; least recently used go first (default: ${DEFAULT-VALUE}).")
   int maxBuckets;
@@ -64,7 +68,7 @@ final class QuotaNodeCommand implements Callable<Integer> {
       return 2;
     }
     HazelcastQuotas node = HazelcastQuotas.start(new HazelcastQuotas.Settings(
-        clusterName, bind, port, members, maxBuckets, ServerConfig.Quota.defaults().timeout()));
+        clusterName, bind, port, members, kubernetesDns, maxBuckets, ServerConfig.Quota.defaults().timeout()));
     PrometheusRegistry registry = new PrometheusRegistry();
     JvmMetrics.builder().register(registry);
     GaugeWithCallback.builder().name("tollgate_quota_cluster_members")

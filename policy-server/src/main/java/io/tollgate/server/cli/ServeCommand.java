@@ -104,6 +104,10 @@ final class ServeCommand implements Callable<Integer> {
       description = "The other quota members (TCP-IP discovery, comma-separated), or the quota nodes with --quota-client. Default: none, this member alone.")
   java.util.List<String> quotaMembers = new java.util.ArrayList<>();
 
+  @Option(names = "--quota-kubernetes-dns", paramLabel = "SERVICE-DNS",
+      description = "Find the quota members (or nodes) at the addresses of this headless Kubernetes service instead of --quota-members, e.g. tollgate-quota.mesh.svc.cluster.local.")
+  String quotaKubernetesDns;
+
   @Option(names = "--quota-client", defaultValue = "false", arity = "1", paramLabel = "true|false",
       description = "Connect to `tollgate quota-node` processes at --quota-members as a client instead of holding quotas in this process (default: ${DEFAULT-VALUE}).")
   boolean quotaClient;
@@ -149,7 +153,7 @@ final class ServeCommand implements Callable<Integer> {
         opaUrl,
         opaBinary,
         regoTimeout,
-        new ServerConfig.Quota(quotaClusterName, quotaPort, quotaMembers, quotaClient, quotaTimeout,
+        new ServerConfig.Quota(quotaClusterName, quotaPort, quotaMembers, quotaKubernetesDns, quotaClient, quotaTimeout,
             failureDeny(rateLimitFailureMode), rateLimitHeaders));
   }
 

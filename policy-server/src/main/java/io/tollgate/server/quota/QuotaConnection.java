@@ -41,12 +41,14 @@ public final class QuotaConnection implements Quotas, AutoCloseable {
       }
       if (quotas == null) {
         if (config.client()) {
-          quotas = HazelcastQuotas.connect(config.clusterName(), config.members(), config.timeout());
+          quotas = HazelcastQuotas.connect(
+              config.clusterName(), config.members(), config.kubernetesServiceDns(), config.timeout());
         } else {
           log.info("starting the embedded quota member on {}:{}+ (members: {})", bind, config.port(),
-              config.members().isEmpty() ? "none, alone" : config.members());
-          quotas = HazelcastQuotas.start(new HazelcastQuotas.Settings(
-              config.clusterName(), bind, config.port(), config.members(), 1_000_000, config.timeout()));
+              config.kubernetesServiceDns() != null ? "the addresses of " + config.kubernetesServiceDns()
+                  : config.members().isEmpty() ? "none, alone" : config.members());
+          quotas = HazelcastQuotas.start(new HazelcastQuotas.Settings(config.clusterName(), bind, config.port(),
+              config.members(), config.kubernetesServiceDns(), 1_000_000, config.timeout()));
         }
       }
       return quotas;

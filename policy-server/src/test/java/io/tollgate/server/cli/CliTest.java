@@ -142,4 +142,46 @@ class CliTest {
   void envNames() {
     assertThat(DefaultsProvider.envName("--grpc-port")).isEqualTo("TOLLGATE_GRPC_PORT");
   }
+
+  @Test
+  void theKubernetesManifestsUseOptionsTheCommandsHave() throws Exception {
+    Path manifests = Path.of("..", "deploy", "kubernetes");
+    int checked = 0;
+    try (var files = Files.list(manifests)) {
+      for (Path f : files.filter(p -> p.toString().endsWith(".yaml")).toList()) {
+        for (var doc : new com.fasterxml.jackson.databind.ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory())
+            .readerFor(Map.class).readValues(f.toFile()).readAll()) {
+          for (var c : (Iterable<com.fasterxml.jackson.databind.JsonNode>) () -> containers(doc).iterator()) {
+            String[] args = new String[c.get("args").size()];
+            for (int i = 0; i < args.length; i++) {
+              args[i] = c.get("args").get(i).asText();
+            }
+            CommandLine.ParseResult r = Tollgate.commandLine(args).parseArgs(args);
+            assertThat(r.subcommand()).as("%s in %s", String.join(" ", args), f).isNotNull();
+            checked++;
+          }
+        }
+      }
+    }
+    assertThat(checked).as("containers checked").isEqualTo(2);
+    var serve = ServeCommandAccess.parse("serve", "--quota-client=true", "--quota-kubernetes-dns=q.mesh.svc.cluster.local");
+    assertThat(serve.quota().client()).isTrue();
+    assertThat(serve.quota().kubernetesServiceDns()).isEqualTo("q.mesh.svc.cluster.local");
+  }
+
+  private static java.util.List<com.fasterxml.jackson.databind.JsonNode> containers(Object doc) {
+    var node = new com.fasterxml.jackson.databind.ObjectMapper().valueToTree(doc);
+    var list = new java.util.ArrayList<com.fasterxml.jackson.databind.JsonNode>();
+    node.at("/spec/template/spec/containers").forEach(list::add);
+    return list;
+  }
+
+  /** Parses a serve command line into its server config, as the command would. */
+  static final class ServeCommandAccess {
+    static io.tollgate.server.ServerConfig parse(String... args) {
+      CommandLine cl = Tollgate.commandLine(args);
+      CommandLine.ParseResult r = cl.parseArgs(args);
+      return ((ServeCommand) r.subcommand().commandSpec().userObject()).serverConfig();
+    }
+  }
 }
