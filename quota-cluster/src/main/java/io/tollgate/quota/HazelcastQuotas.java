@@ -218,9 +218,12 @@ public final class HazelcastQuotas implements QuotaService {
    */
   private void warmUp() {
     long start = System.nanoTime();
+    String key = "\u0000tollgate-warm-up-" + hazelcast.getCluster().getLocalMember().getUuid();
     for (Mode mode : Mode.values()) {
-      tryConsume("\u0000tollgate-warm-up", new Limit(1, Duration.ofSeconds(1), mode), 1);
+      tryConsume(key, new Limit(1, Duration.ofSeconds(1), mode), 1);
     }
+    fastViews.clear();
+    hazelcast.getMap(MAP).delete(key);
     log.debug("quota buckets warmed up in {} ms", (System.nanoTime() - start) / 1_000_000);
   }
 
