@@ -9,7 +9,7 @@ TOLLGATE_JAR=$ROOT/policy-server/target/tollgate.jar
 RESULTS=${RESULTS:-$HERE/RESULTS.md}   # each script replaces its own section of this file
 JVM_OPTS=${JVM_OPTS:-"-Xms512m -Xmx512m -XX:+UseG1GC"}
 GHZ=${GHZ:-$(command -v ghz || echo "$HOME/go/bin/ghz")}
-CALL=envoy.service.auth.v3.Authorization/Check
+CALL=${CALL:-envoy.service.auth.v3.Authorization/Check}
 # Optional CPU sets (taskset -c syntax) to keep the servers and the load generator apart, so the
 # client's own work does not show up as server latency: e.g. SERVER_CPUS=0 CLIENT_CPUS=1.
 SERVER_CPUS=${SERVER_CPUS:-}
@@ -104,7 +104,7 @@ start_tollgate() {
 ghz_run() {
   local port=$1 data=$2 out=$3 bound=$4
   shift 4
-  timeout --kill-after=10 "$bound" $CLIENT_PIN "$GHZ" --insecure --protoset "$OUT/authz.protoset" --call "$CALL" \
+  timeout --kill-after=10 "$bound" $CLIENT_PIN "$GHZ" --insecure --protoset "${PROTOSET:-$OUT/authz.protoset}" --call "$CALL" \
     --data-file "$data" --duration-stop wait --format json --output "$out" "$@" "127.0.0.1:$port" \
     || die "ghz failed or overran ${bound}s ($out)"
 }

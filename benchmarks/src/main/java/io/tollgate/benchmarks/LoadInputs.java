@@ -4,7 +4,9 @@ import com.google.protobuf.DescriptorProtos.FileDescriptorSet;
 import com.google.protobuf.Descriptors.FileDescriptor;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
+import io.envoyproxy.envoy.extensions.common.ratelimit.v3.RateLimitDescriptor;
 import io.envoyproxy.envoy.service.auth.v3.CheckRequest;
+import io.envoyproxy.envoy.service.ratelimit.v3.RateLimitRequest;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -23,12 +25,18 @@ import java.util.Set;
  *       {@code .proto} files need not be on disk; ghz takes it with {@code --protoset});
  *   <li>{@code <policy>.json}: the policy's {@link RequestMix} as a JSON array of
  *       {@code CheckRequest}s, which ghz sends round-robin ({@code --data-file});
- *   <li>{@code <policy>.mix}: one line per request, the status it must get and its name.
+ *   <li>{@code <policy>.mix}: one line per request, the status it must get and its name;
+ *   <li>{@code ratelimit.protoset} and {@code ratelimit.json}: the same for {@code
+ *       envoy.service.ratelimit.v3.RateLimitService/ShouldRateLimit}, {@value #TENANTS} requests
+ *       in domain {@code bench}, each with one descriptor {@code tenant=t<i>} for its own tenant.
  * </ul>
  *
  * <pre>java -cp benchmarks.jar io.tollgate.benchmarks.LoadInputs DIR</pre>
  */
 public final class LoadInputs {
+  /** Distinct tenants in the rate-limit request stream. */
+  static final int TENANTS = 10_000;
+
   private LoadInputs() {}
 
   public static void main(String[] args) throws IOException {
@@ -48,6 +56,22 @@ public final class LoadInputs {
       }
       Files.writeString(dir.resolve(policy + ".mix"), expected, StandardCharsets.UTF_8);
     }
+    Files.write(dir.resolve("ratelimit.protoset"), protoset(RateLimitRequest.getDescriptor().getFile()).toByteArray());
+    Files.writeString(dir.resolve("ratelimit.json"), rateLimitRequests(TENANTS), StandardCharsets.UTF_8);
+  }
+
+  /** {@code n} ShouldRateLimit requests, one tenant each, as a JSON array. */
+  static String rateLimitRequests(int n) throws InvalidProtocolBufferException {
+    JsonFormat.Printer printer = JsonFormat.printer().omittingInsignificantWhitespace();
+    StringBuilder b = new StringBuilder("[\n");
+    for (int i = 0; i < n; i++) {
+      RateLimitRequest r = RateLimitRequest.newBuilder().setDomain("bench")
+          .addDescriptors(RateLimitDescriptor.newBuilder()
+              .addEntries(RateLimitDescriptor.Entry.newBuilder().setKey("tenant").setValue("t" + i)))
+          .build();
+      b.append(printer.print(r)).append(i + 1 < n ? ",\n" : "\n");
+    }
+    return b.append("]\n").toString();
   }
 
   /** The file and its imports, each once, every file after the files it imports. */

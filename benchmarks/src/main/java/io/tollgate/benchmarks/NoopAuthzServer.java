@@ -6,6 +6,9 @@ import io.envoyproxy.envoy.service.auth.v3.AuthorizationGrpc;
 import io.envoyproxy.envoy.service.auth.v3.CheckRequest;
 import io.envoyproxy.envoy.service.auth.v3.CheckResponse;
 import io.envoyproxy.envoy.service.auth.v3.OkHttpResponse;
+import io.envoyproxy.envoy.service.ratelimit.v3.RateLimitRequest;
+import io.envoyproxy.envoy.service.ratelimit.v3.RateLimitResponse;
+import io.envoyproxy.envoy.service.ratelimit.v3.RateLimitServiceGrpc;
 import io.grpc.Server;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -22,8 +25,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * {@code NoopAuthzServer} answers every {@code envoy.service.auth.v3.Authorization/Check} with
- * {@code OK} without looking at it: the ceiling a policy server can reach on a machine. It is built
+ * {@code NoopAuthzServer} answers every {@code envoy.service.auth.v3.Authorization/Check} and
+ * every {@code envoy.service.ratelimit.v3.RateLimitService/ShouldRateLimit} with {@code OK}
+ * without looking at it: the ceiling a policy server can reach on a machine. It is built
  * like Tollgate's gRPC server (grpc-java over Netty, the same message limits, a fixed pool of
  * worker threads as the application executor, health and reflection v1), so the difference in a
  * load run is what deciding costs.
@@ -45,6 +49,9 @@ public final class NoopAuthzServer implements AutoCloseable {
           .setStatus(Status.newBuilder().setCode(Code.OK_VALUE))
           .setOkResponse(OkHttpResponse.getDefaultInstance())
           .build();
+
+  private static final RateLimitResponse.DescriptorStatus OK_STATUS =
+      RateLimitResponse.DescriptorStatus.newBuilder().setCode(RateLimitResponse.Code.OK).build();
 
   private final ExecutorService workers;
   private final HealthStatusManager health = new HealthStatusManager();
@@ -69,6 +76,18 @@ public final class NoopAuthzServer implements AutoCloseable {
               @Override
               public void check(CheckRequest request, StreamObserver<CheckResponse> out) {
                 out.onNext(OK);
+                out.onCompleted();
+              }
+            })
+            .addService(new RateLimitServiceGrpc.RateLimitServiceImplBase() {
+              @Override
+              public void shouldRateLimit(RateLimitRequest request, StreamObserver<RateLimitResponse> out) {
+                // One OK status per descriptor, as a rate-limit service that limits nothing answers.
+                RateLimitResponse.Builder r = RateLimitResponse.newBuilder().setOverallCode(RateLimitResponse.Code.OK);
+                for (int i = 0; i < request.getDescriptorsCount(); i++) {
+                  r.addStatuses(OK_STATUS);
+                }
+                out.onNext(r.build());
                 out.onCompleted();
               }
             })

@@ -19,6 +19,7 @@ import io.github.bucket4j.BucketConfiguration;
 import io.github.bucket4j.ConsumptionProbe;
 import io.github.bucket4j.TokensInheritanceStrategy;
 import io.github.bucket4j.distributed.BucketProxy;
+import io.github.bucket4j.distributed.ExpirationAfterWriteStrategy;
 import io.github.bucket4j.distributed.proxy.ProxyManager;
 import io.github.bucket4j.distributed.proxy.optimization.DelayParameters;
 import io.github.bucket4j.distributed.proxy.optimization.Optimizations;
@@ -40,8 +41,8 @@ import org.slf4j.LoggerFactory;
  * local view of the bucket and synchronizes it with the owner after {@link
  * #FAST_UNSYNCHRONIZED_HITS} hits or {@link #FAST_SYNC_INTERVAL}, whichever comes first.
  *
- * <p>Windows are fixed and aligned to the epoch. Idle buckets expire after their window plus a
- * minute, and a member holds at most {@link Settings#maxBuckets()} of them (least recently used
+ * <p>Windows are fixed and aligned to the epoch. A bucket expires {@link #EXPIRY_GRACE} after its
+ * window ends (it would be full again by then, so nothing is lost), and a member holds at most {@link Settings#maxBuckets()} of them (least recently used
  * go first), so memory stays bounded whatever the keys. A changed limit replaces an existing
  * bucket's configuration on its next use; the tokens it had are carried over as they are, capped
  * at the new limit.
@@ -57,6 +58,11 @@ public final class HazelcastQuotas implements QuotaService {
   /** The longest a member spends in fast mode without synchronizing. */
   public static final Duration FAST_SYNC_INTERVAL = Duration.ofMillis(50);
   static final String MAP = "tollgate-quotas";
+  /**
+   * How long a bucket is kept after its window ends (when it would be full again anyway): an idle
+   * key costs memory for at most its window plus this.
+   */
+  public static final Duration EXPIRY_GRACE = Duration.ofSeconds(5);
 
   /**
    * How this member joins the cluster.
@@ -113,7 +119,10 @@ public final class HazelcastQuotas implements QuotaService {
       synchronized (this) {
         if (buckets == null) {
           IMap<String, byte[]> map = hazelcast.getMap(MAP);
-          buckets = Bucket4jHazelcast.entryProcessorBasedBuilder(map).requestTimeout(timeout).build();
+          buckets = Bucket4jHazelcast.entryProcessorBasedBuilder(map)
+              .requestTimeout(timeout)
+              .expirationAfterWrite(ExpirationAfterWriteStrategy.basedOnTimeForRefillingBucketUpToMax(EXPIRY_GRACE))
+              .build();
         }
         b = buckets;
       }
@@ -127,6 +136,11 @@ public final class HazelcastQuotas implements QuotaService {
     c.setClusterName(s.clusterName());
     c.setProperty("hazelcast.phone.home.enabled", "false");
     c.setProperty("hazelcast.shutdownhook.enabled", "false");
+    // Expired buckets are removed by a background task that visits a few partitions at a time;
+    // visit them all within seconds, so memory follows the keys in use.
+    c.setProperty("hazelcast.internal.map.expiration.task.period.seconds", "1");
+    c.setProperty("hazelcast.internal.map.expiration.cleanup.operation.count", "64");
+    c.setProperty("hazelcast.internal.map.expiration.cleanup.percentage", "100");
     c.getNetworkConfig().setPort(s.port()).setPortAutoIncrement(true).setPortCount(20);
     c.getNetworkConfig().getInterfaces().setEnabled(true).addInterface(s.bind());
     c.setProperty("hazelcast.local.localAddress", s.bind());

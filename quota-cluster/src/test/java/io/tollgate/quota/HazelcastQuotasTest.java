@@ -134,6 +134,26 @@ class HazelcastQuotasTest {
   }
 
   @Test
+  void idleBucketsExpireSoonAfterTheirWindow() throws Exception {
+    int port = freePort();
+    try (HazelcastQuotas q = HazelcastQuotas.start(new HazelcastQuotas.Settings(
+        "tollgate-expiry", "127.0.0.1", port, List.of("127.0.0.1:" + port), null, 100_000, Duration.ofSeconds(2)))) {
+      Limit perSecond = new Limit(5, Duration.ofSeconds(1), Mode.STRICT);
+      for (int i = 0; i < 5_000; i++) {
+        q.tryConsume("idle-" + i, perSecond, 1);
+      }
+      assertThat(q.localBuckets()).isEqualTo(5_000);
+      // Each expires EXPIRY_GRACE after its one-second window; Hazelcast removes expired entries in
+      // the background, a sample at a time.
+      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      while (q.localBuckets() > 0 && System.nanoTime() < deadline) {
+        Thread.sleep(500);
+      }
+      assertThat(q.localBuckets()).as("buckets left 60 s after their window").isZero();
+    }
+  }
+
+  @Test
   void manyDistinctKeysStayWithinTheBucketCap() throws IOException {
     int port = freePort();
     try (HazelcastQuotas small = HazelcastQuotas.start(new HazelcastQuotas.Settings(
