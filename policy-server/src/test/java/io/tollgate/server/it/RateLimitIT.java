@@ -42,6 +42,9 @@ class RateLimitIT {
         - key: api_key
           shadow_mode: true
           rate_limit: {unit: hour, requests_per_unit: 1}
+        - key: tenant
+          detailed_metric: true
+          rate_limit: {unit: hour, requests_per_unit: 100}
       """;
 
   @TempDir static Path dir;
@@ -122,6 +125,9 @@ class RateLimitIT {
     assertThat(ask("edge", 0, descriptor("api_key", "k")).getOverallCode()).as("shadow mode answers OK").isEqualTo(Code.OK);
     assertThat(ts.admin("/metrics").body())
         .containsPattern("tollgate_ratelimit_decisions_total\\{domain=\"edge\",limit=\"api_key\",result=\"shadow_rejected\"} [1-9]");
+    ask("edge", 0, descriptor("tenant", "acme"));
+    assertThat(ts.admin("/metrics").body()).as("detailed_metric labels the value as sent")
+        .containsPattern("tollgate_ratelimit_decisions_total\\{domain=\"edge\",limit=\"tenant=acme\",result=\"admitted\"} 1");
     assertThat(ask("edge", 0, descriptor("remote_address", "10.0.0.1", "path", "/" + "x".repeat(1 << 20)))
         .getOverallCode()).as("a 1 MiB value matches nothing").isEqualTo(Code.OK);
   }
