@@ -9,7 +9,9 @@ import java.util.List;
  *
  * @param name the rule's name
  * @param match its condition, or {@code null} for always
- * @param actions what it calls when it matches
+ * @param actions the check handlers it calls when it matches a request being checked
+ * @param reportActions the report handlers ({@code metric}, {@code logentry} instances) it calls
+ *     when it matches a finished request being reported
  * @param requestHeaders header changes for the upstream request
  * @param responseHeaders header changes for the client response
  */
@@ -17,8 +19,24 @@ record CompiledRule(
     String name,
     CompiledExpression match,
     List<Action> actions,
+    List<Action> reportActions,
     List<HeaderTemplate> requestHeaders,
     List<HeaderTemplate> responseHeaders) {
+
+  /** A rule with check actions only. */
+  CompiledRule(
+      String name,
+      CompiledExpression match,
+      List<Action> actions,
+      List<HeaderTemplate> requestHeaders,
+      List<HeaderTemplate> responseHeaders) {
+    this(name, match, actions, List.of(), requestHeaders, responseHeaders);
+  }
+
+  /** Whether it takes part in checks: check actions or header operations. */
+  boolean checks() {
+    return !actions.isEmpty() || !requestHeaders.isEmpty() || !responseHeaders.isEmpty();
+  }
 
   /** A handler and the instances it is sent. */
   record Action(HandlerEntry handler, List<CompiledInstance> instances) {}

@@ -8,6 +8,7 @@ import io.tollgate.adapter.spi.HandlerSpec;
 import io.tollgate.adapter.spi.HeaderOp;
 import io.tollgate.adapter.spi.CheckHandler;
 import io.tollgate.adapter.spi.Params;
+import io.tollgate.adapter.spi.ReportHandler;
 import io.tollgate.adapter.spi.Template;
 import io.tollgate.rules.cel.CompiledExpression;
 import io.tollgate.rules.cel.ExpressionIssue;
@@ -564,7 +565,8 @@ final class PolicyCompiler {
             new Params(hc.params(), errors),
             options.policyDir(),
             p -> stamps.put(p, PolicyFiles.stamp(p)),
-            options.quotas());
+            options.quotas(),
+            options.services());
     Handler h;
     Set<String> templates;
     try {
@@ -583,8 +585,8 @@ final class PolicyCompiler {
       }
       return null;
     }
-    if (!(h instanceof CheckHandler)) {
-      problems.at(hc.doc(), "adapter", "adapter '" + hc.adapter() + "' makes handlers that decide nothing; it cannot be used in a check rule");
+    if (!(h instanceof CheckHandler) && !(h instanceof ReportHandler)) {
+      problems.at(hc.doc(), "adapter", "adapter '" + hc.adapter() + "' makes handlers that neither decide nor report");
       closeQuietly(h);
       return null;
     }
@@ -597,6 +599,11 @@ final class PolicyCompiler {
         hc.timeout() != null ? hc.timeout() : options.blockingTimeout(),
         key,
         Map.copyOf(stamps));
+  }
+
+  private static boolean isReport(String template) {
+    Template t = Template.byName(template);
+    return t != null && t.isReport();
   }
 
   private static boolean unchanged(Map<Path, String> stamps) {
@@ -667,6 +674,7 @@ final class PolicyCompiler {
     CompiledExpression match =
         rc.match() == null ? null : expression(rc.doc(), "match", rc.match(), AttributeType.BOOL, lines, problems);
     List<CompiledRule.Action> actions = new ArrayList<>();
+    List<CompiledRule.Action> reportActions = new ArrayList<>();
     for (RuleConfig.Action a : rc.actions()) {
       HandlerEntry h = handlers.get(a.handler());
       if (h == null) {
@@ -700,14 +708,32 @@ final class PolicyCompiler {
         }
         cis.add(ci);
       }
-      actions.add(new CompiledRule.Action(h, cis));
+      // Report instances go to report handlers after the request; the rest decide it.
+      List<CompiledInstance> report = cis.stream().filter(ci -> isReport(ci.template())).toList();
+      List<CompiledInstance> check = cis.stream().filter(ci -> !isReport(ci.template())).toList();
+      if (!report.isEmpty()) {
+        if (h.handler() instanceof ReportHandler) {
+          reportActions.add(new CompiledRule.Action(h, report));
+        } else {
+          problems.at(rc.doc(), a.path(), "handler '" + h.name() + "' (adapter " + h.adapter()
+              + ") does not report; metric and logentry instances need a report handler such as prometheus or accesslog");
+        }
+      }
+      if (!check.isEmpty()) {
+        if (h.checkHandler() != null) {
+          actions.add(new CompiledRule.Action(h, check));
+        } else {
+          problems.at(rc.doc(), a.path(), "handler '" + h.name() + "' (adapter " + h.adapter()
+              + ") only reports; send it metric or logentry instances");
+        }
+      }
     }
     List<CompiledRule.HeaderTemplate> req = headerTemplates(rc, "requestHeaderOperations", rc.requestHeaderOperations(), lines, problems);
     List<CompiledRule.HeaderTemplate> resp = headerTemplates(rc, "responseHeaderOperations", rc.responseHeaderOperations(), lines, problems);
     if (problems.size() > before) {
       return null;
     }
-    return new CompiledRule(rc.name(), match, actions, req, resp);
+    return new CompiledRule(rc.name(), match, actions, reportActions, req, resp);
   }
 
   private List<CompiledRule.HeaderTemplate> headerTemplates(

@@ -49,6 +49,8 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
    *     runtime serves no rate limits (such files are then an error)
    * @param quotas the shared quotas handed to handlers of the {@code quota} template; {@link
    *     Quotas#NONE} when this runtime has none
+   * @param services objects offered to built-in adapters by type (see {@link
+   *     io.tollgate.adapter.spi.HandlerSpec#service})
    */
   public record Options(
       Path policyDir,
@@ -58,7 +60,8 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
       Duration regoTimeout,
       RegoEngine.Observer regoObserver,
       RateLimitCompiler rateLimits,
-      Quotas quotas) {
+      Quotas quotas,
+      Map<Class<?>, Object> services) {
     /** The default deadline of a Rego handler: OPA on the same host answers in well under 1 ms. */
     public static final Duration DEFAULT_REGO_TIMEOUT = Duration.ofMillis(5);
 
@@ -71,10 +74,11 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
       regoTimeout = regoTimeout == null ? DEFAULT_REGO_TIMEOUT : regoTimeout;
       regoObserver = regoObserver == null ? RegoEngine.Observer.NONE : regoObserver;
       quotas = quotas == null ? Quotas.NONE : quotas;
+      services = services == null ? Map.of() : Map.copyOf(services);
     }
 
     public Options(Path policyDir, Path pluginsDir, Duration blockingTimeout) {
-      this(policyDir, pluginsDir, blockingTimeout, null, null, null, null, null);
+      this(policyDir, pluginsDir, blockingTimeout, null, null, null, null, null, null);
     }
 
     public Options(
@@ -84,17 +88,22 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
         RegoEngine.Settings opa,
         Duration regoTimeout,
         RegoEngine.Observer regoObserver) {
-      this(policyDir, pluginsDir, blockingTimeout, opa, regoTimeout, regoObserver, null, null);
+      this(policyDir, pluginsDir, blockingTimeout, opa, regoTimeout, regoObserver, null, null, null);
     }
 
     /** These options with a rate-limit compiler. */
     public Options withRateLimits(RateLimitCompiler compiler) {
-      return new Options(policyDir, pluginsDir, blockingTimeout, opa, regoTimeout, regoObserver, compiler, quotas);
+      return new Options(policyDir, pluginsDir, blockingTimeout, opa, regoTimeout, regoObserver, compiler, quotas, services);
     }
 
     /** These options with shared quotas for quota handlers. */
     public Options withQuotas(Quotas q) {
-      return new Options(policyDir, pluginsDir, blockingTimeout, opa, regoTimeout, regoObserver, rateLimits, q);
+      return new Options(policyDir, pluginsDir, blockingTimeout, opa, regoTimeout, regoObserver, rateLimits, q, services);
+    }
+
+    /** These options with services for built-in adapters. */
+    public Options withServices(Map<Class<?>, Object> s) {
+      return new Options(policyDir, pluginsDir, blockingTimeout, opa, regoTimeout, regoObserver, rateLimits, quotas, s);
     }
 
     public static Options of(Path policyDir, Path pluginsDir) {
@@ -192,6 +201,14 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
   @Override
   public PolicyDecision check(Attributes attributes) {
     return active.check(attributes);
+  }
+
+  /**
+   * Reports one finished request to the report rules of the active snapshot; returns the number
+   * of instances recorded. Runs the report handlers on the calling thread.
+   */
+  public int report(Attributes attributes) {
+    return active.report(attributes);
   }
 
   /** The active snapshot; {@code null} only before the first successful load. */

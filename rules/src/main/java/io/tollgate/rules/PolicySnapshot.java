@@ -5,6 +5,7 @@ import io.tollgate.adapter.spi.CheckHandler;
 import io.tollgate.adapter.spi.CheckResult;
 import io.tollgate.adapter.spi.HeaderOp;
 import io.tollgate.adapter.spi.Instance;
+import io.tollgate.adapter.spi.ReportHandler;
 import io.tollgate.adapter.spi.Template;
 import io.tollgate.rules.cel.CompiledExpression;
 import io.tollgate.rules.drools.DrlRuleBase;
@@ -48,6 +49,9 @@ public final class PolicySnapshot {
   private final Instant loadedAt;
   private final List<String> files;
   private final List<CompiledRule> rules;
+  private final List<CompiledRule> reportRules;
+  private final java.util.concurrent.atomic.AtomicLong lastReportFailureLog =
+      new java.util.concurrent.atomic.AtomicLong(System.nanoTime() - 20_000_000_000L);
   private final Map<String, HandlerEntry> handlers;
   private final DrlRuleBase drl;
   private final RegoEngine.Bundle rego;
@@ -73,6 +77,7 @@ public final class PolicySnapshot {
     this.loadedAt = Instant.now();
     this.files = List.copyOf(files);
     this.rules = List.copyOf(rules);
+    this.reportRules = rules.stream().filter(r -> !r.reportActions().isEmpty()).toList();
     this.handlers = Map.copyOf(handlers);
     this.drl = drl;
     this.fingerprint = Map.copyOf(fingerprint);
@@ -139,12 +144,49 @@ public final class PolicySnapshot {
     return fingerprint;
   }
 
+  /**
+   * Reports one finished request: every rule with report actions whose match holds sends its
+   * metric and logentry instances to its report handlers, here and now. A failing handler is
+   * counted and loses only its instance. Returns the number of instances recorded.
+   */
+  public int report(Attributes attributes) {
+    int recorded = 0;
+    for (CompiledRule rule : reportRules) {
+      if (rule.match() != null && !matches(rule, attributes)) {
+        continue;
+      }
+      for (CompiledRule.Action action : rule.reportActions()) {
+        ReportHandler handler = (ReportHandler) action.handler().handler();
+        for (CompiledInstance ci : action.instances()) {
+          try {
+            handler.report(ci.build(attributes), attributes);
+            recorded++;
+          } catch (Exception | LinkageError e) {
+            counters.handlerFailure(action.handler().name());
+            reportFailure(action.handler().name(), e);
+          }
+        }
+      }
+    }
+    return recorded;
+  }
+
+  private void reportFailure(String handler, Throwable e) {
+    long now = System.nanoTime();
+    long last = lastReportFailureLog.get();
+    if (now - last > 10_000_000_000L && lastReportFailureLog.compareAndSet(last, now)) {
+      org.slf4j.LoggerFactory.getLogger(PolicySnapshot.class).warn(
+          "report handler '{}' failed (logged at most every 10s; counted in tollgate_handler_failures_total): {}",
+          handler, e.toString());
+    }
+  }
+
   /** Decides one request. */
   public PolicyDecision check(Attributes attributes) {
     Combiner c = new Combiner();
     List<Pending> pending = null;
     for (CompiledRule rule : rules) {
-      if (rule.match() != null && !matches(rule, attributes)) {
+      if (!rule.checks() || (rule.match() != null && !matches(rule, attributes))) {
         continue;
       }
       for (CompiledRule.Action action : rule.actions()) {

@@ -29,6 +29,7 @@ public final class AdapterContract {
   private final List<Path> watched = new ArrayList<>();
   private Handler handler;
   private Quotas quotas = Quotas.NONE;
+  private Map<Class<?>, Object> services = Map.of();
 
   public AdapterContract(Adapter adapter, Path baseDir) {
     this.adapter = adapter;
@@ -39,6 +40,17 @@ public final class AdapterContract {
   public AdapterContract quotas(Quotas q) {
     this.quotas = q;
     return this;
+  }
+
+  /** Offers {@code s} to the handlers built from now on. */
+  public AdapterContract services(Map<Class<?>, Object> s) {
+    this.services = s;
+    return this;
+  }
+
+  /** The handler built last. */
+  public Handler handler() {
+    return handler;
   }
 
   /** Builds a handler from {@code params}, recording reported errors by field. */
@@ -56,7 +68,7 @@ public final class AdapterContract {
             return errors.isEmpty();
           }
         };
-    handler = adapter.build(new HandlerSpec("under-test", new Params(params, sink), baseDir, watched::add, quotas));
+    handler = adapter.build(new HandlerSpec("under-test", new Params(params, sink), baseDir, watched::add, quotas, services));
     return this;
   }
 

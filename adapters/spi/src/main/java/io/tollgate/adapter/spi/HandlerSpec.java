@@ -1,6 +1,8 @@
 package io.tollgate.adapter.spi;
 
 import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
 import java.util.function.Consumer;
 
 /**
@@ -12,16 +14,31 @@ import java.util.function.Consumer;
  * @param watchFile register a file the handler reads: when it changes, the policy is reloaded and
  *     the handler rebuilt (and if the new content is bad, the old handler keeps serving)
  * @param quotas the server's shared quotas, for handlers of the {@code quota} template
+ * @param services objects the server offers built-in adapters by type (its Prometheus registry);
+ *     a plugin sees only the SPI and so can use none of them
  */
-public record HandlerSpec(String name, Params params, Path baseDir, Consumer<Path> watchFile, Quotas quotas) {
+public record HandlerSpec(
+    String name, Params params, Path baseDir, Consumer<Path> watchFile, Quotas quotas, Map<Class<?>, Object> services) {
 
   public HandlerSpec {
     quotas = quotas == null ? Quotas.NONE : quotas;
+    services = services == null ? Map.of() : Map.copyOf(services);
   }
 
-  /** A spec without quotas. */
+  /** A spec without quotas or services. */
   public HandlerSpec(String name, Params params, Path baseDir, Consumer<Path> watchFile) {
-    this(name, params, baseDir, watchFile, Quotas.NONE);
+    this(name, params, baseDir, watchFile, Quotas.NONE, Map.of());
+  }
+
+  /** A spec without services. */
+  public HandlerSpec(String name, Params params, Path baseDir, Consumer<Path> watchFile, Quotas quotas) {
+    this(name, params, baseDir, watchFile, quotas, Map.of());
+  }
+
+  /** The server's service of {@code type}, if it offers one. */
+  public <T> Optional<T> service(Class<T> type) {
+    Object s = services.get(type);
+    return type.isInstance(s) ? Optional.of(type.cast(s)) : Optional.empty();
   }
 
   /** Resolves a configured file name against the policy directory and watches it. */

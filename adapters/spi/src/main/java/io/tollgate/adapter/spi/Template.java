@@ -46,9 +46,33 @@ public record Template(String name, Map<String, AttributeType> fields, java.util
           ordered("dimensions", AttributeType.DYN_MAP, "amount", AttributeType.INT),
           java.util.Set.of());
 
+  /**
+   * A value to record with its dimensions: Mixer's metric template, sent to report handlers such
+   * as {@code prometheus}. {@code value} is the number (1 for a counter), {@code dimensions} name
+   * to expression.
+   */
+  public static final Template METRIC =
+      new Template(
+          "metric",
+          ordered("value", AttributeType.DYN, "dimensions", AttributeType.DYN_MAP),
+          java.util.Set.of());
+
+  /** A log line: Mixer's logentry template, sent to report handlers such as {@code accesslog}. */
+  public static final Template LOGENTRY =
+      new Template(
+          "logentry",
+          ordered("severity", AttributeType.STRING, "timestamp", AttributeType.TIMESTAMP,
+              "variables", AttributeType.DYN_MAP),
+          java.util.Set.of());
+
   private static final Map<String, Template> BUILT_IN =
       Map.of(CHECKNOTHING.name, CHECKNOTHING, LISTENTRY.name, LISTENTRY, AUTHORIZATION.name, AUTHORIZATION,
-          QUOTA.name, QUOTA);
+          QUOTA.name, QUOTA, METRIC.name, METRIC, LOGENTRY.name, LOGENTRY);
+
+  /** Whether instances of this template are reported after a request rather than checked before it. */
+  public boolean isReport() {
+    return name.equals(METRIC.name) || name.equals(LOGENTRY.name);
+  }
 
   public Template {
     Objects.requireNonNull(name, "name");

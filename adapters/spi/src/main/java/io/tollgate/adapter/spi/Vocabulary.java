@@ -40,6 +40,8 @@ public final class Vocabulary {
   public static final String CONTEXT_METADATA = "context.metadata";
   public static final String RESPONSE_CODE = "response.code";
   public static final String RESPONSE_DURATION = "response.duration";
+  public static final String RESPONSE_SIZE = "response.size";
+  public static final String RESPONSE_HEADERS = "response.headers";
 
   private static final Map<String, AttributeType> TYPES;
 
@@ -73,6 +75,8 @@ public final class Vocabulary {
     m.put(CONTEXT_METADATA, AttributeType.DYN_MAP);
     m.put(RESPONSE_CODE, AttributeType.INT);
     m.put(RESPONSE_DURATION, AttributeType.DURATION);
+    m.put(RESPONSE_SIZE, AttributeType.INT);
+    m.put(RESPONSE_HEADERS, AttributeType.STRING_MAP);
     TYPES = Collections.unmodifiableMap(m);
   }
 
