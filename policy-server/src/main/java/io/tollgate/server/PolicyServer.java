@@ -7,6 +7,7 @@ import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.tollgate.adapter.spi.Attributes;
 import io.tollgate.quota.QuotaUsage;
 import io.tollgate.rules.PolicyDecision;
@@ -18,6 +19,8 @@ import io.tollgate.server.admin.AdminServer;
 import io.tollgate.server.envoy.AuthorizationService;
 import io.tollgate.server.http.HttpCheckHandler;
 import io.tollgate.server.quota.QuotaConnection;
+import io.tollgate.server.report.AccessLogService;
+import io.tollgate.server.report.ReportQueue;
 import io.tollgate.server.ratelimit.RateLimitConfigs;
 import io.tollgate.server.ratelimit.RateLimitMetrics;
 import io.tollgate.server.ratelimit.RateLimitService;
@@ -64,6 +67,7 @@ public final class PolicyServer implements AutoCloseable {
   private volatile boolean up;
   private final QuotaConnection quotas;
   private final QuotaUsage usage = new QuotaUsage();
+  private ReportQueue reports;
 
   private PolicyServer(ServerConfig config, PolicyRuntime runtime, ServerMetrics metrics, QuotaConnection quotas) {
     this.config = config;
@@ -94,17 +98,22 @@ public final class PolicyServer implements AutoCloseable {
       }
     };
     QuotaConnection quotas = new QuotaConnection(config.bind(), config.quota());
+    // The policy's prometheus handlers record on the server's own registry.
+    PrometheusRegistry registry = new PrometheusRegistry();
     PolicyRuntime runtime;
     try {
       runtime = PolicyRuntime.start(new PolicyRuntime.Options(
           policy, config.pluginsDir(), config.handlerTimeout(),
           new RegoEngine.Settings(config.opaUrl(), config.opaBinary(), Duration.ofSeconds(2)),
-          config.regoTimeout(), opaObserver).withRateLimits(new RateLimitConfigs()).withQuotas(quotas));
+          config.regoTimeout(), opaObserver)
+          .withRateLimits(new RateLimitConfigs())
+          .withQuotas(quotas)
+          .withServices(Map.of(PrometheusRegistry.class, registry)));
     } catch (PolicyLoadException | RuntimeException e) {
       quotas.close();
       throw e;
     }
-    metrics.set(new ServerMetrics(runtime));
+    metrics.set(new ServerMetrics(runtime, registry));
     PolicyServer s = new PolicyServer(config, runtime, metrics.get(), quotas);
     try {
       s.listen();
@@ -136,6 +145,7 @@ public final class PolicyServer implements AutoCloseable {
     runtime.onReload(metrics::reloaded);
     runtime.onReload(r -> startQuotasIfNeeded());
     quotas.register(metrics.registry());
+    reports = new ReportQueue(runtime, config.reportQueue(), config.reportThreads(), metrics.registry());
     startQuotasIfNeeded();
     metrics.serving(runtime.status().version());
 
@@ -145,6 +155,7 @@ public final class PolicyServer implements AutoCloseable {
             .maxInboundMessageSize(MAX_INBOUND_MESSAGE)
             .maxInboundMetadataSize(MAX_INBOUND_METADATA)
             .addService(new AuthorizationService(runtime, listener, config.revealRule()).bind())
+            .addService(new AccessLogService(reports))
             .addService(new RateLimitService(runtime, quotas, new RateLimitMetrics(metrics.registry()), usage,
                 config.quota().failureDeny(), config.quota().responseHeaders()))
             .addService(health.getHealthService())
@@ -178,7 +189,7 @@ public final class PolicyServer implements AutoCloseable {
     }
     up = true;
     log.info(
-        "tollgate serving: grpc {}:{} (ext_authz, rate limit, health, reflection), http {}, admin {}:{} (/healthz /readyz /metrics /config)",
+        "tollgate serving: grpc {}:{} (ext_authz, rate limit, access log, health, reflection), http {}, admin {}:{} (/healthz /readyz /metrics /config)",
         config.bind(),
         grpcPort(),
         http == null ? "off" : config.bind() + ":" + httpPort() + " (check, nginx at " + HttpCheckHandler.NGINX_PATH + ")",
@@ -262,6 +273,9 @@ public final class PolicyServer implements AutoCloseable {
       admin.close();
     }
     workers.shutdownNow();
+    if (reports != null) {
+      reports.close();
+    }
     runtime.close();
     quotas.close();
   }

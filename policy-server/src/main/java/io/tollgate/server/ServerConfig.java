@@ -28,6 +28,8 @@ import java.time.Duration;
  * @param opaBinary the {@code opa} program to run when no URL is given; {@code null} searches
  * @param regoTimeout default deadline of Rego handlers
  * @param quota how the server reaches the quota cluster and answers rate-limit calls
+ * @param reportQueue how many access-log entries may wait for the report rules; more are dropped
+ * @param reportThreads report workers running the report rules
  */
 public record ServerConfig(
     String bind,
@@ -48,12 +50,15 @@ public record ServerConfig(
     String opaUrl,
     Path opaBinary,
     Duration regoTimeout,
-    Quota quota) {
+    Quota quota,
+    int reportQueue,
+    int reportThreads) {
 
   public static final int DEFAULT_GRPC_PORT = 9091;
   public static final int DEFAULT_HTTP_PORT = 9092;
   public static final int DEFAULT_ADMIN_PORT = 15014;
   public static final int DEFAULT_QUOTA_PORT = 5701;
+  public static final int DEFAULT_REPORT_QUEUE = 10_000;
 
   public ServerConfig {
     if (bind == null || bind.isBlank()) {
@@ -85,6 +90,9 @@ public record ServerConfig(
     }
     regoTimeout = regoTimeout == null ? Duration.ofMillis(5) : regoTimeout;
     quota = quota == null ? Quota.defaults() : quota;
+    if (reportQueue < 1 || reportThreads < 1) {
+      throw new IllegalArgumentException("report queue and report threads must be at least 1");
+    }
   }
 
   /**
@@ -171,7 +179,9 @@ public record ServerConfig(
         null,
         null,
         Duration.ofMillis(5),
-        Quota.defaults());
+        Quota.defaults(),
+        DEFAULT_REPORT_QUEUE,
+        2);
   }
 
   /** The defaults on free ports, for tests (the quota member too: it tries ports from a random one). */
@@ -181,28 +191,28 @@ public record ServerConfig(
 
   public ServerConfig withPorts(int grpc, int http, int admin) {
     return new ServerConfig(bind, grpc, http, admin, policyDir, pluginsDir, reloadInterval, handlerTimeout, revealRule,
-        decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, opaUrl, opaBinary, regoTimeout, quota);
+        decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, opaUrl, opaBinary, regoTimeout, quota, reportQueue, reportThreads);
   }
 
   public ServerConfig withPolicy(Path policy, Path plugins) {
     return new ServerConfig(bind, grpcPort, httpPort, adminPort, policy, plugins, reloadInterval, handlerTimeout,
-        revealRule, decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, opaUrl, opaBinary, regoTimeout, quota);
+        revealRule, decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, opaUrl, opaBinary, regoTimeout, quota, reportQueue, reportThreads);
   }
 
   public ServerConfig withReloadInterval(Duration interval) {
     return new ServerConfig(bind, grpcPort, httpPort, adminPort, policyDir, pluginsDir, interval, handlerTimeout,
-        revealRule, decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, opaUrl, opaBinary, regoTimeout, quota);
+        revealRule, decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, opaUrl, opaBinary, regoTimeout, quota, reportQueue, reportThreads);
   }
 
   public ServerConfig withDecisionLog(DecisionLog.Mode mode, double sample) {
     return new ServerConfig(bind, grpcPort, httpPort, adminPort, policyDir, pluginsDir, reloadInterval, handlerTimeout,
-        revealRule, mode, sample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, opaUrl, opaBinary, regoTimeout, quota);
+        revealRule, mode, sample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, opaUrl, opaBinary, regoTimeout, quota, reportQueue, reportThreads);
   }
 
   public ServerConfig withOpa(String url, Path binary, Duration timeout) {
     return new ServerConfig(bind, grpcPort, httpPort, adminPort, policyDir, pluginsDir, reloadInterval, handlerTimeout,
         revealRule, decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, url,
-        binary, timeout, quota);
+        binary, timeout, quota, reportQueue, reportThreads);
   }
 
   public ServerConfig withQuota(int port, java.util.List<String> members) {
@@ -212,11 +222,17 @@ public record ServerConfig(
   public ServerConfig withQuota(Quota q) {
     return new ServerConfig(bind, grpcPort, httpPort, adminPort, policyDir, pluginsDir, reloadInterval, handlerTimeout,
         revealRule, decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, opaUrl,
-        opaBinary, regoTimeout, q);
+        opaBinary, regoTimeout, q, reportQueue, reportThreads);
+  }
+
+  public ServerConfig withReportQueue(int capacity, int threads) {
+    return new ServerConfig(bind, grpcPort, httpPort, adminPort, policyDir, pluginsDir, reloadInterval, handlerTimeout,
+        revealRule, decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, opaUrl,
+        opaBinary, regoTimeout, quota, capacity, threads);
   }
 
   public ServerConfig withAdminToken(String token) {
     return new ServerConfig(bind, grpcPort, httpPort, adminPort, policyDir, pluginsDir, reloadInterval, handlerTimeout,
-        revealRule, decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, token, opaUrl, opaBinary, regoTimeout, quota);
+        revealRule, decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, token, opaUrl, opaBinary, regoTimeout, quota, reportQueue, reportThreads);
   }
 }

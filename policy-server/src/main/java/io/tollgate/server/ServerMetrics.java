@@ -25,7 +25,7 @@ public final class ServerMetrics {
     0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1
   };
 
-  private final PrometheusRegistry registry = new PrometheusRegistry();
+  private final PrometheusRegistry registry;
   private final Counter checks;
   private final Counter checkErrors;
   private final Counter reloads;
@@ -38,6 +38,12 @@ public final class ServerMetrics {
   private final Counter opaFailures;
 
   public ServerMetrics(PolicyRuntime runtime) {
+    this(runtime, new PrometheusRegistry());
+  }
+
+  /** Registers Tollgate's metrics on {@code registry}, which the policy's prometheus handlers share. */
+  public ServerMetrics(PolicyRuntime runtime, PrometheusRegistry registry) {
+    this.registry = registry;
     EvaluationCounters evaluation = runtime.counters();
     checks =
         Counter.builder()

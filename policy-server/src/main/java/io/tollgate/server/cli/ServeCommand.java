@@ -124,6 +124,14 @@ final class ServeCommand implements Callable<Integer> {
       description = "Rate-limit answers carry RateLimit-Limit, RateLimit-Remaining and RateLimit-Reset headers for Envoy to add (default: ${DEFAULT-VALUE}).")
   boolean rateLimitHeaders;
 
+  @Option(names = "--report-queue", defaultValue = "10000",
+      description = "Access-log entries that may wait for the report rules; more are dropped and counted (default: ${DEFAULT-VALUE}).")
+  int reportQueue;
+
+  @Option(names = "--report-threads", defaultValue = "2",
+      description = "Report workers running the report rules (default: ${DEFAULT-VALUE}).")
+  int reportThreads;
+
   /** The option names a config file may use. */
   Set<String> optionKeys() {
     return spec.options().stream()
@@ -154,7 +162,9 @@ final class ServeCommand implements Callable<Integer> {
         opaBinary,
         regoTimeout,
         new ServerConfig.Quota(quotaClusterName, quotaPort, quotaMembers, quotaKubernetesDns, quotaClient, quotaTimeout,
-            failureDeny(rateLimitFailureMode), rateLimitHeaders));
+            failureDeny(rateLimitFailureMode), rateLimitHeaders),
+        reportQueue,
+        reportThreads);
   }
 
   private static boolean failureDeny(String mode) {

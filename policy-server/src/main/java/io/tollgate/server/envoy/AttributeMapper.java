@@ -186,7 +186,7 @@ public final class AttributeMapper {
     return "";
   }
 
-  private static void address(MapAttributes.Builder b, Address a, String ipName, String portName) {
+  static void address(MapAttributes.Builder b, Address a, String ipName, String portName) {
     if (a.hasSocketAddress()) {
       nonEmpty(b, ipName, a.getSocketAddress().getAddress());
       if (a.getSocketAddress().getPortValue() != 0) {
@@ -195,7 +195,7 @@ public final class AttributeMapper {
     }
   }
 
-  private static void nonEmpty(MapAttributes.Builder b, String name, String value) {
+  static void nonEmpty(MapAttributes.Builder b, String name, String value) {
     if (value != null && !value.isEmpty()) {
       b.put(name, value);
     }
