@@ -9,6 +9,7 @@ import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.tollgate.adapter.spi.Attributes;
+import io.tollgate.adapter.spi.Quotas;
 import io.tollgate.quota.QuotaUsage;
 import io.tollgate.rules.PolicyDecision;
 import io.tollgate.rules.PolicyLoadException;
@@ -29,10 +30,12 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -68,6 +71,8 @@ public final class PolicyServer implements AutoCloseable {
   private final QuotaConnection quotas;
   private final QuotaUsage usage = new QuotaUsage();
   private ReportQueue reports;
+  private final RecentDecisions recent = new RecentDecisions();
+  private final ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor(named("tollgate-usage"));
 
   private PolicyServer(ServerConfig config, PolicyRuntime runtime, ServerMetrics metrics, QuotaConnection quotas) {
     this.config = config;
@@ -134,6 +139,7 @@ public final class PolicyServer implements AutoCloseable {
           @Override
           public void decided(String transport, Attributes a, PolicyDecision d, long nanos) {
             metrics.decided(transport, d, nanos);
+            recent.record(transport, a, d);
             decisions.log(transport, a, d, nanos);
           }
 
@@ -182,6 +188,9 @@ public final class PolicyServer implements AutoCloseable {
             this::notReadyReason,
             config.adminToken());
     admin.json("/api/quotas", this::quotaReport);
+    admin.json("/api/decisions", recent::report);
+    admin.dashboard();
+    sampler.scheduleAtFixedRate(() -> usage.sample(Instant.now().getEpochSecond()), 1, 1, TimeUnit.SECONDS);
     admin.start();
 
     if (!config.reloadInterval().isZero()) {
@@ -209,8 +218,22 @@ public final class PolicyServer implements AutoCloseable {
   private Map<String, Object> quotaReport() {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("cluster", quotas.report());
-    m.put("limits", usage.snapshot(10));
+    m.put("limits", usage.snapshot(10, this::remaining, RateLimitService::displayKey));
+    m.put("policyVersion", runtime.status().version());
+    m.put("lastReloadErrors", runtime.status().lastErrors().stream().map(Object::toString).toList());
     return m;
+  }
+
+  /** The hits left in a bucket, for the dashboard; {@code null} when the cluster cannot say now. */
+  private Long remaining(String bucketKey, Quotas.Limit limit) {
+    if (!quotas.isOpen() || !quotas.notReadyReason().isEmpty()) {
+      return null;
+    }
+    try {
+      return quotas.tryConsume(bucketKey, limit, 0).remaining();
+    } catch (RuntimeException e) {
+      return null;
+    }
   }
 
   private static boolean needsQuotas(PolicySnapshot s) {
@@ -273,6 +296,7 @@ public final class PolicyServer implements AutoCloseable {
       admin.close();
     }
     workers.shutdownNow();
+    sampler.shutdownNow();
     if (reports != null) {
       reports.close();
     }

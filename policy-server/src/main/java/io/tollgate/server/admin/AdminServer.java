@@ -73,9 +73,71 @@ public final class AdminServer implements AutoCloseable {
     server.createContext("/", ex -> text(ex, 404, "not found; try " + paths + "\n"));
   }
 
+  /**
+   * Serves the quota dashboard: {@code /dashboard/} from the class path's {@code dashboard/}, and
+   * its chart library from the WebJar at {@code /webjars/}. Call before {@link #start()}.
+   */
+  public void dashboard() {
+    server.createContext("/dashboard", ex -> {
+      String path = ex.getRequestURI().getPath();
+      if (path.equals("/dashboard")) {
+        ex.getResponseHeaders().set("location", "/dashboard/");
+        send(ex, 308, "text/plain; charset=utf-8", new byte[0]);
+        return;
+      }
+      String file = path.substring("/dashboard/".length());
+      resource(ex, "dashboard/" + (file.isEmpty() ? "index.html" : file));
+    });
+    server.createContext("/webjars/", ex ->
+        resource(ex, "META-INF/resources/webjars/" + ex.getRequestURI().getPath().substring("/webjars/".length())));
+  }
+
+  private static void resource(HttpExchange ex, String name) throws IOException {
+    if (!name.matches("[A-Za-z0-9._/-]+") || name.contains("..") || name.endsWith("/")) {
+      text(ex, 404, "not found\n");
+      return;
+    }
+    try (var in = AdminServer.class.getClassLoader().getResourceAsStream(name)) {
+      if (in == null) {
+        text(ex, 404, "not found\n");
+        return;
+      }
+      ex.getResponseHeaders().set("cache-control", "no-cache");
+      if (name.endsWith(".html")) {
+        // Everything the page loads comes from this server.
+        ex.getResponseHeaders().set("content-security-policy",
+            "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'");
+      }
+      ex.getResponseHeaders().set("x-content-type-options", "nosniff");
+      send(ex, 200, contentType(name), in.readAllBytes());
+    }
+  }
+
+  private static String contentType(String name) {
+    if (name.endsWith(".html")) {
+      return "text/html; charset=utf-8";
+    }
+    if (name.endsWith(".js")) {
+      return "text/javascript; charset=utf-8";
+    }
+    if (name.endsWith(".css")) {
+      return "text/css; charset=utf-8";
+    }
+    return "application/octet-stream";
+  }
+
   /** Serves the JSON of {@code body} at {@code path} (GET). Call before {@link #start()}. */
   public void json(String path, Supplier<Object> body) {
-    server.createContext(path, ex -> json(ex, 200, body.get()));
+    server.createContext(path, ex -> {
+      byte[] json;
+      try {
+        json = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(body.get());
+      } catch (IOException | RuntimeException e) {
+        text(ex, 500, path + " failed: " + e + "\n");
+        return;
+      }
+      send(ex, 200, "application/json", json);
+    });
   }
 
   public void start() {

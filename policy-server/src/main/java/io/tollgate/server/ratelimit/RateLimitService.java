@@ -118,9 +118,10 @@ public final class RateLimitService extends RateLimitServiceGrpc.RateLimitServic
             .setRequestsPerUnit((int) Math.min(Integer.MAX_VALUE, limit.requestsPerUnit()))
             .setUnit(unit(limit.unit())));
         long start = System.nanoTime();
+        Quotas.Limit quota = null;
         try {
-          Quotas.Decision d = quotas.tryConsume(m.bucketKey(),
-              new Quotas.Limit(limit.requestsPerUnit(), limit.unit().window(), limit.mode()), hits);
+          quota = new Quotas.Limit(limit.requestsPerUnit(), limit.unit().window(), limit.mode());
+          Quotas.Decision d = quotas.tryConsume(m.bucketKey(), quota, hits);
           metrics.timed(limit.mode(), System.nanoTime() - start);
           if (closest == null || d.remaining() < closest.remaining()) {
             closest = d;
@@ -130,7 +131,7 @@ public final class RateLimitService extends RateLimitServiceGrpc.RateLimitServic
                   .setSeconds(d.untilReset().getSeconds()).setNanos(d.untilReset().getNano()));
           boolean shadow = m.descriptor().shadowMode();
           metrics.decided(request.getDomain(), m.limitId(), d.allowed(), shadow);
-          usage.record(request.getDomain(), m.limitId(), usageKey(request.getDomain(), m), hits,
+          usage.record(request.getDomain(), m.limitId(), m.bucketKey(), quota, hits,
               d.allowed() ? Outcome.ADMITTED : shadow ? Outcome.SHADOW_REJECTED : Outcome.REJECTED);
           if (!d.allowed() && !shadow) {
             status.setCode(RateLimitResponse.Code.OVER_LIMIT);
@@ -138,7 +139,7 @@ public final class RateLimitService extends RateLimitServiceGrpc.RateLimitServic
           }
         } catch (RuntimeException e) {
           metrics.failed(request.getDomain(), failDeny);
-          usage.record(request.getDomain(), m.limitId(), usageKey(request.getDomain(), m), hits, Outcome.FAILED);
+          usage.record(request.getDomain(), m.limitId(), m.bucketKey(), quota, hits, Outcome.FAILED);
           long now = System.nanoTime();
           long last = lastFailureLog.get();
           if (now - last > FAILURE_LOG_INTERVAL_NANOS && lastFailureLog.compareAndSet(last, now)) {
@@ -165,9 +166,9 @@ public final class RateLimitService extends RateLimitServiceGrpc.RateLimitServic
     out.onCompleted();
   }
 
-  /** The key as dashboards show it: the descriptor's entries as sent, without the domain. */
-  private static String usageKey(String domain, DescriptorMatcher.Match m) {
-    return m.bucketKey().substring(domain.length() + 1).replace('\u001f', '/');
+  /** A bucket key as dashboards show it: the descriptor's entries as sent, without the domain. */
+  public static String displayKey(String bucketKey) {
+    return bucketKey.substring(bucketKey.indexOf('\u001f') + 1).replace('\u001f', '/');
   }
 
   private static HeaderValue header(String name, String value) {
