@@ -122,7 +122,30 @@ class BadInputIT {
             name: rc
             template: quota
             params: {dimensions: {source: source.ip}, amout: '1'}
-            """, "bad.yaml:4:43: template 'quota' has no field 'amout'; fields: [dimensions, amount]"));
+            """, "bad.yaml:4:43: template 'quota' has no field 'amout'; fields: [dimensions, amount]"),
+        Arguments.of("metric with an invalid name and label", "bad.yaml", """
+            kind: Handler
+            name: prom
+            adapter: prometheus
+            params: {metrics: [{name: "requests-total", instanceName: rc, kind: COUNTER, labelNames: ["bad label"]}]}
+            """, "handler 'prom' (adapter prometheus): metrics[0].name: 'requests-total' is not a valid Prometheus metric name"),
+        Arguments.of("metric instance sent to a check handler", "bad.yaml", """
+            kind: Instance
+            name: rc
+            template: metric
+            params: {value: '1'}
+            ---
+            kind: Handler
+            name: lister
+            adapter: list
+            params: {overrides: [a]}
+            ---
+            kind: Rule
+            name: r3
+            actions:
+            - handler: lister
+              instances: [rc]
+            """, "bad.yaml:15:15: handler 'lister' (adapter list) does not accept template 'metric'"));
   }
 
   @ParameterizedTest(name = "{0}")
