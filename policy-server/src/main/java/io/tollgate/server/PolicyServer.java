@@ -1,8 +1,12 @@
 package io.tollgate.server;
 
 import com.sun.net.httpserver.HttpServer;
+import io.envoyproxy.envoy.service.accesslog.v3.AccessLogServiceGrpc;
 import io.envoyproxy.envoy.service.auth.v3.AuthorizationGrpc;
+import io.grpc.Metadata;
 import io.grpc.Server;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallExecutorSupplier;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
@@ -33,6 +37,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -63,6 +68,7 @@ public final class PolicyServer implements AutoCloseable {
   private final PolicyRuntime runtime;
   private final ServerMetrics metrics;
   private final ExecutorService workers;
+  private final ExecutorService accessLogs;
   private final HealthStatusManager health = new HealthStatusManager();
   private Server grpc;
   private HttpServer http;
@@ -80,6 +86,7 @@ public final class PolicyServer implements AutoCloseable {
     this.metrics = metrics;
     this.quotas = quotas;
     this.workers = Executors.newFixedThreadPool(config.workerThreads(), named("tollgate-check"));
+    this.accessLogs = Executors.newSingleThreadExecutor(named("tollgate-access-log"));
   }
 
   /**
@@ -158,6 +165,13 @@ public final class PolicyServer implements AutoCloseable {
     grpc =
         NettyServerBuilder.forAddress(new InetSocketAddress(config.bind(), config.grpcPort()))
             .executor(workers)
+            // Access-log streams are read on their own thread, so that checks never queue behind them.
+            .callExecutor(new ServerCallExecutorSupplier() {
+              @Override
+              public <ReqT, RespT> Executor getExecutor(ServerCall<ReqT, RespT> call, Metadata headers) {
+                return AccessLogServiceGrpc.SERVICE_NAME.equals(call.getMethodDescriptor().getServiceName()) ? accessLogs : null;
+              }
+            })
             .maxInboundMessageSize(MAX_INBOUND_MESSAGE)
             .maxInboundMetadataSize(MAX_INBOUND_METADATA)
             .addService(new AuthorizationService(runtime, listener, config.revealRule()).bind())
@@ -296,6 +310,7 @@ public final class PolicyServer implements AutoCloseable {
       admin.close();
     }
     workers.shutdownNow();
+    accessLogs.shutdownNow();
     sampler.shutdownNow();
     if (reports != null) {
       reports.close();
