@@ -55,14 +55,17 @@ ghz_run "$TG_PORT" "$OUT/fifty.json" "$OUT/warmup-tollgate.json" $((WARMUP + 60)
 declare -a NOOP_RPS=() TG_RPS=() NOOP_MAX_ROWS=() TG_MAX_ROWS=()
 for ((r = 1; r <= ROUNDS; r++)); do
   for who in noop tollgate; do
-    port=$NOOP_PORT
-    [[ $who == tollgate ]] && port=$TG_PORT
+    port=$NOOP_PORT pid=$NOOP_PID
+    [[ $who == tollgate ]] && port=$TG_PORT pid=$TG_PID
     f=$OUT/max-$who-$r.json
+    c0=$(cpu_seconds "$pid")
     ghz_run "$port" "$OUT/fifty.json" "$f" "$BOUND" -z "${DURATION}s" -c "$CONCURRENCY" --connections "$CONNECTIONS"
+    c1=$(cpu_seconds "$pid")
     read -r rps p50 p99 count errors < <(summary "$f")
-    log "max throughput round $r $who: $rps rps (p50 $p50 ms, p99 $p99 ms, $count calls, $errors errors)"
-    if [[ $who == noop ]]; then NOOP_RPS+=("$rps"); NOOP_MAX_ROWS+=("$rps|$p50|$p99|$errors");
-    else TG_RPS+=("$rps"); TG_MAX_ROWS+=("$rps|$p50|$p99|$errors"); fi
+    cpu=$(python3 -c "print(f'{($c1 - $c0) / ($count / 1000):.4f}')")
+    log "max throughput round $r $who: $rps rps (p50 $p50 ms, p99 $p99 ms, $count calls, $errors errors, $cpu CPU-s per 1,000)"
+    if [[ $who == noop ]]; then NOOP_RPS+=("$rps"); NOOP_MAX_ROWS+=("$rps|$p50|$p99|$errors|$cpu");
+    else TG_RPS+=("$rps"); TG_MAX_ROWS+=("$rps|$p50|$p99|$errors|$cpu"); fi
   done
 done
 NOOP_MEDIAN=$(median "${NOOP_RPS[@]}")
@@ -150,12 +153,15 @@ w("| command | \`ROUNDS=$ROUNDS DURATION=$DURATION WARMUP=$WARMUP CONCURRENCY=$C
 w("")
 w(f"### Maximum throughput (rounds of ${DURATION} s, alternating, after ${WARMUP} s of warm-up each)")
 w("")
-w("| server | " + " | ".join(f"round {i + 1} rps" for i in range(len(noop_max))) + " | **median rps** | p50 / p99 ms (median) | errors |")
-w("|---|" + "---|" * len(noop_max) + "---|---|---|")
+w("| server | " + " | ".join(f"round {i + 1} rps" for i in range(len(noop_max))) + " | **median rps** | p50 / p99 ms (median) | CPU-s per 1,000 checks (median) | errors |")
+w("|---|" + "---|" * len(noop_max) + "---|---|---|---|")
 for name, rs in (("no-op", noop_max), ("Tollgate, fifty", tg_max)):
-    w(f"| {name} | " + " | ".join(r[0] for r in rs) + f" | **{med(rs, 0):.0f}** | {med(rs, 1):.2f} / {med(rs, 2):.2f} | {errs(rs)} |")
+    w(f"| {name} | " + " | ".join(r[0] for r in rs) + f" | **{med(rs, 0):.0f}** | {med(rs, 1):.2f} / {med(rs, 2):.2f} | {med(rs, 4):.3f} | {errs(rs)} |")
 w("")
-w(f"Tollgate / no-op: **{ratio:.2f}** (issue floor 0.6: {'met' if ratio >= 0.6 else 'NOT met'}).")
+tg_cpu = med(tg_max, 4)
+w(f"Tollgate / no-op: **{ratio:.2f}** (issue floor 0.6: {'met' if ratio >= 0.6 else 'NOT met'}; comparison goal 0.8: "
+  f"{'met' if ratio >= 0.8 else 'NOT met'}). Tollgate CPU per 1,000 checks: **{tg_cpu:.3f} s** (goal under 0.05: "
+  f"{'met' if tg_cpu < 0.05 else 'NOT met'}); the no-op server's own: {med(noop_max, 4):.3f} s.")
 w("")
 w(f"### Fixed rate: $RATE rps (half the no-op median), rounds of ${DURATION} s, alternating")
 w("")
