@@ -74,7 +74,8 @@ class RateLimitServiceTest {
     ask("", false, BY_KEY_LENGTH, false);
     ask("", false, BY_KEY_LENGTH, false);
     assertThat(usage.snapshot(5)).extracting(QuotaUsage.LimitUsage::limit).containsExactlyInAnyOrder("tenant", "path");
-    QuotaUsage.LimitUsage path = usage.snapshot(5).stream().filter(l -> l.limit().equals("path")).findFirst().orElseThrow();
+    QuotaUsage.LimitUsage path = usage.snapshot(5, QuotaUsage.Remaining.UNKNOWN, RateLimitService::displayKey).stream()
+        .filter(l -> l.limit().equals("path")).findFirst().orElseThrow();
     assertThat(path.admitted()).isEqualTo(2);
     assertThat(path.topKeys()).extracting(QuotaUsage.TopKey::key).containsExactly("path=/a/long/path");
   }
