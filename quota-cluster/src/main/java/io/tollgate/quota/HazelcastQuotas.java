@@ -29,8 +29,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -98,6 +102,9 @@ public final class HazelcastQuotas implements QuotaService {
   private final HazelcastInstance hazelcast;
   private final boolean client;
   private final AtomicBoolean connected;
+  /** Whether a round trip has worked since the last (re)connection: only then is the cluster reachable. */
+  private volatile boolean warm;
+  private final ExecutorService warmer;
   private final Duration timeout;
   private volatile ProxyManager<String> buckets;
   private final Map<String, BucketProxy> fastViews = new ConcurrentHashMap<>();
@@ -106,6 +113,11 @@ public final class HazelcastQuotas implements QuotaService {
     this.hazelcast = hazelcast;
     this.client = client;
     this.connected = connected;
+    this.warmer = client ? Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "tollgate-quota-warm-up");
+      t.setDaemon(true);
+      return t;
+    }) : null;
     this.timeout = timeout;
   }
 
@@ -176,6 +188,7 @@ public final class HazelcastQuotas implements QuotaService {
         hz.getCluster().getLocalMember().getAddress(), s.clusterName(), hz.getCluster().getMembers().size());
     HazelcastQuotas q = new HazelcastQuotas(hz, false, new AtomicBoolean(true), s.timeout());
     q.warmUp();
+    q.warm = true;
     return q;
   }
 
@@ -196,6 +209,7 @@ public final class HazelcastQuotas implements QuotaService {
       String clusterName, List<String> members, String kubernetesServiceDns, Duration timeout) {
     System.setProperty("hazelcast.logging.type", "slf4j");
     AtomicBoolean connected = new AtomicBoolean();
+    AtomicReference<HazelcastQuotas> self = new java.util.concurrent.atomic.AtomicReference<>();
     ClientConfig c = new ClientConfig();
     c.setClusterName(clusterName);
     c.setProperty("hazelcast.phone.home.enabled", "false");
@@ -214,16 +228,53 @@ public final class HazelcastQuotas implements QuotaService {
     c.addListenerConfig(new ListenerConfig((LifecycleListener) e -> {
       if (e.getState() == LifecycleEvent.LifecycleState.CLIENT_CONNECTED) {
         connected.set(true);
-        log.info("quota client connected to cluster '{}'", clusterName);
+        log.info("quota client connected to cluster '{}'; warming up", clusterName);
+        HazelcastQuotas q = self.get();
+        if (q != null) {
+          q.warmUpInBackground();
+        }
       } else if (e.getState() == LifecycleEvent.LifecycleState.CLIENT_DISCONNECTED) {
         connected.set(false);
+        HazelcastQuotas q = self.get();
+        if (q != null) {
+          q.warm = false;
+        }
         log.warn("quota client lost cluster '{}' ({}); reconnecting, quota decisions fail until then",
             clusterName, members);
       }
     }));
     HazelcastProxyManager.addCustomSerializers(c.getSerializationConfig(), 10_000);
     log.info("quota client connecting to cluster '{}' at {}", clusterName, members);
-    return new HazelcastQuotas(HazelcastClient.newHazelcastClient(c), true, connected, timeout);
+    HazelcastQuotas q = new HazelcastQuotas(HazelcastClient.newHazelcastClient(c), true, connected, timeout);
+    self.set(q);
+    if (connected.get()) {
+      q.warmUpInBackground(); // connected before the instance existed
+    }
+    return q;
+  }
+
+  /**
+   * A client warms up after every (re)connection, off the event thread, retrying for a while; it
+   * is reachable once a round trip has worked.
+   */
+  private void warmUpInBackground() {
+    warmer.execute(() -> {
+      for (int attempt = 1; attempt <= 100 && connected.get() && !warm; attempt++) {
+        try {
+          warmUp();
+          warm = true;
+          log.info("quota client ready: {} member(s)", hazelcast.getCluster().getMembers().size());
+          return;
+        } catch (RuntimeException e) {
+          log.debug("quota client warm-up attempt {} failed: {}", attempt, e.toString());
+          try {
+            Thread.sleep(200);
+          } catch (InterruptedException ie) {
+            return;
+          }
+        }
+      }
+    });
   }
 
   /**
@@ -232,9 +283,9 @@ public final class HazelcastQuotas implements QuotaService {
    */
   private void warmUp() {
     long start = System.nanoTime();
-    String key = "\u0000tollgate-warm-up-" + hazelcast.getCluster().getLocalMember().getUuid();
+    String key = "\u0000tollgate-warm-up-" + UUID.randomUUID();
     for (Mode mode : Mode.values()) {
-      tryConsume(key, new Limit(1, Duration.ofSeconds(1), mode), 1);
+      consume(key, new Limit(1, Duration.ofSeconds(1), mode), 1);
     }
     fastViews.clear();
     hazelcast.getMap(MAP).delete(key);
@@ -246,9 +297,12 @@ public final class HazelcastQuotas implements QuotaService {
     return client;
   }
 
-  /** Whether the cluster can be reached: always for a member; for a client, while connected. */
+  /**
+   * Whether the cluster can be reached: always for a running member; for a client, while it is
+   * connected and a round trip has worked since it (re)connected.
+   */
   public boolean reachable() {
-    return connected.get() && hazelcast.getLifecycleService().isRunning();
+    return connected.get() && warm && hazelcast.getLifecycleService().isRunning();
   }
 
   /** The number of members this one sees; 0 while a client is not connected. */
@@ -275,8 +329,12 @@ public final class HazelcastQuotas implements QuotaService {
       throw new IllegalArgumentException("hits must not be negative, not " + hits);
     }
     if (!reachable()) {
-      throw new IllegalStateException("the quota cluster is not reachable (client not connected)");
+      throw new IllegalStateException("the quota cluster is not reachable (client not connected or not warmed up)");
     }
+    return consume(key, limit, hits);
+  }
+
+  private Decision consume(String key, Limit limit, long hits) {
     BucketProxy bucket = limit.mode() == Mode.FAST
         ? fastViews.computeIfAbsent(key + '\u0000' + limit, k -> fast(key, limit))
         : buckets().builder()
@@ -325,6 +383,9 @@ public final class HazelcastQuotas implements QuotaService {
 
   @Override
   public void close() {
+    if (warmer != null) {
+      warmer.shutdownNow();
+    }
     hazelcast.shutdown();
   }
 }
