@@ -177,3 +177,26 @@ for pid in sys.argv[1:]:
 print(f"{total / tick:.2f}")
 PY
 }
+
+# write_results: reads a results section (from its "<!-- NAME:begin" line to "<!-- NAME:end -->")
+# on standard input, puts it in place of the same section of RESULTS (or at its end), and prints it.
+write_results() {
+  python3 -c '
+import sys
+section = sys.stdin.read().rstrip("\n") + "\n"
+path = sys.argv[1]
+name = section.split("<!-- ", 1)[1].split(":begin", 1)[0]
+try:
+    text = open(path).read()
+except FileNotFoundError:
+    text = "# Tollgate benchmark results\n\nSee README.md for what each figure means and how to reproduce it.\n\n"
+begin, end = "<!-- " + name + ":begin", "<!-- " + name + ":end -->"
+if begin in text and end in text:
+    head, rest = text.split(begin, 1)
+    tail = rest.split(end, 1)[1].lstrip("\n")
+    text = head + section + ("\n" + tail if tail else "")
+else:
+    text = text.rstrip("\n") + "\n\n" + section
+open(path, "w").write(text)
+print(section)' "$RESULTS"
+}

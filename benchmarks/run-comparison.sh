@@ -112,7 +112,7 @@ LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 ELAPSED=$((SECONDS - T0))
 OPA_ENVOY=$(head -1 "$HERE/target/comparison/opa-envoy.txt" 2>/dev/null || echo "")
 
-python3 - "$RESULTS" <<PY
+python3 - <<PY | write_results
 import sys
 from statistics import median
 rows = [r.split("|") for r in """${ROWS[*]}""".split()]
@@ -161,20 +161,6 @@ opa = """$OPA_ENVOY"""
 if opa:
     w("Scenario 1 (OPA-Envoy) could not run: the peer cannot be installed here — " + opa.replace("|", "/"))
 w("<!-- comparison-results:end -->")
-section = "\n".join(out) + "\n"
-path = sys.argv[1]
-try:
-    text = open(path).read()
-except FileNotFoundError:
-    text = "# Tollgate benchmark results\n\n"
-begin, end = "<!-- comparison-results:begin", "<!-- comparison-results:end -->"
-if begin in text and end in text:
-    head, rest = text.split(begin, 1)
-    tail = rest.split(end, 1)[1].lstrip("\n")
-    text = head + section + ("\n" + tail if tail else "")
-else:
-    text = text.rstrip("\n") + "\n\n" + section
-open(path, "w").write(text)
-print(section)
+print("\n".join(out))
 PY
 log "done in ${ELAPSED}s; results in $RESULTS"

@@ -116,7 +116,7 @@ stop "$TG_PID"
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 ELAPSED=$((SECONDS - T0))
 
-python3 - "$RESULTS" <<PY
+python3 - <<PY | write_results
 import sys
 from statistics import median
 
@@ -194,22 +194,7 @@ if wrong:
     w("")
     w("**Tollgate's decisions do not match the request mix: these figures do not measure the intended policy.**")
 w("<!-- load-results:end -->")
-section = "\n".join(out) + "\n"
-
-path = sys.argv[1]
-try:
-    text = open(path).read()
-except FileNotFoundError:
-    text = "# Tollgate benchmark results\n\nSee README.md for what each figure means and how to reproduce it.\n\n"
-begin, end = "<!-- load-results:begin", "<!-- load-results:end -->"
-if begin in text and end in text:
-    head, rest = text.split(begin, 1)
-    tail = rest.split(end, 1)[1].lstrip("\n")
-    text = head + section + ("\n" + tail if tail else "")
-else:
-    text = text.rstrip("\n") + "\n\n" + section
-open(path, "w").write(text)
-print(section)
+print("\n".join(out))
 sys.exit(3 if wrong else 0)
 PY
 log "done in ${ELAPSED}s; results in $RESULTS"

@@ -145,7 +145,7 @@ log "$MEMORY"
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 ELAPSED=$((SECONDS - T0))
 
-python3 - "$RESULTS" <<PY
+python3 - <<PY | write_results
 import sys
 from statistics import median
 
@@ -207,21 +207,6 @@ w("")
 w("In a cluster each bucket also has one backup on another member, so the cluster holds twice this per key. "
   "The capped member shows the bound: it keeps at most its cap and drops the least recently used.")
 w("<!-- ratelimit-results:end -->")
-section = "\n".join(out) + "\n"
-
-path = sys.argv[1]
-try:
-    text = open(path).read()
-except FileNotFoundError:
-    text = "# Tollgate benchmark results\n\nSee README.md for what each figure means and how to reproduce it.\n\n"
-begin, end = "<!-- ratelimit-results:begin", "<!-- ratelimit-results:end -->"
-if begin in text and end in text:
-    head, rest = text.split(begin, 1)
-    tail = rest.split(end, 1)[1].lstrip("\n")
-    text = head + section + ("\n" + tail if tail else "")
-else:
-    text = text.rstrip("\n") + "\n\n" + section
-open(path, "w").write(text)
-print(section)
+print("\n".join(out))
 PY
 log "done in ${ELAPSED}s; results in $RESULTS"

@@ -85,7 +85,7 @@ done
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 ELAPSED=$((SECONDS - T0))
 
-python3 - "$RESULTS" <<PY
+python3 - <<PY | write_results
 import sys
 from statistics import median
 servers = "${SERVERS[*]}".split()
@@ -121,18 +121,5 @@ w("")
 w("The OPA round trip is Tollgate's own measure of each query it sent (HTTP to OPA on 127.0.0.1 and")
 w("OPA's evaluation), during the measured rounds; the cache answers without one.")
 w("<!-- rego-results:end -->")
-section = "\n".join(out) + "\n"
-path = sys.argv[1]
-try:
-    text = open(path).read()
-except FileNotFoundError:
-    text = "# Tollgate benchmark results\n\n"
-begin, end = "<!-- rego-results:begin", "<!-- rego-results:end -->"
-if begin in text and end in text:
-    head, rest = text.split(begin, 1)
-    text = head + section + rest.split(end, 1)[1].lstrip("\n")
-else:
-    text = text.rstrip("\n") + "\n\n" + section
-open(path, "w").write(text)
-print(section)
+print("\n".join(out))
 PY

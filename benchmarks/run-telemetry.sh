@@ -107,7 +107,7 @@ stop "$TG_PID"
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 ELAPSED=$((SECONDS - T0))
 
-python3 - "$RESULTS" <<PY
+python3 - <<PY | write_results
 import sys
 from statistics import median
 ingest = [r.split("|") for r in """${INGEST_ROWS[*]}""".split()]
@@ -152,20 +152,6 @@ w(f"p99 with access logs at the check rate / alone: **{1 + slow:.2f}** (issue go
   f"at {int('$ALS_RATE'):,} entries/s: **{heavy_ratio:.2f}**. "
   f"Access-log lines written: $LINES; handler failures: $FAILURES; heap after the runs (used / committed MiB): $HEAP.")
 w("<!-- telemetry-results:end -->")
-section = "\n".join(out) + "\n"
-path = sys.argv[1]
-try:
-    text = open(path).read()
-except FileNotFoundError:
-    text = "# Tollgate benchmark results\n\n"
-begin, end = "<!-- telemetry-results:begin", "<!-- telemetry-results:end -->"
-if begin in text and end in text:
-    head, rest = text.split(begin, 1)
-    tail = rest.split(end, 1)[1].lstrip("\n")
-    text = head + section + ("\n" + tail if tail else "")
-else:
-    text = text.rstrip("\n") + "\n\n" + section
-open(path, "w").write(text)
-print(section)
+print("\n".join(out))
 PY
 log "done in ${ELAPSED}s; results in $RESULTS"
