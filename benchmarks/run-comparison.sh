@@ -135,7 +135,7 @@ w("| machine | $(nproc) CPUs ($(lscpu 2>/dev/null | sed -n 's/^Model name: *//p'
 w("| load average (1/5/15 min) | before $LOAD_BEFORE, after $LOAD_AFTER |")
 w("| peers | envoyproxy/ratelimit \`$(go version -m "$RATELIMIT" | awk '$1 == "mod" {print $3}')\` (go install), Redis $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/') (Debian), defaults (no pipelining); Tollgate JVM flags \`$JVM_OPTS\` |")
 w("| config | [\`policies/compare-ratelimit/limits.yaml\`](src/main/resources/policies/compare-ratelimit/limits.yaml), read unchanged by envoyproxy/ratelimit and Tollgate strict; Tollgate fast adds \`mode: fast\` |")
-w("| command | \`ROUNDS=$ROUNDS DURATION=$DURATION WARMUP=$WARMUP CONCURRENCY=$CONCURRENCY SCENARIOS='$SCENARIOS' benchmarks/run-comparison.sh\` ($ELAPSED s) |")
+w("| command | \`ROUNDS=$ROUNDS DURATION=$DURATION WARMUP=$WARMUP CONCURRENCY=$CONCURRENCY SCENARIOS='$SCENARIOS' benchmarks/run-comparison.sh\` (scenario 2: $ELAPSED s) |")
 w("")
 w(f"### Throughput: ShouldRateLimit over 10,000 tenants, limit 10 per minute each, {int('$CONCURRENCY')} ghz workers, rounds of ${DURATION} s alternating")
 w("")
