@@ -91,6 +91,8 @@ public final class PrometheusAdapter implements Adapter {
       m.errors().add("name", "is required");
     } else if (!PrometheusNaming.isValidLegacyMetricName(name)) {
       m.errors().add("name", "'" + name + "' is not a valid Prometheus metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)");
+    } else if (name.startsWith("tollgate_")) {
+      m.errors().add("name", "'" + name + "': names starting with tollgate_ are Tollgate's own metrics; choose another prefix");
     }
     String instance = m.string("instanceName", "");
     if (instance.isEmpty()) {

@@ -91,6 +91,8 @@ class PrometheusAdapterTest {
     assertThat(c.errors()).containsOnlyKeys("metrics[0].name", "metrics[1].kind", "metrics[2].labelNames[0]",
         "metrics[2].labelNames[2]", "metrics[2].buckets", "metrics[3].instanceName", "metrics[3].buckets[1]");
     assertThat(c.errors().get("metrics[0].name")).contains("'bad-name' is not a valid Prometheus metric name");
+    assertThat(contract(Map.of("metrics", List.of(Map.of("name", "tollgate_checks", "instanceName", "x", "kind", "COUNTER"))))
+        .errors().get("metrics[0].name")).contains("Tollgate's own metrics");
     assertThat(new AdapterContract(new PrometheusAdapter(), dir).build(PARAMS).errors())
         .as("a server without a registry").containsKey("");
     // A name Tollgate (or anyone) already registered is refused at load.
