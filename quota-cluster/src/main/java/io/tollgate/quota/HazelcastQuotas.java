@@ -32,7 +32,15 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
@@ -79,7 +87,8 @@ public final class HazelcastQuotas implements QuotaService {
    *     service whose addresses are the members ({@code tollgate-quota.mesh.svc.cluster.local});
    *     {@code null} for TCP-IP
    * @param maxBuckets the most buckets one member keeps
-   * @param timeout how long one attempt may take in the cluster before it fails
+   * @param timeout how long a caller waits for one attempt before it fails (the cluster call
+   *     itself is left to finish or fail on its own)
    */
   public record Settings(
       String clusterName,
@@ -105,6 +114,9 @@ public final class HazelcastQuotas implements QuotaService {
   /** Whether a round trip has worked since the last (re)connection: only then is the cluster reachable. */
   private volatile boolean warm;
   private final ExecutorService warmer;
+  /** Threads that make the blocking cluster calls, so that callers can stop waiting at the deadline. */
+  private final ThreadPoolExecutor callers;
+  static final int CALLERS_QUEUE = 10_000;
   private final Duration timeout;
   private volatile ProxyManager<String> buckets;
   private final Map<String, BucketProxy> fastViews = new ConcurrentHashMap<>();
@@ -113,6 +125,13 @@ public final class HazelcastQuotas implements QuotaService {
     this.hazelcast = hazelcast;
     this.client = client;
     this.connected = connected;
+    AtomicInteger n = new AtomicInteger();
+    int threads = Math.max(8, 4 * Runtime.getRuntime().availableProcessors());
+    this.callers = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS, new ArrayBlockingQueue<>(CALLERS_QUEUE), r -> {
+      Thread t = new Thread(r, "tollgate-quota-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
     this.warmer = client ? Executors.newSingleThreadExecutor(r -> {
       Thread t = new Thread(r, "tollgate-quota-warm-up");
       t.setDaemon(true);
@@ -292,6 +311,11 @@ public final class HazelcastQuotas implements QuotaService {
     log.debug("quota buckets warmed up in {} ms", (System.nanoTime() - start) / 1_000_000);
   }
 
+  /** The Hazelcast instance, for tests in this package. */
+  HazelcastInstance hazelcast() {
+    return hazelcast;
+  }
+
   /** Whether this is a client of dedicated quota nodes rather than a member. */
   public boolean isClient() {
     return client;
@@ -331,7 +355,26 @@ public final class HazelcastQuotas implements QuotaService {
     if (!reachable()) {
       throw new IllegalStateException("the quota cluster is not reachable (client not connected or not warmed up)");
     }
-    return consume(key, limit, hits);
+    // Hazelcast's blocking calls wait out a partition's migration or a partitioned owner for up to
+    // its invocation timeout; callers get an answer, or a failure, within the deadline instead.
+    Future<Decision> f;
+    try {
+      f = callers.submit(() -> consume(key, limit, hits));
+    } catch (RejectedExecutionException e) {
+      throw new IllegalStateException("the quota cluster is overloaded: " + CALLERS_QUEUE + " decisions already wait", e);
+    }
+    try {
+      return f.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException e) {
+      f.cancel(true);
+      throw new IllegalStateException("the quota cluster did not answer within " + timeout.toMillis() + " ms", e);
+    } catch (ExecutionException e) {
+      throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+    } catch (InterruptedException e) {
+      f.cancel(true);
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while waiting for the quota cluster", e);
+    }
   }
 
   private Decision consume(String key, Limit limit, long hits) {
@@ -386,6 +429,7 @@ public final class HazelcastQuotas implements QuotaService {
     if (warmer != null) {
       warmer.shutdownNow();
     }
+    callers.shutdownNow();
     hazelcast.shutdown();
   }
 }

@@ -133,6 +133,35 @@ class HazelcastQuotasTest {
     assertThat(k8s.getKubernetesConfig().getProperty("service-dns")).isEqualTo("tollgate-quota.mesh.svc.cluster.local");
   }
 
+  /** Holds its partition's thread for a while, as a slow or migrating owner would. */
+  static final class Stall implements com.hazelcast.map.EntryProcessor<String, byte[], Object> {
+    @Override
+    public Object process(java.util.Map.Entry<String, byte[]> entry) {
+      try {
+        Thread.sleep(3000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return null;
+    }
+  }
+
+  @Test
+  void aCallerStopsWaitingAtTheDeadline() throws Exception {
+    int port = freePort();
+    try (HazelcastQuotas q = HazelcastQuotas.start(new HazelcastQuotas.Settings(
+        "tollgate-deadline", "127.0.0.1", port, List.of("127.0.0.1:" + port), null, 1000, Duration.ofMillis(200)))) {
+      com.hazelcast.map.IMap<String, byte[]> map = q.hazelcast().getMap(HazelcastQuotas.MAP);
+      map.submitToKey("slow-key", new Stall());
+      Thread.sleep(100); // the stall holds the partition now
+      long start = System.nanoTime();
+      assertThatThrownBy(() -> q.tryConsume("slow-key", PER_HOUR, 1)).hasMessageContaining("did not answer within 200 ms");
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(2));
+      // Other partitions answer meanwhile.
+      assertThat(q.tryConsume("another-key-" + System.nanoTime(), PER_HOUR, 1).allowed()).isTrue();
+    }
+  }
+
   @Test
   void idleBucketsExpireSoonAfterTheirWindow() throws Exception {
     int port = freePort();

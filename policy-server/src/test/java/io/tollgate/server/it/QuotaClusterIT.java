@@ -112,8 +112,10 @@ class QuotaClusterIT {
     List<ManagedChannel> channels = new ArrayList<>();
     try {
       for (int p : ports) {
+        // Losing a member moves its partitions; a generous deadline lets decisions wait that out
+        // (the deadline itself is HazelcastQuotasTest's), so every answer here is the cluster's.
         servers.add(ServerProcess.start("--policy", dir.toString(), "--quota-port", Integer.toString(p),
-            "--quota-members", members));
+            "--quota-members", members, "--quota-timeout", "20s"));
       }
       for (ServerProcess s : servers) {
         channels.add(NettyChannelBuilder.forAddress("127.0.0.1", s.grpcPort).usePlaintext().build());
@@ -142,7 +144,7 @@ class QuotaClusterIT {
 
       // The member comes back and the cluster heals.
       servers.set(2, ServerProcess.start("--policy", dir.toString(), "--quota-port", Integer.toString(ports[2]),
-          "--quota-members", members));
+          "--quota-members", members, "--quota-timeout", "20s"));
       await().atMost(Duration.ofSeconds(60)).until(() -> members(servers.get(0)) == 3 && members(servers.get(2)) == 3);
       ManagedChannel back = NettyChannelBuilder.forAddress("127.0.0.1", servers.get(2).grpcPort).usePlaintext().build();
       channels.set(2, back);
