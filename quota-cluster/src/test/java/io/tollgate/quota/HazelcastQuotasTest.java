@@ -2,6 +2,7 @@ package io.tollgate.quota;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import io.tollgate.adapter.spi.Quotas.Decision;
 import io.tollgate.adapter.spi.Quotas.Limit;
@@ -13,9 +14,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -133,12 +136,16 @@ class HazelcastQuotasTest {
     assertThat(k8s.getKubernetesConfig().getProperty("service-dns")).isEqualTo("tollgate-quota.mesh.svc.cluster.local");
   }
 
-  /** Holds its partition's thread for a while, as a slow or migrating owner would. */
+  /** Holds its partition's thread until released, as a slow or migrating owner would. */
   static final class Stall implements com.hazelcast.map.EntryProcessor<String, byte[], Object> {
+    static CountDownLatch started = new CountDownLatch(1);
+    static CountDownLatch release = new CountDownLatch(1);
+
     @Override
     public Object process(java.util.Map.Entry<String, byte[]> entry) {
+      started.countDown();
       try {
-        Thread.sleep(3000);
+        release.await(30, TimeUnit.SECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
@@ -146,19 +153,38 @@ class HazelcastQuotasTest {
     }
   }
 
+  /** A key whose partition another of Hazelcast's partition threads serves (partition id modulo threads). */
+  static String keyOnAnotherPartitionThread(HazelcastQuotas q, String key) {
+    int threads = Math.max(2, Runtime.getRuntime().availableProcessors()); // Hazelcast's default
+    var partitions = q.hazelcast().getPartitionService();
+    int stalled = partitions.getPartition(key).getPartitionId() % threads;
+    for (int i = 0; ; i++) {
+      String other = "another-key-" + i;
+      if (partitions.getPartition(other).getPartitionId() % threads != stalled) {
+        return other;
+      }
+    }
+  }
+
   @Test
   void aCallerStopsWaitingAtTheDeadline() throws Exception {
+    Stall.started = new CountDownLatch(1);
+    Stall.release = new CountDownLatch(1);
     int port = freePort();
     try (HazelcastQuotas q = HazelcastQuotas.start(new HazelcastQuotas.Settings(
         "tollgate-deadline", "127.0.0.1", port, List.of("127.0.0.1:" + port), null, 1000, Duration.ofMillis(200)))) {
       com.hazelcast.map.IMap<String, byte[]> map = q.hazelcast().getMap(HazelcastQuotas.MAP);
       map.submitToKey("slow-key", new Stall());
-      Thread.sleep(100); // the stall holds the partition now
-      long start = System.nanoTime();
-      assertThatThrownBy(() -> q.tryConsume("slow-key", PER_HOUR, 1)).hasMessageContaining("did not answer within 200 ms");
-      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(2));
-      // Other partitions answer meanwhile.
-      assertThat(q.tryConsume("another-key-" + System.nanoTime(), PER_HOUR, 1).allowed()).isTrue();
+      try {
+        assertThat(Stall.started.await(10, TimeUnit.SECONDS)).as("the stall holds the partition").isTrue();
+        long start = System.nanoTime();
+        assertThatThrownBy(() -> q.tryConsume("slow-key", PER_HOUR, 1)).hasMessageContaining("did not answer within 200 ms");
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(2));
+        // Partitions served by another partition thread answer meanwhile.
+        assertThat(q.tryConsume(keyOnAnotherPartitionThread(q, "slow-key"), PER_HOUR, 1).allowed()).isTrue();
+      } finally {
+        Stall.release.countDown();
+      }
     }
   }
 
@@ -174,11 +200,8 @@ class HazelcastQuotasTest {
       assertThat(q.localBuckets()).isEqualTo(5_000);
       // Each expires EXPIRY_GRACE after its one-second window; Hazelcast removes expired entries in
       // the background, a sample at a time.
-      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-      while (q.localBuckets() > 0 && System.nanoTime() < deadline) {
-        Thread.sleep(500);
-      }
-      assertThat(q.localBuckets()).as("buckets left 60 s after their window").isZero();
+      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).untilAsserted(() ->
+          assertThat(q.localBuckets()).as("buckets left 60 s after their window").isZero());
     }
   }
 

@@ -72,10 +72,12 @@ class PrometheusIT {
           "127.0.0.1:" + main.server.adminPort(), "127.0.0.1:" + orphan.server.adminPort()))) {
         await().atMost(Duration.ofSeconds(60)).until(() ->
             JSON.readTree(prometheus.query("sum(up{job=\"tollgate\"})")).at("/data/result/0/value/1").asText().equals("2"));
-        // Traffic over several scrapes, so that rates and quantiles have something to work on.
+        // Traffic over several scrapes, so that rates and quantiles have something to work on:
+        // after each round, wait for Prometheus to scrape both servers again.
         for (int round = 1; round <= 8; round++) {
           traffic(main, orphan, round);
-          Thread.sleep(700);
+          double before = scrapes(prometheus);
+          await().atMost(Duration.ofSeconds(30)).until(() -> scrapes(prometheus) >= before + 2);
         }
 
         assertThat(values(prometheus, "tollgate_checks_total{decision=\"deny\",rule=\"admin-only\"}")).isNotEmpty();
@@ -103,6 +105,12 @@ class PrometheusIT {
         assertThat(checked).isEqualTo(16);
       }
     }
+  }
+
+  /** Scrapes of Tollgate Prometheus holds from the last five minutes. */
+  static double scrapes(PrometheusServer p) throws Exception {
+    JsonNode r = JSON.readTree(p.query("sum(count_over_time(up{job=\"tollgate\"}[5m]))")).at("/data/result/0/value/1");
+    return r.isMissingNode() ? 0 : Double.parseDouble(r.asText());
   }
 
   static List<String> values(PrometheusServer p, String selector) throws Exception {
