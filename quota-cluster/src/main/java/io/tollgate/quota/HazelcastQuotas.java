@@ -316,11 +316,6 @@ public final class HazelcastQuotas implements QuotaService {
     return hazelcast;
   }
 
-  /** Whether this is a client of dedicated quota nodes rather than a member. */
-  public boolean isClient() {
-    return client;
-  }
-
   /**
    * Whether the cluster can be reached: always for a running member; for a client, while it is
    * connected and a round trip has worked since it (re)connected.

@@ -1,6 +1,5 @@
 package io.tollgate.quota.config;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -85,8 +84,4 @@ public final class DescriptorMatcher {
     return domains.get(domain);
   }
 
-  /** Every domain's name, for diagnostics. */
-  public List<String> domains() {
-    return new ArrayList<>(domains.keySet());
-  }
 }

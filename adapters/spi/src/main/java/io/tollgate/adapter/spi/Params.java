@@ -169,7 +169,12 @@ public final class Params {
     return d;
   }
 
-  private static Duration parseDuration(String s) {
+  /**
+   * Reads {@code 500ms}, {@code 1s}, {@code 5m}, {@code 1h}, {@code 1d} or ISO-8601 ({@code PT1M});
+   * {@code null} when {@code s} is none of these.
+   */
+  public static Duration parseDuration(String s) {
+    s = s.strip();
     Matcher m = DURATION.matcher(s);
     if (m.matches()) {
       long n = Long.parseLong(m.group(1));
