@@ -139,7 +139,12 @@ class QuotaClusterIT {
           Thread.currentThread().interrupt();
         }
       });
-      assertThat(admitted).as("counts survive the loss of a member").isEqualTo(LIMIT);
+      // A hit in flight on the killed owner may already sit in the backup when Hazelcast retries it
+      // on the new owner, so it is spent twice: the window may admit up to one per in-flight call
+      // fewer than the limit, never more.
+      int inFlight = survivors.size() * 3;
+      assertThat(admitted).as("counts survive the loss of a member").isBetween(LIMIT - inFlight, LIMIT);
+      System.out.printf("member killed: %d admitted for a limit of %d%n", admitted, LIMIT);
       await().atMost(Duration.ofSeconds(60)).until(() -> members(servers.get(0)) == 2);
 
       // The member comes back and the cluster heals.
