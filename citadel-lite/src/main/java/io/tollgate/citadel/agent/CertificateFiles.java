@@ -96,6 +96,15 @@ public final class CertificateFiles {
     }
   }
 
+  /** The name of the current version, or empty when none was written. */
+  public Optional<String> version() {
+    try {
+      return Optional.of(Files.readSymbolicLink(dir.resolve(DATA)).toString());
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+  }
+
   /** The current credentials, or empty when none were written or they cannot be read. */
   public Optional<Bundle> read() {
     try {

@@ -24,37 +24,68 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Mutual TLS for a grpc-java workload from the agent's files: key managers and trust managers
- * that reread {@link CertificateFiles} every {@code period}, so a rotated certificate is served
+ * that follow {@link CertificateFiles} (checked every {@code period}), so a rotated certificate is served
  * without a restart, and the caller's SPIFFE ID for every call ({@link #PEER_IDENTITY}). Peers
  * are verified by chain to the trust bundle, not by host name: identities are SPIFFE IDs.
  */
 public final class WorkloadTls implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(WorkloadTls.class);
   /** The verified caller's identity, set by {@link #peerIdentity()}; null when it has none. */
   public static final Context.Key<SpiffeId> PEER_IDENTITY = Context.key("tollgate-peer-identity");
 
   private final AdvancedTlsX509KeyManager keys = new AdvancedTlsX509KeyManager();
   private final AdvancedTlsX509TrustManager trust;
+  private final CertificateFiles files;
   private final ScheduledExecutorService watcher;
-  private final AdvancedTlsX509KeyManager.Closeable keyWatch;
-  private final AdvancedTlsX509TrustManager.Closeable trustWatch;
+  private volatile String version;
 
   private WorkloadTls(CertificateFiles files, Duration period) throws IOException, GeneralSecurityException {
+    this.files = files;
+    trust = AdvancedTlsX509TrustManager.newBuilder()
+        .setVerification(AdvancedTlsX509TrustManager.Verification.CERTIFICATE_ONLY_VERIFICATION).build();
+    if (!reload()) {
+      throw new IOException("no credentials in " + files.dir() + " yet; run the agent first");
+    }
     watcher = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "tollgate-tls-files");
       t.setDaemon(true);
       return t;
     });
-    trust = AdvancedTlsX509TrustManager.newBuilder()
-        .setVerification(AdvancedTlsX509TrustManager.Verification.CERTIFICATE_ONLY_VERIFICATION).build();
-    keyWatch = keys.updateIdentityCredentials(files.chain().toFile(), files.key().toFile(), period.toMillis(),
-        TimeUnit.MILLISECONDS, watcher);
-    trustWatch = trust.updateTrustCredentials(files.roots().toFile(), period.toMillis(), TimeUnit.MILLISECONDS, watcher);
+    watcher.scheduleWithFixedDelay(() -> {
+      try {
+        reload();
+      } catch (IOException | GeneralSecurityException | RuntimeException e) {
+        log.warn("cannot load the rotated credentials in {}; the current ones stay: {}", files.dir(), e.getMessage());
+      }
+    }, period.toMillis(), period.toMillis(), TimeUnit.MILLISECONDS);
   }
 
-  /** Watches the files in {@code files} (which must exist) every {@code period}. */
+  /**
+   * Loads the current version when it changed. (grpc-java's own file watchers poll at most once
+   * a minute and read key and certificate separately; following the version link is both
+   * cheaper and never mixes two versions.)
+   */
+  private boolean reload() throws IOException, GeneralSecurityException {
+    String current = files.version().orElse(null);
+    if (current == null || current.equals(version)) {
+      return current != null;
+    }
+    CertificateFiles.Bundle b = files.read().orElse(null);
+    if (b == null) {
+      return false;
+    }
+    keys.updateIdentityCredentials(b.chain().toArray(X509Certificate[]::new), b.key());
+    trust.updateTrustCredentials(b.roots().toArray(X509Certificate[]::new));
+    version = current;
+    return true;
+  }
+
+  /** Follows the credentials in {@code files} (which must exist), checking for a new version every {@code period}. */
   public static WorkloadTls watch(CertificateFiles files, Duration period) throws IOException {
     try {
       return new WorkloadTls(files, period);
@@ -97,11 +128,6 @@ public final class WorkloadTls implements AutoCloseable {
 
   @Override
   public void close() {
-    try {
-      keyWatch.close();
-      trustWatch.close();
-    } finally {
-      watcher.shutdownNow();
-    }
+    watcher.shutdownNow();
   }
 }
