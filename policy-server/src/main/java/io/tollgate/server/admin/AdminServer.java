@@ -140,6 +140,11 @@ public final class AdminServer implements AutoCloseable {
     });
   }
 
+  /** Serves the text {@code body} gives at {@code path} (GET), as {@code contentType}. Call before {@link #start()}. */
+  public void text(String path, String contentType, Supplier<String> body) {
+    server.createContext(path, ex -> send(ex, 200, contentType, body.get().getBytes(StandardCharsets.UTF_8)));
+  }
+
   public void start() {
     server.start();
   }

@@ -5,11 +5,15 @@ import io.tollgate.rules.PolicyLoadException;
 import io.tollgate.server.DecisionLog;
 import io.tollgate.server.PolicyServer;
 import io.tollgate.server.ServerConfig;
+import io.tollgate.citadel.Citadel;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
@@ -49,6 +53,20 @@ final class ServeCommand implements Callable<Integer> {
 
   @Option(names = "--admin-port", defaultValue = "15014", description = "Admin port: /healthz /readyz /metrics /config (default: ${DEFAULT-VALUE}).")
   int adminPort;
+
+  @Option(names = "--all", description = "Also run the certificate authority (as tollgate ca) in this process, on --ca-port.")
+  boolean all;
+
+  @Option(names = "--ca-port", defaultValue = "15012", description = "With --all: the CA's CSR API port (default: ${DEFAULT-VALUE}).")
+  int caPort;
+
+  @Option(names = "--ca-state-dir", defaultValue = "tollgate-ca", paramLabel = "DIR",
+      description = "With --all: the CA's state directory (default: ${DEFAULT-VALUE}).")
+  Path caStateDir;
+
+  @Option(names = "--trust-domain", defaultValue = "cluster.local",
+      description = "With --all: trust domain of workload identities (default: ${DEFAULT-VALUE}).")
+  String trustDomain;
 
   @Option(names = "--reload-interval", defaultValue = "1s", description = "How often policy inputs are polled; 0s turns watching off (default: ${DEFAULT-VALUE}).")
   Duration reloadInterval;
@@ -210,7 +228,27 @@ final class ServeCommand implements Callable<Integer> {
       err.println("tollgate serve: " + e.getMessage());
       return 1;
     }
-    Runtime.getRuntime().addShutdownHook(new Thread(server::close, "tollgate-shutdown"));
+    Citadel ca = null;
+    if (all) {
+      try {
+        ca = Citadel.start(new Citadel.Settings(caStateDir, null, trustDomain, Duration.ofHours(24), Duration.ofDays(90), bind,
+            caPort, List.of("localhost", bind)), server.metrics().registry(), Clock.systemUTC());
+      } catch (IOException | RuntimeException e) {
+        server.close();
+        err.println("tollgate serve: the CA cannot start: " + e.getMessage());
+        return 1;
+      }
+      spec.commandLine().getOut().printf("tollgate ca: trust domain %s, CSR API on %s:%d, trust bundle %s%n",
+          trustDomain, bind, ca.port(), ca.rootCertFile());
+      spec.commandLine().getOut().flush();
+    }
+    Citadel citadel = ca;
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      if (citadel != null) {
+        citadel.close();
+      }
+      server.close();
+    }, "tollgate-shutdown"));
     server.awaitTermination();
     return 0;
   }

@@ -5,7 +5,7 @@ import picocli.CommandLine.Command;
 
 /**
  * {@code Tollgate} is the {@code tollgate} command line: {@code serve}, {@code validate},
- * {@code test} and {@code check}. Exit codes: 0 success (or allowed), 1 failure (invalid policy,
+ * {@code test}, {@code check}, {@code quota-node}, {@code ca} and {@code agent}. Exit codes: 0 success (or allowed), 1 failure (invalid policy,
  * failed tests, server could not start), 2 usage error, 3 denied ({@code check}).
  */
 @Command(
@@ -19,6 +19,8 @@ import picocli.CommandLine.Command;
       TestCommand.class,
       CheckCommand.class,
       QuotaNodeCommand.class,
+      CaCommand.class,
+      AgentCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Tollgate implements Runnable {

@@ -15,12 +15,14 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * {@code ServerProcess} runs {@code tollgate.jar serve} (or {@code quota-node}) as its own JVM and
+ * {@code ServerProcess} runs {@code tollgate.jar serve} (or {@code quota-node}, {@code ca}) as its own JVM and
  * reads its ports from its log.
  */
 final class ServerProcess implements AutoCloseable {
   private static final Pattern SERVING =
       Pattern.compile("tollgate serving: grpc 127\\.0\\.0\\.1:(\\d+) .* admin 127\\.0\\.0\\.1:(\\d+)");
+  private static final Pattern CA =
+      Pattern.compile("tollgate ca: .* CSR API on 127\\.0\\.0\\.1:(\\d+), admin on 127\\.0\\.0\\.1:(\\d+)");
   private static final Pattern QUOTA_NODE = Pattern.compile("tollgate quota-node: .* admin on 127\\.0\\.0\\.1:(\\d+)");
 
   final Process process;
@@ -47,6 +49,13 @@ final class ServerProcess implements AutoCloseable {
     List<String> cmd = new ArrayList<>(ShadedJarIT.java("quota-node", "--admin-port", "0"));
     cmd.addAll(List.of(args));
     return launch(cmd, QUOTA_NODE);
+  }
+
+  /** Starts {@code tollgate ca}; {@link #grpcPort} is its CSR API. */
+  static ServerProcess ca(String... args) throws Exception {
+    List<String> cmd = new ArrayList<>(ShadedJarIT.java("ca", "--port", "0", "--admin-port", "0"));
+    cmd.addAll(List.of(args));
+    return launch(cmd, CA);
   }
 
   private static ServerProcess launch(List<String> cmd, Pattern ready) throws Exception {
