@@ -131,11 +131,33 @@ class CliTest {
 
   @Test
   void everyCommandHasHelp() {
-    for (String c : new String[] {"serve", "validate", "test", "check"}) {
+    for (String c : new String[] {"serve", "validate", "test", "check", "quota-node", "ca", "agent"}) {
       Run r = run(c, "--help");
       assertThat(r.exit()).isZero();
       assertThat(r.out()).contains("Usage: tollgate " + c);
     }
+  }
+
+  @Test
+  void caAndAgentRefuseBadArgumentsWithAReason(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    Run noRoot = run("agent", "--once", "--out", dir.resolve("out").toString(), "--token", "x");
+    assertThat(noRoot.exit()).isEqualTo(2);
+    assertThat(noRoot.err()).contains("give --ca-root");
+    java.nio.file.Files.writeString(dir.resolve("root.pem"), "");
+    Run badFraction = run("agent", "--once", "--out", dir.resolve("out").toString(), "--ca-root", dir.resolve("root.pem").toString(),
+        "--renew-at", "1.5");
+    assertThat(badFraction.exit()).isEqualTo(2);
+    assertThat(badFraction.err()).contains("renewAt must be between 0 and 1");
+    Run badName = run("ca", "token", "--state-dir", dir.resolve("ca").toString(), "--namespace", "Shop/../x", "--service-account", "a");
+    assertThat(badName.exit()).isEqualTo(2);
+    assertThat(badName.err()).contains("namespace 'Shop/../x' must be lower-case letters");
+    Run token = run("ca", "token", "--state-dir", dir.resolve("ca").toString(), "--namespace", "shop", "--service-account", "cart");
+    assertThat(token.exit()).as(token.err()).isZero();
+    assertThat(io.tollgate.citadel.BootstrapTokens.subjectOf(token.out().trim()).toString())
+        .isEqualTo("spiffe://cluster.local/ns/shop/sa/cart");
+    Run revoke = run("ca", "revoke", "--state-dir", dir.resolve("ca").toString(), "--serial", "zz");
+    assertThat(revoke.exit()).isEqualTo(2);
+    assertThat(revoke.err()).contains("--serial must be hexadecimal");
   }
 
   @Test
