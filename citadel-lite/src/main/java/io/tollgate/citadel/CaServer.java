@@ -4,6 +4,7 @@ import io.grpc.Server;
 import io.grpc.ServerInterceptors;
 import io.grpc.TlsServerCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.util.AdvancedTlsX509KeyManager;
 import io.grpc.util.AdvancedTlsX509TrustManager;
 import java.io.IOException;
@@ -20,7 +21,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The CA's gRPC endpoint: Istio's CSR API over TLS. Its own certificate is issued by the CA it
+ * The CA's gRPC endpoint: Istio's CSR API (and gRPC health) over TLS. Its own certificate is issued by the CA it
  * serves (identity {@code spiffe://<td>/ns/tollgate-system/sa/tollgate-ca} plus {@code hosts}), so
  * agents verify it with the trust bundle alone; it is renewed daily. Client certificates are
  * requested but optional: the TLS layer accepts any, and {@link CertificateService} verifies them
@@ -62,6 +63,7 @@ public final class CaServer implements AutoCloseable {
         .clientAuth(TlsServerCredentials.ClientAuth.OPTIONAL);
     Server server = NettyServerBuilder.forAddress(new InetSocketAddress(bind, port), tls.build())
         .addService(ServerInterceptors.intercept(service, CertificateService.credentials()))
+        .addService(new HealthStatusManager().getHealthService())
         .maxInboundMessageSize(256 * 1024)
         .build()
         .start();

@@ -81,7 +81,7 @@ public final class CertificateAuthority {
     this.settings = settings;
     this.revocations = revocations;
     this.clock = clock;
-    this.signer = new JcaContentSignerBuilder(KeyType.signatureAlgorithm(state.caCert.getPublicKey()));
+    this.signer = new JcaContentSignerBuilder(KeyType.signatureAlgorithm(state.caCert.getPublicKey())).setProvider(KeyType.PROVIDER);
     this.anchors = state.roots.stream().map(r -> new TrustAnchor(r, null)).collect(Collectors.toUnmodifiableSet());
   }
 
@@ -186,7 +186,7 @@ public final class CertificateAuthority {
       throw Refusal.invalid("malformed_csr", "csr is not a PKCS#10 certificate request: " + e.getMessage());
     }
     try {
-      if (!csr.isSignatureValid(new JcaContentVerifierProviderBuilder().build(key))) {
+      if (!csr.isSignatureValid(new JcaContentVerifierProviderBuilder().setProvider(KeyType.PROVIDER).build(key))) {
         throw Refusal.invalid("csr_signature", "the CSR is not signed by the key it carries");
       }
     } catch (OperatorCreationException | PKCSException e) {
