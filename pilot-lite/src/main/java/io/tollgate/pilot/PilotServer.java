@@ -1,0 +1,242 @@
+package io.tollgate.pilot;
+
+import io.envoyproxy.controlplane.cache.v3.SimpleCache;
+import io.envoyproxy.controlplane.cache.v3.Snapshot;
+import io.envoyproxy.controlplane.server.DiscoveryServerCallbacks;
+import io.envoyproxy.controlplane.server.V3DiscoveryServer;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.tollgate.pilot.model.Mesh;
+import io.tollgate.pilot.model.MeshException;
+import io.tollgate.pilot.model.MeshLoader;
+import io.tollgate.pilot.xds.Translator;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * pilot-lite's server: watches a directory of Istio networking files, translates every version
+ * that validates into xDS resources, and serves them over ADS (state of the world and delta) with
+ * java-control-plane's cache; also CDS/EDS/LDS/RDS singly, and gRPC health. A version that does
+ * not validate is logged with every problem and counted; the last good one keeps serving. A
+ * resource version changes only when its content does, so an unrelated edit pushes nothing.
+ */
+public final class PilotServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(PilotServer.class);
+  static final String GROUP = "mesh";
+
+  public record Settings(Path meshDir, String bind, int port, Duration pollInterval) {}
+
+  private final Settings settings;
+  private final SimpleCache<String> cache = new SimpleCache<>(node -> GROUP);
+  private final Server server;
+  private final ScheduledExecutorService watcher;
+  private final Metrics metrics;
+  private volatile String fingerprint = "";
+  private volatile String version = "";
+  private volatile List<String> lastProblems = List.of();
+
+  private PilotServer(Settings settings, PrometheusRegistry registry) throws IOException {
+    this.settings = settings;
+    this.metrics = new Metrics(registry);
+    cache.setSnapshot(GROUP, Snapshot.createEmpty(""));
+    V3DiscoveryServer discovery = new V3DiscoveryServer(metrics.callbacks(), cache);
+    HealthStatusManager health = new HealthStatusManager();
+    server = NettyServerBuilder.forAddress(new InetSocketAddress(settings.bind(), settings.port()))
+        .addService(discovery.getAggregatedDiscoveryServiceImpl())
+        .addService(discovery.getClusterDiscoveryServiceImpl())
+        .addService(discovery.getEndpointDiscoveryServiceImpl())
+        .addService(discovery.getListenerDiscoveryServiceImpl())
+        .addService(discovery.getRouteDiscoveryServiceImpl())
+        .addService(discovery.getSecretDiscoveryServiceImpl())
+        .addService(health.getHealthService())
+        .build();
+    watcher = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "tollgate-pilot-watch");
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  /** Loads the mesh (a first version that does not validate is an error: nothing starts), then serves. */
+  public static PilotServer start(Settings settings, PrometheusRegistry registry) throws IOException, MeshException {
+    PilotServer pilot = new PilotServer(settings, registry);
+    pilot.push(MeshLoader.load(settings.meshDir()));
+    pilot.fingerprint = fingerprint(settings.meshDir());
+    pilot.server.start();
+    if (!settings.pollInterval().isZero()) {
+      long ms = settings.pollInterval().toMillis();
+      pilot.watcher.scheduleWithFixedDelay(pilot::reloadIfChanged, ms, ms, TimeUnit.MILLISECONDS);
+    }
+    log.info("pilot-lite serving xDS (ADS) on {}:{} from {}, version {}", settings.bind(), pilot.port(), settings.meshDir(), pilot.version);
+    return pilot;
+  }
+
+  public int port() {
+    return ((InetSocketAddress) server.getListenSockets().get(0)).getPort();
+  }
+
+  /** The serving configuration's version (a digest of its resources). */
+  public String version() {
+    return version;
+  }
+
+  /** Problems of the last attempt to load, empty when it loaded. */
+  public List<String> lastProblems() {
+    return lastProblems;
+  }
+
+  private void reloadIfChanged() {
+    try {
+      String now = fingerprint(settings.meshDir());
+      if (now.equals(fingerprint)) {
+        return;
+      }
+      fingerprint = now;
+      push(MeshLoader.load(settings.meshDir()));
+      lastProblems = List.of();
+      metrics.reloads.labelValues("success").inc();
+    } catch (MeshException e) {
+      lastProblems = e.problems().stream().map(Object::toString).toList();
+      metrics.reloads.labelValues("failure").inc();
+      log.error("mesh reload failed with {} problem(s); version {} keeps serving:\n  {}", e.problems().size(), version,
+          String.join("\n  ", lastProblems));
+    } catch (IOException | RuntimeException e) {
+      metrics.reloads.labelValues("failure").inc();
+      log.error("mesh reload failed; version {} keeps serving", version, e);
+    }
+  }
+
+  private void push(Mesh mesh) {
+    long t0 = System.nanoTime();
+    Translator.Resources r = Translator.translate(mesh);
+    String v = digest(r);
+    if (!v.equals(version)) {
+      cache.setSnapshot(GROUP, Snapshot.create(r.clusters(), r.endpoints(), r.listeners(), r.routes(), List.of(), v));
+      version = v;
+      metrics.pushes.inc();
+      log.info("mesh version {}: {} listeners, {} routes, {} clusters", v, r.listeners().size(), r.routes().size(), r.clusters().size());
+    }
+    metrics.pushSeconds.observe((System.nanoTime() - t0) / 1e9);
+  }
+
+  private static String digest(Translator.Resources r) {
+    try {
+      MessageDigest md = MessageDigest.getInstance("SHA-256");
+      for (List<? extends com.google.protobuf.Message> list : List.of(r.listeners(), r.routes(), r.clusters(), r.endpoints())) {
+        for (var m : list) {
+          md.update(m.toByteArray());
+        }
+      }
+      return HexFormat.of().formatHex(md.digest(), 0, 8);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Names, sizes and modification times of the mesh files: cheap to poll. */
+  private static String fingerprint(Path dir) throws IOException {
+    StringBuilder b = new StringBuilder();
+    try (Stream<Path> s = Files.list(dir)) {
+      for (Path p : s.sorted().toList()) {
+        b.append(p.getFileName()).append(Files.size(p)).append(Files.getLastModifiedTime(p).toMillis()).append(';');
+      }
+    }
+    return b.toString();
+  }
+
+  @Override
+  public void close() {
+    watcher.shutdownNow();
+    server.shutdown();
+    try {
+      if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
+        server.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      server.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Connected streams, pushes, push time, reloads, and configs proxies rejected (NACKs, logged with their error). */
+  static final class Metrics {
+    final Gauge streams;
+    final Counter pushes;
+    final Histogram pushSeconds;
+    final Counter reloads;
+    final Counter rejected;
+    private final ConcurrentHashMap<Long, String> open = new ConcurrentHashMap<>();
+
+    Metrics(PrometheusRegistry registry) {
+      streams = Gauge.builder().name("tollgate_pilot_xds_streams").help("Open xDS streams (proxies connected)").register(registry);
+      pushes = Counter.builder().name("tollgate_pilot_pushes").help("New configuration versions pushed").register(registry);
+      pushSeconds = Histogram.builder().name("tollgate_pilot_push_duration_seconds")
+          .help("Time to translate the mesh and hand it to the cache").register(registry);
+      reloads = Counter.builder().name("tollgate_pilot_reloads").help("Mesh reloads by result").labelNames("result").register(registry);
+      rejected = Counter.builder().name("tollgate_pilot_rejected_configs")
+          .help("Configurations a proxy rejected (NACK), by resource type").labelNames("type").register(registry);
+    }
+
+    DiscoveryServerCallbacks callbacks() {
+      return new DiscoveryServerCallbacks() {
+        @Override
+        public void onStreamOpen(long streamId, String typeUrl) {
+          open.put(streamId, typeUrl);
+          streams.set(open.size());
+        }
+
+        @Override
+        public void onStreamClose(long streamId, String typeUrl) {
+          open.remove(streamId);
+          streams.set(open.size());
+        }
+
+        @Override
+        public void onStreamCloseWithError(long streamId, String typeUrl, Throwable error) {
+          onStreamClose(streamId, typeUrl);
+        }
+
+        @Override
+        public void onV3StreamRequest(long streamId, DiscoveryRequest request) {
+          if (request.hasErrorDetail()) {
+            nack(request.getNode().getId(), request.getTypeUrl(), request.getResponseNonce(), request.getErrorDetail().getMessage());
+          }
+        }
+
+        @Override
+        public void onV3StreamDeltaRequest(long streamId, DeltaDiscoveryRequest request) {
+          if (request.hasErrorDetail()) {
+            nack(request.getNode().getId(), request.getTypeUrl(), request.getResponseNonce(), request.getErrorDetail().getMessage());
+          }
+        }
+      };
+    }
+
+    private void nack(String node, String typeUrl, String nonce, String error) {
+      String type = typeUrl.substring(typeUrl.lastIndexOf('.') + 1);
+      rejected.labelValues(type).inc();
+      log.warn("proxy {} rejected {} (nonce {}): {}", node, type, nonce, error);
+    }
+  }
+}

@@ -1,0 +1,92 @@
+package io.tollgate.pilot.model;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.ObjectReader;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.InvalidTypeIdException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * Reads every {@code *.yaml} / {@code *.yml} file of a directory (multi-document) into a
+ * {@link Mesh}, then validates it as a whole ({@link MeshValidator}). Field names are Istio's;
+ * a field outside the supported subset, a wrong type or an unknown kind is a problem with
+ * {@code file:line:column}.
+ */
+public final class MeshLoader {
+  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
+      .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+      .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+
+  private MeshLoader() {}
+
+  public static Mesh load(Path dir) throws MeshException {
+    List<MeshProblem> problems = new ArrayList<>();
+    List<Mesh.Located<ServiceEntry>> entries = new ArrayList<>();
+    List<Mesh.Located<VirtualService>> services = new ArrayList<>();
+    List<Mesh.Located<DestinationRule>> rules = new ArrayList<>();
+    List<Path> files;
+    try (Stream<Path> s = Files.list(dir)) {
+      files = s.filter(p -> p.toString().endsWith(".yaml") || p.toString().endsWith(".yml")).sorted().toList();
+    } catch (IOException e) {
+      throw new MeshException(List.of(new MeshProblem(dir.toString(), 0, 0, "cannot list the mesh directory: " + e.getMessage())));
+    }
+    for (Path file : files) {
+      String name = dir.relativize(file).toString();
+      try (JsonParser parser = YAML.getFactory().createParser(file.toFile())) {
+        ObjectReader reader = YAML.readerFor(Resource.class);
+        for (JsonToken t; (t = parser.nextToken()) != null; ) {
+          if (t == JsonToken.VALUE_NULL) {
+            continue; // an empty document, e.g. after a trailing ---
+          }
+          int line = parser.currentTokenLocation().getLineNr();
+          if (t != JsonToken.START_OBJECT) {
+            problems.add(new MeshProblem(name, line, parser.currentTokenLocation().getColumnNr(),
+                "expected an object with apiVersion, kind, metadata and spec"));
+            break;
+          }
+          Resource r = reader.readValue(parser);
+          if (r instanceof ServiceEntry se) {
+            entries.add(new Mesh.Located<>(se, name, line));
+          } else if (r instanceof VirtualService vs) {
+            services.add(new Mesh.Located<>(vs, name, line));
+          } else if (r instanceof DestinationRule dr) {
+            rules.add(new Mesh.Located<>(dr, name, line));
+          }
+        }
+      } catch (UnrecognizedPropertyException e) {
+        problems.add(at(name, e, "field '" + e.getPropertyName() + "' is not supported here (supported: "
+            + e.getKnownPropertyIds() + ")"));
+      } catch (InvalidTypeIdException e) {
+        problems.add(at(name, e, e.getTypeId() == null ? "a document without kind (pilot-lite reads ServiceEntry, VirtualService"
+            + " and DestinationRule)" : "kind '" + e.getTypeId() + "' is not read by pilot-lite (it reads ServiceEntry, VirtualService"
+            + " and DestinationRule; keep other objects in other files)"));
+      } catch (JsonProcessingException e) {
+        problems.add(at(name, e, e.getOriginalMessage()));
+      } catch (IOException e) {
+        problems.add(new MeshProblem(name, 0, 0, "cannot read: " + e.getMessage()));
+      }
+    }
+    Mesh mesh = new Mesh(List.copyOf(entries), List.copyOf(services), List.copyOf(rules));
+    problems.addAll(MeshValidator.validate(mesh));
+    if (!problems.isEmpty()) {
+      throw new MeshException(problems);
+    }
+    return mesh;
+  }
+
+  private static MeshProblem at(String file, JsonProcessingException e, String message) {
+    JsonLocation l = e.getLocation();
+    return new MeshProblem(file, l == null ? 0 : l.getLineNr(), l == null ? 0 : l.getColumnNr(), message);
+  }
+}
