@@ -3,7 +3,10 @@ package io.tollgate.pilot.model;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonDeserializer;
+import com.fasterxml.jackson.databind.deser.DeserializationProblemHandler;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -26,7 +29,15 @@ import java.util.stream.Stream;
 public final class MeshLoader {
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
       .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-      .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+      .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+      .addHandler(new DeserializationProblemHandler() {
+        // Fail at once instead of skipping the value (see fieldLocation for where it is reported).
+        @Override
+        public boolean handleUnknownProperty(DeserializationContext ctxt, JsonParser p, JsonDeserializer<?> deserializer,
+            Object beanOrClass, String propertyName) throws IOException {
+          throw UnrecognizedPropertyException.from(ctxt.getParser(), beanOrClass, propertyName, deserializer.getKnownPropertyNames());
+        }
+      });
 
   private MeshLoader() {}
 
@@ -43,6 +54,7 @@ public final class MeshLoader {
     }
     for (Path file : files) {
       String name = dir.relativize(file).toString();
+      int docLine = 1;
       try (JsonParser parser = YAML.getFactory().createParser(file.toFile())) {
         ObjectReader reader = YAML.readerFor(Resource.class);
         for (JsonToken t; (t = parser.nextToken()) != null; ) {
@@ -50,6 +62,7 @@ public final class MeshLoader {
             continue; // an empty document, e.g. after a trailing ---
           }
           int line = parser.currentTokenLocation().getLineNr();
+          docLine = line;
           if (t != JsonToken.START_OBJECT) {
             problems.add(new MeshProblem(name, line, parser.currentTokenLocation().getColumnNr(),
                 "expected an object with apiVersion, kind, metadata and spec"));
@@ -65,8 +78,9 @@ public final class MeshLoader {
           }
         }
       } catch (UnrecognizedPropertyException e) {
-        problems.add(at(name, e, "field '" + e.getPropertyName() + "' is not supported here (supported: "
-            + e.getKnownPropertyIds() + ")"));
+        int[] at = fieldLocation(file, docLine, e.getPropertyName());
+        String message = "field '" + e.getPropertyName() + "' is not supported here (supported: " + e.getKnownPropertyIds() + ")";
+        problems.add(at == null ? at(name, e, message) : new MeshProblem(name, at[0], at[1], message));
       } catch (InvalidTypeIdException e) {
         problems.add(at(name, e, e.getTypeId() == null ? "a document without kind (pilot-lite reads ServiceEntry, VirtualService"
             + " and DestinationRule)" : "kind '" + e.getTypeId() + "' is not read by pilot-lite (it reads ServiceEntry, VirtualService"
@@ -83,6 +97,26 @@ public final class MeshLoader {
       throw new MeshException(problems);
     }
     return mesh;
+  }
+
+  /**
+   * Where {@code field:} is first written in the document starting at {@code fromLine}. Jackson
+   * reads records through a buffer and can only tell where the enclosing object ended.
+   */
+  static int[] fieldLocation(Path file, int fromLine, String field) {
+    try {
+      List<String> lines = Files.readAllLines(file);
+      java.util.regex.Pattern key = java.util.regex.Pattern.compile("(^|[\\s{,-])(" + java.util.regex.Pattern.quote(field) + ")\\s*:");
+      for (int i = Math.max(0, fromLine - 1); i < lines.size(); i++) {
+        var m = key.matcher(lines.get(i));
+        if (m.find()) {
+          return new int[] {i + 1, m.start(2) + 1};
+        }
+      }
+    } catch (IOException e) {
+      return null;
+    }
+    return null;
   }
 
   private static MeshProblem at(String file, JsonProcessingException e, String message) {
