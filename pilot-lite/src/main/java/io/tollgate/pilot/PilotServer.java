@@ -16,6 +16,7 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.tollgate.pilot.model.Mesh;
 import io.tollgate.pilot.model.MeshException;
 import io.tollgate.pilot.model.MeshLoader;
+import io.tollgate.pilot.xds.PolicyWiring;
 import io.tollgate.pilot.xds.Translator;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -45,7 +46,11 @@ public final class PilotServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PilotServer.class);
   static final String GROUP = "mesh";
 
-  public record Settings(Path meshDir, String bind, int port, Duration pollInterval) {}
+  public record Settings(Path meshDir, String bind, int port, Duration pollInterval, PolicyWiring policy) {
+    public Settings(Path meshDir, String bind, int port, Duration pollInterval) {
+      this(meshDir, bind, port, pollInterval, PolicyWiring.NONE);
+    }
+  }
 
   private final Settings settings;
   private final SimpleCache<String> cache = new SimpleCache<>(node -> GROUP);
@@ -129,7 +134,7 @@ public final class PilotServer implements AutoCloseable {
 
   private void push(Mesh mesh) {
     long t0 = System.nanoTime();
-    Translator.Resources r = Translator.translate(mesh);
+    Translator.Resources r = Translator.translate(mesh, settings.policy());
     String v = digest(r);
     if (!v.equals(version)) {
       cache.setSnapshot(GROUP, Snapshot.create(r.clusters(), r.endpoints(), r.listeners(), r.routes(), List.of(), v));

@@ -8,6 +8,7 @@ import io.envoyproxy.envoy.config.cluster.v3.OutlierDetection;
 import io.envoyproxy.envoy.config.core.v3.AggregatedConfigSource;
 import io.envoyproxy.envoy.config.core.v3.ApiVersion;
 import io.envoyproxy.envoy.config.core.v3.ConfigSource;
+import io.envoyproxy.envoy.config.core.v3.GrpcService;
 import io.envoyproxy.envoy.config.core.v3.RoutingPriority;
 import io.envoyproxy.envoy.config.core.v3.SocketAddress;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
@@ -26,6 +27,7 @@ import io.envoyproxy.envoy.config.route.v3.RouteMatch;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.config.route.v3.WeightedCluster;
 import io.envoyproxy.envoy.extensions.filters.common.fault.v3.FaultDelay;
+import io.envoyproxy.envoy.extensions.filters.http.ext_authz.v3.ExtAuthz;
 import io.envoyproxy.envoy.extensions.filters.http.fault.v3.FaultAbort;
 import io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault;
 import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
@@ -52,11 +54,13 @@ import java.util.Map;
  * {@code outbound|<port>|<subset>|<host>} (Istio's names) with their endpoints; a route
  * configuration {@code <host>:<port>} from the VirtualService's http routes (or one default
  * route); and an API listener {@code <host>:<port>}, the name a proxyless gRPC client resolves
- * for {@code xds:///<host>:<port>}, whose HTTP filters are fault injection and the router.
+ * for {@code xds:///<host>:<port>}, whose HTTP filters are fault injection, ext_authz to the
+ * policy server (when {@link PolicyWiring} names it) and the router.
  */
 public final class Translator {
   static final String FAULT_FILTER = "envoy.filters.http.fault";
   static final String ROUTER_FILTER = "envoy.filters.http.router";
+  static final String EXT_AUTHZ_FILTER = "envoy.filters.http.ext_authz";
   private static final ConfigSource ADS = ConfigSource.newBuilder()
       .setAds(AggregatedConfigSource.getDefaultInstance()).setResourceApiVersion(ApiVersion.V3).build();
 
@@ -71,6 +75,10 @@ public final class Translator {
   }
 
   public static Resources translate(Mesh mesh) {
+    return translate(mesh, PolicyWiring.NONE);
+  }
+
+  public static Resources translate(Mesh mesh, PolicyWiring policy) {
     Map<String, DestinationRule> rules = new LinkedHashMap<>();
     for (var dr : mesh.destinationRules()) {
       rules.put(dr.resource().spec().host(), dr.resource());
@@ -96,21 +104,29 @@ public final class Translator {
               .addVirtualHosts(VirtualHost.newBuilder().setName(name).addDomains(host).addDomains(name)
                   .addAllRoutes(routesFor(host, port, se, services.get(host))))
               .build());
-          listeners.add(apiListener(name));
+          listeners.add(apiListener(name, policy));
         }
       }
     }
     return new Resources(listeners, routes, clusters, endpoints);
   }
 
-  private static Listener apiListener(String name) {
-    HttpConnectionManager hcm = HttpConnectionManager.newBuilder()
+  private static Listener apiListener(String name, PolicyWiring policy) {
+    HttpConnectionManager.Builder hcm = HttpConnectionManager.newBuilder()
         .setStatPrefix(name)
         .setRds(Rds.newBuilder().setConfigSource(ADS).setRouteConfigName(name))
-        .addHttpFilters(HttpFilter.newBuilder().setName(FAULT_FILTER).setTypedConfig(Any.pack(HTTPFault.getDefaultInstance())))
-        .addHttpFilters(HttpFilter.newBuilder().setName(ROUTER_FILTER).setTypedConfig(Any.pack(Router.getDefaultInstance())))
-        .build();
-    return Listener.newBuilder().setName(name).setApiListener(ApiListener.newBuilder().setApiListener(Any.pack(hcm))).build();
+        .addHttpFilters(HttpFilter.newBuilder().setName(FAULT_FILTER).setTypedConfig(Any.pack(HTTPFault.getDefaultInstance())));
+    if (policy.extAuthz()) {
+      hcm.addHttpFilters(HttpFilter.newBuilder().setName(EXT_AUTHZ_FILTER).setTypedConfig(Any.pack(ExtAuthz.newBuilder()
+          .setTransportApiVersion(ApiVersion.V3)
+          .setFailureModeAllow(policy.failureModeAllow())
+          .setGrpcService(GrpcService.newBuilder()
+              .setGoogleGrpc(GrpcService.GoogleGrpc.newBuilder().setTargetUri(policy.extAuthzTarget()).setStatPrefix("tollgate"))
+              .setTimeout(proto(policy.timeout())))
+          .build())));
+    }
+    hcm.addHttpFilters(HttpFilter.newBuilder().setName(ROUTER_FILTER).setTypedConfig(Any.pack(Router.getDefaultInstance())));
+    return Listener.newBuilder().setName(name).setApiListener(ApiListener.newBuilder().setApiListener(Any.pack(hcm.build()))).build();
   }
 
   private static void addClusters(String host, ServiceEntry.Port port, ServiceEntry.Spec se, DestinationRule dr,

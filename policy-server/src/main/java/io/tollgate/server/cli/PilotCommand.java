@@ -1,0 +1,110 @@
+package io.tollgate.server.cli;
+
+import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.tollgate.pilot.PilotServer;
+import io.tollgate.pilot.model.MeshException;
+import io.tollgate.pilot.xds.PolicyWiring;
+import io.tollgate.server.admin.AdminServer;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code tollgate pilot}: pilot-lite, the xDS control plane for Envoy and proxyless gRPC. */
+@Command(
+    name = "pilot",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Serves xDS (ADS, state of the world and delta) from a directory of Istio ServiceEntry, VirtualService",
+      "and DestinationRule files, reloaded when they change (a version that does not validate is refused and",
+      "the last good one keeps serving). Every route gets ext_authz to the policy server (--ext-authz-target).",
+      "Admin: /healthz /readyz /metrics /mesh on --admin-port."
+    })
+final class PilotCommand implements Callable<Integer> {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--mesh", required = true, paramLabel = "DIR", description = "Directory of Istio networking YAML files.")
+  Path mesh;
+
+  @Option(names = "--bind", defaultValue = "127.0.0.1", description = "Address to listen on (default: ${DEFAULT-VALUE}).")
+  String bind;
+
+  @Option(names = "--port", defaultValue = "15010", description = "xDS port (default: ${DEFAULT-VALUE}; 0 picks a free one).")
+  int port;
+
+  @Option(names = "--admin-port", defaultValue = "15018", description = "Admin port (default: ${DEFAULT-VALUE}; 0 picks a free one).")
+  int adminPort;
+
+  @Option(names = "--reload-interval", defaultValue = "1s", description = "How often the files are checked; 0s: never (default: ${DEFAULT-VALUE}).")
+  Duration reloadInterval;
+
+  @Option(names = "--ext-authz-target", defaultValue = "dns:///127.0.0.1:9091",
+      description = "The policy server's gRPC target for ext_authz; empty turns the filter off (default: ${DEFAULT-VALUE}).")
+  String extAuthzTarget;
+
+  @Option(names = "--ext-authz-failure-mode-allow", defaultValue = "false", arity = "1", paramLabel = "true|false",
+      description = "Let requests through when the policy server does not answer (default: ${DEFAULT-VALUE}).")
+  boolean failureModeAllow;
+
+  @Option(names = "--ext-authz-timeout", defaultValue = "200ms", description = "Deadline of one check (default: ${DEFAULT-VALUE}).")
+  Duration extAuthzTimeout;
+
+  @Override
+  public Integer call() throws InterruptedException {
+    PrintWriter err = spec.commandLine().getErr();
+    if (!Files.isDirectory(mesh)) {
+      err.println("tollgate pilot: mesh directory " + mesh + " does not exist or is not a directory");
+      return 1;
+    }
+    PrometheusRegistry registry = new PrometheusRegistry();
+    JvmMetrics.builder().register(registry);
+    PilotServer pilot;
+    try {
+      pilot = PilotServer.start(new PilotServer.Settings(mesh, bind, port, reloadInterval,
+          new PolicyWiring(extAuthzTarget, failureModeAllow, extAuthzTimeout)), registry);
+    } catch (MeshException e) {
+      err.println("tollgate pilot: the mesh does not load; nothing started:");
+      e.problems().forEach(p -> err.println("  " + p));
+      return 1;
+    } catch (IOException e) {
+      err.println("tollgate pilot: cannot serve on " + bind + ":" + port + ": " + e.getMessage());
+      return 1;
+    }
+    AdminServer admin;
+    try {
+      admin = new AdminServer(new InetSocketAddress(bind, adminPort), null, registry, () -> "", "");
+      admin.json("/mesh", () -> {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("version", pilot.version());
+        m.put("lastReloadProblems", pilot.lastProblems());
+        return m;
+      });
+    } catch (IOException e) {
+      pilot.close();
+      err.println("tollgate pilot: cannot listen on " + bind + ":" + adminPort + " (choose another --admin-port): " + e.getMessage());
+      return 1;
+    }
+    admin.start();
+    spec.commandLine().getOut().printf("tollgate pilot: xDS on %s:%d, admin on %s:%d, mesh %s version %s%n", bind, pilot.port(), bind,
+        admin.port(), mesh, pilot.version());
+    spec.commandLine().getOut().flush();
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      admin.close();
+      pilot.close();
+      stopped.countDown();
+    }, "tollgate-pilot-shutdown"));
+    stopped.await();
+    return 0;
+  }
+}
