@@ -17,6 +17,7 @@ import io.tollgate.pilot.model.Mesh;
 import io.tollgate.pilot.model.MeshException;
 import io.tollgate.pilot.model.MeshLoader;
 import io.tollgate.pilot.xds.PolicyWiring;
+import io.tollgate.pilot.xds.Sidecars;
 import io.tollgate.pilot.xds.Translator;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -53,7 +54,9 @@ public final class PilotServer implements AutoCloseable {
   }
 
   private final Settings settings;
-  private final SimpleCache<String> cache = new SimpleCache<>(node -> GROUP);
+  /** Node metadata key naming the ServiceEntry host an Envoy sidecar serves; proxyless clients leave it out. */
+  public static final String SERVICE_METADATA = "TOLLGATE_SERVICE";
+  private final SimpleCache<String> cache = new SimpleCache<>(PilotServer::group);
   private final Server server;
   private final ScheduledExecutorService watcher;
   private final Metrics metrics;
@@ -132,17 +135,33 @@ public final class PilotServer implements AutoCloseable {
     }
   }
 
+  /** Proxyless clients share one group; each sidecar gets the group of the host it serves. */
+  static String group(io.envoyproxy.envoy.config.core.v3.Node node) {
+    var field = node.getMetadata().getFieldsMap().get(SERVICE_METADATA);
+    return field == null || field.getStringValue().isEmpty() ? GROUP : SIDECAR_GROUP + field.getStringValue();
+  }
+
+  static final String SIDECAR_GROUP = "sidecar|";
+
   private void push(Mesh mesh) {
     long t0 = System.nanoTime();
     Translator.Resources r = Translator.translate(mesh, settings.policy());
     String v = digest(r);
+    cache.setSnapshot(GROUP, snapshot(r, v));
+    for (String host : mesh.hosts().keySet()) {
+      Translator.Resources sidecar = Sidecars.forWorkload(mesh, r, host, settings.policy());
+      cache.setSnapshot(SIDECAR_GROUP + host, snapshot(sidecar, digest(sidecar)));
+    }
     if (!v.equals(version)) {
-      cache.setSnapshot(GROUP, Snapshot.create(r.clusters(), r.endpoints(), r.listeners(), r.routes(), List.of(), v));
       version = v;
       metrics.pushes.inc();
-      log.info("mesh version {}: {} listeners, {} routes, {} clusters", v, r.listeners().size(), r.routes().size(), r.clusters().size());
+      log.info("mesh version {}: {} hosts, {} routes, {} clusters", v, mesh.hosts().size(), r.routes().size(), r.clusters().size());
     }
     metrics.pushSeconds.observe((System.nanoTime() - t0) / 1e9);
+  }
+
+  private static Snapshot snapshot(Translator.Resources r, String version) {
+    return Snapshot.create(r.clusters(), r.endpoints(), r.listeners(), r.routes(), List.of(), version);
   }
 
   private static String digest(Translator.Resources r) {

@@ -118,18 +118,26 @@ class AdsProtocolTest {
             - {destination: {host: reviews.shop, subset: v1}, weight: 80}
             - {destination: {host: reviews.shop, subset: v2}, weight: 20}
         """);
-    Translator.Resources r = Translator.translate(MeshLoader.load(dir),
-        new PolicyWiring("dns:///policy.tollgate:9091", false, Duration.ofMillis(250)));
+    var mesh = MeshLoader.load(dir);
+    PolicyWiring wiring = PolicyWiring.of("policy.tollgate:9091", false, Duration.ofMillis(250), "mesh");
+    Translator.Resources proxyless = Translator.translate(mesh, wiring);
+    // The sidecar's resources include the shared ones: one list of each covers both.
+    Translator.Resources r = io.tollgate.pilot.xds.Sidecars.forWorkload(mesh, proxyless, "reviews.shop", wiring);
+    List<com.google.protobuf.Message> listeners = new java.util.ArrayList<>(proxyless.listeners());
+    listeners.addAll(r.listeners());
     JsonFormat.TypeRegistry types = JsonFormat.TypeRegistry.newBuilder()
         .add(io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.getDescriptor())
         .add(io.envoyproxy.envoy.extensions.filters.http.router.v3.Router.getDescriptor())
         .add(io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault.getDescriptor())
         .add(io.envoyproxy.envoy.extensions.filters.http.ext_authz.v3.ExtAuthz.getDescriptor())
+        .add(io.envoyproxy.envoy.extensions.filters.http.ratelimit.v3.RateLimit.getDescriptor())
+        .add(io.envoyproxy.envoy.extensions.access_loggers.grpc.v3.HttpGrpcAccessLogConfig.getDescriptor())
+        .add(io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions.getDescriptor())
         .build();
     JsonFormat.Printer printer = JsonFormat.printer().usingTypeRegistry(types);
     JsonFormat.Parser parser = JsonFormat.parser().usingTypeRegistry(types);
     StringBuilder all = new StringBuilder();
-    for (List<? extends com.google.protobuf.Message> list : List.of(r.listeners(), r.routes(), r.clusters(), r.endpoints())) {
+    for (List<? extends com.google.protobuf.Message> list : List.of(listeners, r.routes(), r.clusters(), r.endpoints())) {
       for (var m : list) {
         String json = printer.print(m);
         var back = m.newBuilderForType();
@@ -138,12 +146,64 @@ class AdsProtocolTest {
         all.append(json).append('\n');
       }
     }
-    Path golden = Path.of("src/test/resources/golden/reviews.json");
+    Path golden = Path.of("src/test/resources/golden/reviews.json"); // proxyless and the reviews sidecar
     if (Boolean.getBoolean("golden.update")) {
       Files.createDirectories(golden.getParent());
       Files.writeString(golden, all.toString());
     }
     assertThat(golden).as("golden file (regenerate with -Dgolden.update=true and review the diff)").exists();
     assertThat(all.toString()).isEqualTo(Files.readString(golden));
+  }
+
+  @Test
+  void anEnvoySidecarGetsListenersThatCallThePolicyServer() throws Exception {
+    Files.writeString(dir.resolve("mesh.yaml"), MeshLoaderTest.ENTRY);
+    Node sidecar = NODE.toBuilder().setMetadata(com.google.protobuf.Struct.newBuilder()
+        .putFields(PilotServer.SERVICE_METADATA, com.google.protobuf.Value.newBuilder().setStringValue("reviews.shop").build())).build();
+    try (PilotServer pilot = PilotServer.start(new PilotServer.Settings(dir, "127.0.0.1", 0, Duration.ZERO,
+        PolicyWiring.of("policy.tollgate:9091", false, Duration.ofMillis(250), "mesh")), new PrometheusRegistry())) {
+      ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", pilot.port()).usePlaintext().build();
+      try {
+        BlockingQueue<DiscoveryResponse> answers = new LinkedBlockingQueue<>();
+        var requests = AggregatedDiscoveryServiceGrpc.newStub(ch).streamAggregatedResources(into(answers));
+        requests.onNext(DiscoveryRequest.newBuilder().setNode(sidecar).setTypeUrl("type.googleapis.com/envoy.config.listener.v3.Listener").build());
+        DiscoveryResponse lds = answers.poll(10, TimeUnit.SECONDS);
+        assertThat(lds).isNotNull();
+        var inbound = lds.getResourcesList().stream().map(a -> unpack(a, io.envoyproxy.envoy.config.listener.v3.Listener.class))
+            .filter(l -> l.getName().equals("inbound|15006")).findFirst().orElseThrow();
+        var hcm = inbound.getFilterChains(0).getFilters(0).getTypedConfig()
+            .unpack(io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.class);
+        assertThat(hcm.getHttpFiltersList()).extracting(f -> f.getName())
+            .containsExactly("envoy.filters.http.ext_authz", "envoy.filters.http.ratelimit", "envoy.filters.http.router");
+        var authz = hcm.getHttpFilters(0).getTypedConfig().unpack(io.envoyproxy.envoy.extensions.filters.http.ext_authz.v3.ExtAuthz.class);
+        assertThat(authz.getGrpcService().getEnvoyGrpc().getClusterName()).isEqualTo(PolicyWiring.CLUSTER);
+        assertThat(authz.getFailureModeAllow()).isFalse();
+        var rl = hcm.getHttpFilters(1).getTypedConfig().unpack(io.envoyproxy.envoy.extensions.filters.http.ratelimit.v3.RateLimit.class);
+        assertThat(rl.getDomain()).isEqualTo("mesh");
+        assertThat(hcm.getAccessLog(0).getTypedConfig()
+            .unpack(io.envoyproxy.envoy.extensions.access_loggers.grpc.v3.HttpGrpcAccessLogConfig.class)
+            .getCommonConfig().getGrpcService().getEnvoyGrpc().getClusterName()).isEqualTo(PolicyWiring.CLUSTER);
+        var route = hcm.getRouteConfig().getVirtualHosts(0).getRoutes(0);
+        assertThat(route.getRoute().getCluster()).isEqualTo("inbound|9080||reviews.shop");
+        assertThat(route.getRoute().getRateLimits(0).getActionsList()).hasSize(2);
+
+        requests.onNext(DiscoveryRequest.newBuilder().setNode(sidecar).setTypeUrl(CDS).build());
+        DiscoveryResponse cds = answers.poll(10, TimeUnit.SECONDS);
+        assertThat(cds).isNotNull();
+        assertThat(clusterNames(cds.getResourcesList())).contains(PolicyWiring.CLUSTER, "inbound|9080||reviews.shop",
+            "outbound|9080|v1|reviews.shop");
+        requests.onCompleted();
+      } finally {
+        ch.shutdownNow();
+      }
+    }
+  }
+
+  static <T extends com.google.protobuf.Message> T unpack(com.google.protobuf.Any any, Class<T> type) {
+    try {
+      return any.unpack(type);
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      throw new AssertionError(e);
+    }
   }
 }

@@ -61,7 +61,7 @@ public final class Translator {
   static final String FAULT_FILTER = "envoy.filters.http.fault";
   static final String ROUTER_FILTER = "envoy.filters.http.router";
   static final String EXT_AUTHZ_FILTER = "envoy.filters.http.ext_authz";
-  private static final ConfigSource ADS = ConfigSource.newBuilder()
+  static final ConfigSource ADS = ConfigSource.newBuilder()
       .setAds(AggregatedConfigSource.getDefaultInstance()).setResourceApiVersion(ApiVersion.V3).build();
 
   /** Everything one snapshot carries. */
@@ -116,7 +116,7 @@ public final class Translator {
         .setStatPrefix(name)
         .setRds(Rds.newBuilder().setConfigSource(ADS).setRouteConfigName(name))
         .addHttpFilters(HttpFilter.newBuilder().setName(FAULT_FILTER).setTypedConfig(Any.pack(HTTPFault.getDefaultInstance())));
-    if (policy.extAuthz()) {
+    if (policy.enabled()) {
       hcm.addHttpFilters(HttpFilter.newBuilder().setName(EXT_AUTHZ_FILTER).setTypedConfig(Any.pack(ExtAuthz.newBuilder()
           .setTransportApiVersion(ApiVersion.V3)
           .setFailureModeAllow(policy.failureModeAllow())

@@ -27,7 +27,8 @@ import picocli.CommandLine.Option;
     description = {
       "Serves xDS (ADS, state of the world and delta) from a directory of Istio ServiceEntry, VirtualService",
       "and DestinationRule files, reloaded when they change (a version that does not validate is refused and",
-      "the last good one keeps serving). Every route gets ext_authz to the policy server (--ext-authz-target).",
+      "the last good one keeps serving). Requests pass the policy server (--policy-address): ext_authz on every",
+      "proxyless route; ext_authz, rate limit and access log in every Envoy sidecar's inbound listener.",
       "Admin: /healthz /readyz /metrics /mesh on --admin-port."
     })
 final class PilotCommand implements Callable<Integer> {
@@ -48,16 +49,21 @@ final class PilotCommand implements Callable<Integer> {
   @Option(names = "--reload-interval", defaultValue = "1s", description = "How often the files are checked; 0s: never (default: ${DEFAULT-VALUE}).")
   Duration reloadInterval;
 
-  @Option(names = "--ext-authz-target", defaultValue = "dns:///127.0.0.1:9091",
-      description = "The policy server's gRPC target for ext_authz; empty turns the filter off (default: ${DEFAULT-VALUE}).")
-  String extAuthzTarget;
+  @Option(names = "--policy-address", defaultValue = "127.0.0.1:9091", paramLabel = "HOST:PORT",
+      description = "The policy server's gRPC address for ext_authz, rate limits and access logs; empty turns the filters off"
+          + " (default: ${DEFAULT-VALUE}).")
+  String policyAddress;
 
-  @Option(names = "--ext-authz-failure-mode-allow", defaultValue = "false", arity = "1", paramLabel = "true|false",
+  @Option(names = "--policy-failure-mode-allow", defaultValue = "false", arity = "1", paramLabel = "true|false",
       description = "Let requests through when the policy server does not answer (default: ${DEFAULT-VALUE}).")
   boolean failureModeAllow;
 
-  @Option(names = "--ext-authz-timeout", defaultValue = "200ms", description = "Deadline of one check (default: ${DEFAULT-VALUE}).")
-  Duration extAuthzTimeout;
+  @Option(names = "--policy-timeout", defaultValue = "200ms", description = "Deadline of one check (default: ${DEFAULT-VALUE}).")
+  Duration policyTimeout;
+
+  @Option(names = "--ratelimit-domain", defaultValue = "mesh",
+      description = "Rate-limit domain of the sidecars' descriptors (default: ${DEFAULT-VALUE}).")
+  String rateLimitDomain;
 
   @Override
   public Integer call() throws InterruptedException {
@@ -68,10 +74,16 @@ final class PilotCommand implements Callable<Integer> {
     }
     PrometheusRegistry registry = new PrometheusRegistry();
     JvmMetrics.builder().register(registry);
+    PolicyWiring wiring;
+    try {
+      wiring = PolicyWiring.of(policyAddress, failureModeAllow, policyTimeout, rateLimitDomain);
+    } catch (IllegalArgumentException e) {
+      err.println("tollgate pilot: --policy-address: " + e.getMessage());
+      return 2;
+    }
     PilotServer pilot;
     try {
-      pilot = PilotServer.start(new PilotServer.Settings(mesh, bind, port, reloadInterval,
-          new PolicyWiring(extAuthzTarget, failureModeAllow, extAuthzTimeout)), registry);
+      pilot = PilotServer.start(new PilotServer.Settings(mesh, bind, port, reloadInterval, wiring), registry);
     } catch (MeshException e) {
       err.println("tollgate pilot: the mesh does not load; nothing started:");
       e.problems().forEach(p -> err.println("  " + p));

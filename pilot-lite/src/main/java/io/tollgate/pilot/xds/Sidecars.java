@@ -1,0 +1,141 @@
+package io.tollgate.pilot.xds;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.UInt32Value;
+import io.envoyproxy.envoy.config.accesslog.v3.AccessLog;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.core.v3.Address;
+import io.envoyproxy.envoy.config.core.v3.ApiVersion;
+import io.envoyproxy.envoy.config.core.v3.GrpcService;
+import io.envoyproxy.envoy.config.core.v3.Http2ProtocolOptions;
+import io.envoyproxy.envoy.config.core.v3.SocketAddress;
+import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
+import io.envoyproxy.envoy.config.endpoint.v3.Endpoint;
+import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
+import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
+import io.envoyproxy.envoy.config.listener.v3.Filter;
+import io.envoyproxy.envoy.config.listener.v3.FilterChain;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.config.ratelimit.v3.RateLimitServiceConfig;
+import io.envoyproxy.envoy.config.route.v3.RateLimit;
+import io.envoyproxy.envoy.config.route.v3.Route;
+import io.envoyproxy.envoy.config.route.v3.RouteAction;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.config.route.v3.RouteMatch;
+import io.envoyproxy.envoy.config.route.v3.VirtualHost;
+import io.envoyproxy.envoy.extensions.access_loggers.grpc.v3.CommonGrpcAccessLogConfig;
+import io.envoyproxy.envoy.extensions.access_loggers.grpc.v3.HttpGrpcAccessLogConfig;
+import io.envoyproxy.envoy.extensions.filters.http.ext_authz.v3.ExtAuthz;
+import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds;
+import io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions;
+import io.tollgate.pilot.model.Mesh;
+import io.tollgate.pilot.model.ServiceEntry;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Configuration for an Envoy sidecar beside one workload (the ServiceEntry host it serves):
+ *
+ * <ul>
+ *   <li>{@code inbound|15006}: every request to the workload passes ext_authz, then the global
+ *       rate limit (descriptors {@code destination=<host>} and {@code path=<:path>} in the wired
+ *       domain), and is logged to the policy server's access-log service; then it goes to the
+ *       application on 127.0.0.1 at the port's target port;
+ *   <li>{@code outbound|15001} on 127.0.0.1: the workload's calls to the mesh, routed by the same
+ *       route tables as proxyless clients (route configuration {@code outbound});
+ *   <li>the cluster {@value PolicyWiring#CLUSTER} (HTTP/2) those filters call.
+ * </ul>
+ */
+public final class Sidecars {
+  public static final int INBOUND_PORT = 15006;
+  public static final int OUTBOUND_PORT = 15001;
+  static final String OUTBOUND_ROUTES = "outbound";
+
+  private Sidecars() {}
+
+  /** The sidecar's own resources; the mesh-wide clusters and endpoints are added by the caller. */
+  public static Translator.Resources forWorkload(Mesh mesh, Translator.Resources shared, String host, PolicyWiring policy) {
+    Mesh.Located<ServiceEntry> entry = mesh.hosts().get(host);
+    List<Listener> listeners = new ArrayList<>();
+    List<Cluster> clusters = new ArrayList<>(shared.clusters());
+    List<ClusterLoadAssignment> endpoints = new ArrayList<>(shared.endpoints());
+    List<RouteConfiguration> routes = new ArrayList<>(shared.routes());
+    RouteConfiguration.Builder outbound = RouteConfiguration.newBuilder().setName(OUTBOUND_ROUTES);
+    for (RouteConfiguration r : shared.routes()) {
+      outbound.addAllVirtualHosts(r.getVirtualHostsList());
+    }
+    routes.add(outbound.build());
+    listeners.add(listener("outbound|" + OUTBOUND_PORT, "127.0.0.1", OUTBOUND_PORT,
+        hcm("outbound", policy, false).setRds(Rds.newBuilder().setConfigSource(Translator.ADS).setRouteConfigName(OUTBOUND_ROUTES))));
+    if (entry != null) {
+      ServiceEntry.Port port = entry.resource().spec().ports().get(0);
+      int app = port.targetPort() != null ? port.targetPort() : port.number();
+      String local = "inbound|" + port.number() + "||" + host;
+      clusters.add(Cluster.newBuilder().setName(local).setType(Cluster.DiscoveryType.STATIC)
+          .setLoadAssignment(assignment(local, "127.0.0.1", app)).build());
+      Route.Builder toApp = Route.newBuilder().setName("inbound").setMatch(RouteMatch.newBuilder().setPrefix("/"))
+          .setRoute(RouteAction.newBuilder().setCluster(local));
+      if (policy.enabled()) {
+        toApp.getRouteBuilder().addRateLimits(RateLimit.newBuilder()
+            .addActions(RateLimit.Action.newBuilder().setGenericKey(RateLimit.Action.GenericKey.newBuilder()
+                .setDescriptorKey("destination").setDescriptorValue(host)))
+            .addActions(RateLimit.Action.newBuilder().setRequestHeaders(RateLimit.Action.RequestHeaders.newBuilder()
+                .setHeaderName(":path").setDescriptorKey("path"))));
+      }
+      listeners.add(listener("inbound|" + INBOUND_PORT, "0.0.0.0", INBOUND_PORT, hcm("inbound", policy, true)
+          .setRouteConfig(RouteConfiguration.newBuilder().setName("inbound|" + host)
+              .addVirtualHosts(VirtualHost.newBuilder().setName("inbound").addDomains("*").addRoutes(toApp)))));
+    }
+    if (policy.enabled()) {
+      clusters.add(Cluster.newBuilder().setName(PolicyWiring.CLUSTER).setType(Cluster.DiscoveryType.STRICT_DNS)
+          .setLoadAssignment(assignment(PolicyWiring.CLUSTER, policy.host(), policy.port()))
+          .putTypedExtensionProtocolOptions("envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+              Any.pack(HttpProtocolOptions.newBuilder().setExplicitHttpConfig(HttpProtocolOptions.ExplicitHttpConfig.newBuilder()
+                  .setHttp2ProtocolOptions(Http2ProtocolOptions.getDefaultInstance())).build()))
+          .build());
+    }
+    return new Translator.Resources(listeners, routes, clusters, endpoints);
+  }
+
+  private static HttpConnectionManager.Builder hcm(String prefix, PolicyWiring policy, boolean inbound) {
+    HttpConnectionManager.Builder hcm = HttpConnectionManager.newBuilder().setStatPrefix(prefix);
+    GrpcService policyService = GrpcService.newBuilder()
+        .setEnvoyGrpc(GrpcService.EnvoyGrpc.newBuilder().setClusterName(PolicyWiring.CLUSTER))
+        .setTimeout(Translator.proto(policy.timeout())).build();
+    if (inbound && policy.enabled()) {
+      hcm.addHttpFilters(HttpFilter.newBuilder().setName(Translator.EXT_AUTHZ_FILTER).setTypedConfig(Any.pack(ExtAuthz.newBuilder()
+          .setTransportApiVersion(ApiVersion.V3).setFailureModeAllow(policy.failureModeAllow()).setGrpcService(policyService).build())));
+      hcm.addHttpFilters(HttpFilter.newBuilder().setName("envoy.filters.http.ratelimit").setTypedConfig(Any.pack(
+          io.envoyproxy.envoy.extensions.filters.http.ratelimit.v3.RateLimit.newBuilder()
+              .setDomain(policy.rateLimitDomain())
+              .setFailureModeDeny(!policy.failureModeAllow())
+              .setTimeout(Translator.proto(policy.timeout()))
+              .setRateLimitService(RateLimitServiceConfig.newBuilder().setGrpcService(policyService)
+                  .setTransportApiVersion(ApiVersion.V3))
+              .build())));
+      hcm.addAccessLog(AccessLog.newBuilder().setName("envoy.access_loggers.http_grpc").setTypedConfig(Any.pack(
+          HttpGrpcAccessLogConfig.newBuilder().setCommonConfig(CommonGrpcAccessLogConfig.newBuilder().setLogName("tollgate")
+              .setGrpcService(policyService).setTransportApiVersion(ApiVersion.V3)).build())));
+    }
+    hcm.addHttpFilters(HttpFilter.newBuilder().setName(Translator.ROUTER_FILTER).setTypedConfig(Any.pack(Router.getDefaultInstance())));
+    return hcm;
+  }
+
+  private static Listener listener(String name, String address, int port, HttpConnectionManager.Builder hcm) {
+    return Listener.newBuilder().setName(name)
+        .setAddress(Address.newBuilder().setSocketAddress(SocketAddress.newBuilder().setAddress(address).setPortValue(port)))
+        .addFilterChains(FilterChain.newBuilder().addFilters(Filter.newBuilder()
+            .setName("envoy.filters.network.http_connection_manager").setTypedConfig(Any.pack(hcm.build()))))
+        .build();
+  }
+
+  private static ClusterLoadAssignment assignment(String name, String address, int port) {
+    return ClusterLoadAssignment.newBuilder().setClusterName(name).addEndpoints(LocalityLbEndpoints.newBuilder()
+        .setLoadBalancingWeight(UInt32Value.of(1))
+        .addLbEndpoints(LbEndpoint.newBuilder().setEndpoint(Endpoint.newBuilder().setAddress(Address.newBuilder()
+            .setSocketAddress(SocketAddress.newBuilder().setAddress(address).setPortValue(port)))))).build();
+  }
+}
