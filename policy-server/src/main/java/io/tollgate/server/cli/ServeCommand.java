@@ -6,6 +6,9 @@ import io.tollgate.server.DecisionLog;
 import io.tollgate.server.PolicyServer;
 import io.tollgate.server.ServerConfig;
 import io.tollgate.citadel.Citadel;
+import io.tollgate.pilot.PilotServer;
+import io.tollgate.pilot.model.MeshException;
+import io.tollgate.pilot.xds.PolicyWiring;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -54,8 +57,15 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--admin-port", defaultValue = "15014", description = "Admin port: /healthz /readyz /metrics /config (default: ${DEFAULT-VALUE}).")
   int adminPort;
 
-  @Option(names = "--all", description = "Also run the certificate authority (as tollgate ca) in this process, on --ca-port.")
+  @Option(names = "--all", description = "Also run the certificate authority (as tollgate ca) on --ca-port and, with --mesh,"
+      + " pilot-lite (as tollgate pilot) on --xds-port, in this process.")
   boolean all;
+
+  @Option(names = "--mesh", paramLabel = "DIR", description = "With --all: Istio networking files for pilot-lite.")
+  Path mesh;
+
+  @Option(names = "--xds-port", defaultValue = "15010", description = "With --all and --mesh: pilot-lite's xDS port (default: ${DEFAULT-VALUE}).")
+  int xdsPort;
 
   @Option(names = "--ca-port", defaultValue = "15012", description = "With --all: the CA's CSR API port (default: ${DEFAULT-VALUE}).")
   int caPort;
@@ -242,8 +252,29 @@ final class ServeCommand implements Callable<Integer> {
           trustDomain, bind, ca.port(), ca.rootCertFile());
       spec.commandLine().getOut().flush();
     }
+    PilotServer pilotServer = null;
+    if (all && mesh != null) {
+      try {
+        pilotServer = PilotServer.start(new PilotServer.Settings(mesh, bind, xdsPort, reloadInterval,
+            PolicyWiring.of(bind + ":" + server.grpcPort(), false, Duration.ofMillis(200), "mesh")), server.metrics().registry());
+      } catch (MeshException | IOException e) {
+        if (ca != null) {
+          ca.close();
+        }
+        server.close();
+        err.println("tollgate serve: pilot-lite cannot start: " + e.getMessage());
+        return 1;
+      }
+      spec.commandLine().getOut().printf("tollgate pilot: xDS on %s:%d, mesh %s version %s%n", bind, pilotServer.port(), mesh,
+          pilotServer.version());
+      spec.commandLine().getOut().flush();
+    }
     Citadel citadel = ca;
+    PilotServer pilot = pilotServer;
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      if (pilot != null) {
+        pilot.close();
+      }
       if (citadel != null) {
         citadel.close();
       }

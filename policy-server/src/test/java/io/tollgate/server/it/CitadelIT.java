@@ -200,9 +200,20 @@ class CitadelIT {
   }
 
   @Test
-  void serveAllRunsTheCaBesideThePolicyServer() throws Exception {
+  void serveAllRunsTheCaAndPilotBesideThePolicyServer() throws Exception {
     Path state = dir.resolve("ca");
-    try (ServerProcess all = ServerProcess.start("--all", "--ca-port", "0", "--ca-state-dir", state.toString())) {
+    Path mesh = Files.createDirectories(dir.resolve("mesh"));
+    Files.writeString(mesh.resolve("mesh.yaml"), """
+        apiVersion: networking.istio.io/v1
+        kind: ServiceEntry
+        metadata: {name: ratings, namespace: shop}
+        spec:
+          hosts: [ratings.shop]
+          ports: [{number: 9080, name: http}]
+          endpoints: [{address: 127.0.0.1}]
+        """);
+    try (ServerProcess all = ServerProcess.start("--all", "--ca-port", "0", "--ca-state-dir", state.toString(), "--mesh", mesh.toString(),
+        "--xds-port", "0")) {
       var m = java.util.regex.Pattern.compile("tollgate ca: trust domain cluster.local, CSR API on 127\\.0\\.0\\.1:(\\d+)")
           .matcher(all.log());
       org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> m.reset(all.log()).find());
@@ -214,7 +225,8 @@ class CitadelIT {
       assertThat(r.exit()).as(r.out()).isZero();
       String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
           URI.create("http://127.0.0.1:" + all.adminPort + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
-      assertThat(metrics).contains("tollgate_ca_certificates_issued_total{auth=\"token\"} 1.0");
+      assertThat(metrics).contains("tollgate_ca_certificates_issued_total{auth=\"token\"} 1.0").contains("tollgate_pilot_pushes_total 1.0");
+      assertThat(all.log()).containsPattern("tollgate pilot: xDS on 127\\.0\\.0\\.1:\\d+, mesh .* version [0-9a-f]{16}");
     }
   }
 }
