@@ -5,7 +5,7 @@ import picocli.CommandLine.Command;
 
 /**
  * {@code Tollgate} is the {@code tollgate} command line: {@code serve}, {@code validate},
- * {@code test}, {@code check}, {@code quota-node}, {@code ca}, {@code pilot} and {@code agent}. Exit codes: 0 success (or allowed), 1 failure (invalid policy,
+ * {@code test}, {@code check}, {@code quota-node}, {@code ca}, {@code agent}, {@code pilot}, {@code inject} and {@code analyze}. Exit codes: 0 success (or allowed), 1 failure (invalid policy,
  * failed tests, server could not start), 2 usage error, 3 denied ({@code check}).
  */
 @Command(
@@ -21,6 +21,8 @@ import picocli.CommandLine.Command;
       QuotaNodeCommand.class,
       CaCommand.class,
       PilotCommand.class,
+      InjectCommand.class,
+      AnalyzeCommand.class,
       AgentCommand.class,
       CommandLine.HelpCommand.class
     })

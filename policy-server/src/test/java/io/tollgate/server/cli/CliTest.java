@@ -131,7 +131,7 @@ class CliTest {
 
   @Test
   void everyCommandHasHelp() {
-    for (String c : new String[] {"serve", "validate", "test", "check", "quota-node", "ca", "agent"}) {
+    for (String c : new String[] {"serve", "validate", "test", "check", "quota-node", "ca", "agent", "pilot", "inject", "analyze"}) {
       Run r = run(c, "--help");
       assertThat(r.exit()).isZero();
       assertThat(r.out()).contains("Usage: tollgate " + c);
@@ -158,6 +158,27 @@ class CliTest {
     Run revoke = run("ca", "revoke", "--state-dir", dir.resolve("ca").toString(), "--serial", "zz");
     assertThat(revoke.exit()).isEqualTo(2);
     assertThat(revoke.err()).contains("--serial must be hexadecimal");
+  }
+
+  @Test
+  void analyzeExitsOneOnErrorsAndInjectWritesTheManifest(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    java.nio.file.Files.writeString(dir.resolve("svc.yaml"), """
+        apiVersion: v1
+        kind: Service
+        metadata: {name: web}
+        spec:
+          ports: [{port: 80}]
+        """);
+    Run bad = run("analyze", "-f", dir.toString());
+    assertThat(bad.exit()).isEqualTo(1);
+    assertThat(bad.out()).contains("ERROR svc.yaml:1 Service default/web: port 80 has no name").contains("1 error(s), 0 warning(s)");
+    java.nio.file.Files.writeString(dir.resolve("svc.yaml"), "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  ports: [{port: 80, name: http}]\n");
+    assertThat(run("analyze", "-f", dir.toString()).exit()).isZero();
+    java.nio.file.Files.writeString(dir.resolve("pod.yaml"), "apiVersion: v1\nkind: Pod\nmetadata: {name: p, labels: {app: p}}\nspec:\n  containers: [{name: a, image: x}]\n");
+    Run injected = run("inject", "-f", dir.resolve("pod.yaml").toString());
+    assertThat(injected.exit()).isZero();
+    assertThat(injected.out()).contains("name: tollgate-proxy").contains("name: tollgate-init").contains("sidecar.tollgate.io/status: injected");
+    assertThat(run("analyze", "-f", dir.resolve("missing").toString()).exit()).isEqualTo(2);
   }
 
   @Test

@@ -1,0 +1,120 @@
+package io.tollgate.pilot.kube;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Sidecar injection, as {@code istioctl kube-inject} does it, for every pod template: the
+ * {@value #PROXY} container (Envoy with {@code deploy/envoy/bootstrap.yaml} from the ConfigMap
+ * {@value #BOOTSTRAP}, its node naming the pod and the ServiceEntry host it serves), the
+ * {@value #INIT} init container that redirects the pod's traffic through it (inbound to 15006,
+ * outbound to 15001, the proxy's own traffic by its user 1337 exempt), and the bootstrap volume.
+ * Pod templates that already have the proxy, or say {@code sidecar.tollgate.io/inject: "false"},
+ * are left alone, so injecting twice changes nothing; other kinds pass through unchanged.
+ */
+public final class Injector {
+  public static final String PROXY = "tollgate-proxy";
+  public static final String INIT = "tollgate-init";
+  public static final String BOOTSTRAP = "tollgate-bootstrap";
+  public static final String INJECT_ANNOTATION = "sidecar.tollgate.io/inject";
+  public static final String STATUS_ANNOTATION = "sidecar.tollgate.io/status";
+  public static final String SERVICE_ANNOTATION = "sidecar.tollgate.io/service";
+  static final int PROXY_UID = 1337;
+
+  /** The images: Envoy for the proxy; Istio's proxyv2 for its {@code istio-iptables} redirect tool. */
+  public record Images(String proxy, String init) {
+    public static final Images DEFAULT = new Images("envoyproxy/envoy:v1.34.1", "docker.io/istio/proxyv2:1.24.2");
+  }
+
+  private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
+
+  private Injector() {}
+
+  /** Injects every pod template in {@code docs}; returns the documents, changed in place. */
+  public static List<JsonNode> inject(List<Manifests.Doc> docs, Images images) {
+    List<JsonNode> out = new ArrayList<>();
+    for (Manifests.Doc d : docs) {
+      if (d.tree() != null) {
+        ObjectNode pod = Manifests.podTemplate(d.tree());
+        if (pod != null) {
+          injectPod(pod, d.namespace(), images);
+        }
+      }
+      out.add(d.tree());
+    }
+    return out;
+  }
+
+  /** Injects one pod (or pod template); returns false when it was left alone. */
+  public static boolean injectPod(ObjectNode pod, String namespace, Images images) {
+    ObjectNode metadata = pod.with("metadata");
+    ObjectNode annotations = metadata.with("annotations");
+    ObjectNode spec = pod.with("spec");
+    if ("false".equals(annotations.path(INJECT_ANNOTATION).asText()) || hasContainer(spec.path("containers"), PROXY)) {
+      if (annotations.isEmpty()) {
+        metadata.remove("annotations");
+      }
+      return false;
+    }
+    String app = metadata.path("labels").path("app").asText("");
+    String service = annotations.path(SERVICE_ANNOTATION).asText(app.isEmpty() ? "" : app + "." + namespace);
+    spec.withArray("initContainers").insert(0, initContainer(images));
+    spec.withArray("containers").add(proxyContainer(images, app, service));
+    spec.withArray("volumes").add(JSON.objectNode().put("name", BOOTSTRAP)
+        .set("configMap", JSON.objectNode().put("name", BOOTSTRAP)));
+    annotations.put(STATUS_ANNOTATION, "injected");
+    return true;
+  }
+
+  private static boolean hasContainer(JsonNode containers, String name) {
+    for (JsonNode c : containers) {
+      if (name.equals(c.path("name").asText())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static ObjectNode proxyContainer(Images images, String app, String service) {
+    ObjectNode c = JSON.objectNode().put("name", PROXY).put("image", images.proxy());
+    ArrayNode args = c.putArray("args");
+    args.add("-c").add("/etc/tollgate/bootstrap.yaml")
+        .add("--service-node").add("sidecar~$(INSTANCE_IP)~$(POD_NAME).$(POD_NAMESPACE)~$(POD_NAMESPACE).svc.cluster.local")
+        .add("--service-cluster").add(app.isEmpty() ? "unknown" : app);
+    if (!service.isEmpty()) {
+      args.add("--config-yaml").add("{node: {metadata: {TOLLGATE_SERVICE: \"" + service + "\"}}}");
+    }
+    ArrayNode env = c.putArray("env");
+    env.add(fieldEnv("POD_NAME", "metadata.name"));
+    env.add(fieldEnv("POD_NAMESPACE", "metadata.namespace"));
+    env.add(fieldEnv("INSTANCE_IP", "status.podIP"));
+    ArrayNode ports = c.putArray("ports");
+    ports.add(JSON.objectNode().put("name", "http-envoy-prom").put("containerPort", 15000));
+    c.set("securityContext", JSON.objectNode().put("runAsUser", PROXY_UID).put("runAsGroup", PROXY_UID)
+        .put("runAsNonRoot", true).put("allowPrivilegeEscalation", false).put("readOnlyRootFilesystem", true));
+    c.set("resources", JSON.objectNode().set("requests", JSON.objectNode().put("cpu", "100m").put("memory", "128Mi")));
+    c.putArray("volumeMounts").add(JSON.objectNode().put("name", BOOTSTRAP).put("mountPath", "/etc/tollgate").put("readOnly", true));
+    return c;
+  }
+
+  private static ObjectNode initContainer(Images images) {
+    ObjectNode c = JSON.objectNode().put("name", INIT).put("image", images.init());
+    ArrayNode args = c.putArray("args");
+    for (String a : new String[] {"istio-iptables", "-p", "15001", "-z", "15006", "-u", String.valueOf(PROXY_UID), "-m", "REDIRECT",
+        "-i", "*", "-b", "*", "-d", "15000"}) {
+      args.add(a);
+    }
+    c.set("securityContext", JSON.objectNode().put("runAsUser", 0).put("runAsNonRoot", false)
+        .set("capabilities", JSON.objectNode().set("add", JSON.arrayNode().add("NET_ADMIN").add("NET_RAW"))));
+    return c;
+  }
+
+  private static ObjectNode fieldEnv(String name, String path) {
+    return JSON.objectNode().put("name", name)
+        .set("valueFrom", JSON.objectNode().set("fieldRef", JSON.objectNode().put("fieldPath", path)));
+  }
+}
