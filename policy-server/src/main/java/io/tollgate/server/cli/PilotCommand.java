@@ -3,6 +3,8 @@ package io.tollgate.server.cli;
 import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.tollgate.pilot.PilotServer;
+import io.tollgate.pilot.kube.InjectionWebhook;
+import io.tollgate.pilot.kube.Injector;
 import io.tollgate.pilot.model.MeshException;
 import io.tollgate.pilot.xds.PolicyWiring;
 import io.tollgate.server.admin.AdminServer;
@@ -65,6 +67,24 @@ final class PilotCommand implements Callable<Integer> {
       description = "Rate-limit domain of the sidecars' descriptors (default: ${DEFAULT-VALUE}).")
   String rateLimitDomain;
 
+  @Option(names = "--webhook-port", defaultValue = "15017",
+      description = "Port of the sidecar injection webhook, served when --webhook-tls-cert and --webhook-tls-key are given"
+          + " (default: ${DEFAULT-VALUE}).")
+  int webhookPort;
+
+  @Option(names = "--webhook-tls-cert", paramLabel = "PEM-FILE", description = "The webhook's certificate chain (PEM).")
+  Path webhookCert;
+
+  @Option(names = "--webhook-tls-key", paramLabel = "PEM-FILE", description = "The webhook's private key (PEM).")
+  Path webhookKey;
+
+  @Option(names = "--proxy-image", defaultValue = "envoyproxy/envoy:v1.34.1", description = "Sidecar image the webhook injects (default: ${DEFAULT-VALUE}).")
+  String proxyImage;
+
+  @Option(names = "--init-image", defaultValue = "docker.io/istio/proxyv2:1.24.2",
+      description = "Image with istio-iptables for the injected init container (default: ${DEFAULT-VALUE}).")
+  String initImage;
+
   @Override
   public Integer call() throws InterruptedException {
     PrintWriter err = spec.commandLine().getErr();
@@ -106,12 +126,34 @@ final class PilotCommand implements Callable<Integer> {
       err.println("tollgate pilot: cannot listen on " + bind + ":" + adminPort + " (choose another --admin-port): " + e.getMessage());
       return 1;
     }
+    InjectionWebhook webhook = null;
+    if ((webhookCert == null) != (webhookKey == null)) {
+      err.println("tollgate pilot: give both --webhook-tls-cert and --webhook-tls-key, or neither");
+      admin.close();
+      pilot.close();
+      return 2;
+    }
+    if (webhookCert != null) {
+      try {
+        webhook = InjectionWebhook.start(new InetSocketAddress(bind, webhookPort), TlsFiles.serverContext(webhookCert, webhookKey),
+            new Injector.Images(proxyImage, initImage), registry);
+      } catch (IOException e) {
+        err.println("tollgate pilot: the injection webhook cannot start: " + e.getMessage());
+        admin.close();
+        pilot.close();
+        return 1;
+      }
+    }
     admin.start();
-    spec.commandLine().getOut().printf("tollgate pilot: xDS on %s:%d, admin on %s:%d, mesh %s version %s%n", bind, pilot.port(), bind,
-        admin.port(), mesh, pilot.version());
+    spec.commandLine().getOut().printf("tollgate pilot: xDS on %s:%d, admin on %s:%d, mesh %s version %s%s%n", bind, pilot.port(), bind,
+        admin.port(), mesh, pilot.version(), webhook == null ? "" : ", injection webhook on https://" + bind + ":" + webhook.port() + "/inject");
+    InjectionWebhook injection = webhook;
     spec.commandLine().getOut().flush();
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      if (injection != null) {
+        injection.close();
+      }
       admin.close();
       pilot.close();
       stopped.countDown();
