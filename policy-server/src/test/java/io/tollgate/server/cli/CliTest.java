@@ -206,7 +206,7 @@ class CliTest {
         }
       }
     }
-    assertThat(checked).as("containers checked").isEqualTo(2);
+    assertThat(checked).as("containers checked").isEqualTo(5);
     var serve = ServeCommandAccess.parse("serve", "--quota-client=true", "--quota-kubernetes-dns=q.mesh.svc.cluster.local");
     assertThat(serve.quota().client()).isTrue();
     assertThat(serve.quota().kubernetesServiceDns()).isEqualTo("q.mesh.svc.cluster.local");
