@@ -16,7 +16,9 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.tollgate.pilot.model.Mesh;
 import io.tollgate.pilot.model.MeshException;
 import io.tollgate.pilot.model.MeshLoader;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
 import io.tollgate.pilot.xds.PolicyWiring;
+import io.tollgate.pilot.xds.SecretSource;
 import io.tollgate.pilot.xds.Sidecars;
 import io.tollgate.pilot.xds.Translator;
 import java.io.IOException;
@@ -47,9 +49,13 @@ public final class PilotServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PilotServer.class);
   static final String GROUP = "mesh";
 
-  public record Settings(Path meshDir, String bind, int port, Duration pollInterval, PolicyWiring policy) {
+  public record Settings(Path meshDir, String bind, int port, Duration pollInterval, PolicyWiring policy, SecretSource secrets) {
     public Settings(Path meshDir, String bind, int port, Duration pollInterval) {
-      this(meshDir, bind, port, pollInterval, PolicyWiring.NONE);
+      this(meshDir, bind, port, pollInterval, PolicyWiring.NONE, SecretSource.NONE);
+    }
+
+    public Settings(Path meshDir, String bind, int port, Duration pollInterval, PolicyWiring policy) {
+      this(meshDir, bind, port, pollInterval, policy, SecretSource.NONE);
     }
   }
 
@@ -147,10 +153,11 @@ public final class PilotServer implements AutoCloseable {
     long t0 = System.nanoTime();
     Translator.Resources r = Translator.translate(mesh, settings.policy());
     String v = digest(r);
-    cache.setSnapshot(GROUP, snapshot(r, v));
+    cache.setSnapshot(GROUP, snapshot(r, List.of(), v));
     for (String host : mesh.hosts().keySet()) {
       Translator.Resources sidecar = Sidecars.forWorkload(mesh, r, host, settings.policy());
-      cache.setSnapshot(SIDECAR_GROUP + host, snapshot(sidecar, digest(sidecar)));
+      List<Secret> secrets = settings.secrets().secretsFor(host);
+      cache.setSnapshot(SIDECAR_GROUP + host, snapshot(sidecar, secrets, digest(sidecar) + secretsDigest(secrets)));
     }
     if (!v.equals(version)) {
       version = v;
@@ -160,8 +167,12 @@ public final class PilotServer implements AutoCloseable {
     metrics.pushSeconds.observe((System.nanoTime() - t0) / 1e9);
   }
 
-  private static Snapshot snapshot(Translator.Resources r, String version) {
-    return Snapshot.create(r.clusters(), r.endpoints(), r.listeners(), r.routes(), List.of(), version);
+  private static Snapshot snapshot(Translator.Resources r, List<Secret> secrets, String version) {
+    return Snapshot.create(r.clusters(), r.endpoints(), r.listeners(), r.routes(), secrets, version);
+  }
+
+  private static String secretsDigest(List<Secret> secrets) {
+    return secrets.isEmpty() ? "" : "-" + Integer.toHexString(secrets.hashCode());
   }
 
   private static String digest(Translator.Resources r) {

@@ -160,8 +160,12 @@ class AdsProtocolTest {
     Files.writeString(dir.resolve("mesh.yaml"), MeshLoaderTest.ENTRY);
     Node sidecar = NODE.toBuilder().setMetadata(com.google.protobuf.Struct.newBuilder()
         .putFields(PilotServer.SERVICE_METADATA, com.google.protobuf.Value.newBuilder().setStringValue("reviews.shop").build())).build();
+    io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret root = io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret
+        .newBuilder().setName("ROOTCA").setValidationContext(io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext
+            .newBuilder().setTrustedCa(io.envoyproxy.envoy.config.core.v3.DataSource.newBuilder().setInlineString("PEM"))).build();
     try (PilotServer pilot = PilotServer.start(new PilotServer.Settings(dir, "127.0.0.1", 0, Duration.ZERO,
-        PolicyWiring.of("policy.tollgate:9091", false, Duration.ofMillis(250), "mesh")), new PrometheusRegistry())) {
+        PolicyWiring.of("policy.tollgate:9091", false, Duration.ofMillis(250), "mesh"),
+        host -> host.equals("reviews.shop") ? List.of(root) : List.of()), new PrometheusRegistry())) {
       ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", pilot.port()).usePlaintext().build();
       try {
         BlockingQueue<DiscoveryResponse> answers = new LinkedBlockingQueue<>();
@@ -192,6 +196,13 @@ class AdsProtocolTest {
         assertThat(cds).isNotNull();
         assertThat(clusterNames(cds.getResourcesList())).contains(PolicyWiring.CLUSTER, "inbound|9080||reviews.shop",
             "outbound|9080|v1|reviews.shop");
+
+        // The trust bundle from the wired SecretSource, by SDS over the same stream.
+        requests.onNext(DiscoveryRequest.newBuilder().setNode(sidecar)
+            .setTypeUrl("type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret").addResourceNames("ROOTCA").build());
+        DiscoveryResponse sds = answers.poll(10, TimeUnit.SECONDS);
+        assertThat(sds).isNotNull();
+        assertThat(unpack(sds.getResources(0), io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret.class)).isEqualTo(root);
         requests.onCompleted();
       } finally {
         ch.shutdownNow();

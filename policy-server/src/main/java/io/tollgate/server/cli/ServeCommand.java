@@ -8,7 +8,12 @@ import io.tollgate.server.ServerConfig;
 import io.tollgate.citadel.Citadel;
 import io.tollgate.pilot.PilotServer;
 import io.tollgate.pilot.model.MeshException;
+import io.envoyproxy.envoy.config.core.v3.DataSource;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
+import io.tollgate.citadel.Pem;
 import io.tollgate.pilot.xds.PolicyWiring;
+import io.tollgate.pilot.xds.SecretSource;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -203,6 +208,16 @@ final class ServeCommand implements Callable<Integer> {
     };
   }
 
+  /** pilot-lite's SDS serves the CA's roots as {@code ROOTCA}; workload keys come from each workload's agent. */
+  static SecretSource trustBundle(Citadel ca) {
+    if (ca == null) {
+      return SecretSource.NONE;
+    }
+    Secret root = Secret.newBuilder().setName("ROOTCA").setValidationContext(CertificateValidationContext.newBuilder()
+        .setTrustedCa(DataSource.newBuilder().setInlineString(Pem.encode(ca.authority().trustBundle())))).build();
+    return host -> List.of(root);
+  }
+
   @Override
   public Integer call() throws Exception {
     PrintWriter err = spec.commandLine().getErr();
@@ -256,7 +271,8 @@ final class ServeCommand implements Callable<Integer> {
     if (all && mesh != null) {
       try {
         pilotServer = PilotServer.start(new PilotServer.Settings(mesh, bind, xdsPort, reloadInterval,
-            PolicyWiring.of(bind + ":" + server.grpcPort(), false, Duration.ofMillis(200), "mesh")), server.metrics().registry());
+            PolicyWiring.of(bind + ":" + server.grpcPort(), false, Duration.ofMillis(200), "mesh"), trustBundle(ca)),
+            server.metrics().registry());
       } catch (MeshException | IOException e) {
         if (ca != null) {
           ca.close();
