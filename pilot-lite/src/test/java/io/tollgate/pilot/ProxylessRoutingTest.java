@@ -139,7 +139,8 @@ class ProxylessRoutingTest {
     // grpc-java reads its xDS bootstrap once per JVM; this test class is the only xDS user in it.
     System.setProperty("io.grpc.xds.bootstrapConfig", """
         {"xds_servers": [{"server_uri": "127.0.0.1:%d", "channel_creds": [{"type": "insecure"}], "server_features": ["xds_v3"]}],
-         "node": {"id": "proxyless~127.0.0.1~tests.shop~shop.svc.cluster.local", "locality": {"zone": "test"}}}
+         "node": {"id": "proxyless~127.0.0.1~tests.shop~shop.svc.cluster.local", "locality": {"zone": "test"}},
+         "server_listener_resource_name_template": "grpc/server?xds.resource.listening_address=%%s"}
         """.formatted(pilot.port()));
   }
 
@@ -160,6 +161,55 @@ class ProxylessRoutingTest {
 
   static String version(GreeterGrpc.GreeterBlockingStub stub) {
     return stub.withDeadlineAfter(10, TimeUnit.SECONDS).hello(HelloRequest.newBuilder().setName("x").build()).getVersion();
+  }
+
+  @Test
+  void aProxylessServerGetsItsListenerAndServes() throws Exception {
+    int port = io.tollgate.testing.FreePorts.next();
+    Files.writeString(mesh.resolve("xds-server.yaml"), """
+        apiVersion: networking.istio.io/v1
+        kind: ServiceEntry
+        metadata: {name: greeter-xds, namespace: shop}
+        spec:
+          hosts: [greeter-xds.shop]
+          ports: [{number: 8080, name: grpc}]
+          endpoints: [{address: 127.0.0.1, ports: {grpc: %d}}]
+        """.formatted(port));
+    java.util.concurrent.CompletableFuture<Boolean> serving = new java.util.concurrent.CompletableFuture<>();
+    Server server = io.grpc.xds.XdsServerBuilder.forAddress(new java.net.InetSocketAddress("127.0.0.1", port),
+            io.grpc.InsecureServerCredentials.create())
+        .addService(new io.tollgate.pilot.test.GreeterGrpc.GreeterImplBase() {
+          @Override
+          public void hello(HelloRequest request, io.grpc.stub.StreamObserver<io.tollgate.pilot.test.HelloReply> response) {
+            response.onNext(io.tollgate.pilot.test.HelloReply.newBuilder().setVersion("xds-server").build());
+            response.onCompleted();
+          }
+        })
+        .xdsServingStatusListener(new io.grpc.xds.XdsServerBuilder.XdsServingStatusListener() {
+          @Override
+          public void onServing() {
+            serving.complete(true);
+          }
+
+          @Override
+          public void onNotServing(Throwable t) {
+            serving.completeExceptionally(t);
+          }
+        })
+        .build();
+    servers.add(server);
+    // start() returns once the listener arrived (or fails): it was added by the file just written.
+    await().atMost(Duration.ofSeconds(10)).until(() -> pilot.version() != null && pilot.lastProblems().isEmpty());
+    // start() waits for the listener; bounded here so that a missing one fails instead of hanging.
+    java.util.concurrent.CompletableFuture.runAsync(() -> {
+      try {
+        server.start();
+      } catch (java.io.IOException e) {
+        serving.completeExceptionally(e);
+      }
+    });
+    assertThat(serving.get(20, TimeUnit.SECONDS)).isTrue();
+    assertThat(version(greeter("greeter-xds.shop"))).isEqualTo("xds-server");
   }
 
   @Test

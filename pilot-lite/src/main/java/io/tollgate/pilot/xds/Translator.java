@@ -55,7 +55,8 @@ import java.util.Map;
  * configuration {@code <host>:<port>} from the VirtualService's http routes (or one default
  * route); and an API listener {@code <host>:<port>}, the name a proxyless gRPC client resolves
  * for {@code xds:///<host>:<port>}, whose HTTP filters are fault injection, ext_authz to the
- * policy server (when {@link PolicyWiring} names it) and the router.
+ * policy server (when {@link PolicyWiring} names it) and the router; and, for every endpoint, the
+ * server listener a proxyless gRPC server on that address asks for.
  */
 public final class Translator {
   static final String FAULT_FILTER = "envoy.filters.http.fault";
@@ -107,8 +108,42 @@ public final class Translator {
           listeners.add(apiListener(name, policy));
         }
       }
+      for (ServiceEntry.Endpoint ep : se.endpoints() == null ? List.<ServiceEntry.Endpoint>of() : se.endpoints()) {
+        for (ServiceEntry.Port port : se.ports()) {
+          int target = ep.ports() != null && ep.ports().containsKey(port.name()) ? ep.ports().get(port.name())
+              : port.targetPort() != null ? port.targetPort() : port.number();
+          // grpc-java names the listener it wants by the wildcard address and the port, whatever it binds.
+          String name = SERVER_LISTENER_PREFIX + "0.0.0.0:" + target;
+          if (listeners.stream().noneMatch(l -> l.getName().equals(name))) {
+            listeners.add(serverListener(name, "0.0.0.0", target));
+          }
+        }
+      }
     }
     return new Resources(listeners, routes, clusters, endpoints);
+  }
+
+  /**
+   * The listener a proxyless gRPC server ({@code XdsServerBuilder}) asks for, with the bootstrap's
+   * {@code server_listener_resource_name_template} set to {@code grpc/server?xds.resource.listening_address=%s}.
+   */
+  public static final String SERVER_LISTENER_PREFIX = "grpc/server?xds.resource.listening_address=";
+
+  private static Listener serverListener(String name, String address, int port) {
+    HttpConnectionManager hcm = HttpConnectionManager.newBuilder().setStatPrefix("inbound")
+        .setRouteConfig(RouteConfiguration.newBuilder().setName("inbound|" + address + ":" + port)
+            .addVirtualHosts(VirtualHost.newBuilder().setName("inbound").addDomains("*")
+                .addRoutes(Route.newBuilder().setMatch(RouteMatch.newBuilder().setPrefix("/"))
+                    .setNonForwardingAction(io.envoyproxy.envoy.config.route.v3.NonForwardingAction.getDefaultInstance()))))
+        .addHttpFilters(HttpFilter.newBuilder().setName(ROUTER_FILTER).setTypedConfig(Any.pack(Router.getDefaultInstance())))
+        .build();
+    return Listener.newBuilder().setName(name)
+        .setAddress(io.envoyproxy.envoy.config.core.v3.Address.newBuilder()
+            .setSocketAddress(SocketAddress.newBuilder().setAddress(address).setPortValue(port)))
+        .addFilterChains(io.envoyproxy.envoy.config.listener.v3.FilterChain.newBuilder()
+            .addFilters(io.envoyproxy.envoy.config.listener.v3.Filter.newBuilder()
+                .setName("envoy.filters.network.http_connection_manager").setTypedConfig(Any.pack(hcm))))
+        .build();
   }
 
   private static Listener apiListener(String name, PolicyWiring policy) {
