@@ -134,6 +134,13 @@ class AdsProtocolTest {
         .add(io.envoyproxy.envoy.extensions.access_loggers.grpc.v3.HttpGrpcAccessLogConfig.getDescriptor())
         .add(io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions.getDescriptor())
         .build();
+    // The rule checker itself finds what Envoy would refuse.
+    assertThat(EnvoyRules.violations(io.envoyproxy.envoy.config.listener.v3.Listener.newBuilder().addFilterChains(
+        io.envoyproxy.envoy.config.listener.v3.FilterChain.newBuilder().addFilters(io.envoyproxy.envoy.config.listener.v3.Filter.newBuilder()
+            .setName("hcm").setTypedConfig(com.google.protobuf.Any.pack(
+                io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.getDefaultInstance()))))
+        .build(), types)).contains("Listener.filter_chains[0].filters[0].typed_config<HttpConnectionManager>.stat_prefix: at least 1 character(s)",
+            "Listener.filter_chains[0].filters[0].typed_config<HttpConnectionManager>.route_specifier: one of its fields is required");
     JsonFormat.Printer printer = JsonFormat.printer().usingTypeRegistry(types);
     JsonFormat.Parser parser = JsonFormat.parser().usingTypeRegistry(types);
     StringBuilder all = new StringBuilder();
@@ -143,6 +150,7 @@ class AdsProtocolTest {
         var back = m.newBuilderForType();
         parser.merge(json, back);
         assertThat(back.build()).as("round trip of %s", json).isEqualTo(m);
+        assertThat(EnvoyRules.violations(m, types)).as("Envoy's validation rules on %s", json).isEmpty();
         all.append(json).append('\n');
       }
     }
