@@ -49,6 +49,12 @@ class AdsProtocolTest {
     };
   }
 
+  static double rejected(PrometheusRegistry registry) {
+    return registry.scrape().stream().filter(m -> m.getMetadata().getName().equals("tollgate_pilot_rejected_configs"))
+        .flatMap(m -> m.getDataPoints().stream())
+        .mapToDouble(d -> ((io.prometheus.metrics.model.snapshots.CounterSnapshot.CounterDataPointSnapshot) d).getValue()).sum();
+  }
+
   static List<String> clusterNames(List<com.google.protobuf.Any> resources) throws Exception {
     List<String> out = new java.util.ArrayList<>();
     for (var any : resources) {
@@ -60,7 +66,8 @@ class AdsProtocolTest {
   @Test
   void stateOfTheWorldAndDeltaBothDeliverAndFollowAnEdit() throws Exception {
     Files.writeString(dir.resolve("mesh.yaml"), MeshLoaderTest.ENTRY);
-    try (PilotServer pilot = PilotServer.start(new PilotServer.Settings(dir, "127.0.0.1", 0, Duration.ofMillis(100)), new PrometheusRegistry())) {
+    PrometheusRegistry registry = new PrometheusRegistry();
+    try (PilotServer pilot = PilotServer.start(new PilotServer.Settings(dir, "127.0.0.1", 0, Duration.ofMillis(100)), registry)) {
       ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", pilot.port()).usePlaintext().build();
       try {
         var ads = AggregatedDiscoveryServiceGrpc.newStub(ch);
@@ -92,6 +99,11 @@ class AdsProtocolTest {
         DeltaDiscoveryResponse d2 = delta.poll(10, TimeUnit.SECONDS);
         assertThat(d2).isNotNull();
         assertThat(d2.getRemovedResourcesList()).containsExactly("outbound|9080|v2|reviews.shop");
+
+        // A proxy that rejects a configuration (NACK) is counted, and its error logged.
+        sotwRequests.onNext(DiscoveryRequest.newBuilder().setNode(NODE).setTypeUrl(CDS).setResponseNonce(second.getNonce())
+            .setErrorDetail(com.google.rpc.Status.newBuilder().setCode(3).setMessage("cluster outbound|9080||reviews.shop: bad")).build());
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> rejected(registry) == 1.0);
         sotwRequests.onCompleted();
         deltaRequests.onCompleted();
       } finally {
