@@ -23,6 +23,8 @@ final class ServerProcess implements AutoCloseable {
       Pattern.compile("tollgate serving: grpc 127\\.0\\.0\\.1:(\\d+) .* admin 127\\.0\\.0\\.1:(\\d+)");
   private static final Pattern CA =
       Pattern.compile("tollgate ca: .* CSR API on 127\\.0\\.0\\.1:(\\d+), admin on 127\\.0\\.0\\.1:(\\d+)");
+  private static final Pattern PILOT =
+      Pattern.compile("tollgate pilot: xDS on 127\\.0\\.0\\.1:(\\d+), admin on 127\\.0\\.0\\.1:(\\d+)");
   private static final Pattern QUOTA_NODE = Pattern.compile("tollgate quota-node: .* admin on 127\\.0\\.0\\.1:(\\d+)");
 
   final Process process;
@@ -56,6 +58,13 @@ final class ServerProcess implements AutoCloseable {
     List<String> cmd = new ArrayList<>(ShadedJarIT.java("ca", "--port", "0", "--admin-port", "0"));
     cmd.addAll(List.of(args));
     return launch(cmd, CA);
+  }
+
+  /** Starts {@code tollgate pilot}; {@link #grpcPort} is its xDS port. */
+  static ServerProcess pilot(String... args) throws Exception {
+    List<String> cmd = new ArrayList<>(ShadedJarIT.java("pilot", "--port", "0", "--admin-port", "0"));
+    cmd.addAll(List.of(args));
+    return launch(cmd, PILOT);
   }
 
   private static ServerProcess launch(List<String> cmd, Pattern ready) throws Exception {
