@@ -184,7 +184,7 @@ class AdsProtocolTest {
         .newBuilder().setName("ROOTCA").setValidationContext(io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext
             .newBuilder().setTrustedCa(io.envoyproxy.envoy.config.core.v3.DataSource.newBuilder().setInlineString("PEM"))).build();
     try (PilotServer pilot = PilotServer.start(new PilotServer.Settings(dir, "127.0.0.1", 0, Duration.ZERO,
-        PolicyWiring.of("policy.tollgate:9091", false, Duration.ofMillis(250), "mesh"),
+        PolicyWiring.of("policy.tollgate:9091", false, Duration.ofMillis(250), "mesh", List.of("x-tenant=tenant", ":path=path")),
         host -> host.equals("reviews.shop") ? List.of(root) : List.of()), new PrometheusRegistry())) {
       ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", pilot.port()).usePlaintext().build();
       try {
@@ -209,7 +209,10 @@ class AdsProtocolTest {
             .getCommonConfig().getGrpcService().getEnvoyGrpc().getClusterName()).isEqualTo(PolicyWiring.CLUSTER);
         var route = hcm.getRouteConfig().getVirtualHosts(0).getRoutes(0);
         assertThat(route.getRoute().getCluster()).isEqualTo("inbound|9080||reviews.shop");
-        assertThat(route.getRoute().getRateLimits(0).getActionsList()).hasSize(2);
+        assertThat(route.getRoute().getRateLimits(0).getActionsList()).extracting(a -> a.hasGenericKey()
+            ? a.getGenericKey().getDescriptorKey() + "=" + a.getGenericKey().getDescriptorValue()
+            : a.getRequestHeaders().getHeaderName() + "->" + a.getRequestHeaders().getDescriptorKey())
+            .containsExactly("destination=reviews.shop", ":path->path", "x-tenant->tenant");
 
         requests.onNext(DiscoveryRequest.newBuilder().setNode(sidecar).setTypeUrl(CDS).build());
         DiscoveryResponse cds = answers.poll(10, TimeUnit.SECONDS);

@@ -41,8 +41,8 @@ import java.util.List;
  *
  * <ul>
  *   <li>{@code inbound|15006}: every request to the workload passes ext_authz, then the global
- *       rate limit (descriptors {@code destination=<host>} and {@code path=<:path>} in the wired
- *       domain), and is logged to the policy server's access-log service; then it goes to the
+ *       rate limit (descriptors {@code destination=<host>} and the configured request headers,
+ *       by default {@code path=<:path>}, in the wired domain), and is logged to the policy server's access-log service; then it goes to the
  *       application on 127.0.0.1 at the port's target port;
  *   <li>{@code outbound|15001} on 127.0.0.1: the workload's calls to the mesh, routed by the same
  *       route tables as proxyless clients (route configuration {@code outbound});
@@ -79,11 +79,11 @@ public final class Sidecars {
       Route.Builder toApp = Route.newBuilder().setName("inbound").setMatch(RouteMatch.newBuilder().setPrefix("/"))
           .setRoute(RouteAction.newBuilder().setCluster(local));
       if (policy.enabled()) {
-        toApp.getRouteBuilder().addRateLimits(RateLimit.newBuilder()
-            .addActions(RateLimit.Action.newBuilder().setGenericKey(RateLimit.Action.GenericKey.newBuilder()
-                .setDescriptorKey("destination").setDescriptorValue(host)))
-            .addActions(RateLimit.Action.newBuilder().setRequestHeaders(RateLimit.Action.RequestHeaders.newBuilder()
-                .setHeaderName(":path").setDescriptorKey("path"))));
+        RateLimit.Builder limit = RateLimit.newBuilder().addActions(RateLimit.Action.newBuilder()
+            .setGenericKey(RateLimit.Action.GenericKey.newBuilder().setDescriptorKey("destination").setDescriptorValue(host)));
+        new java.util.TreeMap<>(policy.rateLimitHeaders()).forEach((header, key) -> limit.addActions(RateLimit.Action.newBuilder()
+            .setRequestHeaders(RateLimit.Action.RequestHeaders.newBuilder().setHeaderName(header).setDescriptorKey(key))));
+        toApp.getRouteBuilder().addRateLimits(limit);
       }
       listeners.add(listener("inbound|" + INBOUND_PORT, "0.0.0.0", INBOUND_PORT, hcm("inbound", policy, true)
           .setRouteConfig(RouteConfiguration.newBuilder().setName("inbound|" + host)

@@ -67,6 +67,11 @@ final class PilotCommand implements Callable<Integer> {
       description = "Rate-limit domain of the sidecars' descriptors (default: ${DEFAULT-VALUE}).")
   String rateLimitDomain;
 
+  @Option(names = "--ratelimit-descriptor", paramLabel = "HEADER=KEY",
+      description = "A request header that becomes a rate-limit descriptor entry (repeatable; default :path=path). "
+          + "Every descriptor also has destination=<the workload's host>.")
+  java.util.List<String> rateLimitDescriptors = new java.util.ArrayList<>();
+
   @Option(names = "--webhook-port", defaultValue = "15017",
       description = "Port of the sidecar injection webhook, served when --webhook-tls-cert and --webhook-tls-key are given"
           + " (default: ${DEFAULT-VALUE}).")
@@ -96,9 +101,9 @@ final class PilotCommand implements Callable<Integer> {
     JvmMetrics.builder().register(registry);
     PolicyWiring wiring;
     try {
-      wiring = PolicyWiring.of(policyAddress, failureModeAllow, policyTimeout, rateLimitDomain);
+      wiring = PolicyWiring.of(policyAddress, failureModeAllow, policyTimeout, rateLimitDomain, rateLimitDescriptors);
     } catch (IllegalArgumentException e) {
-      err.println("tollgate pilot: --policy-address: " + e.getMessage());
+      err.println("tollgate pilot: " + e.getMessage());
       return 2;
     }
     PilotServer pilot;
