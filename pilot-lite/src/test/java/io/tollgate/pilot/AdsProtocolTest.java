@@ -114,7 +114,8 @@ class AdsProtocolTest {
 
   @Test
   void everyGeneratedResourceRoundTripsThroughEnvoysJsonAndMatchesItsGoldenFile() throws Exception {
-    Files.writeString(dir.resolve("mesh.yaml"), MeshLoaderTest.ENTRY + "---\n" + """
+    Files.writeString(dir.resolve("mesh.yaml"), MeshLoaderTest.ENTRY.replace("    loadBalancer: {simple: LEAST_REQUEST}\n",
+        "    loadBalancer: {simple: LEAST_REQUEST}\n    tls: {mode: ISTIO_MUTUAL}\n") + "---\n" + """
         apiVersion: networking.istio.io/v1
         kind: VirtualService
         metadata: {name: reviews, namespace: shop}
@@ -145,6 +146,8 @@ class AdsProtocolTest {
         .add(io.envoyproxy.envoy.extensions.filters.http.ratelimit.v3.RateLimit.getDescriptor())
         .add(io.envoyproxy.envoy.extensions.access_loggers.grpc.v3.HttpGrpcAccessLogConfig.getDescriptor())
         .add(io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions.getDescriptor())
+        .add(io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext.getDescriptor())
+        .add(io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext.getDescriptor())
         .build();
     // The rule checker itself finds what Envoy would refuse.
     assertThat(EnvoyRules.violations(io.envoyproxy.envoy.config.listener.v3.Listener.newBuilder().addFilterChains(

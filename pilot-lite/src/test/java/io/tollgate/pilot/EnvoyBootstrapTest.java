@@ -20,8 +20,9 @@ class EnvoyBootstrapTest {
         .add(io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions.getDescriptor()).build()).merge(json, b);
     Bootstrap bootstrap = b.build();
     assertThat(bootstrap.getDynamicResources().getAdsConfig().getGrpcServices(0).getEnvoyGrpc().getClusterName()).isEqualTo("pilot-lite");
-    assertThat(bootstrap.getStaticResources().getClusters(0).getLoadAssignment().getEndpoints(0).getLbEndpoints(0).getEndpoint()
+    assertThat(bootstrap.getStaticResources().getClusters(1).getLoadAssignment().getEndpoints(0).getLbEndpoints(0).getEndpoint()
         .getAddress().getSocketAddress().getPortValue()).isEqualTo(15010);
+    assertThat(bootstrap.getStaticResources().getClusters(0).getName()).isEqualTo(io.tollgate.pilot.xds.MutualTls.AGENT_SDS);
     assertThat(bootstrap.getNode().getMetadata().getFieldsOrThrow(PilotServer.SERVICE_METADATA).getStringValue()).isEqualTo("reviews.shop");
   }
 }

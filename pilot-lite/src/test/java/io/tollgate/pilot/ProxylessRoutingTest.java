@@ -33,6 +33,7 @@ import org.junit.jupiter.api.Test;
  */
 class ProxylessRoutingTest {
   static final String HOSTS = "greeter.shop greeter-fault.shop greeter-delay.shop greeter-retry.shop greeter-noretry.shop";
+  static final String GREETER_ID = "spiffe://cluster.local/ns/shop/sa/greeter";
   static Path mesh;
   static PilotServer pilot;
   static final List<Server> servers = new ArrayList<>();
@@ -136,12 +137,16 @@ class ProxylessRoutingTest {
     Files.writeString(mesh.resolve("greeter.yaml"), greeterRoutes(90, 10));
     Files.writeString(mesh.resolve("others.yaml"), OTHER_ROUTES);
     pilot = PilotServer.start(new PilotServer.Settings(mesh, "127.0.0.1", 0, Duration.ofMillis(100)), new PrometheusRegistry());
+    Path certs = TestPki.workload(Files.createTempDirectory("tollgate-certs-"), GREETER_ID);
     // grpc-java reads its xDS bootstrap once per JVM; this test class is the only xDS user in it.
     System.setProperty("io.grpc.xds.bootstrapConfig", """
         {"xds_servers": [{"server_uri": "127.0.0.1:%d", "channel_creds": [{"type": "insecure"}], "server_features": ["xds_v3"]}],
          "node": {"id": "proxyless~127.0.0.1~tests.shop~shop.svc.cluster.local", "locality": {"zone": "test"}},
-         "server_listener_resource_name_template": "grpc/server?xds.resource.listening_address=%%s"}
-        """.formatted(pilot.port()));
+         "server_listener_resource_name_template": "grpc/server?xds.resource.listening_address=%%s",
+         "certificate_providers": {"default": {"plugin_name": "file_watcher", "config": {
+            "certificate_file": "%2$s/cert-chain.pem", "private_key_file": "%2$s/key.pem",
+            "ca_certificate_file": "%2$s/root-cert.pem", "refresh_interval": "60s"}}}}
+        """.formatted(pilot.port(), certs));
   }
 
   @AfterAll
@@ -210,6 +215,85 @@ class ProxylessRoutingTest {
     });
     assertThat(serving.get(20, TimeUnit.SECONDS)).isTrue();
     assertThat(version(greeter("greeter-xds.shop"))).isEqualTo("xds-server");
+  }
+
+  @Test
+  void istioMutualInADestinationRuleMakesClientAndServerTalkMutualTls() throws Exception {
+    int port = io.tollgate.testing.FreePorts.next();
+    Files.writeString(mesh.resolve("mtls.yaml"), """
+        apiVersion: networking.istio.io/v1
+        kind: ServiceEntry
+        metadata: {name: greeter-mtls, namespace: shop}
+        spec:
+          hosts: [greeter-mtls.shop]
+          ports: [{number: 8080, name: grpc}]
+          endpoints: [{address: 127.0.0.1, ports: {grpc: %d}}]
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: greeter-mtls, namespace: shop}
+        spec:
+          host: greeter-mtls.shop
+          trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}
+        """.formatted(port));
+    java.util.concurrent.atomic.AtomicReference<String> caller = new java.util.concurrent.atomic.AtomicReference<>();
+    io.grpc.ServerInterceptor peer = new io.grpc.ServerInterceptor() {
+      @Override
+      public <Q, R> io.grpc.ServerCall.Listener<Q> interceptCall(io.grpc.ServerCall<Q, R> call, Metadata headers,
+          io.grpc.ServerCallHandler<Q, R> next) {
+        javax.net.ssl.SSLSession session = call.getAttributes().get(io.grpc.Grpc.TRANSPORT_ATTR_SSL_SESSION);
+        try {
+          var cert = (java.security.cert.X509Certificate) session.getPeerCertificates()[0];
+          caller.set(String.valueOf(cert.getSubjectAlternativeNames().iterator().next().get(1)));
+        } catch (Exception e) {
+          caller.set("no client certificate: " + e);
+        }
+        return next.startCall(call, headers);
+      }
+    };
+    java.util.concurrent.CompletableFuture<Boolean> serving = new java.util.concurrent.CompletableFuture<>();
+    Server server = io.grpc.xds.XdsServerBuilder.forAddress(new java.net.InetSocketAddress("127.0.0.1", port),
+            io.grpc.xds.XdsServerCredentials.create(io.grpc.InsecureServerCredentials.create()))
+        .addService(io.grpc.ServerInterceptors.intercept(new io.tollgate.pilot.test.GreeterGrpc.GreeterImplBase() {
+          @Override
+          public void hello(HelloRequest request, io.grpc.stub.StreamObserver<io.tollgate.pilot.test.HelloReply> response) {
+            response.onNext(io.tollgate.pilot.test.HelloReply.newBuilder().setVersion("mtls").build());
+            response.onCompleted();
+          }
+        }, peer))
+        .xdsServingStatusListener(new io.grpc.xds.XdsServerBuilder.XdsServingStatusListener() {
+          @Override
+          public void onServing() {
+            serving.complete(true);
+          }
+
+          @Override
+          public void onNotServing(Throwable t) {
+            serving.completeExceptionally(t);
+          }
+        })
+        .build();
+    servers.add(server);
+    await().atMost(Duration.ofSeconds(10)).until(() -> pilot.lastProblems().isEmpty());
+    java.util.concurrent.CompletableFuture.runAsync(() -> {
+      try {
+        server.start();
+      } catch (java.io.IOException e) {
+        serving.completeExceptionally(e);
+      }
+    });
+    assertThat(serving.get(20, TimeUnit.SECONDS)).isTrue();
+
+    ManagedChannel secure = Grpc.newChannelBuilder("xds:///greeter-mtls.shop:8080",
+        io.grpc.xds.XdsChannelCredentials.create(InsecureChannelCredentials.create())).build();
+    channels.add(secure);
+    assertThat(version(GreeterGrpc.newBlockingStub(secure))).isEqualTo("mtls");
+    assertThat(caller.get()).isEqualTo(GREETER_ID);
+
+    // Plaintext to the same server does not get through.
+    ManagedChannel plain = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+    channels.add(plain);
+    assertThatThrownBy(() -> version(GreeterGrpc.newBlockingStub(plain))).isInstanceOf(StatusRuntimeException.class);
   }
 
   @Test

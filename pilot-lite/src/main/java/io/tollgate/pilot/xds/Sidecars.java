@@ -60,7 +60,11 @@ public final class Sidecars {
   public static Translator.Resources forWorkload(Mesh mesh, Translator.Resources shared, String host, PolicyWiring policy) {
     Mesh.Located<ServiceEntry> entry = mesh.hosts().get(host);
     List<Listener> listeners = new ArrayList<>();
-    List<Cluster> clusters = new ArrayList<>(shared.clusters());
+    // Sidecars take the workload certificate by SDS where proxyless clients use a provider instance.
+    List<Cluster> clusters = new ArrayList<>();
+    for (Cluster c : shared.clusters()) {
+      clusters.add(c.hasTransportSocket() ? c.toBuilder().setTransportSocket(MutualTls.upstream(MutualTls.sidecar())).build() : c);
+    }
     List<ClusterLoadAssignment> endpoints = new ArrayList<>(shared.endpoints());
     List<RouteConfiguration> routes = new ArrayList<>(shared.routes());
     RouteConfiguration.Builder outbound = RouteConfiguration.newBuilder().setName(OUTBOUND_ROUTES);
@@ -85,9 +89,17 @@ public final class Sidecars {
             .setRequestHeaders(RateLimit.Action.RequestHeaders.newBuilder().setHeaderName(header).setDescriptorKey(key))));
         toApp.getRouteBuilder().addRateLimits(limit);
       }
-      listeners.add(listener("inbound|" + INBOUND_PORT, "0.0.0.0", INBOUND_PORT, hcm("inbound", policy, true)
+      Listener inbound = listener("inbound|" + INBOUND_PORT, "0.0.0.0", INBOUND_PORT, hcm("inbound", policy, true)
           .setRouteConfig(RouteConfiguration.newBuilder().setName("inbound|" + host)
-              .addVirtualHosts(VirtualHost.newBuilder().setName("inbound").addDomains("*").addRoutes(toApp)))));
+              .addVirtualHosts(VirtualHost.newBuilder().setName("inbound").addDomains("*").addRoutes(toApp))));
+      boolean mutual = mesh.destinationRules().stream().map(Mesh.Located::resource)
+          .anyMatch(dr -> dr.spec().host().equals(host) && MutualTls.istioMutual(dr.spec().trafficPolicy()));
+      if (mutual) {
+        // Callers must present a workload certificate; Envoy hands the verified identity to ext_authz as source.principal.
+        inbound = inbound.toBuilder().setFilterChains(0, inbound.getFilterChains(0).toBuilder()
+            .setTransportSocket(MutualTls.downstream(MutualTls.sidecar()))).build();
+      }
+      listeners.add(inbound);
     }
     if (policy.enabled()) {
       clusters.add(Cluster.newBuilder().setName(PolicyWiring.CLUSTER).setType(Cluster.DiscoveryType.STRICT_DNS)

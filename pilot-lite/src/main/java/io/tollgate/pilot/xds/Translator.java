@@ -108,6 +108,8 @@ public final class Translator {
           listeners.add(apiListener(name, policy));
         }
       }
+      boolean mutual = se.hosts().stream().map(rules::get)
+          .anyMatch(dr -> dr != null && MutualTls.istioMutual(dr.spec().trafficPolicy()));
       for (ServiceEntry.Endpoint ep : se.endpoints() == null ? List.<ServiceEntry.Endpoint>of() : se.endpoints()) {
         for (ServiceEntry.Port port : se.ports()) {
           int target = ep.ports() != null && ep.ports().containsKey(port.name()) ? ep.ports().get(port.name())
@@ -115,7 +117,7 @@ public final class Translator {
           // grpc-java names the listener it wants by the wildcard address and the port, whatever it binds.
           String name = SERVER_LISTENER_PREFIX + "0.0.0.0:" + target;
           if (listeners.stream().noneMatch(l -> l.getName().equals(name))) {
-            listeners.add(serverListener(name, "0.0.0.0", target));
+            listeners.add(serverListener(name, "0.0.0.0", target, mutual));
           }
         }
       }
@@ -129,7 +131,7 @@ public final class Translator {
    */
   public static final String SERVER_LISTENER_PREFIX = "grpc/server?xds.resource.listening_address=";
 
-  private static Listener serverListener(String name, String address, int port) {
+  private static Listener serverListener(String name, String address, int port, boolean mutual) {
     HttpConnectionManager hcm = HttpConnectionManager.newBuilder().setStatPrefix("inbound")
         .setRouteConfig(RouteConfiguration.newBuilder().setName("inbound|" + address + ":" + port)
             .addVirtualHosts(VirtualHost.newBuilder().setName("inbound").addDomains("*")
@@ -140,10 +142,18 @@ public final class Translator {
     return Listener.newBuilder().setName(name)
         .setAddress(io.envoyproxy.envoy.config.core.v3.Address.newBuilder()
             .setSocketAddress(SocketAddress.newBuilder().setAddress(address).setPortValue(port)))
-        .addFilterChains(io.envoyproxy.envoy.config.listener.v3.FilterChain.newBuilder()
-            .addFilters(io.envoyproxy.envoy.config.listener.v3.Filter.newBuilder()
-                .setName("envoy.filters.network.http_connection_manager").setTypedConfig(Any.pack(hcm))))
+        .addFilterChains(serverChain(hcm, mutual))
         .build();
+  }
+
+  private static io.envoyproxy.envoy.config.listener.v3.FilterChain serverChain(HttpConnectionManager hcm, boolean mutual) {
+    var chain = io.envoyproxy.envoy.config.listener.v3.FilterChain.newBuilder()
+        .addFilters(io.envoyproxy.envoy.config.listener.v3.Filter.newBuilder()
+            .setName("envoy.filters.network.http_connection_manager").setTypedConfig(Any.pack(hcm)));
+    if (mutual) {
+      chain.setTransportSocket(MutualTls.downstream(MutualTls.proxyless()));
+    }
+    return chain.build();
   }
 
   private static Listener apiListener(String name, PolicyWiring policy) {
@@ -184,6 +194,9 @@ public final class Translator {
         .setLbPolicy(Cluster.LbPolicy.ROUND_ROBIN);
     if (policy == null) {
       return c.build();
+    }
+    if (MutualTls.istioMutual(policy)) {
+      c.setTransportSocket(MutualTls.upstream(MutualTls.proxyless()));
     }
     if (policy.loadBalancer() != null && policy.loadBalancer().simple() != null) {
       c.setLbPolicy(switch (policy.loadBalancer().simple()) {
