@@ -112,9 +112,15 @@ class AdsProtocolTest {
     }
   }
 
-  @Test
-  void everyGeneratedResourceRoundTripsThroughEnvoysJsonAndMatchesItsGoldenFile() throws Exception {
-    Files.writeString(dir.resolve("mesh.yaml"), MeshLoaderTest.ENTRY.replace("    loadBalancer: {simple: LEAST_REQUEST}\n",
+  /** The meshes the golden files guard: name, mesh YAML, and the host whose sidecar is included. */
+  static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> scenarios() {
+    return java.util.stream.Stream.of(
+        org.junit.jupiter.params.provider.Arguments.of("greeter", ProxylessRoutingTest.registry(50051, 50052, 50053) + "---\n"
+            + ProxylessRoutingTest.greeterRoutes(90, 10) + "---\n" + ProxylessRoutingTest.OTHER_ROUTES, "greeter.shop"),
+        org.junit.jupiter.params.provider.Arguments.of("reviews", REVIEWS, "reviews.shop"));
+  }
+
+  static final String REVIEWS = MeshLoaderTest.ENTRY.replace("    loadBalancer: {simple: LEAST_REQUEST}\n",
         "    loadBalancer: {simple: LEAST_REQUEST}\n    tls: {mode: ISTIO_MUTUAL}\n") + "---\n" + """
         apiVersion: networking.istio.io/v1
         kind: VirtualService
@@ -130,12 +136,18 @@ class AdsProtocolTest {
             route:
             - {destination: {host: reviews.shop, subset: v1}, weight: 80}
             - {destination: {host: reviews.shop, subset: v2}, weight: 20}
-        """);
+        """;
+
+  @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+  @org.junit.jupiter.params.provider.MethodSource("scenarios")
+  void everyGeneratedResourceRoundTripsThroughEnvoysJsonAndMatchesItsGoldenFile(String scenario, String yaml, String sidecarHost)
+      throws Exception {
+    Files.writeString(dir.resolve("mesh.yaml"), yaml);
     var mesh = MeshLoader.load(dir);
     PolicyWiring wiring = PolicyWiring.of("policy.tollgate:9091", false, Duration.ofMillis(250), "mesh");
     Translator.Resources proxyless = Translator.translate(mesh, wiring);
     // The sidecar's resources include the shared ones: one list of each covers both.
-    Translator.Resources r = io.tollgate.pilot.xds.Sidecars.forWorkload(mesh, proxyless, "reviews.shop", wiring);
+    Translator.Resources r = io.tollgate.pilot.xds.Sidecars.forWorkload(mesh, proxyless, sidecarHost, wiring);
     List<com.google.protobuf.Message> listeners = new java.util.ArrayList<>(proxyless.listeners());
     listeners.addAll(r.listeners());
     JsonFormat.TypeRegistry types = JsonFormat.TypeRegistry.newBuilder()
@@ -169,7 +181,7 @@ class AdsProtocolTest {
         all.append(json).append('\n');
       }
     }
-    Path golden = Path.of("src/test/resources/golden/reviews.json"); // proxyless and the reviews sidecar
+    Path golden = Path.of("src/test/resources/golden/" + scenario + ".json"); // proxyless and one sidecar
     if (Boolean.getBoolean("golden.update")) {
       Files.createDirectories(golden.getParent());
       Files.writeString(golden, all.toString());
