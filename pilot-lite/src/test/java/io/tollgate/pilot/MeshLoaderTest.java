@@ -1,7 +1,6 @@
 package io.tollgate.pilot;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tollgate.pilot.model.Mesh;
 import io.tollgate.pilot.model.MeshException;

@@ -68,7 +68,7 @@ public final class WorkloadAgent implements AutoCloseable {
     }
   }
 
-  /** Why a fetch failed; {@code refusedCertificate} when the CA refused the current certificate. */
+  /** Why a fetch failed, in words that say what to do. */
   public static final class FetchException extends Exception {
     private static final long serialVersionUID = 1L;
 
