@@ -201,6 +201,8 @@ class AgentTest {
       CertificateFiles.Bundle first = agent.fetch();
       try (SdsServer sds = SdsServer.start(socket, agent)) {
         assertThat(Files.getPosixFilePermissions(socket)).isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        assertThat(Files.getPosixFilePermissions(socket.getParent()))
+            .isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
         ManagedChannel ch = Grpc.newChannelBuilder("unix://" + socket, InsecureChannelCredentials.create()).build();
         BlockingQueue<DiscoveryResponse> responses = new LinkedBlockingQueue<>();
         var requests = SecretDiscoveryServiceGrpc.newStub(ch).streamSecrets(new StreamObserver<>() {

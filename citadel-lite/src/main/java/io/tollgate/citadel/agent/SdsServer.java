@@ -27,7 +27,8 @@ import org.slf4j.LoggerFactory;
  * Envoy's Secret Discovery Service for the workload beside the agent, as istio-agent serves it:
  * secret {@value #WORKLOAD} is the certificate chain and key, {@value #ROOT} the trust bundle.
  * Every rotation pushes a new version to connected proxies. It listens on a Unix domain socket
- * (mode 0600), never on a network port, because its answers carry the private key.
+ * (mode 0600, in a directory it creates 0700), never on a network port, because its answers carry
+ * the private key.
  */
 public final class SdsServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SdsServer.class);
@@ -43,7 +44,11 @@ public final class SdsServer implements AutoCloseable {
   private SdsServer(Path socket) throws IOException {
     this.socket = socket;
     Files.deleteIfExists(socket);
-    Files.createDirectories(socket.toAbsolutePath().getParent());
+    Path dir = socket.toAbsolutePath().getParent();
+    if (!Files.isDirectory(dir)) {
+      // Owner-only from the start: the socket itself is chmodded only after it is bound.
+      Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    }
     V3DiscoveryServer discovery = new V3DiscoveryServer(cache);
     loop = new EpollEventLoopGroup(1);
     server = NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()))
