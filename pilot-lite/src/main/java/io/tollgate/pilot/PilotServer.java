@@ -49,13 +49,19 @@ public final class PilotServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PilotServer.class);
   static final String GROUP = "mesh";
 
-  public record Settings(Path meshDir, String bind, int port, Duration pollInterval, PolicyWiring policy, SecretSource secrets) {
+  /** {@code credentials}: TLS for the xDS port (see {@code tollgate pilot --tls-*}), or null for plaintext. */
+  public record Settings(Path meshDir, String bind, int port, Duration pollInterval, PolicyWiring policy, SecretSource secrets,
+      io.grpc.ServerCredentials credentials) {
     public Settings(Path meshDir, String bind, int port, Duration pollInterval) {
-      this(meshDir, bind, port, pollInterval, PolicyWiring.NONE, SecretSource.NONE);
+      this(meshDir, bind, port, pollInterval, PolicyWiring.NONE, SecretSource.NONE, null);
     }
 
     public Settings(Path meshDir, String bind, int port, Duration pollInterval, PolicyWiring policy) {
-      this(meshDir, bind, port, pollInterval, policy, SecretSource.NONE);
+      this(meshDir, bind, port, pollInterval, policy, SecretSource.NONE, null);
+    }
+
+    public Settings(Path meshDir, String bind, int port, Duration pollInterval, PolicyWiring policy, SecretSource secrets) {
+      this(meshDir, bind, port, pollInterval, policy, secrets, null);
     }
   }
 
@@ -76,7 +82,9 @@ public final class PilotServer implements AutoCloseable {
     cache.setSnapshot(GROUP, Snapshot.createEmpty(""));
     V3DiscoveryServer discovery = new V3DiscoveryServer(metrics.callbacks(), cache);
     HealthStatusManager health = new HealthStatusManager();
-    server = NettyServerBuilder.forAddress(new InetSocketAddress(settings.bind(), settings.port()))
+    InetSocketAddress address = new InetSocketAddress(settings.bind(), settings.port());
+    server = (settings.credentials() == null ? NettyServerBuilder.forAddress(address)
+        : NettyServerBuilder.forAddress(address, settings.credentials()))
         .addService(discovery.getAggregatedDiscoveryServiceImpl())
         .addService(discovery.getClusterDiscoveryServiceImpl())
         .addService(discovery.getEndpointDiscoveryServiceImpl())
@@ -102,7 +110,8 @@ public final class PilotServer implements AutoCloseable {
       long ms = settings.pollInterval().toMillis();
       pilot.watcher.scheduleWithFixedDelay(pilot::reloadIfChanged, ms, ms, TimeUnit.MILLISECONDS);
     }
-    log.info("pilot-lite serving xDS (ADS) on {}:{} from {}, version {}", settings.bind(), pilot.port(), settings.meshDir(), pilot.version);
+    log.info("pilot-lite serving xDS (ADS, {}) on {}:{} from {}, version {}", settings.credentials() == null ? "plaintext" : "TLS",
+        settings.bind(), pilot.port(), settings.meshDir(), pilot.version);
     return pilot;
   }
 

@@ -248,6 +248,51 @@ class AdsProtocolTest {
     }
   }
 
+  @Test
+  void xdsOverTlsServesProxiesWithACertificateFromTheMeshAndNoOneElse() throws Exception {
+    Files.writeString(dir.resolve("mesh.yaml"), MeshLoaderTest.ENTRY);
+    Path pki = TestPki.workload(dir.resolve("pki"), "spiffe://cluster.local/ns/tollgate-system/sa/tollgate-pilot", List.of("127.0.0.1"));
+    var credentials = io.grpc.TlsServerCredentials.newBuilder()
+        .keyManager(pki.resolve("cert-chain.pem").toFile(), pki.resolve("key.pem").toFile())
+        .trustManager(pki.resolve("root-cert.pem").toFile()).clientAuth(io.grpc.TlsServerCredentials.ClientAuth.REQUIRE).build();
+    try (PilotServer pilot = PilotServer.start(new PilotServer.Settings(dir, "127.0.0.1", 0, Duration.ZERO, PolicyWiring.NONE,
+        io.tollgate.pilot.xds.SecretSource.NONE, credentials), new PrometheusRegistry())) {
+      // The proxy's certificate comes from the same root (here the same files, for brevity).
+      ManagedChannel proxy = NettyChannelBuilder.forAddress("127.0.0.1", pilot.port(), io.grpc.TlsChannelCredentials.newBuilder()
+          .keyManager(pki.resolve("cert-chain.pem").toFile(), pki.resolve("key.pem").toFile())
+          .trustManager(pki.resolve("root-cert.pem").toFile()).build()).build();
+      ManagedChannel anonymous = NettyChannelBuilder.forAddress("127.0.0.1", pilot.port(), io.grpc.TlsChannelCredentials.newBuilder()
+          .trustManager(pki.resolve("root-cert.pem").toFile()).build()).build();
+      try {
+        BlockingQueue<DiscoveryResponse> answers = new LinkedBlockingQueue<>();
+        var requests = AggregatedDiscoveryServiceGrpc.newStub(proxy).streamAggregatedResources(into(answers));
+        requests.onNext(DiscoveryRequest.newBuilder().setNode(NODE).setTypeUrl(CDS).build());
+        assertThat(answers.poll(10, TimeUnit.SECONDS)).isNotNull();
+        requests.onCompleted();
+
+        BlockingQueue<Throwable> refused = new LinkedBlockingQueue<>();
+        var stranger = AggregatedDiscoveryServiceGrpc.newStub(anonymous).streamAggregatedResources(new StreamObserver<>() {
+          @Override
+          public void onNext(DiscoveryResponse value) {}
+
+          @Override
+          public void onError(Throwable t) {
+            refused.add(t);
+          }
+
+          @Override
+          public void onCompleted() {}
+        });
+        stranger.onNext(DiscoveryRequest.newBuilder().setNode(NODE).setTypeUrl(CDS).build());
+        assertThat(refused.poll(10, TimeUnit.SECONDS)).isInstanceOfSatisfying(io.grpc.StatusRuntimeException.class,
+            e -> assertThat(e.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.UNAVAILABLE));
+      } finally {
+        proxy.shutdownNow();
+        anonymous.shutdownNow();
+      }
+    }
+  }
+
   static <T extends com.google.protobuf.Message> T unpack(com.google.protobuf.Any any, Class<T> type) {
     try {
       return any.unpack(type);

@@ -11,6 +11,7 @@ import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
+import java.util.List;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.Extension;
@@ -31,6 +32,11 @@ final class TestPki {
   private TestPki() {}
 
   static Path workload(Path dir, String spiffeId) throws Exception {
+    return workload(dir, spiffeId, List.of());
+  }
+
+  /** As {@link #workload(Path, String)}, with DNS names and IP addresses beside the SPIFFE ID (for servers). */
+  static Path workload(Path dir, String spiffeId, List<String> hosts) throws Exception {
     Files.createDirectories(dir);
     KeyPair root = ec();
     KeyPair leaf = ec();
@@ -44,14 +50,22 @@ final class TestPki {
     X509Certificate leafCert = new JcaX509CertificateConverter().getCertificate(new JcaX509v3CertificateBuilder(rootName,
         BigInteger.TWO, Date.from(now.minusSeconds(60)), Date.from(now.plus(Duration.ofDays(1))), new X500Name(new org.bouncycastle.asn1.x500.RDN[0]),
         leaf.getPublic())
-        .addExtension(Extension.subjectAlternativeName, true,
-            new GeneralNames(new GeneralName(GeneralName.uniformResourceIdentifier, spiffeId)))
+        .addExtension(Extension.subjectAlternativeName, true, names(spiffeId, hosts))
         .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature))
         .build(new JcaContentSignerBuilder("SHA256withECDSA").build(root.getPrivate())));
     Files.writeString(dir.resolve("key.pem"), pem(new JcaPKCS8Generator(leaf.getPrivate(), null)));
     Files.writeString(dir.resolve("cert-chain.pem"), pem(leafCert));
     Files.writeString(dir.resolve("root-cert.pem"), pem(rootCert));
     return dir;
+  }
+
+  private static GeneralNames names(String spiffeId, List<String> hosts) {
+    List<GeneralName> names = new java.util.ArrayList<>();
+    names.add(new GeneralName(GeneralName.uniformResourceIdentifier, spiffeId));
+    for (String h : hosts) {
+      names.add(new GeneralName(h.matches("[0-9.]+") ? GeneralName.iPAddress : GeneralName.dNSName, h));
+    }
+    return new GeneralNames(names.toArray(GeneralName[]::new));
   }
 
   private static KeyPair ec() throws Exception {

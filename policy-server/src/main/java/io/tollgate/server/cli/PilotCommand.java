@@ -72,6 +72,16 @@ final class PilotCommand implements Callable<Integer> {
           + "Every descriptor also has destination=<the workload's host>.")
   java.util.List<String> rateLimitDescriptors = new java.util.ArrayList<>();
 
+  @Option(names = "--tls-cert", paramLabel = "PEM-FILE", description = "Serve xDS over TLS with this certificate chain (and --tls-key).")
+  Path tlsCert;
+
+  @Option(names = "--tls-key", paramLabel = "PEM-FILE", description = "The xDS server's private key (PEM).")
+  Path tlsKey;
+
+  @Option(names = "--tls-client-ca", paramLabel = "PEM-FILE",
+      description = "With --tls-cert: require proxies to present a certificate from these roots (the mesh CA's root-cert.pem).")
+  Path tlsClientCa;
+
   @Option(names = "--webhook-port", defaultValue = "15017",
       description = "Port of the sidecar injection webhook, served when --webhook-tls-cert and --webhook-tls-key are given"
           + " (default: ${DEFAULT-VALUE}).")
@@ -106,9 +116,27 @@ final class PilotCommand implements Callable<Integer> {
       err.println("tollgate pilot: " + e.getMessage());
       return 2;
     }
+    io.grpc.ServerCredentials credentials = null;
+    if ((tlsCert == null) != (tlsKey == null) || (tlsClientCa != null && tlsCert == null)) {
+      err.println("tollgate pilot: give --tls-cert and --tls-key together (and --tls-client-ca only with them)");
+      return 2;
+    }
+    if (tlsCert != null) {
+      try {
+        var tls = io.grpc.TlsServerCredentials.newBuilder().keyManager(tlsCert.toFile(), tlsKey.toFile());
+        if (tlsClientCa != null) {
+          tls.trustManager(tlsClientCa.toFile()).clientAuth(io.grpc.TlsServerCredentials.ClientAuth.REQUIRE);
+        }
+        credentials = tls.build();
+      } catch (IOException e) {
+        err.println("tollgate pilot: cannot read the TLS files: " + e.getMessage());
+        return 1;
+      }
+    }
     PilotServer pilot;
     try {
-      pilot = PilotServer.start(new PilotServer.Settings(mesh, bind, port, reloadInterval, wiring), registry);
+      pilot = PilotServer.start(new PilotServer.Settings(mesh, bind, port, reloadInterval, wiring,
+          io.tollgate.pilot.xds.SecretSource.NONE, credentials), registry);
     } catch (MeshException e) {
       err.println("tollgate pilot: the mesh does not load; nothing started:");
       e.problems().forEach(p -> err.println("  " + p));
