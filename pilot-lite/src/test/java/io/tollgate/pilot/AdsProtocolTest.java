@@ -144,7 +144,7 @@ class AdsProtocolTest {
       throws Exception {
     Files.writeString(dir.resolve("mesh.yaml"), yaml);
     var mesh = MeshLoader.load(dir);
-    PolicyWiring wiring = PolicyWiring.of("policy.tollgate:9091", false, Duration.ofMillis(250), "mesh");
+    PolicyWiring wiring = PolicyWiring.of("policy.tollgate:9091", false, Duration.ofMillis(250), "mesh").withProxylessExtAuthz(true);
     Translator.Resources proxyless = Translator.translate(mesh, wiring);
     // The sidecar's resources include the shared ones: one list of each covers both.
     Translator.Resources r = io.tollgate.pilot.xds.Sidecars.forWorkload(mesh, proxyless, sidecarHost, wiring);
@@ -290,6 +290,21 @@ class AdsProtocolTest {
         proxy.shutdownNow();
         anonymous.shutdownNow();
       }
+    }
+  }
+
+  @Test
+  void proxylessRoutesGetExtAuthzOnlyWhenAskedFor() throws Exception {
+    Files.writeString(dir.resolve("mesh.yaml"), MeshLoaderTest.ENTRY);
+    var mesh = MeshLoader.load(dir);
+    PolicyWiring wiring = PolicyWiring.of("127.0.0.1:9091", false, Duration.ofMillis(200), "mesh");
+    for (boolean on : new boolean[] {false, true}) {
+      var listener = Translator.translate(mesh, wiring.withProxylessExtAuthz(on)).listeners().get(0);
+      var hcm = listener.getApiListener().getApiListener()
+          .unpack(io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.class);
+      assertThat(hcm.getHttpFiltersList()).extracting(f -> f.getName()).as("ext_authz asked for: %s", on)
+          .isEqualTo(on ? List.of("envoy.filters.http.fault", "envoy.filters.http.ext_authz", "envoy.filters.http.router")
+              : List.of("envoy.filters.http.fault", "envoy.filters.http.router"));
     }
   }
 

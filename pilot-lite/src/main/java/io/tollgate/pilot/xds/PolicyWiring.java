@@ -10,7 +10,7 @@ import java.util.Map;
  * sidecars reach it through the cluster {@value #CLUSTER} (HTTP/2 to {@code host:port}) for
  * ext_authz, the global rate limit (domain {@code rateLimitDomain}; descriptor entries
  * {@code destination=<host>} and one per {@code rateLimitHeaders} entry, header to key) and the gRPC access log;
- * proxyless gRPC clients call ext_authz at {@code dns:///host:port}. Checks fail closed unless
+ * proxyless gRPC clients call ext_authz at {@code dns:///host:port} when {@code proxylessExtAuthz}. Checks fail closed unless
  * {@code failureModeAllow}, each with {@code timeout}.
  *
  * <p>Proxyless gRPC clients (grpc-java 1.85, gRFC A92) run ext_authz only with
@@ -19,11 +19,11 @@ import java.util.Map;
  * run it rejects the configuration instead of skipping authorization.
  */
 public record PolicyWiring(String host, int port, boolean failureModeAllow, Duration timeout, String rateLimitDomain,
-    Map<String, String> rateLimitHeaders) {
+    Map<String, String> rateLimitHeaders, boolean proxylessExtAuthz) {
   public static final String CLUSTER = "tollgate-policy";
   /** Request headers that become rate-limit descriptor entries unless configured otherwise: the path. */
   public static final Map<String, String> DEFAULT_HEADERS = Map.of(":path", "path");
-  public static final PolicyWiring NONE = new PolicyWiring(null, 0, false, Duration.ofMillis(200), "mesh", DEFAULT_HEADERS);
+  public static final PolicyWiring NONE = new PolicyWiring(null, 0, false, Duration.ofMillis(200), "mesh", DEFAULT_HEADERS, false);
 
   /** {@code HOST:PORT}, or empty for none; descriptors from {@link #DEFAULT_HEADERS}. */
   public static PolicyWiring of(String address, boolean failureModeAllow, Duration timeout, String rateLimitDomain) {
@@ -46,14 +46,23 @@ public record PolicyWiring(String host, int port, boolean failureModeAllow, Dura
     }
     Map<String, String> descriptors = headers.isEmpty() ? DEFAULT_HEADERS : Map.copyOf(headers);
     if (address == null || address.isBlank()) {
-      return new PolicyWiring(null, 0, failureModeAllow, timeout, rateLimitDomain, descriptors);
+      return new PolicyWiring(null, 0, failureModeAllow, timeout, rateLimitDomain, descriptors, false);
     }
     int colon = address.lastIndexOf(':');
     if (colon <= 0) {
       throw new IllegalArgumentException("the policy server address must be HOST:PORT, not '" + address + "'");
     }
     return new PolicyWiring(address.substring(0, colon), Integer.parseInt(address.substring(colon + 1)), failureModeAllow, timeout,
-        rateLimitDomain, descriptors);
+        rateLimitDomain, descriptors, false);
+  }
+
+  /**
+   * Also put ext_authz on proxyless gRPC routes. Off unless asked for: grpc-java 1.85.1 rejects the
+   * listener without {@code GRPC_EXPERIMENTAL_XDS_EXT_AUTHZ_ON_CLIENT}, and with it cancels the
+   * calls the policy allows (see the README).
+   */
+  public PolicyWiring withProxylessExtAuthz(boolean on) {
+    return new PolicyWiring(host, port, failureModeAllow, timeout, rateLimitDomain, rateLimitHeaders, on);
   }
 
   public boolean enabled() {

@@ -55,7 +55,7 @@ import java.util.Map;
  * configuration {@code <host>:<port>} from the VirtualService's http routes (or one default
  * route); and an API listener {@code <host>:<port>}, the name a proxyless gRPC client resolves
  * for {@code xds:///<host>:<port>}, whose HTTP filters are fault injection, ext_authz to the
- * policy server (when {@link PolicyWiring} names it) and the router; and, for every endpoint, the
+ * policy server (when {@link PolicyWiring} asks for it on proxyless routes) and the router; and, for every endpoint, the
  * server listener a proxyless gRPC server on that address asks for.
  */
 public final class Translator {
@@ -161,7 +161,7 @@ public final class Translator {
         .setStatPrefix(name)
         .setRds(Rds.newBuilder().setConfigSource(ADS).setRouteConfigName(name))
         .addHttpFilters(HttpFilter.newBuilder().setName(FAULT_FILTER).setTypedConfig(Any.pack(HTTPFault.getDefaultInstance())));
-    if (policy.enabled()) {
+    if (policy.enabled() && policy.proxylessExtAuthz()) {
       hcm.addHttpFilters(HttpFilter.newBuilder().setName(EXT_AUTHZ_FILTER).setTypedConfig(Any.pack(ExtAuthz.newBuilder()
           .setTransportApiVersion(ApiVersion.V3)
           .setFailureModeAllow(policy.failureModeAllow())

@@ -29,8 +29,8 @@ import picocli.CommandLine.Option;
     description = {
       "Serves xDS (ADS, state of the world and delta) from a directory of Istio ServiceEntry, VirtualService",
       "and DestinationRule files, reloaded when they change (a version that does not validate is refused and",
-      "the last good one keeps serving). Requests pass the policy server (--policy-address): ext_authz on every",
-      "proxyless route; ext_authz, rate limit and access log in every Envoy sidecar's inbound listener.",
+      "the last good one keeps serving). Requests pass the policy server (--policy-address): ext_authz, rate limit",
+      "and access log in every Envoy sidecar's inbound listener; ext_authz on proxyless routes with --proxyless-ext-authz.",
       "Admin: /healthz /readyz /metrics /mesh on --admin-port."
     })
 final class PilotCommand implements Callable<Integer> {
@@ -62,6 +62,11 @@ final class PilotCommand implements Callable<Integer> {
 
   @Option(names = "--policy-timeout", defaultValue = "200ms", description = "Deadline of one check (default: ${DEFAULT-VALUE}).")
   Duration policyTimeout;
+
+  @Option(names = "--proxyless-ext-authz", defaultValue = "false", arity = "1", paramLabel = "true|false",
+      description = "Also put ext_authz on proxyless gRPC routes (gRFC A92; grpc-java 1.85.1 clients need"
+          + " GRPC_EXPERIMENTAL_XDS_EXT_AUTHZ_ON_CLIENT and then cancel allowed calls, see the README) (default: ${DEFAULT-VALUE}).")
+  boolean proxylessExtAuthz;
 
   @Option(names = "--ratelimit-domain", defaultValue = "mesh",
       description = "Rate-limit domain of the sidecars' descriptors (default: ${DEFAULT-VALUE}).")
@@ -111,7 +116,8 @@ final class PilotCommand implements Callable<Integer> {
     JvmMetrics.builder().register(registry);
     PolicyWiring wiring;
     try {
-      wiring = PolicyWiring.of(policyAddress, failureModeAllow, policyTimeout, rateLimitDomain, rateLimitDescriptors);
+      wiring = PolicyWiring.of(policyAddress, failureModeAllow, policyTimeout, rateLimitDomain, rateLimitDescriptors)
+          .withProxylessExtAuthz(proxylessExtAuthz);
     } catch (IllegalArgumentException e) {
       err.println("tollgate pilot: " + e.getMessage());
       return 2;

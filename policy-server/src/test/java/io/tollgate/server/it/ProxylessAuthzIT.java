@@ -69,7 +69,8 @@ class ProxylessAuthzIT {
     try (TestServer ts = TestServer.start(policy, null, Duration.ZERO)) {
       String target = "dns:///127.0.0.1:" + ts.server.grpcPort();
       try (PilotServer pilot = PilotServer.start(new PilotServer.Settings(mesh, "127.0.0.1", 0, Duration.ZERO,
-          PolicyWiring.of("127.0.0.1:" + ts.server.grpcPort(), false, Duration.ofSeconds(2), "mesh")), new PrometheusRegistry())) {
+          PolicyWiring.of("127.0.0.1:" + ts.server.grpcPort(), false, Duration.ofSeconds(2), "mesh")
+              .withProxylessExtAuthz(true)), new PrometheusRegistry())) {
         // This is the only test in this JVM that uses xDS: grpc-java reads both once.
         System.setProperty("GRPC_EXPERIMENTAL_XDS_EXT_AUTHZ_ON_CLIENT", "true");
         System.setProperty("io.grpc.xds.bootstrapConfig", """
