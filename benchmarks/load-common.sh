@@ -178,6 +178,19 @@ print(f"{total / tick:.2f}")
 PY
 }
 
+# mark_start: when the run started and the machine's load then (STARTED, LOAD_BEFORE, T0), for
+# the results header.
+mark_start() {
+  STARTED=$(date -u '+%Y-%m-%d %H:%M UTC')
+  LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+  T0=$SECONDS
+}
+
+# machine: CPUs and their model, memory and kernel, for the results header.
+machine() {
+  echo "$(nproc) CPUs ($(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)), $(free -g | awk '/^Mem:/ {print $2}') GiB memory, $(uname -sr)"
+}
+
 # write_results: reads a results section (from its "<!-- NAME:begin" line to "<!-- NAME:end -->")
 # on standard input, puts it in place of the same section of RESULTS (or at its end), and prints it.
 write_results() {

@@ -17,8 +17,7 @@ CONCURRENCY=${CONCURRENCY:-8}
 ROUNDS=${ROUNDS:-3}
 rm -rf "$OUT"
 mkdir -p "$OUT"
-STARTED=$(date -u '+%Y-%m-%d %H:%M UTC')
-LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+mark_start
 
 log "JMH: CertificateBenchmark"
 timeout 900 java -jar "$BENCH_JAR" CertificateBenchmark -f 1 -wi 3 -i 5 -w 2s -r 3s -rf json -rff "$OUT/jmh.json" >"$OUT/jmh.log" 2>&1 \

@@ -37,9 +37,7 @@ POLICIES=$HERE/src/main/resources/policies
 
 rm -rf "$OUT"
 mkdir -p "$OUT/runtime/ratelimit/config"
-STARTED=$(date -u '+%Y-%m-%d %H:%M UTC')
-LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
-T0=$SECONDS
+mark_start
 java -cp "$BENCH_JAR" io.tollgate.benchmarks.LoadInputs "$OUT"
 cp "$POLICIES/compare-ratelimit/limits.yaml" "$OUT/runtime/ratelimit/config/limits.yaml"
 
@@ -131,7 +129,7 @@ w("")
 w("| | |")
 w("|---|---|")
 w("| date | $STARTED |")
-w("| machine | $(nproc) CPUs ($(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)), $(free -g | awk '/^Mem:/ {print $2}') GiB memory, $(uname -sr) |")
+w("| machine | $(machine) |")
 w("| load average (1/5/15 min) | before $LOAD_BEFORE, after $LOAD_AFTER |")
 w("| peers | envoyproxy/ratelimit \`$(go version -m "$RATELIMIT" | awk '$1 == "mod" {print $3}')\` (go install), Redis $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/') (Debian), defaults (no pipelining); Tollgate JVM flags \`$JVM_OPTS\` |")
 w("| config | [\`policies/compare-ratelimit/limits.yaml\`](src/main/resources/policies/compare-ratelimit/limits.yaml), read unchanged by envoyproxy/ratelimit and Tollgate strict; Tollgate fast adds \`mode: fast\` |")

@@ -31,11 +31,9 @@ HEAP_TIMEOUT=${HEAP_TIMEOUT:-420}      # seconds the 1M-check run may take at mo
 
 rm -rf "$OUT"
 mkdir -p "$OUT"
-STARTED=$(date -u '+%Y-%m-%d %H:%M UTC')
 GHZ_VERSION=$(go version -m "$GHZ" 2>/dev/null | awk '$1 == "mod" {print $3}' || true)
 GHZ_VERSION=${GHZ_VERSION:-$("$GHZ" --version 2>&1 | head -1)}
-LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
-T0=$SECONDS
+mark_start
 
 log "writing ghz inputs (protoset, request mix) to $OUT"
 java -cp "$BENCH_JAR" io.tollgate.benchmarks.LoadInputs "$OUT"
@@ -144,7 +142,7 @@ w("")
 w("| | |")
 w("|---|---|")
 w("| date | $STARTED |")
-w("| machine | $(nproc) CPUs ($(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)), $(free -g | awk '/^Mem:/ {print $2}') GiB memory, $(uname -sr) |")
+w("| machine | $(machine) |")
 w("| load average (1/5/15 min) | before $LOAD_BEFORE, after $LOAD_AFTER |")
 w("| java | $(java -version 2>&1 | head -1 | sed 's/"//g'); $(java -version 2>&1 | sed -n 2p) |")
 w("| JVM flags (both servers) | \`$JVM_OPTS\` |")

@@ -36,9 +36,7 @@ MEMORY_CAP=${MEMORY_CAP:-100000}
 
 rm -rf "$OUT"
 mkdir -p "$OUT"
-STARTED=$(date -u '+%Y-%m-%d %H:%M UTC')
-LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
-T0=$SECONDS
+mark_start
 
 log "writing ghz inputs to $OUT"
 java -cp "$BENCH_JAR" io.tollgate.benchmarks.LoadInputs "$OUT"
@@ -164,7 +162,7 @@ w("")
 w("| | |")
 w("|---|---|")
 w("| date | $STARTED |")
-w("| machine | $(nproc) CPUs ($(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)), $(free -g | awk '/^Mem:/ {print $2}') GiB memory, $(uname -sr) |")
+w("| machine | $(machine) |")
 w("| load average (1/5/15 min) | before $LOAD_BEFORE, after $LOAD_AFTER |")
 w("| JVM flags (every server) | \`$JVM_OPTS\` |")
 w("| requests | domain \`bench\`, one descriptor \`tenant=t<i>\` cycling over 10,000 tenants; limit 10 per minute per tenant (\`policies/ratelimit\`, \`policies/ratelimit-fast\`) |")

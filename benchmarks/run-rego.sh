@@ -32,9 +32,7 @@ export PATH="$(dirname "$OPA"):$PATH"
 
 rm -rf "$OUT"
 mkdir -p "$OUT"
-STARTED=$(date -u '+%Y-%m-%d %H:%M UTC')
-LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
-T0=$SECONDS
+mark_start
 java -cp "$BENCH_JAR" io.tollgate.benchmarks.LoadInputs "$OUT"
 MIX_TOTAL=$(wc -l <"$OUT/shop-cel.mix")
 MIX_ALLOWED=$(grep -c '^200 ' "$OUT/shop-cel.mix")

@@ -28,9 +28,7 @@ BATCH=${BATCH:-50}
 
 rm -rf "$OUT"
 mkdir -p "$OUT/policy"
-STARTED=$(date -u '+%Y-%m-%d %H:%M UTC')
-LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
-T0=$SECONDS
+mark_start
 cp -r "$HERE/src/main/resources/policies/fifty/." "$OUT/policy/"
 cp "$HERE/src/main/resources/policies/telemetry/telemetry.yaml" "$OUT/policy/"
 
@@ -124,7 +122,7 @@ w("")
 w("| | |")
 w("|---|---|")
 w("| date | $STARTED |")
-w("| machine | $(nproc) CPUs ($(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)), $(free -g | awk '/^Mem:/ {print $2}') GiB memory, $(uname -sr) |")
+w("| machine | $(machine) |")
 w("| load average (1/5/15 min) | before $LOAD_BEFORE, after $LOAD_AFTER |")
 w("| JVM flags | \`$JVM_OPTS\`, report queue 10,000, 2 report workers |")
 w("| policy | \`policies/fifty\` for checks plus \`policies/telemetry\`: per entry three Prometheus metrics (a counter with 4 labels, two histograms) and one JSON access-log line to a file |")
