@@ -171,7 +171,7 @@ class ProxylessRoutingTest {
   @Test
   void aProxylessServerGetsItsListenerAndServes() throws Exception {
     int port = io.tollgate.testing.FreePorts.next();
-    Files.writeString(mesh.resolve("xds-server.yaml"), """
+    String entry = """
         apiVersion: networking.istio.io/v1
         kind: ServiceEntry
         metadata: {name: greeter-xds, namespace: shop}
@@ -179,47 +179,18 @@ class ProxylessRoutingTest {
           hosts: [greeter-xds.shop]
           ports: [{number: 8080, name: grpc}]
           endpoints: [{address: 127.0.0.1, ports: {grpc: %d}}]
-        """.formatted(port));
-    java.util.concurrent.CompletableFuture<Boolean> serving = new java.util.concurrent.CompletableFuture<>();
-    Server server = io.grpc.xds.XdsServerBuilder.forAddress(new java.net.InetSocketAddress("127.0.0.1", port),
-            io.grpc.InsecureServerCredentials.create())
-        .addService(new io.tollgate.pilot.test.GreeterGrpc.GreeterImplBase() {
-          @Override
-          public void hello(HelloRequest request, io.grpc.stub.StreamObserver<io.tollgate.pilot.test.HelloReply> response) {
-            response.onNext(io.tollgate.pilot.test.HelloReply.newBuilder().setVersion("xds-server").build());
-            response.onCompleted();
-          }
-        })
-        .xdsServingStatusListener(new io.grpc.xds.XdsServerBuilder.XdsServingStatusListener() {
-          @Override
-          public void onServing() {
-            serving.complete(true);
-          }
-
-          @Override
-          public void onNotServing(Throwable t) {
-            serving.completeExceptionally(t);
-          }
-        })
-        .build();
-    servers.add(server);
-    // start() returns once the listener arrived (or fails): it was added by the file just written.
-    await().atMost(Duration.ofSeconds(10)).until(() -> pilot.version() != null && pilot.lastProblems().isEmpty());
-    // start() waits for the listener; bounded here so that a missing one fails instead of hanging.
-    java.util.concurrent.CompletableFuture.runAsync(() -> {
-      try {
-        server.start();
-      } catch (java.io.IOException e) {
-        serving.completeExceptionally(e);
-      }
-    });
-    assertThat(serving.get(20, TimeUnit.SECONDS)).isTrue();
+        """.formatted(port);
+    String before = pilot.version();
+    Files.writeString(mesh.resolve("xds-server.yaml"), entry);
+    await().atMost(Duration.ofSeconds(10)).until(() -> !pilot.version().equals(before));
+    servers.add(Greeters.startXds(port, io.grpc.InsecureServerCredentials.create(), "xds-server"));
     assertThat(version(greeter("greeter-xds.shop"))).isEqualTo("xds-server");
   }
 
   @Test
   void istioMutualInADestinationRuleMakesClientAndServerTalkMutualTls() throws Exception {
     int port = io.tollgate.testing.FreePorts.next();
+    String before = pilot.version();
     Files.writeString(mesh.resolve("mtls.yaml"), """
         apiVersion: networking.istio.io/v1
         kind: ServiceEntry
@@ -236,6 +207,7 @@ class ProxylessRoutingTest {
           host: greeter-mtls.shop
           trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}
         """.formatted(port));
+    await().atMost(Duration.ofSeconds(10)).until(() -> !pilot.version().equals(before));
     java.util.concurrent.atomic.AtomicReference<String> caller = new java.util.concurrent.atomic.AtomicReference<>();
     io.grpc.ServerInterceptor peer = new io.grpc.ServerInterceptor() {
       @Override
@@ -251,38 +223,8 @@ class ProxylessRoutingTest {
         return next.startCall(call, headers);
       }
     };
-    java.util.concurrent.CompletableFuture<Boolean> serving = new java.util.concurrent.CompletableFuture<>();
-    Server server = io.grpc.xds.XdsServerBuilder.forAddress(new java.net.InetSocketAddress("127.0.0.1", port),
-            io.grpc.xds.XdsServerCredentials.create(io.grpc.InsecureServerCredentials.create()))
-        .addService(io.grpc.ServerInterceptors.intercept(new io.tollgate.pilot.test.GreeterGrpc.GreeterImplBase() {
-          @Override
-          public void hello(HelloRequest request, io.grpc.stub.StreamObserver<io.tollgate.pilot.test.HelloReply> response) {
-            response.onNext(io.tollgate.pilot.test.HelloReply.newBuilder().setVersion("mtls").build());
-            response.onCompleted();
-          }
-        }, peer))
-        .xdsServingStatusListener(new io.grpc.xds.XdsServerBuilder.XdsServingStatusListener() {
-          @Override
-          public void onServing() {
-            serving.complete(true);
-          }
-
-          @Override
-          public void onNotServing(Throwable t) {
-            serving.completeExceptionally(t);
-          }
-        })
-        .build();
-    servers.add(server);
-    await().atMost(Duration.ofSeconds(10)).until(() -> pilot.lastProblems().isEmpty());
-    java.util.concurrent.CompletableFuture.runAsync(() -> {
-      try {
-        server.start();
-      } catch (java.io.IOException e) {
-        serving.completeExceptionally(e);
-      }
-    });
-    assertThat(serving.get(20, TimeUnit.SECONDS)).isTrue();
+    servers.add(Greeters.startXds(port, io.grpc.xds.XdsServerCredentials.create(io.grpc.InsecureServerCredentials.create()), "mtls",
+        peer));
 
     ManagedChannel secure = Grpc.newChannelBuilder("xds:///greeter-mtls.shop:8080",
         io.grpc.xds.XdsChannelCredentials.create(InsecureChannelCredentials.create())).build();

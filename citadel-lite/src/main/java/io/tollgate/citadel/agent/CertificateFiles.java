@@ -51,18 +51,6 @@ public final class CertificateFiles {
     return dir;
   }
 
-  public Path key() {
-    return dir.resolve(KEY);
-  }
-
-  public Path chain() {
-    return dir.resolve(CHAIN);
-  }
-
-  public Path roots() {
-    return dir.resolve(ROOT);
-  }
-
   /** Writes a new version and switches to it atomically; older versions are removed. */
   public synchronized void write(PrivateKey key, List<X509Certificate> chain, List<X509Certificate> roots) throws IOException {
     Files.createDirectories(dir);

@@ -21,8 +21,6 @@ public record Mesh(List<Located<ServiceEntry>> serviceEntries, List<Located<Virt
     }
   }
 
-  public static final Mesh EMPTY = new Mesh(List.of(), List.of(), List.of());
-
   /** Every ServiceEntry host, with the entry that declares it. */
   public Map<String, Located<ServiceEntry>> hosts() {
     Map<String, Located<ServiceEntry>> out = new java.util.LinkedHashMap<>();

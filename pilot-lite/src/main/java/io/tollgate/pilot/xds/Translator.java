@@ -75,10 +75,6 @@ public final class Translator {
     return "outbound|" + port + "|" + (subset == null ? "" : subset) + "|" + host;
   }
 
-  public static Resources translate(Mesh mesh) {
-    return translate(mesh, PolicyWiring.NONE);
-  }
-
   public static Resources translate(Mesh mesh, PolicyWiring policy) {
     Map<String, DestinationRule> rules = new LinkedHashMap<>();
     for (var dr : mesh.destinationRules()) {

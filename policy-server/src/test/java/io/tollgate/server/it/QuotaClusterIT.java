@@ -50,12 +50,17 @@ class QuotaClusterIT {
   }
 
   static boolean admitted(ManagedChannel ch, String domain, String tenant) {
-    RateLimitResponse r = RateLimitServiceGrpc.newBlockingStub(ch).withDeadlineAfter(20, TimeUnit.SECONDS)
+    return ask(ch, domain, tenant) == RateLimitResponse.Code.OK;
+  }
+
+  /** The overall answer to one hit of {@code tenant=<tenant>} in {@code domain}. */
+  static RateLimitResponse.Code ask(ManagedChannel ch, String domain, String tenant) {
+    return RateLimitServiceGrpc.newBlockingStub(ch).withDeadlineAfter(20, TimeUnit.SECONDS)
         .shouldRateLimit(RateLimitRequest.newBuilder().setDomain(domain)
             .addDescriptors(RateLimitDescriptor.newBuilder()
                 .addEntries(RateLimitDescriptor.Entry.newBuilder().setKey("tenant").setValue(tenant)))
-            .build());
-    return r.getOverallCode() == RateLimitResponse.Code.OK;
+            .build())
+        .getOverallCode();
   }
 
   /** {@code perServer} clients per server send {@code each} requests; returns how many were admitted. */

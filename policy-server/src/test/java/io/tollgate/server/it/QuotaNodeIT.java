@@ -1,14 +1,12 @@
 package io.tollgate.server.it;
 
 import static io.tollgate.server.it.QuotaClusterIT.admitted;
+import static io.tollgate.server.it.QuotaClusterIT.ask;
 import static io.tollgate.server.it.QuotaClusterIT.drive;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.envoyproxy.envoy.extensions.common.ratelimit.v3.RateLimitDescriptor;
-import io.envoyproxy.envoy.service.ratelimit.v3.RateLimitRequest;
 import io.envoyproxy.envoy.service.ratelimit.v3.RateLimitResponse;
-import io.envoyproxy.envoy.service.ratelimit.v3.RateLimitServiceGrpc;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.tollgate.testing.FreePorts;
@@ -21,7 +19,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -52,15 +49,6 @@ class QuotaNodeIT {
       sum += Double.parseDouble(m.group(1));
     }
     return sum;
-  }
-
-  static RateLimitResponse.Code ask(ManagedChannel ch, String domain, String tenant) {
-    return RateLimitServiceGrpc.newBlockingStub(ch).withDeadlineAfter(20, TimeUnit.SECONDS)
-        .shouldRateLimit(RateLimitRequest.newBuilder().setDomain(domain)
-            .addDescriptors(RateLimitDescriptor.newBuilder()
-                .addEntries(RateLimitDescriptor.Entry.newBuilder().setKey("tenant").setValue(tenant)))
-            .build())
-        .getOverallCode();
   }
 
   @Test
