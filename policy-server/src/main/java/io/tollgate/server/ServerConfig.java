@@ -235,4 +235,10 @@ public record ServerConfig(
     return new ServerConfig(bind, grpcPort, httpPort, adminPort, policyDir, pluginsDir, reloadInterval, handlerTimeout,
         revealRule, decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, token, opaUrl, opaBinary, regoTimeout, quota, reportQueue, reportThreads);
   }
+
+  public ServerConfig withHttpPathPrefix(String prefix) {
+    return new ServerConfig(bind, grpcPort, httpPort, adminPort, policyDir, pluginsDir, reloadInterval, handlerTimeout,
+        revealRule, decisionLog, decisionLogSample, prefix, trustForwardedFor, workerThreads, adminToken, opaUrl,
+        opaBinary, regoTimeout, quota, reportQueue, reportThreads);
+  }
 }
