@@ -31,7 +31,7 @@ PHASES=${PHASES:-load cold}
 ROUNDS=${ROUNDS:-3}                      # rounds per phase; each round runs every listener at every point
 DURATION=${DURATION:-15}                 # seconds per open-model point
 RATES=${RATES:-200 1000}                 # fixed rates (per second), besides one at a time and half the no-op maximum
-WARMUP=${WARMUP:-20}                     # seconds of closed-loop load per listener before measuring
+WARMUP=${WARMUP:-30}                     # seconds of closed-loop load per listener before measuring
 MAX_DURATION=${MAX_DURATION:-10}         # seconds per closed-loop maximum round
 MAX_WORKERS=${MAX_WORKERS:-32}           # Vegeta workers (connections) in the closed loop
 COLD_ROUNDS=${COLD_ROUNDS:-3}            # fresh servers per kind in the cold phase
@@ -211,7 +211,7 @@ PY
 }
 server_pid() { case $1 in noop) echo "$NOOP_PID" ;; tollgate) echo "$TG_PID" ;; *) echo "" ;; esac; }
 
-declare -a MAX_ROWS=() POINT_ROWS=() COLD_ROWS=()
+declare -a MAX_ROWS=() POINT_ROWS=() COLD_ROWS=() COLD_DECIDE=()
 CHECKS_NOTE="" COLD_NOTE="" FAILED=0
 
 if [[ " $PHASES " == *" load "* ]]; then
@@ -237,14 +237,21 @@ if [[ " $PHASES " == *" load "* ]]; then
   got=$(through tollgate -X POST)
   log "POST /productpage through tollgate: $got"
   [[ ${got%% *} == 405 ]] || die "POST /productpage through tollgate answered '$got', expected 405 (rule productpage-read-only)"
+  read -r _ _ NOOP_ERRORC _ < <(authz_stats noop)
+  read -r _ _ TG_ERRORC _ < <(authz_stats tollgate)
+
+  WARM_NOTE=""
+  for v in "${VARIANTS[@]}"; do
+    log "warm-up $v: ${WARMUP}s closed loop, $MAX_WORKERS workers"
+    [[ $v == none ]] || read -r _ _ e0 _ < <(authz_stats "$v")
+    vegeta_run "$v" "$OUT/warmup-$v.json" $((WARMUP + 60)) -rate=0 -workers "$MAX_WORKERS" -max-workers "$MAX_WORKERS" -duration "${WARMUP}s"
+    read -r _ tput _ _ _ n non200 < <(vsummary "$OUT/warmup-$v.json")
+    [[ $v == none ]] || { read -r _ _ e1 _ < <(authz_stats "$v"); WARM_NOTE+="${v/noop/no-op}: $n requests, $non200 not 200, ext_authz.error $((e1 - e0)); "; }
+    log "warm-up $v: $tput per second, $n requests, $non200 not 200"
+  done
   read -r NOOP_OK0 NOOP_DENIED0 NOOP_ERROR0 NOOP_FMA0 < <(authz_stats noop)
   read -r TG_OK0 TG_DENIED0 TG_ERROR0 TG_FMA0 < <(authz_stats tollgate)
   read -r TG_CHECKS0 TG_ALLOWED0 < <(checks "$TG_ADMIN")
-
-  for v in "${VARIANTS[@]}"; do
-    log "warm-up $v: ${WARMUP}s closed loop, $MAX_WORKERS workers"
-    vegeta_run "$v" "$OUT/warmup-$v.json" $((WARMUP + 60)) -rate=0 -workers "$MAX_WORKERS" -max-workers "$MAX_WORKERS" -duration "${WARMUP}s"
-  done
 
   declare -a NOOP_MAX=()
   for ((r = 1; r <= ROUNDS; r++)); do
@@ -288,7 +295,7 @@ if [[ " $PHASES " == *" load "* ]]; then
   TG_FAILURES=$(handler_failures "$TG_ADMIN")
   NON200=$(printf '%s\n' "${POINT_ROWS[@]}" "${MAX_ROWS[@]}" | awk -F'|' '{s += ($1 ~ /^(none|noop|tollgate)$/) ? $7 : $9} END {print s + 0}')
   d() { echo $(($1 - $2)); }
-  CHECKS_NOTE="Envoy's ext_authz counters during the warm-up and the measured runs: no-op listener ok $(d "$NOOP_OK" "$NOOP_OK0"), denied $(d "$NOOP_DENIED" "$NOOP_DENIED0"), error **$(d "$NOOP_ERROR" "$NOOP_ERROR0")**, failure_mode_allowed $(d "$NOOP_FMA" "$NOOP_FMA0"); Tollgate listener ok $(d "$TG_OK" "$TG_OK0"), denied $(d "$TG_DENIED" "$TG_DENIED0"), error **$(d "$TG_ERROR" "$TG_ERROR0")**, failure_mode_allowed $(d "$TG_FMA" "$TG_FMA0"). Tollgate decided $(d "$TG_CHECKS" "$TG_CHECKS0") checks, $(d "$TG_ALLOWED" "$TG_ALLOWED0") allowed; handler failures $TG_FAILURES. Answers other than 200 in the closed-loop and measured runs: **$NON200**. Before them, the check of the answers (one GET per listener, retried while a fresh JVM misses the deadline, and one POST, which Tollgate refuses with 405) saw ext_authz.error $NOOP_ERROR0 (no-op) and $TG_ERROR0 (Tollgate)."
+  CHECKS_NOTE="Envoy's ext_authz counters during the closed-loop and measured runs: no-op listener ok $(d "$NOOP_OK" "$NOOP_OK0"), denied $(d "$NOOP_DENIED" "$NOOP_DENIED0"), error **$(d "$NOOP_ERROR" "$NOOP_ERROR0")**, failure_mode_allowed $(d "$NOOP_FMA" "$NOOP_FMA0"); Tollgate listener ok $(d "$TG_OK" "$TG_OK0"), denied $(d "$TG_DENIED" "$TG_DENIED0"), error **$(d "$TG_ERROR" "$TG_ERROR0")**, failure_mode_allowed $(d "$TG_FMA" "$TG_FMA0"). Tollgate decided $(d "$TG_CHECKS" "$TG_CHECKS0") checks, $(d "$TG_ALLOWED" "$TG_ALLOWED0") allowed; handler failures $TG_FAILURES. Answers other than 200 in those runs: **$NON200**. Before them, with the servers fresh: the check of the answers (one GET per listener, retried while a fresh JVM misses the deadline, and one POST, which Tollgate refuses with 405) saw ext_authz.error $NOOP_ERRORC (no-op) and $TG_ERRORC (Tollgate); the warm-up (${WARMUP} s closed loop each): ${WARM_NOTE%; }."
   log "$CHECKS_NOTE"
   if (($(d "$NOOP_ERROR" "$NOOP_ERROR0") + $(d "$TG_ERROR" "$TG_ERROR0") + $(d "$NOOP_FMA" "$NOOP_FMA0") + $(d "$TG_FMA" "$TG_FMA0") \
     + $(d "$NOOP_DENIED" "$NOOP_DENIED0") + $(d "$TG_DENIED" "$TG_DENIED0") + TG_FAILURES + NON200 > 0)); then FAILED=1; fi
@@ -337,6 +344,9 @@ print(f"{len(rows)}|{lat[0]:.3f}|{rows[0][1]}|{q[49]:.3f}|{q[98]:.3f}|{max(lat):
     ready=$(python3 -c "print(f'{$(date +%s.%N) - $t0:.2f}')")
     [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$TG_ADMIN/readyz") == 200 ]] || die "Tollgate not ready within 60 s"
     cold_run tollgate "$r" "$ready"
+    # Tollgate's own time to decide (request received to response ready), from its histogram.
+    COLD_DECIDE+=("$(metric_sum "$TG_ADMIN" 'tollgate_check_duration_seconds_count\{.*transport="grpc".*\}')|$(metric_sum "$TG_ADMIN" 'tollgate_check_duration_seconds_sum\{.*transport="grpc".*\}')|$(metric_sum "$TG_ADMIN" 'tollgate_check_duration_seconds_bucket\{(?=.*le="0\.1")(?=.*transport="grpc").*\}')")
+    log "cold tollgate round $r: decided count|sum s|within 100 ms: ${COLD_DECIDE[-1]}"
     stop "$TG_PID"
   done
   # Answers other than 200 right after readiness are what this phase measures, not a failed run.
@@ -443,6 +453,10 @@ for v in ("noop", "tollgate"):
         w(f"| {names[v]} | {r[1]} | {r[2]} | {r[4]} | {r[5]} | {r[6]} | {r[7]} | {r[8]} | {r[9]} | {r[10]} |")
     med = lambda i: f"{median(float(r[i]) for r in rs):.3f}"
     w(f"| {names[v]} | **median** | {median(float(r[2]) for r in rs):.2f} | **{med(4)}** | | **{med(6)}** | **{med(7)}** | {med(8)} | | |")
+w("")
+dec = [d.split("|") for d in """${COLD_DECIDE[*]}""".split()]
+w("Tollgate's own time to decide these checks (\`tollgate_check_duration_seconds\`, from the request received to the response ready), per round: "
+  + "; ".join(f"{float(c):.0f} checks, mean {float(t) / float(c) * 1e3:.2f} ms, {float(c) - float(b):.0f} over 100 ms" for c, t, b in dec) + ".")
 w("<!-- envoy-cold-results:end -->")
 print("\n".join(out))
 PY
