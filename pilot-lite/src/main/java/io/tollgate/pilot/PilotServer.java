@@ -15,43 +15,56 @@ import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.tollgate.pilot.model.Mesh;
 import io.tollgate.pilot.model.MeshException;
+import io.tollgate.pilot.model.MeshFiles;
 import io.tollgate.pilot.model.MeshLoader;
+import io.tollgate.pilot.model.MeshProblem;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
 import io.tollgate.pilot.xds.PolicyWiring;
 import io.tollgate.pilot.xds.SecretSource;
 import io.tollgate.pilot.xds.Sidecars;
 import io.tollgate.pilot.xds.Translator;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.net.InetSocketAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * pilot-lite's server: watches a directory of Istio networking files, translates every version
  * that validates into xDS resources, and serves them over ADS (state of the world and delta) with
- * java-control-plane's cache; also CDS/EDS/LDS/RDS singly, and gRPC health. A version that does
- * not validate is logged with every problem and counted; the last good one keeps serving. A
+ * java-control-plane's cache; also CDS/EDS/LDS/RDS singly, and gRPC health. A version is built
+ * only from files that have stopped changing ({@link MeshWatch}). A version that does not
+ * validate is logged with every problem and counted; the last good one keeps serving. A
  * resource version changes only when its content does, so an unrelated edit pushes nothing.
  */
 public final class PilotServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PilotServer.class);
   static final String GROUP = "mesh";
 
-  /** {@code credentials}: TLS for the xDS port (see {@code tollgate pilot --tls-*}), or null for plaintext. */
+  /**
+   * {@code credentials}: TLS for the xDS port (see {@code tollgate pilot --tls-*}), or null for plaintext;
+   * {@code settle}: how long the mesh files must stay the same before a version is built from them.
+   */
   public record Settings(Path meshDir, String bind, int port, Duration pollInterval, PolicyWiring policy, SecretSource secrets,
-      io.grpc.ServerCredentials credentials) {
+      io.grpc.ServerCredentials credentials, Duration settle) {
+    public Settings {
+      if (settle.isNegative()) {
+        throw new IllegalArgumentException("the settle interval must not be negative: " + settle);
+      }
+    }
+
     public Settings(Path meshDir, String bind, int port, Duration pollInterval) {
       this(meshDir, bind, port, pollInterval, PolicyWiring.NONE, SecretSource.NONE, null);
     }
@@ -63,6 +76,15 @@ public final class PilotServer implements AutoCloseable {
     public Settings(Path meshDir, String bind, int port, Duration pollInterval, PolicyWiring policy, SecretSource secrets) {
       this(meshDir, bind, port, pollInterval, policy, secrets, null);
     }
+
+    public Settings(Path meshDir, String bind, int port, Duration pollInterval, PolicyWiring policy, SecretSource secrets,
+        io.grpc.ServerCredentials credentials) {
+      this(meshDir, bind, port, pollInterval, policy, secrets, credentials, MeshWatch.DEFAULT_SETTLE);
+    }
+
+    public Settings withSettle(Duration interval) {
+      return new Settings(meshDir, bind, port, pollInterval, policy, secrets, credentials, interval);
+    }
   }
 
   private final Settings settings;
@@ -72,7 +94,9 @@ public final class PilotServer implements AutoCloseable {
   private final Server server;
   private final ScheduledExecutorService watcher;
   private final Metrics metrics;
-  private volatile String fingerprint = "";
+  /** Read and written by the watcher thread only (after start). */
+  private MeshWatch watch;
+  private final AtomicLong polls = new AtomicLong();
   private volatile String version = "";
   private volatile List<String> lastProblems = List.of();
 
@@ -103,8 +127,18 @@ public final class PilotServer implements AutoCloseable {
   /** Loads the mesh (a first version that does not validate is an error: nothing starts), then serves. */
   public static PilotServer start(Settings settings, PrometheusRegistry registry) throws IOException, MeshException {
     PilotServer pilot = new PilotServer(settings, registry);
-    pilot.push(MeshLoader.load(settings.meshDir()));
-    pilot.fingerprint = fingerprint(settings.meshDir());
+    List<MeshFiles.File> first;
+    try {
+      first = MeshWatch.settledAtStart(settings.meshDir(), settings.settle());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted while waiting for the mesh files to stop changing");
+    } catch (IOException e) {
+      throw new MeshException(List.of(new MeshProblem(settings.meshDir().toString(), 0, 0,
+          "cannot list the mesh directory: " + e.getMessage())));
+    }
+    pilot.push(MeshLoader.load(first));
+    pilot.watch = new MeshWatch(settings.meshDir(), settings.settle(), System::nanoTime, first);
     pilot.server.start();
     if (!settings.pollInterval().isZero()) {
       long ms = settings.pollInterval().toMillis();
@@ -129,14 +163,18 @@ public final class PilotServer implements AutoCloseable {
     return lastProblems;
   }
 
+  /** How many times the watcher has looked at the mesh files. */
+  long polls() {
+    return polls.get();
+  }
+
   private void reloadIfChanged() {
     try {
-      String now = fingerprint(settings.meshDir());
-      if (now.equals(fingerprint)) {
+      Optional<List<MeshFiles.File>> files = watch.poll();
+      if (files.isEmpty()) {
         return;
       }
-      fingerprint = now;
-      push(MeshLoader.load(settings.meshDir()));
+      push(MeshLoader.load(files.get()));
       lastProblems = List.of();
       metrics.reloads.labelValues("success").inc();
     } catch (MeshException e) {
@@ -147,6 +185,8 @@ public final class PilotServer implements AutoCloseable {
     } catch (IOException | RuntimeException e) {
       metrics.reloads.labelValues("failure").inc();
       log.error("mesh reload failed; version {} keeps serving", version, e);
+    } finally {
+      polls.incrementAndGet();
     }
   }
 
@@ -196,17 +236,6 @@ public final class PilotServer implements AutoCloseable {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
-  }
-
-  /** Names, sizes and modification times of the mesh files: cheap to poll. */
-  private static String fingerprint(Path dir) throws IOException {
-    StringBuilder b = new StringBuilder();
-    try (Stream<Path> s = Files.list(dir)) {
-      for (Path p : s.sorted().toList()) {
-        b.append(p.getFileName()).append(Files.size(p)).append(Files.getLastModifiedTime(p).toMillis()).append(';');
-      }
-    }
-    return b.toString();
   }
 
   @Override

@@ -51,6 +51,11 @@ final class PilotCommand implements Callable<Integer> {
   @Option(names = "--reload-interval", defaultValue = "1s", description = "How often the files are checked; 0s: never (default: ${DEFAULT-VALUE}).")
   Duration reloadInterval;
 
+  @Option(names = "--reload-settle", defaultValue = "300ms",
+      description = "How long changed files must stay the same before a version is built from them, so a file being written"
+          + " is never read half-written (default: ${DEFAULT-VALUE}).")
+  Duration reloadSettle;
+
   @Option(names = "--policy-address", defaultValue = "127.0.0.1:9091", paramLabel = "HOST:PORT",
       description = "The policy server's gRPC address for ext_authz, rate limits and access logs; empty turns the filters off"
           + " (default: ${DEFAULT-VALUE}).")
@@ -118,6 +123,9 @@ final class PilotCommand implements Callable<Integer> {
     try {
       wiring = PolicyWiring.of(policyAddress, failureModeAllow, policyTimeout, rateLimitDomain, rateLimitDescriptors)
           .withProxylessExtAuthz(proxylessExtAuthz);
+      if (reloadSettle.isNegative()) {
+        throw new IllegalArgumentException("--reload-settle must not be negative: " + reloadSettle);
+      }
     } catch (IllegalArgumentException e) {
       err.println("tollgate pilot: " + e.getMessage());
       return 2;
@@ -142,7 +150,7 @@ final class PilotCommand implements Callable<Integer> {
     PilotServer pilot;
     try {
       pilot = PilotServer.start(new PilotServer.Settings(mesh, bind, port, reloadInterval, wiring,
-          io.tollgate.pilot.xds.SecretSource.NONE, credentials), registry);
+          io.tollgate.pilot.xds.SecretSource.NONE, credentials, reloadSettle), registry);
     } catch (MeshException e) {
       err.println("tollgate pilot: the mesh does not load; nothing started:");
       e.problems().forEach(p -> err.println("  " + p));
