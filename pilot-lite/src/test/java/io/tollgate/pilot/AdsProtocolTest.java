@@ -147,7 +147,8 @@ class AdsProtocolTest {
     PolicyWiring wiring = PolicyWiring.of("policy.tollgate:9091", false, Duration.ofMillis(250), "mesh").withProxylessExtAuthz(true);
     Translator.Resources proxyless = Translator.translate(mesh, wiring);
     // The sidecar's resources include the shared ones: one list of each covers both.
-    Translator.Resources r = io.tollgate.pilot.xds.Sidecars.forWorkload(mesh, proxyless, sidecarHost, wiring);
+    Translator.Resources r = io.tollgate.pilot.xds.Sidecars.forWorkload(mesh, proxyless, sidecarHost,
+        io.tollgate.pilot.xds.SidecarPorts.DEFAULT, wiring);
     List<com.google.protobuf.Message> listeners = new java.util.ArrayList<>(proxyless.listeners());
     listeners.addAll(r.listeners());
     JsonFormat.TypeRegistry types = JsonFormat.TypeRegistry.newBuilder()
