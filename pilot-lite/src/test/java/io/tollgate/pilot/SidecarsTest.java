@@ -8,6 +8,7 @@ import com.google.protobuf.Value;
 import io.envoyproxy.envoy.config.core.v3.Node;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.Route;
+import io.envoyproxy.envoy.extensions.filters.http.ext_authz.v3.ExtAuthzPerRoute;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
@@ -18,11 +19,15 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.tollgate.pilot.model.MeshLoader;
 import io.tollgate.pilot.xds.PolicyWiring;
 import io.tollgate.pilot.xds.SidecarPorts;
+import io.tollgate.pilot.xds.Sidecars;
+import io.tollgate.pilot.xds.Translator;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
@@ -32,7 +37,7 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** What an Envoy sidecar gets: listeners on the ports its node names. */
+/** What an Envoy sidecar gets: listeners on the ports its node names, and an inbound route that names the workload it protects. */
 class SidecarsTest {
   static final String LDS = "type.googleapis.com/envoy.config.listener.v3.Listener";
   static final PolicyWiring WIRING = PolicyWiring.of("policy.tollgate:9091", false, Duration.ofMillis(250), "mesh");
@@ -150,6 +155,39 @@ class SidecarsTest {
         ch.shutdownNow();
       }
     }
+  }
+
+  @Test
+  void theInboundRouteTellsExtAuthzWhichWorkloadItProtects() throws Exception {
+    Files.writeString(dir.resolve("mesh.yaml"), MeshLoaderTest.ENTRY);
+    var mesh = MeshLoader.load(dir);
+    Translator.Resources shared = Translator.translate(mesh, WIRING);
+    Route route = inboundRoute(inbound(Sidecars.forWorkload(mesh, shared, "reviews.shop", SidecarPorts.DEFAULT, WIRING)));
+    assertThat(route.getTypedPerFilterConfigMap()).containsOnlyKeys("envoy.filters.http.ext_authz");
+    ExtAuthzPerRoute perRoute = route.getTypedPerFilterConfigOrThrow("envoy.filters.http.ext_authz").unpack(ExtAuthzPerRoute.class);
+    assertThat(perRoute.getCheckSettings().getContextExtensionsMap())
+        .containsExactlyInAnyOrderEntriesOf(Map.of("destination.service.host", "reviews.shop", "destination.service.namespace", "shop"));
+
+    // Without a namespace in the ServiceEntry there is none to tell.
+    Files.writeString(dir.resolve("mesh.yaml"), MeshLoaderTest.ENTRY.replace("metadata: {name: reviews, namespace: shop}\nspec:\n  hosts",
+        "metadata: {name: reviews}\nspec:\n  hosts"));
+    var bare = MeshLoader.load(dir);
+    assertThat(bare.serviceEntries().get(0).resource().metadata().namespace()).isNull();
+    Route bareRoute = inboundRoute(inbound(Sidecars.forWorkload(bare, Translator.translate(bare, WIRING), "reviews.shop",
+        SidecarPorts.DEFAULT, WIRING)));
+    assertThat(bareRoute.getTypedPerFilterConfigOrThrow("envoy.filters.http.ext_authz").unpack(ExtAuthzPerRoute.class)
+        .getCheckSettings().getContextExtensionsMap()).containsExactlyEntriesOf(Map.of("destination.service.host", "reviews.shop"));
+
+    // No policy server, no ext_authz filter, nothing for it.
+    Route unwired = inboundRoute(inbound(Sidecars.forWorkload(mesh, Translator.translate(mesh, PolicyWiring.NONE), "reviews.shop",
+        SidecarPorts.DEFAULT, PolicyWiring.NONE)));
+    assertThat(unwired.getTypedPerFilterConfigMap()).isEmpty();
+  }
+
+  static Listener inbound(Translator.Resources r) {
+    List<Listener> in = new ArrayList<>(r.listeners().stream().filter(l -> l.getName().startsWith("inbound|")).toList());
+    assertThat(in).hasSize(1);
+    return in.get(0);
   }
 
   static Route inboundRoute(Listener inbound) {

@@ -25,7 +25,9 @@ import io.envoyproxy.envoy.config.route.v3.RouteMatch;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.extensions.access_loggers.grpc.v3.CommonGrpcAccessLogConfig;
 import io.envoyproxy.envoy.extensions.access_loggers.grpc.v3.HttpGrpcAccessLogConfig;
+import io.envoyproxy.envoy.extensions.filters.http.ext_authz.v3.CheckSettings;
 import io.envoyproxy.envoy.extensions.filters.http.ext_authz.v3.ExtAuthz;
+import io.envoyproxy.envoy.extensions.filters.http.ext_authz.v3.ExtAuthzPerRoute;
 import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
@@ -45,13 +47,20 @@ import java.util.List;
  *       the workload passes ext_authz, then the global rate limit (descriptors {@code destination=<host>}
  *       and the configured request headers, by default {@code path=<:path>}, in the wired domain), and
  *       is logged to the policy server's access-log service; then it goes to the application on
- *       127.0.0.1 at the port's target port;
+ *       127.0.0.1 at the port's target port. The route tells ext_authz which workload it protects in
+ *       its per-route context extensions ({@value #DESTINATION_HOST}, and {@value #DESTINATION_NAMESPACE}
+ *       when the ServiceEntry has a namespace): configuration, which a caller cannot forge as it can
+ *       the Host header;
  *   <li>{@code outbound|<outbound port>} on 127.0.0.1: the workload's calls to the mesh, routed by the
  *       same route tables as proxyless clients (route configuration {@code outbound});
  *   <li>the cluster {@value PolicyWiring#CLUSTER} (HTTP/2) those filters call.
  * </ul>
  */
 public final class Sidecars {
+  /** Context extension naming the ServiceEntry host the sidecar's workload serves. */
+  public static final String DESTINATION_HOST = "destination.service.host";
+  /** Context extension naming that ServiceEntry's namespace. */
+  public static final String DESTINATION_NAMESPACE = "destination.service.namespace";
   static final String OUTBOUND_ROUTES = "outbound";
 
   private Sidecars() {}
@@ -89,6 +98,7 @@ public final class Sidecars {
         new java.util.TreeMap<>(policy.rateLimitHeaders()).forEach((header, key) -> limit.addActions(RateLimit.Action.newBuilder()
             .setRequestHeaders(RateLimit.Action.RequestHeaders.newBuilder().setHeaderName(header).setDescriptorKey(key))));
         toApp.getRouteBuilder().addRateLimits(limit);
+        toApp.putTypedPerFilterConfig(Translator.EXT_AUTHZ_FILTER, Any.pack(destination(host, entry.resource().metadata().namespace())));
       }
       Listener inbound = listener("inbound|" + ports.inboundPort(), ports.inboundAddress(), ports.inboundPort(), hcm("inbound", policy, true)
           .setRouteConfig(RouteConfiguration.newBuilder().setName("inbound|" + host)
@@ -111,6 +121,14 @@ public final class Sidecars {
           .build());
     }
     return new Translator.Resources(listeners, routes, clusters, endpoints);
+  }
+
+  private static ExtAuthzPerRoute destination(String host, String namespace) {
+    CheckSettings.Builder check = CheckSettings.newBuilder().putContextExtensions(DESTINATION_HOST, host);
+    if (namespace != null && !namespace.isEmpty()) {
+      check.putContextExtensions(DESTINATION_NAMESPACE, namespace);
+    }
+    return ExtAuthzPerRoute.newBuilder().setCheckSettings(check).build();
   }
 
   private static HttpConnectionManager.Builder hcm(String prefix, PolicyWiring policy, boolean inbound) {
