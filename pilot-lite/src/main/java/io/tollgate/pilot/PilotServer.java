@@ -15,43 +15,69 @@ import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.tollgate.pilot.model.Mesh;
 import io.tollgate.pilot.model.MeshException;
+import io.tollgate.pilot.model.MeshFiles;
 import io.tollgate.pilot.model.MeshLoader;
+import io.tollgate.pilot.model.MeshProblem;
+import io.envoyproxy.controlplane.server.exception.RequestException;
+import io.envoyproxy.envoy.config.core.v3.Node;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
+import io.grpc.Status;
 import io.tollgate.pilot.xds.PolicyWiring;
 import io.tollgate.pilot.xds.SecretSource;
+import io.tollgate.pilot.xds.SidecarPorts;
 import io.tollgate.pilot.xds.Sidecars;
 import io.tollgate.pilot.xds.Translator;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.net.InetSocketAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * pilot-lite's server: watches a directory of Istio networking files, translates every version
  * that validates into xDS resources, and serves them over ADS (state of the world and delta) with
- * java-control-plane's cache; also CDS/EDS/LDS/RDS singly, and gRPC health. A version that does
- * not validate is logged with every problem and counted; the last good one keeps serving. A
+ * java-control-plane's cache; also CDS/EDS/LDS/RDS singly, and gRPC health. A version is built
+ * only from files that have stopped changing ({@link MeshWatch}). A version that does not
+ * validate is logged with every problem and counted; the last good one keeps serving. A
  * resource version changes only when its content does, so an unrelated edit pushes nothing.
+ *
+ * <p>Proxyless clients share one snapshot; an Envoy sidecar gets the one of its {@link Group}: the
+ * host it serves and the ports it listens on, from its node metadata ({@value #SERVICE_METADATA}
+ * and {@link SidecarPorts}), made when the first node of that group asks. A node whose port or
+ * address metadata is invalid is refused: its stream ends with {@code INVALID_ARGUMENT} saying
+ * which key and value, the refusal is logged and counted, and it gets nothing rather than
+ * listeners where its traffic does not arrive.
  */
 public final class PilotServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PilotServer.class);
-  static final String GROUP = "mesh";
 
-  /** {@code credentials}: TLS for the xDS port (see {@code tollgate pilot --tls-*}), or null for plaintext. */
+  /**
+   * {@code credentials}: TLS for the xDS port (see {@code tollgate pilot --tls-*}), or null for plaintext;
+   * {@code sidecarPorts}: the ports of sidecars whose metadata names none; {@code settle}: how long
+   * the mesh files must stay the same before a version is built from them.
+   */
   public record Settings(Path meshDir, String bind, int port, Duration pollInterval, PolicyWiring policy, SecretSource secrets,
-      io.grpc.ServerCredentials credentials) {
+      io.grpc.ServerCredentials credentials, SidecarPorts sidecarPorts, Duration settle) {
+    public Settings {
+      java.util.Objects.requireNonNull(sidecarPorts, "sidecarPorts");
+      if (settle.isNegative()) {
+        throw new IllegalArgumentException("the settle interval must not be negative: " + settle);
+      }
+    }
+
     public Settings(Path meshDir, String bind, int port, Duration pollInterval) {
       this(meshDir, bind, port, pollInterval, PolicyWiring.NONE, SecretSource.NONE, null);
     }
@@ -63,24 +89,53 @@ public final class PilotServer implements AutoCloseable {
     public Settings(Path meshDir, String bind, int port, Duration pollInterval, PolicyWiring policy, SecretSource secrets) {
       this(meshDir, bind, port, pollInterval, policy, secrets, null);
     }
+
+    public Settings(Path meshDir, String bind, int port, Duration pollInterval, PolicyWiring policy, SecretSource secrets,
+        io.grpc.ServerCredentials credentials) {
+      this(meshDir, bind, port, pollInterval, policy, secrets, credentials, SidecarPorts.DEFAULT, MeshWatch.DEFAULT_SETTLE);
+    }
+
+    public Settings withSidecarPorts(SidecarPorts ports) {
+      return new Settings(meshDir, bind, port, pollInterval, policy, secrets, credentials, ports, settle);
+    }
+
+    public Settings withSettle(Duration interval) {
+      return new Settings(meshDir, bind, port, pollInterval, policy, secrets, credentials, sidecarPorts, interval);
+    }
   }
 
-  private final Settings settings;
   /** Node metadata key naming the ServiceEntry host an Envoy sidecar serves; proxyless clients leave it out. */
   public static final String SERVICE_METADATA = "TOLLGATE_SERVICE";
-  private final SimpleCache<String> cache = new SimpleCache<>(PilotServer::group);
+
+  /** Nodes that get the same configuration: proxyless clients ({@code host} null), or sidecars by host and ports. */
+  record Group(String host, SidecarPorts ports) {}
+
+  static final Group PROXYLESS = new Group(null, null);
+  /** Where the cache would look for a refused node (it never does: the stream ends first); no snapshot is ever set there. */
+  private static final Group REFUSED = new Group("", null);
+
+  private final Settings settings;
+  private final SimpleCache<Group> cache = new SimpleCache<>(this::groupOrRefused);
   private final Server server;
   private final ScheduledExecutorService watcher;
   private final Metrics metrics;
-  private volatile String fingerprint = "";
+  /** The sidecar groups nodes have asked for; added to, and their snapshots set, only under {@code lock}. */
+  private final Set<Group> sidecars = ConcurrentHashMap.newKeySet();
+  private final Object lock = new Object();
+  /** The serving mesh and its shared resources; guarded by {@code lock}. */
+  private Mesh mesh;
+  private Translator.Resources shared;
+  /** Read and written by the watcher thread only (after start). */
+  private MeshWatch watch;
+  private final AtomicLong polls = new AtomicLong();
   private volatile String version = "";
   private volatile List<String> lastProblems = List.of();
 
   private PilotServer(Settings settings, PrometheusRegistry registry) throws IOException {
     this.settings = settings;
     this.metrics = new Metrics(registry);
-    cache.setSnapshot(GROUP, Snapshot.createEmpty(""));
-    V3DiscoveryServer discovery = new V3DiscoveryServer(metrics.callbacks(), cache);
+    cache.setSnapshot(PROXYLESS, Snapshot.createEmpty(""));
+    V3DiscoveryServer discovery = new V3DiscoveryServer(metrics.callbacks(this::admit), cache);
     HealthStatusManager health = new HealthStatusManager();
     InetSocketAddress address = new InetSocketAddress(settings.bind(), settings.port());
     server = (settings.credentials() == null ? NettyServerBuilder.forAddress(address)
@@ -103,8 +158,18 @@ public final class PilotServer implements AutoCloseable {
   /** Loads the mesh (a first version that does not validate is an error: nothing starts), then serves. */
   public static PilotServer start(Settings settings, PrometheusRegistry registry) throws IOException, MeshException {
     PilotServer pilot = new PilotServer(settings, registry);
-    pilot.push(MeshLoader.load(settings.meshDir()));
-    pilot.fingerprint = fingerprint(settings.meshDir());
+    List<MeshFiles.File> first;
+    try {
+      first = MeshWatch.settledAtStart(settings.meshDir(), settings.settle());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted while waiting for the mesh files to stop changing");
+    } catch (IOException e) {
+      throw new MeshException(List.of(new MeshProblem(settings.meshDir().toString(), 0, 0,
+          "cannot list the mesh directory: " + e.getMessage())));
+    }
+    pilot.push(MeshLoader.load(first));
+    pilot.watch = new MeshWatch(settings.meshDir(), settings.settle(), System::nanoTime, first);
     pilot.server.start();
     if (!settings.pollInterval().isZero()) {
       long ms = settings.pollInterval().toMillis();
@@ -129,14 +194,18 @@ public final class PilotServer implements AutoCloseable {
     return lastProblems;
   }
 
+  /** How many times the watcher has looked at the mesh files. */
+  long polls() {
+    return polls.get();
+  }
+
   private void reloadIfChanged() {
     try {
-      String now = fingerprint(settings.meshDir());
-      if (now.equals(fingerprint)) {
+      Optional<List<MeshFiles.File>> files = watch.poll();
+      if (files.isEmpty()) {
         return;
       }
-      fingerprint = now;
-      push(MeshLoader.load(settings.meshDir()));
+      push(MeshLoader.load(files.get()));
       lastProblems = List.of();
       metrics.reloads.labelValues("success").inc();
     } catch (MeshException e) {
@@ -147,33 +216,81 @@ public final class PilotServer implements AutoCloseable {
     } catch (IOException | RuntimeException e) {
       metrics.reloads.labelValues("failure").inc();
       log.error("mesh reload failed; version {} keeps serving", version, e);
+    } finally {
+      polls.incrementAndGet();
     }
   }
 
-  /** Proxyless clients share one group; each sidecar gets the group of the host it serves. */
-  static String group(io.envoyproxy.envoy.config.core.v3.Node node) {
+  /**
+   * The group of {@code node}: proxyless clients (no {@value #SERVICE_METADATA}) share one; a sidecar's
+   * names its host and its ports. Throws {@link IllegalArgumentException} when the ports are invalid.
+   */
+  Group group(Node node) {
     var field = node.getMetadata().getFieldsMap().get(SERVICE_METADATA);
-    return field == null || field.getStringValue().isEmpty() ? GROUP : SIDECAR_GROUP + field.getStringValue();
+    if (field == null || field.getStringValue().isEmpty()) {
+      return PROXYLESS;
+    }
+    return new Group(field.getStringValue(), SidecarPorts.fromMetadata(node.getMetadata(), settings.sidecarPorts()));
   }
 
-  static final String SIDECAR_GROUP = "sidecar|";
-
-  private void push(Mesh mesh) {
-    long t0 = System.nanoTime();
-    Translator.Resources r = Translator.translate(mesh, settings.policy());
-    String v = digest(r);
-    cache.setSnapshot(GROUP, snapshot(r, List.of(), v));
-    for (String host : mesh.hosts().keySet()) {
-      Translator.Resources sidecar = Sidecars.forWorkload(mesh, r, host, settings.policy());
-      List<Secret> secrets = settings.secrets().secretsFor(host);
-      cache.setSnapshot(SIDECAR_GROUP + host, snapshot(sidecar, secrets, digest(sidecar) + secretsDigest(secrets)));
+  private Group groupOrRefused(Node node) {
+    try {
+      return group(node);
+    } catch (IllegalArgumentException e) {
+      return REFUSED;
     }
-    if (!v.equals(version)) {
-      version = v;
-      metrics.pushes.inc();
-      log.info("mesh version {}: {} hosts, {} routes, {} clusters", v, mesh.hosts().size(), r.routes().size(), r.clusters().size());
+  }
+
+  /** Before the cache sees a request: refuses a node with invalid metadata, and makes the snapshot of a new sidecar group. */
+  private void admit(Node node) throws RequestException {
+    Group g;
+    try {
+      g = group(node);
+    } catch (IllegalArgumentException e) {
+      metrics.refused.inc();
+      log.warn("refused xDS to node {}: {}; it gets no configuration until its metadata is fixed", node.getId(), e.getMessage());
+      throw new RequestException(Status.INVALID_ARGUMENT.withDescription("tollgate pilot refuses node " + node.getId() + ": "
+          + e.getMessage()));
+    }
+    if (g.host() != null && !sidecars.contains(g)) {
+      synchronized (lock) {
+        if (sidecars.add(g)) {
+          log.info("sidecars of {} listening inbound on {}:{} and outbound on 127.0.0.1:{} (first: node {})", g.host(),
+              g.ports().inboundAddress(), g.ports().inboundPort(), g.ports().outboundPort(), node.getId());
+          pushSidecar(g);
+        }
+      }
+    }
+  }
+
+  private void push(Mesh next) {
+    long t0 = System.nanoTime();
+    synchronized (lock) {
+      Translator.Resources r = Translator.translate(next, settings.policy());
+      mesh = next;
+      shared = r;
+      String v = digest(r);
+      cache.setSnapshot(PROXYLESS, snapshot(r, List.of(), v));
+      for (Group g : sidecars) {
+        pushSidecar(g);
+      }
+      if (!v.equals(version)) {
+        version = v;
+        metrics.pushes.inc();
+        log.info("mesh version {}: {} hosts, {} routes, {} clusters", v, next.hosts().size(), r.routes().size(), r.clusters().size());
+      }
     }
     metrics.pushSeconds.observe((System.nanoTime() - t0) / 1e9);
+  }
+
+  /** Called under {@code lock}. A host the mesh does not declare gets nothing yet: its sidecars wait for it. */
+  private void pushSidecar(Group g) {
+    if (mesh == null || !mesh.hosts().containsKey(g.host())) {
+      return;
+    }
+    Translator.Resources sidecar = Sidecars.forWorkload(mesh, shared, g.host(), g.ports(), settings.policy());
+    List<Secret> secrets = settings.secrets().secretsFor(g.host());
+    cache.setSnapshot(g, snapshot(sidecar, secrets, digest(sidecar) + secretsDigest(secrets)));
   }
 
   private static Snapshot snapshot(Translator.Resources r, List<Secret> secrets, String version) {
@@ -198,17 +315,6 @@ public final class PilotServer implements AutoCloseable {
     }
   }
 
-  /** Names, sizes and modification times of the mesh files: cheap to poll. */
-  private static String fingerprint(Path dir) throws IOException {
-    StringBuilder b = new StringBuilder();
-    try (Stream<Path> s = Files.list(dir)) {
-      for (Path p : s.sorted().toList()) {
-        b.append(p.getFileName()).append(Files.size(p)).append(Files.getLastModifiedTime(p).toMillis()).append(';');
-      }
-    }
-    return b.toString();
-  }
-
   @Override
   public void close() {
     watcher.shutdownNow();
@@ -223,13 +329,22 @@ public final class PilotServer implements AutoCloseable {
     }
   }
 
-  /** Connected streams, pushes, push time, reloads, and configs proxies rejected (NACKs, logged with their error). */
+  /** Checks a request's node before it is served; refuses it by throwing. */
+  interface Admission {
+    void admit(Node node) throws RequestException;
+  }
+
+  /**
+   * Connected streams, pushes, push time, reloads, configs proxies rejected (NACKs, logged with their
+   * error), and requests refused for their node's metadata.
+   */
   static final class Metrics {
     final Gauge streams;
     final Counter pushes;
     final Histogram pushSeconds;
     final Counter reloads;
     final Counter rejected;
+    final Counter refused;
     private final ConcurrentHashMap<Long, String> open = new ConcurrentHashMap<>();
 
     Metrics(PrometheusRegistry registry) {
@@ -240,9 +355,11 @@ public final class PilotServer implements AutoCloseable {
       reloads = Counter.builder().name("tollgate_pilot_reloads").help("Mesh reloads by result").labelNames("result").register(registry);
       rejected = Counter.builder().name("tollgate_pilot_rejected_configs")
           .help("Configurations a proxy rejected (NACK), by resource type").labelNames("type").register(registry);
+      refused = Counter.builder().name("tollgate_pilot_refused_requests")
+          .help("xDS requests refused because the node's metadata is invalid (e.g. a port that is not one)").register(registry);
     }
 
-    DiscoveryServerCallbacks callbacks() {
+    DiscoveryServerCallbacks callbacks(Admission admission) {
       return new DiscoveryServerCallbacks() {
         @Override
         public void onStreamOpen(long streamId, String typeUrl) {
@@ -262,14 +379,16 @@ public final class PilotServer implements AutoCloseable {
         }
 
         @Override
-        public void onV3StreamRequest(long streamId, DiscoveryRequest request) {
+        public void onV3StreamRequest(long streamId, DiscoveryRequest request) throws RequestException {
+          admission.admit(request.getNode());
           if (request.hasErrorDetail()) {
             nack(request.getNode().getId(), request.getTypeUrl(), request.getResponseNonce(), request.getErrorDetail().getMessage());
           }
         }
 
         @Override
-        public void onV3StreamDeltaRequest(long streamId, DeltaDiscoveryRequest request) {
+        public void onV3StreamDeltaRequest(long streamId, DeltaDiscoveryRequest request) throws RequestException {
+          admission.admit(request.getNode());
           if (request.hasErrorDetail()) {
             nack(request.getNode().getId(), request.getTypeUrl(), request.getResponseNonce(), request.getErrorDetail().getMessage());
           }

@@ -147,7 +147,8 @@ class AdsProtocolTest {
     PolicyWiring wiring = PolicyWiring.of("policy.tollgate:9091", false, Duration.ofMillis(250), "mesh").withProxylessExtAuthz(true);
     Translator.Resources proxyless = Translator.translate(mesh, wiring);
     // The sidecar's resources include the shared ones: one list of each covers both.
-    Translator.Resources r = io.tollgate.pilot.xds.Sidecars.forWorkload(mesh, proxyless, sidecarHost, wiring);
+    Translator.Resources r = io.tollgate.pilot.xds.Sidecars.forWorkload(mesh, proxyless, sidecarHost,
+        io.tollgate.pilot.xds.SidecarPorts.DEFAULT, wiring);
     List<com.google.protobuf.Message> listeners = new java.util.ArrayList<>(proxyless.listeners());
     listeners.addAll(r.listeners());
     JsonFormat.TypeRegistry types = JsonFormat.TypeRegistry.newBuilder()
@@ -155,6 +156,7 @@ class AdsProtocolTest {
         .add(io.envoyproxy.envoy.extensions.filters.http.router.v3.Router.getDescriptor())
         .add(io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault.getDescriptor())
         .add(io.envoyproxy.envoy.extensions.filters.http.ext_authz.v3.ExtAuthz.getDescriptor())
+        .add(io.envoyproxy.envoy.extensions.filters.http.ext_authz.v3.ExtAuthzPerRoute.getDescriptor())
         .add(io.envoyproxy.envoy.extensions.filters.http.ratelimit.v3.RateLimit.getDescriptor())
         .add(io.envoyproxy.envoy.extensions.access_loggers.grpc.v3.HttpGrpcAccessLogConfig.getDescriptor())
         .add(io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions.getDescriptor())

@@ -24,5 +24,7 @@ class EnvoyBootstrapTest {
         .getAddress().getSocketAddress().getPortValue()).isEqualTo(15010);
     assertThat(bootstrap.getStaticResources().getClusters(0).getName()).isEqualTo(io.tollgate.pilot.xds.MutualTls.AGENT_SDS);
     assertThat(bootstrap.getNode().getMetadata().getFieldsOrThrow(PilotServer.SERVICE_METADATA).getStringValue()).isEqualTo("reviews.shop");
+    assertThat(io.tollgate.pilot.xds.SidecarPorts.fromMetadata(bootstrap.getNode().getMetadata(),
+        new io.tollgate.pilot.xds.SidecarPorts(1, 2, "127.0.0.1"))).isEqualTo(io.tollgate.pilot.xds.SidecarPorts.DEFAULT);
   }
 }

@@ -1,11 +1,13 @@
 package io.tollgate.pilot;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tollgate.pilot.kube.Analyzer;
 import io.tollgate.pilot.kube.Injector;
 import io.tollgate.pilot.kube.Manifests;
+import io.tollgate.pilot.xds.SidecarPorts;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -104,7 +106,10 @@ class KubeToolsTest {
     assertThat(reviews.path("spec").path("volumes").get(0).path("configMap").path("name").asText()).isEqualTo(Injector.BOOTSTRAP);
     assertThat(reviews.path("metadata").path("annotations").path(Injector.STATUS_ANNOTATION).asText()).isEqualTo("injected");
     assertThat(reviews.path("spec").path("containers").get(1).path("args").toString())
-        .contains("{node: {metadata: {TOLLGATE_SERVICE: \\\"reviews.shop\\\"}}}");
+        .contains("{node: {metadata: {TOLLGATE_SERVICE: \\\"reviews.shop\\\", TOLLGATE_INBOUND_PORT: \\\"15006\\\","
+            + " TOLLGATE_OUTBOUND_PORT: \\\"15001\\\", TOLLGATE_INBOUND_ADDRESS: \\\"0.0.0.0\\\"}}}");
+    assertThat(reviews.path("spec").path("initContainers").get(0).path("args")).extracting(JsonNode::asText)
+        .containsSequence("istio-iptables", "-p", "15001", "-z", "15006");
     // Services, Istio objects and the ConfigMap come out as they went in.
     List<Manifests.Doc> in = Manifests.parse("app.yaml", APP);
     for (int i : new int[] {0, 1, 4, 5, 6}) {
@@ -129,5 +134,102 @@ class KubeToolsTest {
         """;
     List<JsonNode> out = Injector.inject(Manifests.parse("pod.yaml", pod), Injector.Images.DEFAULT);
     assertThat(out.get(0)).isEqualTo(Manifests.parse("pod.yaml", pod).get(0).tree());
+  }
+
+  /** The node metadata the injected proxy passes to Envoy with {@code --config-yaml}, as Envoy reads it. */
+  static com.google.protobuf.Struct injectedMetadata(JsonNode pod) throws Exception {
+    JsonNode args = null;
+    for (JsonNode c : pod.path("spec").path("containers")) {
+      if (Injector.PROXY.equals(c.path("name").asText())) {
+        args = c.path("args");
+      }
+    }
+    assertThat(args).isNotNull();
+    String yaml = null;
+    for (int i = 0; i < args.size() - 1; i++) {
+      if ("--config-yaml".equals(args.get(i).asText())) {
+        yaml = args.get(i + 1).asText();
+      }
+    }
+    assertThat(yaml).isNotNull();
+    Object tree = new com.fasterxml.jackson.databind.ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory()).readValue(yaml,
+        Object.class);
+    io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap.Builder b = io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap.newBuilder();
+    com.google.protobuf.util.JsonFormat.parser().merge(new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(tree), b);
+    return b.getNode().getMetadata();
+  }
+
+  static List<String> iptables(JsonNode pod) {
+    List<String> out = new java.util.ArrayList<>();
+    pod.path("spec").path("initContainers").get(0).path("args").forEach(a -> out.add(a.asText()));
+    return out;
+  }
+
+  @Test
+  void theInjectedRedirectAndTheNodeMetadataNameTheSamePortsFromTheInjectorOrThePod() throws Exception {
+    String pods = """
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: plain, namespace: shop, labels: {app: reviews}}
+        spec:
+          containers: [{name: reviews, image: "example/reviews:1"}]
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata:
+          name: own
+          namespace: shop
+          labels: {app: reviews}
+          annotations:
+            sidecar.tollgate.io/inboundPort: "17006"
+            sidecar.tollgate.io/outboundPort: "17001"
+            sidecar.tollgate.io/inboundAddress: "::"
+        spec:
+          containers: [{name: reviews, image: "example/reviews:1"}]
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: nameless, namespace: shop}
+        spec:
+          containers: [{name: job, image: "example/job:1"}]
+        """;
+    SidecarPorts injector = new SidecarPorts(16006, 16001, "0.0.0.0");
+    List<JsonNode> out = Injector.inject(Manifests.parse("pods.yaml", pods), Injector.Images.DEFAULT, injector);
+    SidecarPorts own = new SidecarPorts(17006, 17001, "::");
+    assertThat(SidecarPorts.fromMetadata(injectedMetadata(out.get(0)), SidecarPorts.DEFAULT)).isEqualTo(injector);
+    assertThat(injectedMetadata(out.get(0)).getFieldsOrThrow(PilotServer.SERVICE_METADATA).getStringValue()).isEqualTo("reviews.shop");
+    assertThat(iptables(out.get(0))).containsSequence("-p", "16001", "-z", "16006");
+    assertThat(SidecarPorts.fromMetadata(injectedMetadata(out.get(1)), SidecarPorts.DEFAULT)).isEqualTo(own);
+    assertThat(iptables(out.get(1))).containsSequence("-p", "17001", "-z", "17006");
+    // No service to name, but the ports still go with the proxy.
+    assertThat(injectedMetadata(out.get(2)).containsFields(PilotServer.SERVICE_METADATA)).isFalse();
+    assertThat(SidecarPorts.fromMetadata(injectedMetadata(out.get(2)), SidecarPorts.DEFAULT)).isEqualTo(injector);
+
+    // Injecting again, with other ports even, changes nothing.
+    String yaml = Manifests.write(out);
+    assertThat(Manifests.write(Injector.inject(Manifests.parse("out.yaml", yaml), Injector.Images.DEFAULT, SidecarPorts.DEFAULT)))
+        .isEqualTo(yaml);
+  }
+
+  @Test
+  void aPodWhosePortAnnotationIsNotAPortIsRefusedWithItsPlaceAndLeftAlone() throws Exception {
+    String pod = """
+        apiVersion: v1
+        kind: Pod
+        metadata:
+          name: typo
+          namespace: shop
+          annotations: {sidecar.tollgate.io/inboundPort: "15006x"}
+        spec:
+          containers: [{name: reviews, image: "example/reviews:1"}]
+        """;
+    List<Manifests.Doc> docs = Manifests.parse("pod.yaml", pod);
+    assertThatThrownBy(() -> Injector.inject(docs, Injector.Images.DEFAULT, SidecarPorts.DEFAULT))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("pod.yaml:1 Pod shop/typo: sidecar.tollgate.io/inboundPort: '15006x' is not a port (1-65535)");
+    assertThat(docs.get(0).tree()).isEqualTo(Manifests.parse("pod.yaml", pod).get(0).tree());
+    String address = pod.replace("sidecar.tollgate.io/inboundPort: \"15006x\"", "sidecar.tollgate.io/inboundAddress: pod-ip");
+    assertThatThrownBy(() -> Injector.inject(Manifests.parse("pod.yaml", address), Injector.Images.DEFAULT, SidecarPorts.DEFAULT))
+        .hasMessageEndingWith("sidecar.tollgate.io/inboundAddress: 'pod-ip' is not an IP address (e.g. 0.0.0.0, :: or the pod's IP)");
   }
 }

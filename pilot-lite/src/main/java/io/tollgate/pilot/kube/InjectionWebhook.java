@@ -9,6 +9,7 @@ import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.tollgate.pilot.xds.SidecarPorts;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -26,8 +27,11 @@ import org.slf4j.LoggerFactory;
  * AdmissionReview over HTTPS at {@code POST /inject}). Kubernetes sends it the pods created in
  * namespaces labelled {@code tollgate-injection=enabled} (the MutatingWebhookConfiguration's
  * namespaceSelector); it answers with a JSONPatch that makes the pod what {@link Injector} makes of
- * a pod template. A pod that opts out or already has the proxy is allowed unchanged. A request
- * that is not an AdmissionReview gets 400 with the reason; the webhook keeps serving.
+ * a pod template, with the webhook's sidecar ports unless the pod's annotations name its own. A pod
+ * that opts out or already has the proxy is allowed unchanged; a pod whose port annotations are not
+ * ports or addresses is refused ({@code allowed: false}, code 400, the reason), since a sidecar
+ * whose listeners and redirect disagree would drop its traffic. A request that is not an
+ * AdmissionReview gets 400 with the reason; the webhook keeps serving.
  */
 public final class InjectionWebhook implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(InjectionWebhook.class);
@@ -37,17 +41,25 @@ public final class InjectionWebhook implements AutoCloseable {
   private final HttpsServer server;
   private final ExecutorService executor;
   private final Injector.Images images;
+  private final SidecarPorts ports;
   private final Counter reviews;
 
-  private InjectionWebhook(HttpsServer server, ExecutorService executor, Injector.Images images, Counter reviews) {
+  private InjectionWebhook(HttpsServer server, ExecutorService executor, Injector.Images images, SidecarPorts ports, Counter reviews) {
     this.server = server;
     this.executor = executor;
     this.images = images;
+    this.ports = ports;
     this.reviews = reviews;
   }
 
   public static InjectionWebhook start(InetSocketAddress address, SSLContext tls, Injector.Images images, PrometheusRegistry registry)
       throws IOException {
+    return start(address, tls, images, SidecarPorts.DEFAULT, registry);
+  }
+
+  /** {@code ports}: those of pods whose annotations name none. */
+  public static InjectionWebhook start(InetSocketAddress address, SSLContext tls, Injector.Images images, SidecarPorts ports,
+      PrometheusRegistry registry) throws IOException {
     HttpsServer server = HttpsServer.create(address, 64);
     server.setHttpsConfigurator(new HttpsConfigurator(tls));
     ExecutorService executor = Executors.newFixedThreadPool(2, r -> {
@@ -57,9 +69,9 @@ public final class InjectionWebhook implements AutoCloseable {
     });
     server.setExecutor(executor);
     Counter reviews = Counter.builder().name("tollgate_injection_reviews")
-        .help("Admission reviews answered by the injection webhook, by result (injected, unchanged, invalid)")
+        .help("Admission reviews answered by the injection webhook, by result (injected, unchanged, refused, invalid)")
         .labelNames("result").register(registry);
-    InjectionWebhook webhook = new InjectionWebhook(server, executor, images, reviews);
+    InjectionWebhook webhook = new InjectionWebhook(server, executor, images, ports, reviews);
     server.createContext("/inject", webhook::handle);
     server.createContext("/healthz", ex -> send(ex, 200, "text/plain", "ok\n".getBytes(StandardCharsets.UTF_8)));
     server.start();
@@ -100,7 +112,18 @@ public final class InjectionWebhook implements AutoCloseable {
     ObjectNode pod = (ObjectNode) request.path("object").deepCopy();
     String namespace = request.path("namespace").asText(pod.path("metadata").path("namespace").asText("default"));
     ObjectNode response = JSON.createObjectNode().put("uid", request.path("uid").asText()).put("allowed", true);
-    if ("Pod".equals(pod.path("kind").asText("Pod")) && Injector.injectPod(pod, namespace, images)) {
+    boolean injected;
+    try {
+      injected = "Pod".equals(pod.path("kind").asText("Pod")) && Injector.injectPod(pod, namespace, images, ports);
+    } catch (IllegalArgumentException e) {
+      String name = pod.path("metadata").path("name").asText(pod.path("metadata").path("generateName").asText("?"));
+      reviews.labelValues("refused").inc();
+      log.warn("injection webhook: refused pod {}/{}: {}", namespace, name, e.getMessage());
+      response.put("allowed", false).putObject("status").put("code", 400)
+          .put("message", "tollgate sidecar injection: " + e.getMessage());
+      injected = false;
+    }
+    if (injected) {
       ArrayNode patch = JSON.createArrayNode();
       boolean hadAnnotations = request.path("object").path("metadata").has("annotations");
       patch.addObject().put("op", hadAnnotations ? "replace" : "add").put("path", "/metadata/annotations")
@@ -110,7 +133,7 @@ public final class InjectionWebhook implements AutoCloseable {
       reviews.labelValues("injected").inc();
       log.info("injected the sidecar into pod {}/{}", namespace,
           pod.path("metadata").path("name").asText(pod.path("metadata").path("generateName").asText("?")));
-    } else {
+    } else if (response.path("allowed").asBoolean()) {
       reviews.labelValues("unchanged").inc();
     }
     ObjectNode answer = JSON.createObjectNode().put("apiVersion", "admission.k8s.io/v1").put("kind", "AdmissionReview");

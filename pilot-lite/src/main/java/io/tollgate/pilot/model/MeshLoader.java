@@ -14,14 +14,12 @@ import com.fasterxml.jackson.databind.exc.InvalidTypeIdException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
 
 /**
- * Reads every {@code *.yaml} / {@code *.yml} file of a directory (multi-document) into a
+ * Reads every {@code *.yaml} / {@code *.yml} file of a directory ({@link MeshFiles}; multi-document) into a
  * {@link Mesh}, then validates it as a whole ({@link MeshValidator}). Field names are Istio's;
  * a field outside the supported subset, a wrong type or an unknown kind is a problem with
  * {@code file:line:column}.
@@ -42,20 +40,27 @@ public final class MeshLoader {
   private MeshLoader() {}
 
   public static Mesh load(Path dir) throws MeshException {
+    try {
+      return load(MeshFiles.read(dir));
+    } catch (IOException e) {
+      throw new MeshException(List.of(new MeshProblem(dir.toString(), 0, 0, "cannot list the mesh directory: " + e.getMessage())));
+    }
+  }
+
+  /** The mesh written in {@code files}, as read by {@link MeshFiles#read}: what is validated is exactly what was read. */
+  public static Mesh load(List<MeshFiles.File> files) throws MeshException {
     List<MeshProblem> problems = new ArrayList<>();
     List<Mesh.Located<ServiceEntry>> entries = new ArrayList<>();
     List<Mesh.Located<VirtualService>> services = new ArrayList<>();
     List<Mesh.Located<DestinationRule>> rules = new ArrayList<>();
-    List<Path> files;
-    try (Stream<Path> s = Files.list(dir)) {
-      files = s.filter(p -> p.toString().endsWith(".yaml") || p.toString().endsWith(".yml")).sorted().toList();
-    } catch (IOException e) {
-      throw new MeshException(List.of(new MeshProblem(dir.toString(), 0, 0, "cannot list the mesh directory: " + e.getMessage())));
-    }
-    for (Path file : files) {
-      String name = dir.relativize(file).toString();
+    for (MeshFiles.File file : files) {
+      String name = file.name();
+      if (file.content() == null) {
+        problems.add(new MeshProblem(name, 0, 0, "cannot read: " + file.error()));
+        continue;
+      }
       int docLine = 1;
-      try (JsonParser parser = YAML.getFactory().createParser(file.toFile())) {
+      try (JsonParser parser = YAML.getFactory().createParser(file.content())) {
         ObjectReader reader = YAML.readerFor(Resource.class);
         for (JsonToken t; (t = parser.nextToken()) != null; ) {
           if (t == JsonToken.VALUE_NULL) {
@@ -78,7 +83,7 @@ public final class MeshLoader {
           }
         }
       } catch (UnrecognizedPropertyException e) {
-        int[] at = fieldLocation(file, docLine, e.getPropertyName());
+        int[] at = fieldLocation(file.content(), docLine, e.getPropertyName());
         String message = "field '" + e.getPropertyName() + "' is not supported here (supported: " + e.getKnownPropertyIds() + ")";
         problems.add(at == null ? at(name, e, message) : new MeshProblem(name, at[0], at[1], message));
       } catch (InvalidTypeIdException e) {
@@ -103,18 +108,14 @@ public final class MeshLoader {
    * Where {@code field:} is first written in the document starting at {@code fromLine}. Jackson
    * reads records through a buffer and can only tell where the enclosing object ended.
    */
-  static int[] fieldLocation(Path file, int fromLine, String field) {
-    try {
-      List<String> lines = Files.readAllLines(file);
-      java.util.regex.Pattern key = java.util.regex.Pattern.compile("(^|[\\s{,-])(" + java.util.regex.Pattern.quote(field) + ")\\s*:");
-      for (int i = Math.max(0, fromLine - 1); i < lines.size(); i++) {
-        var m = key.matcher(lines.get(i));
-        if (m.find()) {
-          return new int[] {i + 1, m.start(2) + 1};
-        }
+  static int[] fieldLocation(String content, int fromLine, String field) {
+    List<String> lines = content.lines().toList();
+    java.util.regex.Pattern key = java.util.regex.Pattern.compile("(^|[\\s{,-])(" + java.util.regex.Pattern.quote(field) + ")\\s*:");
+    for (int i = Math.max(0, fromLine - 1); i < lines.size(); i++) {
+      var m = key.matcher(lines.get(i));
+      if (m.find()) {
+        return new int[] {i + 1, m.start(2) + 1};
       }
-    } catch (IOException e) {
-      return null;
     }
     return null;
   }

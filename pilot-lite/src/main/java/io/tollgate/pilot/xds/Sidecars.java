@@ -25,7 +25,9 @@ import io.envoyproxy.envoy.config.route.v3.RouteMatch;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.extensions.access_loggers.grpc.v3.CommonGrpcAccessLogConfig;
 import io.envoyproxy.envoy.extensions.access_loggers.grpc.v3.HttpGrpcAccessLogConfig;
+import io.envoyproxy.envoy.extensions.filters.http.ext_authz.v3.CheckSettings;
 import io.envoyproxy.envoy.extensions.filters.http.ext_authz.v3.ExtAuthz;
+import io.envoyproxy.envoy.extensions.filters.http.ext_authz.v3.ExtAuthzPerRoute;
 import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
@@ -37,27 +39,35 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Configuration for an Envoy sidecar beside one workload (the ServiceEntry host it serves):
+ * Configuration for an Envoy sidecar beside one workload (the ServiceEntry host it serves), on the
+ * ports its node asks for ({@link SidecarPorts}; by default Istio's 15006 and 15001):
  *
  * <ul>
- *   <li>{@code inbound|15006}: every request to the workload passes ext_authz, then the global
- *       rate limit (descriptors {@code destination=<host>} and the configured request headers,
- *       by default {@code path=<:path>}, in the wired domain), and is logged to the policy server's access-log service; then it goes to the
- *       application on 127.0.0.1 at the port's target port;
- *   <li>{@code outbound|15001} on 127.0.0.1: the workload's calls to the mesh, routed by the same
- *       route tables as proxyless clients (route configuration {@code outbound});
+ *   <li>{@code inbound|<inbound port>} on the inbound address (by default 0.0.0.0): every request to
+ *       the workload passes ext_authz, then the global rate limit (descriptors {@code destination=<host>}
+ *       and the configured request headers, by default {@code path=<:path>}, in the wired domain), and
+ *       is logged to the policy server's access-log service; then it goes to the application on
+ *       127.0.0.1 at the port's target port. The route tells ext_authz which workload it protects in
+ *       its per-route context extensions ({@value #DESTINATION_HOST}, and {@value #DESTINATION_NAMESPACE}
+ *       when the ServiceEntry has a namespace): configuration, which a caller cannot forge as it can
+ *       the Host header;
+ *   <li>{@code outbound|<outbound port>} on 127.0.0.1: the workload's calls to the mesh, routed by the
+ *       same route tables as proxyless clients (route configuration {@code outbound});
  *   <li>the cluster {@value PolicyWiring#CLUSTER} (HTTP/2) those filters call.
  * </ul>
  */
 public final class Sidecars {
-  public static final int INBOUND_PORT = 15006;
-  public static final int OUTBOUND_PORT = 15001;
+  /** Context extension naming the ServiceEntry host the sidecar's workload serves. */
+  public static final String DESTINATION_HOST = "destination.service.host";
+  /** Context extension naming that ServiceEntry's namespace. */
+  public static final String DESTINATION_NAMESPACE = "destination.service.namespace";
   static final String OUTBOUND_ROUTES = "outbound";
 
   private Sidecars() {}
 
   /** The sidecar's own resources; the mesh-wide clusters and endpoints are added by the caller. */
-  public static Translator.Resources forWorkload(Mesh mesh, Translator.Resources shared, String host, PolicyWiring policy) {
+  public static Translator.Resources forWorkload(Mesh mesh, Translator.Resources shared, String host, SidecarPorts ports,
+      PolicyWiring policy) {
     Mesh.Located<ServiceEntry> entry = mesh.hosts().get(host);
     List<Listener> listeners = new ArrayList<>();
     // Sidecars take the workload certificate by SDS where proxyless clients use a provider instance.
@@ -72,7 +82,7 @@ public final class Sidecars {
       outbound.addAllVirtualHosts(r.getVirtualHostsList());
     }
     routes.add(outbound.build());
-    listeners.add(listener("outbound|" + OUTBOUND_PORT, "127.0.0.1", OUTBOUND_PORT,
+    listeners.add(listener("outbound|" + ports.outboundPort(), "127.0.0.1", ports.outboundPort(),
         hcm("outbound", policy, false).setRds(Rds.newBuilder().setConfigSource(Translator.ADS).setRouteConfigName(OUTBOUND_ROUTES))));
     if (entry != null) {
       ServiceEntry.Port port = entry.resource().spec().ports().get(0);
@@ -88,8 +98,9 @@ public final class Sidecars {
         new java.util.TreeMap<>(policy.rateLimitHeaders()).forEach((header, key) -> limit.addActions(RateLimit.Action.newBuilder()
             .setRequestHeaders(RateLimit.Action.RequestHeaders.newBuilder().setHeaderName(header).setDescriptorKey(key))));
         toApp.getRouteBuilder().addRateLimits(limit);
+        toApp.putTypedPerFilterConfig(Translator.EXT_AUTHZ_FILTER, Any.pack(destination(host, entry.resource().metadata().namespace())));
       }
-      Listener inbound = listener("inbound|" + INBOUND_PORT, "0.0.0.0", INBOUND_PORT, hcm("inbound", policy, true)
+      Listener inbound = listener("inbound|" + ports.inboundPort(), ports.inboundAddress(), ports.inboundPort(), hcm("inbound", policy, true)
           .setRouteConfig(RouteConfiguration.newBuilder().setName("inbound|" + host)
               .addVirtualHosts(VirtualHost.newBuilder().setName("inbound").addDomains("*").addRoutes(toApp))));
       boolean mutual = mesh.destinationRules().stream().map(Mesh.Located::resource)
@@ -110,6 +121,14 @@ public final class Sidecars {
           .build());
     }
     return new Translator.Resources(listeners, routes, clusters, endpoints);
+  }
+
+  private static ExtAuthzPerRoute destination(String host, String namespace) {
+    CheckSettings.Builder check = CheckSettings.newBuilder().putContextExtensions(DESTINATION_HOST, host);
+    if (namespace != null && !namespace.isEmpty()) {
+      check.putContextExtensions(DESTINATION_NAMESPACE, namespace);
+    }
+    return ExtAuthzPerRoute.newBuilder().setCheckSettings(check).build();
   }
 
   private static HttpConnectionManager.Builder hcm(String prefix, PolicyWiring policy, boolean inbound) {

@@ -7,6 +7,7 @@ import io.tollgate.pilot.kube.InjectionWebhook;
 import io.tollgate.pilot.kube.Injector;
 import io.tollgate.pilot.model.MeshException;
 import io.tollgate.pilot.xds.PolicyWiring;
+import io.tollgate.pilot.xds.SidecarPorts;
 import io.tollgate.server.admin.AdminServer;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -50,6 +51,26 @@ final class PilotCommand implements Callable<Integer> {
 
   @Option(names = "--reload-interval", defaultValue = "1s", description = "How often the files are checked; 0s: never (default: ${DEFAULT-VALUE}).")
   Duration reloadInterval;
+
+  @Option(names = "--reload-settle", defaultValue = "300ms",
+      description = "How long changed files must stay the same before a version is built from them, so a file being written"
+          + " is never read half-written (default: ${DEFAULT-VALUE}).")
+  Duration reloadSettle;
+
+  @Option(names = "--sidecar-inbound-port", defaultValue = "15006", paramLabel = "PORT",
+      description = "Inbound listener port of sidecars whose node metadata has no TOLLGATE_INBOUND_PORT, and of the pods the"
+          + " webhook injects (istio-iptables -z) (default: ${DEFAULT-VALUE}).")
+  int sidecarInboundPort;
+
+  @Option(names = "--sidecar-outbound-port", defaultValue = "15001", paramLabel = "PORT",
+      description = "Outbound listener port (on 127.0.0.1) of sidecars whose node metadata has no TOLLGATE_OUTBOUND_PORT, and of"
+          + " the pods the webhook injects (istio-iptables -p) (default: ${DEFAULT-VALUE}).")
+  int sidecarOutboundPort;
+
+  @Option(names = "--sidecar-inbound-address", defaultValue = "0.0.0.0", paramLabel = "IP",
+      description = "Address of the inbound listener of sidecars whose node metadata has no TOLLGATE_INBOUND_ADDRESS, and of"
+          + " the pods the webhook injects (default: ${DEFAULT-VALUE}).")
+  String sidecarInboundAddress;
 
   @Option(names = "--policy-address", defaultValue = "127.0.0.1:9091", paramLabel = "HOST:PORT",
       description = "The policy server's gRPC address for ext_authz, rate limits and access logs; empty turns the filters off"
@@ -115,9 +136,16 @@ final class PilotCommand implements Callable<Integer> {
     PrometheusRegistry registry = new PrometheusRegistry();
     JvmMetrics.builder().register(registry);
     PolicyWiring wiring;
+    SidecarPorts sidecarPorts;
     try {
       wiring = PolicyWiring.of(policyAddress, failureModeAllow, policyTimeout, rateLimitDomain, rateLimitDescriptors)
           .withProxylessExtAuthz(proxylessExtAuthz);
+      sidecarPorts = new SidecarPorts(SidecarPorts.port("--sidecar-inbound-port", String.valueOf(sidecarInboundPort)),
+          SidecarPorts.port("--sidecar-outbound-port", String.valueOf(sidecarOutboundPort)),
+          SidecarPorts.address("--sidecar-inbound-address", sidecarInboundAddress));
+      if (reloadSettle.isNegative()) {
+        throw new IllegalArgumentException("--reload-settle must not be negative: " + reloadSettle);
+      }
     } catch (IllegalArgumentException e) {
       err.println("tollgate pilot: " + e.getMessage());
       return 2;
@@ -142,7 +170,7 @@ final class PilotCommand implements Callable<Integer> {
     PilotServer pilot;
     try {
       pilot = PilotServer.start(new PilotServer.Settings(mesh, bind, port, reloadInterval, wiring,
-          io.tollgate.pilot.xds.SecretSource.NONE, credentials), registry);
+          io.tollgate.pilot.xds.SecretSource.NONE, credentials, sidecarPorts, reloadSettle), registry);
     } catch (MeshException e) {
       err.println("tollgate pilot: the mesh does not load; nothing started:");
       e.problems().forEach(p -> err.println("  " + p));
@@ -175,7 +203,7 @@ final class PilotCommand implements Callable<Integer> {
     if (webhookCert != null) {
       try {
         webhook = InjectionWebhook.start(new InetSocketAddress(bind, webhookPort), TlsFiles.serverContext(webhookCert, webhookKey),
-            new Injector.Images(proxyImage, initImage), registry);
+            new Injector.Images(proxyImage, initImage), sidecarPorts, registry);
       } catch (IOException e) {
         err.println("tollgate pilot: the injection webhook cannot start: " + e.getMessage());
         admin.close();
