@@ -122,7 +122,7 @@ class MeshReloadTest {
     PrometheusRegistry registry = new PrometheusRegistry();
     int rounds = 4;
     try (PilotServer pilot = PilotServer.start(new PilotServer.Settings(dir, "127.0.0.1", 0, Duration.ofMillis(10))
-        .withSettle(Duration.ofSeconds(1)), registry)) {
+        .withSettle(Duration.ofSeconds(3)), registry)) {
       ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", pilot.port()).usePlaintext().build();
       try {
         ClusterStream client = new ClusterStream(ch);
