@@ -387,6 +387,9 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
     private final long stepMs;
     private Map<Path, String> seen;
     private long since;
+    /** When the inputs began to change without holding still since, or 0; and whether that was said. */
+    private long unsettledSince;
+    private boolean warned;
 
     Watch(long intervalMs, Duration settle) {
       this.intervalMs = intervalMs;
@@ -424,6 +427,9 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
       }
       long t = System.nanoTime();
       if (!now.equals(seen)) {
+        if (seen != null) {
+          warnIfRestless(seen, now, t);
+        }
         seen = now;
         since = t;
         if (settleNanos > 0) {
@@ -433,12 +439,35 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
         return stepMs;
       }
       seen = null;
+      unsettledSince = 0;
+      warned = false;
       log.info("policy inputs changed; reloading {}", options.policyDir());
       if (attempt(false) == null) {
         log.info("policy inputs changed while they were compiled; waiting for them to hold still");
         return stepMs;
       }
       return intervalMs;
+    }
+
+    /** Says once which files keep a change from settling, such as a log written into the directory. */
+    private void warnIfRestless(Map<Path, String> before, Map<Path, String> now, long t) {
+      if (unsettledSince == 0) {
+        unsettledSince = t;
+      }
+      if (warned || t - unsettledSince < Math.max(Duration.ofSeconds(5).toNanos(), 10 * settleNanos)) {
+        return;
+      }
+      warned = true;
+      List<Path> changing = new java.util.ArrayList<>();
+      now.forEach((p, stamp) -> {
+        if (!stamp.equals(before.get(p))) {
+          changing.add(p);
+        }
+      });
+      before.keySet().stream().filter(p -> !now.containsKey(p)).forEach(changing::add);
+      log.warn("policy inputs have not held still for {} ms since {} s ago, so no new version is compiled;"
+          + " changing: {} (keep files that change all the time out of the policy directory)",
+          settleNanos / 1_000_000, (t - unsettledSince) / 1_000_000_000, changing.stream().sorted().limit(5).toList());
     }
   }
 
