@@ -26,7 +26,6 @@ import io.tollgate.server.http.HttpCheckHandler;
 import io.tollgate.server.quota.QuotaConnection;
 import io.tollgate.server.report.AccessLogService;
 import io.tollgate.server.report.ReportQueue;
-import io.tollgate.server.ratelimit.RateLimitConfigs;
 import io.tollgate.server.ratelimit.RateLimitMetrics;
 import io.tollgate.server.ratelimit.RateLimitService;
 import java.io.IOException;
@@ -111,16 +110,10 @@ public final class PolicyServer implements AutoCloseable {
     };
     QuotaConnection quotas = new QuotaConnection(config.bind(), config.quota());
     // The policy's prometheus handlers record on the server's own registry.
-    PrometheusRegistry registry = new PrometheusRegistry();
+    PrometheusRegistry registry = PolicyEnvironment.registry();
     PolicyRuntime runtime;
     try {
-      runtime = PolicyRuntime.start(new PolicyRuntime.Options(
-          policy, config.pluginsDir(), config.handlerTimeout(),
-          new RegoEngine.Settings(config.opaUrl(), config.opaBinary(), Duration.ofSeconds(2)),
-          config.regoTimeout(), opaObserver)
-          .withRateLimits(new RateLimitConfigs())
-          .withQuotas(quotas)
-          .withServices(Map.of(PrometheusRegistry.class, registry)));
+      runtime = PolicyRuntime.start(runtimeOptions(config, policy, opaObserver, quotas, registry));
     } catch (PolicyLoadException | RuntimeException e) {
       quotas.close();
       throw e;
@@ -137,6 +130,18 @@ public final class PolicyServer implements AutoCloseable {
           e instanceof IOException io ? io : new IOException(e));
     }
     return s;
+  }
+
+  /** What {@link #start} compiles the policy in {@code policy} with. */
+  public static PolicyRuntime.Options runtimeOptions(
+      ServerConfig config, Path policy, RegoEngine.Observer opaObserver, Quotas quotas, PrometheusRegistry registry) {
+    return PolicyEnvironment.serving(
+        new PolicyRuntime.Options(
+            policy, config.pluginsDir(), config.handlerTimeout(),
+            new RegoEngine.Settings(config.opaUrl(), config.opaBinary(), Duration.ofSeconds(2)),
+            config.regoTimeout(), opaObserver),
+        quotas,
+        registry);
   }
 
   private void listen() throws IOException {

@@ -63,9 +63,17 @@ final class PolicyCompiler {
 
   /**
    * The outcome of a compile: a snapshot, or errors; plus the fingerprint of the inputs, so a
-   * failed input is not compiled again until it changes.
+   * failed input is not compiled again until it changes. A compile whose inputs changed while it
+   * read them is neither: it is {@linkplain #unsettled() unsettled} and says nothing about them.
    */
-  record Result(PolicySnapshot snapshot, List<ConfigError> errors, Map<Path, String> fingerprint) {}
+  record Result(PolicySnapshot snapshot, List<ConfigError> errors, Map<Path, String> fingerprint) {
+    static final Result UNSETTLED = new Result(null, List.of(), null);
+
+    /** Whether the inputs changed during the compile, so it must be done again. */
+    boolean unsettled() {
+      return fingerprint == null;
+    }
+  }
 
   PolicyCompiler(
       PolicyRuntime.Options options,
@@ -125,6 +133,10 @@ final class PolicyCompiler {
       problems.add(ConfigError.of(dir.toString(), "cannot read policy directory: " + e.getMessage()));
       return new Result(null, problems.list(), Map.of());
     }
+    if (files.isEmpty() && !files.problems().isEmpty()) {
+      problems.list().addAll(files.problems());
+      return new Result(null, problems.list(), files.stamps());
+    }
     if (files.isEmpty()) {
       problems.add(
           ConfigError.of(
@@ -133,6 +145,9 @@ final class PolicyCompiler {
                   + " would allow everything, so it is refused"));
       return new Result(null, problems.list(), files.stamps());
     }
+    problems.list().addAll(files.problems());
+    // Set when a file is read shorter or longer than it was stamped: caught mid-write.
+    boolean[] torn = new boolean[1];
 
     // 1. Parse everything.
     PolicyDocuments docs = new PolicyDocuments(problems);
@@ -140,7 +155,7 @@ final class PolicyCompiler {
     Map<String, String[]> lines = new HashMap<>();
     for (Path f : files.yaml()) {
       String rel = files.relative(f);
-      String text = read(f, rel, problems);
+      String text = read(files, f, problems, torn);
       if (text == null) {
         continue;
       }
@@ -161,7 +176,7 @@ final class PolicyCompiler {
     Map<String, String> drlSources = new LinkedHashMap<>();
     for (Path f : files.drl()) {
       String rel = files.relative(f);
-      String text = read(f, rel, problems);
+      String text = read(files, f, problems, torn);
       if (text != null) {
         drlSources.put(rel, text);
       }
@@ -175,7 +190,7 @@ final class PolicyCompiler {
       }
     }
 
-    RegoEngine.Bundle bundle = rego(files, previous, problems);
+    RegoEngine.Bundle bundle = torn[0] ? null : rego(files, previous, problems, torn);
     Object rateLimits = null;
     if (!rateLimitSources.isEmpty()) {
       if (options.rateLimits() == null) {
@@ -303,6 +318,11 @@ final class PolicyCompiler {
       handlers.putIfAbsent("rego", e);
     }
 
+    // A version is made only of files that held still while they were read: else, read again.
+    if (torn[0] || !settled(files, handlers)) {
+      closeNew(handlers, previous);
+      return Result.UNSETTLED;
+    }
     if (!problems.isEmpty()) {
       closeNew(handlers, previous);
       return new Result(null, problems.list(), fingerprintOf(files, handlers));
@@ -318,6 +338,18 @@ final class PolicyCompiler {
         new PolicySnapshot(version, names, rules, handlers, drl, bundle, rateLimits, fp, blockingPool, counters),
         List.of(),
         fp);
+  }
+
+  /** Whether every input is as it was stamped before it was read: no file changed, came or went. */
+  private static boolean settled(PolicyFiles files, Map<String, HandlerEntry> handlers) {
+    try {
+      if (!PolicyFiles.scan(files.dir()).stamps().equals(files.stamps())) {
+        return false;
+      }
+    } catch (IOException e) {
+      return false;
+    }
+    return handlers.values().stream().allMatch(h -> unchanged(h.fileStamps()));
   }
 
   private Map<Path, String> fingerprintOf(PolicyFiles files, Map<String, HandlerEntry> handlers) {
@@ -350,9 +382,16 @@ final class PolicyCompiler {
     }
   }
 
-  private static String read(Path f, String rel, Problems problems) {
+  /** The text of policy file {@code f}; {@code null} when unreadable (a problem) or torn (flagged). */
+  private static String read(PolicyFiles files, Path f, Problems problems, boolean[] torn) {
+    String rel = files.relative(f);
     try {
       byte[] bytes = Files.readAllBytes(f);
+      Long stamped = files.sizes().get(f);
+      if (stamped != null && stamped != bytes.length) {
+        torn[0] = true;
+        return null;
+      }
       return StandardCharsets.UTF_8
           .newDecoder()
           .decode(java.nio.ByteBuffer.wrap(bytes))
@@ -383,7 +422,7 @@ final class PolicyCompiler {
   static final String OPA_ENVOY_DECISION = "envoy.authz.allow";
 
   /** Reads the Rego modules and data documents and uploads them to OPA; null when there are none. */
-  private RegoEngine.Bundle rego(PolicyFiles files, PolicySnapshot previous, Problems problems) {
+  private RegoEngine.Bundle rego(PolicyFiles files, PolicySnapshot previous, Problems problems, boolean[] torn) {
     if (files.rego().isEmpty()) {
       for (Path d : files.data()) {
         problems.add(ConfigError.of(files.relative(d),
@@ -394,7 +433,7 @@ final class PolicyCompiler {
     Map<String, String> sources = new LinkedHashMap<>();
     for (Path f : files.rego()) {
       String rel = files.relative(f);
-      String text = read(f, rel, problems);
+      String text = read(files, f, problems, torn);
       if (text != null) {
         sources.put(rel, text);
       }
@@ -402,7 +441,7 @@ final class PolicyCompiler {
     Map<String, Object> data = new LinkedHashMap<>();
     for (Path f : files.data()) {
       String rel = files.relative(f);
-      String text = read(f, rel, problems);
+      String text = read(files, f, problems, torn);
       if (text == null) {
         continue;
       }
@@ -423,7 +462,7 @@ final class PolicyCompiler {
         problems.add(ConfigError.of(rel, "not valid YAML: " + e.getMessage()));
       }
     }
-    if (sources.size() != files.rego().size() || data.size() != files.data().size()) {
+    if (torn[0] || sources.size() != files.rego().size() || data.size() != files.data().size()) {
       return null;
     }
     RegoEngine.Prepared p = rego.get().prepare(sources, data, previous == null ? null : previous.rego(), strict);
@@ -559,22 +598,45 @@ final class PolicyCompiler {
           }
         };
     Map<Path, String> stamps = new HashMap<>();
+    List<String> refused = new ArrayList<>();
     HandlerSpec spec =
         new HandlerSpec(
             hc.name(),
             new Params(hc.params(), errors),
             options.policyDir(),
-            p -> stamps.put(p, PolicyFiles.stamp(p)),
+            p -> {
+              try {
+                PolicyFiles.inside(options.policyDir(), p);
+              } catch (PolicyFiles.OutsideException e) {
+                refused.add(e.getMessage());
+                throw e;
+              }
+              stamps.put(p, PolicyFiles.stamp(p));
+            },
             options.quotas(),
             options.services());
-    Handler h;
-    Set<String> templates;
+    Handler h = null;
+    Set<String> templates = Set.of();
+    Throwable failed = null;
     try {
       templates = Set.copyOf(adapter.templates());
       h = adapter.build(spec);
     } catch (Exception | LinkageError e) {
+      failed = e;
+    }
+    if (!refused.isEmpty()) {
+      // Whatever the adapter made of the refusal, the handler is not built.
+      for (String r : refused) {
+        problems.at(hc.doc(), "params", "handler '" + hc.name() + "' (adapter " + hc.adapter() + "): " + r);
+      }
+      if (h != null) {
+        closeQuietly(h);
+      }
+      return null;
+    }
+    if (failed != null) {
       problems.at(hc.doc(), "adapter", "adapter '" + hc.adapter() + "' (" + la.origin()
-          + ") failed to build handler '" + hc.name() + "': " + e);
+          + ") failed to build handler '" + hc.name() + "': " + failed);
       return null;
     }
     if (problems.size() > before || h == null) {

@@ -1,35 +1,66 @@
 package io.tollgate.rules;
 
 import java.io.IOException;
+import java.nio.file.FileSystemLoopException;
+import java.nio.file.FileVisitOption;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 /**
  * {@code PolicyFiles} lists a policy directory: the policy files in the order rules evaluate (by
  * relative path), and a stamp of every file so that changes can be noticed without reading them.
  *
  * <p>Hidden files and directories, editor backups and the {@code tests/} directory (rule test
- * cases) are not policy.
+ * cases) are not policy. Symbolic links are followed and their targets stamped, so the layout
+ * Kubernetes gives a ConfigMap volume ({@code rules.yaml -> ..data/rules.yaml}, {@code ..data}
+ * a link to a hidden timestamped directory, swapped atomically on update) is seen to change, and
+ * its hidden entries are not read a second time.
+ *
+ * <p>The policy directory is a boundary: everything a policy reads, policy files and the files
+ * its handlers name alike, must resolve inside it after following links ({@link #inside}). An
+ * entry leading outside, a link loop and a broken link to a policy file are problems of the
+ * version, so the last good version keeps serving.
  *
  * @param dir the directory
  * @param yaml YAML files, sorted by relative path
  * @param drl DRL files, sorted by relative path
  * @param rego Rego modules, sorted by relative path
  * @param data Rego data documents ({@code data.json}, {@code data.yaml}), sorted by relative path
- * @param stamps every file below the directory with its size and modification time
+ * @param stamps every file below the directory with its target, size and modification time
+ * @param sizes the size of every policy file when it was stamped, to tell a read caught mid-write
+ * @param problems entries refused by the boundary, and links that lead nowhere
  */
 record PolicyFiles(
-    Path dir, List<Path> yaml, List<Path> drl, List<Path> rego, List<Path> data, Map<Path, String> stamps) {
+    Path dir,
+    List<Path> yaml,
+    List<Path> drl,
+    List<Path> rego,
+    List<Path> data,
+    Map<Path, String> stamps,
+    Map<Path, Long> sizes,
+    List<ConfigError> problems) {
 
   /** Names of Rego data documents, as in OPA bundles: merged at their directory's path. */
-  static final java.util.Set<String> DATA_FILES = java.util.Set.of("data.json", "data.yaml", "data.yml");
+  static final Set<String> DATA_FILES = Set.of("data.json", "data.yaml", "data.yml");
+
+  /** A file that the boundary refuses: it resolves outside the policy directory. */
+  static final class OutsideException extends RuntimeException {
+    OutsideException(String message) {
+      super(message);
+    }
+  }
 
   /** Whether there is anything to decide with. */
   boolean isEmpty() {
@@ -37,14 +68,34 @@ record PolicyFiles(
   }
 
   static PolicyFiles scan(Path dir) throws IOException {
+    Path real = dir.toRealPath();
     List<Path> yaml = new ArrayList<>();
     List<Path> drl = new ArrayList<>();
     List<Path> rego = new ArrayList<>();
     List<Path> data = new ArrayList<>();
     Map<Path, String> stamps = new HashMap<>();
+    Map<Path, Long> sizes = new HashMap<>();
+    List<ConfigError> problems = new ArrayList<>();
     Files.walkFileTree(
         dir,
+        EnumSet.of(FileVisitOption.FOLLOW_LINKS),
+        Integer.MAX_VALUE,
         new SimpleFileVisitor<>() {
+          private String rel(Path p) {
+            return dir.relativize(p).toString().replace('\\', '/');
+          }
+
+          /** Refuses {@code p} if it leads outside; true when it may be used. */
+          private boolean allowed(Path p) {
+            String outside = outside(real, p);
+            if (outside == null) {
+              return true;
+            }
+            stamps.put(p, "outside " + outside + " " + linkStamp(p));
+            problems.add(ConfigError.of(rel(p), refusal(outside, dir)));
+            return false;
+          }
+
           @Override
           public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attrs) {
             if (d.equals(dir)) {
@@ -52,9 +103,10 @@ record PolicyFiles(
             }
             String n = d.getFileName().toString();
             boolean testsDir = d.getParent().equals(dir) && n.equals("tests");
-            return n.startsWith(".") || testsDir
-                ? FileVisitResult.SKIP_SUBTREE
-                : FileVisitResult.CONTINUE;
+            if (n.startsWith(".") || testsDir) {
+              return FileVisitResult.SKIP_SUBTREE;
+            }
+            return allowed(d) ? FileVisitResult.CONTINUE : FileVisitResult.SKIP_SUBTREE;
           }
 
           @Override
@@ -63,7 +115,20 @@ record PolicyFiles(
             if (n.startsWith(".") || n.endsWith("~") || n.startsWith("#")) {
               return FileVisitResult.CONTINUE;
             }
-            stamps.put(f, stamp(attrs));
+            boolean policy = DATA_FILES.contains(n) || isPolicyName(n);
+            if (attrs.isSymbolicLink()) {
+              // Links are followed, so these are links that lead nowhere: broken, or in a loop.
+              stamps.put(f, "dangling " + linkStamp(f));
+              String why = danglingReason(f);
+              if (policy || why.startsWith("a symbolic link loop")) {
+                problems.add(ConfigError.of(rel(f), why));
+              }
+              return FileVisitResult.CONTINUE;
+            }
+            if (!allowed(f)) {
+              return FileVisitResult.CONTINUE;
+            }
+            stamps.put(f, stamp(f, attrs));
             if (DATA_FILES.contains(n)) {
               data.add(f);
             } else if (n.endsWith(".yaml") || n.endsWith(".yml")) {
@@ -72,13 +137,23 @@ record PolicyFiles(
               drl.add(f);
             } else if (n.endsWith(".rego") && !n.endsWith("_test.rego")) {
               rego.add(f);
+            } else {
+              return FileVisitResult.CONTINUE;
             }
+            sizes.put(f, attrs.size());
             return FileVisitResult.CONTINUE;
           }
 
           @Override
           public FileVisitResult visitFileFailed(Path f, IOException e) {
-            stamps.put(f, "unreadable");
+            if (e instanceof FileSystemLoopException) {
+              stamps.put(f, "loop " + linkStamp(f));
+              problems.add(ConfigError.of(rel(f), "a symbolic link loop: this directory leads back to one that"
+                  + " contains it; remove the link"));
+            } else if (!(e instanceof NoSuchFileException)) {
+              // A file deleted while the directory was listed is simply gone; anything else is not readable.
+              stamps.put(f, "unreadable");
+            }
             return FileVisitResult.CONTINUE;
           }
         });
@@ -86,20 +161,117 @@ record PolicyFiles(
     drl.sort(null);
     rego.sort(null);
     data.sort(null);
-    return new PolicyFiles(dir, yaml, drl, rego, data, stamps);
+    return new PolicyFiles(dir, yaml, drl, rego, data, stamps, sizes, problems);
   }
 
-  /** The size and modification time of {@code f}, or "missing". */
-  static String stamp(Path f) {
+  private static boolean isPolicyName(String n) {
+    return n.endsWith(".yaml") || n.endsWith(".yml") || n.endsWith(".drl")
+        || (n.endsWith(".rego") && !n.endsWith("_test.rego"));
+  }
+
+  /**
+   * Checks {@code p}, a file a handler names (resolved against the policy directory), against the
+   * boundary.
+   *
+   * @throws OutsideException if it resolves outside the directory
+   */
+  static void inside(Path dir, Path p) {
+    String shown = p.startsWith(dir) ? dir.relativize(p).toString().replace('\\', '/') : p.toString();
+    String outside;
     try {
-      return stamp(Files.readAttributes(f, BasicFileAttributes.class));
+      outside = outside(dir.toRealPath(), p);
+    } catch (IOException e) {
+      outside = p.startsWith(dir) ? null : p.toString();
+    }
+    if (outside != null) {
+      throw new OutsideException("file '" + shown + "' " + refusal(outside, dir));
+    }
+  }
+
+  /**
+   * Where {@code p} really is if that is outside {@code realDir}, else {@code null}. A path that
+   * does not exist is judged by its name (it is judged again once it exists).
+   */
+  private static String outside(Path realDir, Path p) {
+    Path target;
+    try {
+      target = p.toRealPath();
+    } catch (IOException e) {
+      Path abs = p.toAbsolutePath().normalize();
+      Path parent = abs.getParent();
+      try {
+        target = parent == null ? abs : parent.toRealPath().resolve(abs.getFileName());
+      } catch (IOException again) {
+        return null; // nothing there to read; reading it will fail and say so
+      }
+    }
+    return target.startsWith(realDir) ? null : target.toString();
+  }
+
+  private static String refusal(String target, Path dir) {
+    return "leads outside the policy directory (to " + target + "); a policy reads only files inside "
+        + dir + ", so it is refused";
+  }
+
+  private static String danglingReason(Path link) {
+    try {
+      link.toRealPath();
+      return "a symbolic link that cannot be followed";
+    } catch (java.nio.file.FileSystemException e) {
+      String reason = e.getReason() == null ? "" : e.getReason();
+      if (reason.toLowerCase(java.util.Locale.ROOT).contains("levels of symbolic links")) {
+        return "a symbolic link loop: following it never reaches a file; remove the link";
+      }
+      return "a broken symbolic link (to " + target(link) + "): its target does not exist";
+    } catch (IOException e) {
+      return "a symbolic link that cannot be followed: " + e.getMessage();
+    }
+  }
+
+  private static String target(Path link) {
+    try {
+      return Files.readSymbolicLink(link).toString();
+    } catch (IOException e) {
+      return "?";
+    }
+  }
+
+  /** The link itself: where it points and when it was made. */
+  private static String linkStamp(Path p) {
+    try {
+      BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      return (a.isSymbolicLink() ? target(p) : "") + "|" + stampOf(a);
     } catch (IOException e) {
       return "missing";
     }
   }
 
-  private static String stamp(BasicFileAttributes a) {
-    return a.size() + "@" + a.lastModifiedTime().toMillis();
+  /** Where {@code f} leads, its file identity, size and modification time; or "missing". */
+  static String stamp(Path f) {
+    try {
+      return stamp(f, Files.readAttributes(f, BasicFileAttributes.class));
+    } catch (IOException e) {
+      return "missing";
+    }
+  }
+
+  /**
+   * The stamp of {@code f} with attributes {@code a} (of its target). The target's real path and
+   * file key are part of it, so a link swapped to a file of equal size and time, or a file renamed
+   * over another, is a change.
+   */
+  private static String stamp(Path f, BasicFileAttributes a) {
+    String real;
+    try {
+      real = f.toRealPath().toString();
+    } catch (IOException e) {
+      return "missing";
+    }
+    return real + "|" + a.fileKey() + "|" + stampOf(a);
+  }
+
+  private static String stampOf(BasicFileAttributes a) {
+    return a.size() + "@" + a.lastModifiedTime().to(TimeUnit.NANOSECONDS);
   }
 
   /** {@code f} relative to the policy directory, with forward slashes. */

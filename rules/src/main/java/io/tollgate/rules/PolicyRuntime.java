@@ -51,6 +51,7 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
    *     Quotas#NONE} when this runtime has none
    * @param services objects offered to built-in adapters by type (see {@link
    *     io.tollgate.adapter.spi.HandlerSpec#service})
+   * @param settle how long changed inputs must hold still before they are compiled
    */
   public record Options(
       Path policyDir,
@@ -61,9 +62,16 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
       RegoEngine.Observer regoObserver,
       RateLimitCompiler rateLimits,
       Quotas quotas,
-      Map<Class<?>, Object> services) {
+      Map<Class<?>, Object> services,
+      Duration settle) {
     /** The default deadline of a Rego handler: OPA on the same host answers in well under 1 ms. */
     public static final Duration DEFAULT_REGO_TIMEOUT = Duration.ofMillis(5);
+
+    /**
+     * The default settle interval: longer than the pauses of an editor or {@code kubectl cp}
+     * writing a file, short enough that an edit serves within a second.
+     */
+    public static final Duration DEFAULT_SETTLE = Duration.ofMillis(300);
 
     public Options {
       Objects.requireNonNull(policyDir, "policyDir");
@@ -75,10 +83,14 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
       regoObserver = regoObserver == null ? RegoEngine.Observer.NONE : regoObserver;
       quotas = quotas == null ? Quotas.NONE : quotas;
       services = services == null ? Map.of() : Map.copyOf(services);
+      settle = settle == null ? DEFAULT_SETTLE : settle;
+      if (settle.isNegative()) {
+        throw new IllegalArgumentException("settle must not be negative, not " + settle);
+      }
     }
 
     public Options(Path policyDir, Path pluginsDir, Duration blockingTimeout) {
-      this(policyDir, pluginsDir, blockingTimeout, null, null, null, null, null, null);
+      this(policyDir, pluginsDir, blockingTimeout, null, null, null, null, null, null, null);
     }
 
     public Options(
@@ -88,22 +100,27 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
         RegoEngine.Settings opa,
         Duration regoTimeout,
         RegoEngine.Observer regoObserver) {
-      this(policyDir, pluginsDir, blockingTimeout, opa, regoTimeout, regoObserver, null, null, null);
+      this(policyDir, pluginsDir, blockingTimeout, opa, regoTimeout, regoObserver, null, null, null, null);
     }
 
     /** These options with a rate-limit compiler. */
     public Options withRateLimits(RateLimitCompiler compiler) {
-      return new Options(policyDir, pluginsDir, blockingTimeout, opa, regoTimeout, regoObserver, compiler, quotas, services);
+      return new Options(policyDir, pluginsDir, blockingTimeout, opa, regoTimeout, regoObserver, compiler, quotas, services, settle);
     }
 
     /** These options with shared quotas for quota handlers. */
     public Options withQuotas(Quotas q) {
-      return new Options(policyDir, pluginsDir, blockingTimeout, opa, regoTimeout, regoObserver, rateLimits, q, services);
+      return new Options(policyDir, pluginsDir, blockingTimeout, opa, regoTimeout, regoObserver, rateLimits, q, services, settle);
     }
 
     /** These options with services for built-in adapters. */
     public Options withServices(Map<Class<?>, Object> s) {
-      return new Options(policyDir, pluginsDir, blockingTimeout, opa, regoTimeout, regoObserver, rateLimits, quotas, s);
+      return new Options(policyDir, pluginsDir, blockingTimeout, opa, regoTimeout, regoObserver, rateLimits, quotas, s, settle);
+    }
+
+    /** These options with another settle interval. */
+    public Options withSettle(Duration d) {
+      return new Options(policyDir, pluginsDir, blockingTimeout, opa, regoTimeout, regoObserver, rateLimits, quotas, services, d);
     }
 
     public static Options of(Path policyDir, Path pluginsDir) {
@@ -122,6 +139,7 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
   private volatile Instant lastErrorAt;
   private Map<Path, String> lastAttempt = Map.of();
   private ScheduledExecutorService watcher;
+  private final java.util.concurrent.atomic.AtomicLong watchPolls = new java.util.concurrent.atomic.AtomicLong();
   /**
    * Whether reload outcomes are logged; off for one-shot uses (validate, rule tests) that report
    * errors themselves, and which also treat an unreachable OPA as an error.
@@ -221,8 +239,34 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
     return counters;
   }
 
-  /** Compiles the directory now and swaps if it compiles. */
+  /** How many times {@link #reload} compiles when the inputs change while they are read. */
+  private static final int ATTEMPTS = 3;
+
+  /**
+   * Compiles the directory now and swaps if it compiles. A compile during which an input changed
+   * is not used: it is done again once the inputs have held still for the settle interval, and
+   * after a few such attempts the reload fails, saying so.
+   */
   public ReloadResult reload() {
+    for (int i = 1; ; i++) {
+      ReloadResult r = attempt(i == ATTEMPTS);
+      if (r != null) {
+        return r;
+      }
+      try {
+        Thread.sleep(options.settle().toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        i = ATTEMPTS - 1; // one last attempt, at once
+      }
+    }
+  }
+
+  /**
+   * One compile-validate-swap; {@code null} when an input changed during the compile (then nothing
+   * is swapped, recorded or announced), unless this is the {@code last} attempt, which fails.
+   */
+  private ReloadResult attempt(boolean last) {
     ReloadResult result;
     PolicySnapshot retired = null;
     synchronized (reloadLock) {
@@ -230,6 +274,14 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
       PolicySnapshot previous = active;
       long next = previous == null ? 1 : previous.version() + 1;
       PolicyCompiler.Result r = compiler.compile(next, previous);
+      if (r.unsettled()) {
+        if (!last) {
+          return null;
+        }
+        r = new PolicyCompiler.Result(null, List.of(ConfigError.of(options.policyDir().toString(),
+            "the policy files kept changing while they were read; a version is made only of files that hold"
+                + " still (write them elsewhere and move them in)")), lastAttempt);
+      }
       lastAttempt = r.fingerprint();
       Duration took = Duration.ofNanos(System.nanoTime() - started);
       if (r.snapshot() != null) {
@@ -308,43 +360,115 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
 
   /**
    * Starts polling the policy directory, the plugins directory and every file a handler reads,
-   * reloading when they change. A change must hold still for one interval before it is compiled,
-   * so a file caught half-written is not. Stopped by {@link #close}.
+   * reloading when they change. A change is compiled once the inputs have held still for the settle
+   * interval ({@link Options#settle}), watched more often than {@code interval} meanwhile, so a file
+   * caught half-written is not; a compile that sees an input change anyway is dropped and the
+   * watcher waits for the inputs to settle again. Stopped by {@link #close}.
    */
   public synchronized void watch(Duration interval) {
     if (watcher != null) {
       return;
     }
     watcher = Executors.newSingleThreadScheduledExecutor(daemon("tollgate-policy-watch"));
-    long ms = Math.max(10, interval.toMillis());
-    java.util.concurrent.atomic.AtomicReference<Map<Path, String>> pending =
-        new java.util.concurrent.atomic.AtomicReference<>();
-    watcher.scheduleWithFixedDelay(
-        () -> {
-          try {
-            Map<Path, String> attempted;
-            synchronized (reloadLock) {
-              attempted = lastAttempt;
-            }
-            Map<Path, String> now = compiler.fingerprint(attempted);
-            if (now.equals(attempted)) {
-              pending.set(null);
-              return;
-            }
-            if (!now.equals(pending.get())) {
-              pending.set(now);
-              return;
-            }
-            pending.set(null);
-            log.info("policy inputs changed; reloading {}", options.policyDir());
-            reload();
-          } catch (RuntimeException e) {
-            log.error("policy watch failed; will retry", e);
-          }
-        },
-        ms,
-        ms,
-        TimeUnit.MILLISECONDS);
+    Watch w = new Watch(Math.max(10, interval.toMillis()), options.settle());
+    watcher.schedule(w, w.intervalMs, TimeUnit.MILLISECONDS);
+  }
+
+  /** How many times the watcher has looked at the inputs; tests pace a writer by it. */
+  long watchPolls() {
+    return watchPolls.get();
+  }
+
+  /** The watcher: what it last saw change, and since when that has held still. */
+  private final class Watch implements Runnable {
+    final long intervalMs;
+    private final long settleNanos;
+    /** How often to look while a change settles. */
+    private final long stepMs;
+    private Map<Path, String> seen;
+    private long since;
+    /** When the inputs began to change without holding still since, or 0; and whether that was said. */
+    private long unsettledSince;
+    private boolean warned;
+
+    Watch(long intervalMs, Duration settle) {
+      this.intervalMs = intervalMs;
+      this.settleNanos = settle.toNanos();
+      this.stepMs = Math.max(10, Math.min(intervalMs, settle.toMillis() / 5));
+    }
+
+    @Override
+    public void run() {
+      long delay = intervalMs;
+      try {
+        delay = poll();
+      } catch (RuntimeException e) {
+        log.error("policy watch failed; will retry", e);
+      } finally {
+        watchPolls.incrementAndGet();
+      }
+      synchronized (PolicyRuntime.this) {
+        if (!watcher.isShutdown()) {
+          watcher.schedule(this, delay, TimeUnit.MILLISECONDS);
+        }
+      }
+    }
+
+    /** Looks once; the delay until the next look. */
+    private long poll() {
+      Map<Path, String> attempted;
+      synchronized (reloadLock) {
+        attempted = lastAttempt;
+      }
+      Map<Path, String> now = compiler.fingerprint(attempted);
+      if (now.equals(attempted)) {
+        seen = null;
+        return intervalMs;
+      }
+      long t = System.nanoTime();
+      if (!now.equals(seen)) {
+        if (seen != null) {
+          warnIfRestless(seen, now, t);
+        }
+        seen = now;
+        since = t;
+        if (settleNanos > 0) {
+          return stepMs;
+        }
+      } else if (t - since < settleNanos) {
+        return stepMs;
+      }
+      seen = null;
+      unsettledSince = 0;
+      warned = false;
+      log.info("policy inputs changed; reloading {}", options.policyDir());
+      if (attempt(false) == null) {
+        log.info("policy inputs changed while they were compiled; waiting for them to hold still");
+        return stepMs;
+      }
+      return intervalMs;
+    }
+
+    /** Says once which files keep a change from settling, such as a log written into the directory. */
+    private void warnIfRestless(Map<Path, String> before, Map<Path, String> now, long t) {
+      if (unsettledSince == 0) {
+        unsettledSince = t;
+      }
+      if (warned || t - unsettledSince < Math.max(Duration.ofSeconds(5).toNanos(), 10 * settleNanos)) {
+        return;
+      }
+      warned = true;
+      List<Path> changing = new java.util.ArrayList<>();
+      now.forEach((p, stamp) -> {
+        if (!stamp.equals(before.get(p))) {
+          changing.add(p);
+        }
+      });
+      before.keySet().stream().filter(p -> !now.containsKey(p)).forEach(changing::add);
+      log.warn("policy inputs have not held still for {} ms since {} s ago, so no new version is compiled;"
+          + " changing: {} (keep files that change all the time out of the policy directory)",
+          settleNanos / 1_000_000, (t - unsettledSince) / 1_000_000_000, changing.stream().sorted().limit(5).toList());
+    }
   }
 
   private static java.util.concurrent.ThreadFactory daemon(String name) {

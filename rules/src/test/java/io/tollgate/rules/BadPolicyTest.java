@@ -73,7 +73,7 @@ class BadPolicyTest {
   void unknownAdapterListsAvailableOnes() {
     assertOne(
         errorsFor("p.yaml", GOOD.replace("adapter: fixed", "adapter: fixd")),
-        "p.yaml", 3, 10, "unknown adapter 'fixd'; available adapters: [drools, fixed, recording, rego]");
+        "p.yaml", 3, 10, "unknown adapter 'fixd'; available adapters: [drools, editing, fixed, recording, rego]");
   }
 
   @Test

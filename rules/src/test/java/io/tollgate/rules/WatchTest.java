@@ -22,9 +22,7 @@ class WatchTest {
 
   @Test
   void editsToPolicyAndToFilesHandlersReadAreReloadedAndBadOnesAreNot() throws Exception {
-    Path outside = tmp.resolve("outside");
-    PolicyDir lists = new PolicyDir(outside).write("user.txt", "bob");
-    PolicyDir d = new PolicyDir(tmp.resolve("policy")).write("p.yaml", policy(outside.resolve("user.txt").toString()));
+    PolicyDir d = new PolicyDir(tmp.resolve("policy")).write("lists/user.txt", "bob").write("p.yaml", policy("lists/user.txt"));
     List<ReloadResult> reloads = new CopyOnWriteArrayList<>();
     try (PolicyRuntime rt = d.start()) {
       rt.onReload(reloads::add);
@@ -33,7 +31,7 @@ class WatchTest {
       var eve = request("request.headers", PolicyDir.headers("x-user", "eve"));
       assertThat(rt.check(bob).allowed()).isTrue();
 
-      lists.write("user.txt", "eve");
+      d.write("lists/user.txt", "eve");
       await().atMost(Duration.ofSeconds(10)).until(() -> rt.check(eve).allowed());
       assertThat(rt.check(bob).allowed()).isFalse();
 
@@ -46,7 +44,7 @@ class WatchTest {
       // A failed input is not compiled again and again while it stays the same.
       await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(2)).until(() -> reloads.size() == attempts);
 
-      d.delete("p.yaml").write("q.yaml", policy(outside.resolve("user.txt").toString()).replace("name: r\n", "name: r2\n"));
+      d.delete("p.yaml").write("q.yaml", policy("lists/user.txt").replace("name: r\n", "name: r2\n"));
       await().atMost(Duration.ofSeconds(10)).until(() -> rt.snapshot().ruleNames().equals(List.of("r2")));
       assertThat(rt.status().lastErrors()).isEmpty();
     }

@@ -1,6 +1,7 @@
 package io.tollgate.server.cli;
 
 import io.tollgate.rules.PolicyRuntime;
+import io.tollgate.server.PolicyEnvironment;
 import io.tollgate.rules.rego.RegoEngine;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -18,8 +19,9 @@ final class OpaOptions {
   @Option(names = "--opa-binary", paramLabel = "FILE", description = "The opa program to run when no --opa-url is given.")
   Path opaBinary;
 
+  /** What {@code validate} and {@code test} compile {@code dir} with: what {@code serve} does, offline. */
   PolicyRuntime.Options runtimeOptions(Path dir) {
-    return new PolicyRuntime.Options(dir, plugins, Duration.ofMillis(100),
-        new RegoEngine.Settings(opaUrl, opaBinary, Duration.ofSeconds(5)), Duration.ofSeconds(2), null);
+    return PolicyEnvironment.offline(new PolicyRuntime.Options(dir, plugins, Duration.ofMillis(100),
+        new RegoEngine.Settings(opaUrl, opaBinary, Duration.ofSeconds(5)), Duration.ofSeconds(2), null));
   }
 }

@@ -12,7 +12,8 @@ import java.util.function.Consumer;
  * @param params the configured params; problems go to {@code params.errors()}
  * @param baseDir the policy directory, against which relative file names resolve
  * @param watchFile register a file the handler reads: when it changes, the policy is reloaded and
- *     the handler rebuilt (and if the new content is bad, the old handler keeps serving)
+ *     the handler rebuilt (and if the new content is bad, the old handler keeps serving). The
+ *     server refuses, by throwing, a file that leads outside the policy directory
  * @param quotas the server's shared quotas, for handlers of the {@code quota} template
  * @param services objects the server offers built-in adapters by type (its Prometheus registry);
  *     a plugin sees only the SPI and so can use none of them
@@ -41,7 +42,11 @@ public record HandlerSpec(
     return type.isInstance(s) ? Optional.of(type.cast(s)) : Optional.empty();
   }
 
-  /** Resolves a configured file name against the policy directory and watches it. */
+  /**
+   * Resolves a configured file name against the policy directory and watches it. The server throws
+   * (and fails the handler, naming the file) when the name or a link on the way leads outside the
+   * policy directory: a policy reads only files inside it.
+   */
   public Path file(String configured) {
     Path p = baseDir.resolve(configured).normalize();
     watchFile.accept(p);
