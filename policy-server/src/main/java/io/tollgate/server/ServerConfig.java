@@ -30,6 +30,7 @@ import java.time.Duration;
  * @param quota how the server reaches the quota cluster and answers rate-limit calls
  * @param reportQueue how many access-log entries may wait for the report rules; more are dropped
  * @param reportThreads report workers running the report rules
+ * @param warmUp how each policy version is warmed up before it serves
  */
 public record ServerConfig(
     String bind,
@@ -52,7 +53,8 @@ public record ServerConfig(
     Duration regoTimeout,
     Quota quota,
     int reportQueue,
-    int reportThreads) {
+    int reportThreads,
+    WarmUp warmUp) {
 
   public static final int DEFAULT_GRPC_PORT = 9091;
   public static final int DEFAULT_HTTP_PORT = 9092;
@@ -92,6 +94,38 @@ public record ServerConfig(
     quota = quota == null ? Quota.defaults() : quota;
     if (reportQueue < 1 || reportThreads < 1) {
       throw new IllegalArgumentException("report queue and report threads must be at least 1");
+    }
+    warmUp = warmUp == null ? WarmUp.defaults() : warmUp;
+  }
+
+  /**
+   * How a policy version is warmed up before it serves: the server sends itself rounds of warm-up
+   * traffic (an ext_authz check over gRPC, an HTTP check and a rate-limit call each) through its
+   * own listeners, until it has sent {@code rounds} or {@code time} is up.
+   *
+   * @param time the most one warm-up may take; zero turns warming up off
+   * @param rounds how many rounds a warm-up sends at most
+   */
+  public record WarmUp(Duration time, int rounds) {
+    /** Rounds after which the check and rate-limit paths are compiled (C1) and fast; see the README. */
+    public static final int DEFAULT_ROUNDS = 500;
+
+    public WarmUp {
+      if (time == null || time.isNegative()) {
+        throw new IllegalArgumentException("warm-up time must not be negative");
+      }
+      if (rounds < 0) {
+        throw new IllegalArgumentException("warm-up rounds must not be negative, not " + rounds);
+      }
+    }
+
+    public static WarmUp defaults() {
+      return new WarmUp(Duration.ofSeconds(2), DEFAULT_ROUNDS);
+    }
+
+    /** Whether a warm-up sends anything. */
+    public boolean on() {
+      return !time.isZero() && rounds > 0;
     }
   }
 
@@ -181,7 +215,8 @@ public record ServerConfig(
         Duration.ofMillis(5),
         Quota.defaults(),
         DEFAULT_REPORT_QUEUE,
-        2);
+        2,
+        WarmUp.defaults());
   }
 
   /** The defaults on free ports, for tests (the quota member too: it tries ports from a random one). */
@@ -191,28 +226,28 @@ public record ServerConfig(
 
   public ServerConfig withPorts(int grpc, int http, int admin) {
     return new ServerConfig(bind, grpc, http, admin, policyDir, pluginsDir, reloadInterval, handlerTimeout, revealRule,
-        decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, opaUrl, opaBinary, regoTimeout, quota, reportQueue, reportThreads);
+        decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, opaUrl, opaBinary, regoTimeout, quota, reportQueue, reportThreads, warmUp);
   }
 
   public ServerConfig withPolicy(Path policy, Path plugins) {
     return new ServerConfig(bind, grpcPort, httpPort, adminPort, policy, plugins, reloadInterval, handlerTimeout,
-        revealRule, decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, opaUrl, opaBinary, regoTimeout, quota, reportQueue, reportThreads);
+        revealRule, decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, opaUrl, opaBinary, regoTimeout, quota, reportQueue, reportThreads, warmUp);
   }
 
   public ServerConfig withReloadInterval(Duration interval) {
     return new ServerConfig(bind, grpcPort, httpPort, adminPort, policyDir, pluginsDir, interval, handlerTimeout,
-        revealRule, decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, opaUrl, opaBinary, regoTimeout, quota, reportQueue, reportThreads);
+        revealRule, decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, opaUrl, opaBinary, regoTimeout, quota, reportQueue, reportThreads, warmUp);
   }
 
   public ServerConfig withDecisionLog(DecisionLog.Mode mode, double sample) {
     return new ServerConfig(bind, grpcPort, httpPort, adminPort, policyDir, pluginsDir, reloadInterval, handlerTimeout,
-        revealRule, mode, sample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, opaUrl, opaBinary, regoTimeout, quota, reportQueue, reportThreads);
+        revealRule, mode, sample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, opaUrl, opaBinary, regoTimeout, quota, reportQueue, reportThreads, warmUp);
   }
 
   public ServerConfig withOpa(String url, Path binary, Duration timeout) {
     return new ServerConfig(bind, grpcPort, httpPort, adminPort, policyDir, pluginsDir, reloadInterval, handlerTimeout,
         revealRule, decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, url,
-        binary, timeout, quota, reportQueue, reportThreads);
+        binary, timeout, quota, reportQueue, reportThreads, warmUp);
   }
 
   public ServerConfig withQuota(int port, java.util.List<String> members) {
@@ -222,23 +257,29 @@ public record ServerConfig(
   public ServerConfig withQuota(Quota q) {
     return new ServerConfig(bind, grpcPort, httpPort, adminPort, policyDir, pluginsDir, reloadInterval, handlerTimeout,
         revealRule, decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, opaUrl,
-        opaBinary, regoTimeout, q, reportQueue, reportThreads);
+        opaBinary, regoTimeout, q, reportQueue, reportThreads, warmUp);
   }
 
   public ServerConfig withReportQueue(int capacity, int threads) {
     return new ServerConfig(bind, grpcPort, httpPort, adminPort, policyDir, pluginsDir, reloadInterval, handlerTimeout,
         revealRule, decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, opaUrl,
-        opaBinary, regoTimeout, quota, capacity, threads);
+        opaBinary, regoTimeout, quota, capacity, threads, warmUp);
+  }
+
+  public ServerConfig withWarmUp(WarmUp w) {
+    return new ServerConfig(bind, grpcPort, httpPort, adminPort, policyDir, pluginsDir, reloadInterval, handlerTimeout,
+        revealRule, decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, opaUrl,
+        opaBinary, regoTimeout, quota, reportQueue, reportThreads, w);
   }
 
   public ServerConfig withAdminToken(String token) {
     return new ServerConfig(bind, grpcPort, httpPort, adminPort, policyDir, pluginsDir, reloadInterval, handlerTimeout,
-        revealRule, decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, token, opaUrl, opaBinary, regoTimeout, quota, reportQueue, reportThreads);
+        revealRule, decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, token, opaUrl, opaBinary, regoTimeout, quota, reportQueue, reportThreads, warmUp);
   }
 
   public ServerConfig withHttpPathPrefix(String prefix) {
     return new ServerConfig(bind, grpcPort, httpPort, adminPort, policyDir, pluginsDir, reloadInterval, handlerTimeout,
         revealRule, decisionLog, decisionLogSample, prefix, trustForwardedFor, workerThreads, adminToken, opaUrl,
-        opaBinary, regoTimeout, quota, reportQueue, reportThreads);
+        opaBinary, regoTimeout, quota, reportQueue, reportThreads, warmUp);
   }
 }

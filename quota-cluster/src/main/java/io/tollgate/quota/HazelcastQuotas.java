@@ -342,6 +342,28 @@ public final class HazelcastQuotas implements QuotaService {
     return client ? 0 : hazelcast.getMap(MAP).getLocalMapStats().getOwnedEntryCount();
   }
 
+  /** {@link #localBuckets()}, leaving out those of {@code keys} this member owns. */
+  public long localBucketsExcept(java.util.Collection<String> keys) {
+    long n = localBuckets();
+    if (n == 0 || keys.isEmpty()) {
+      return n;
+    }
+    IMap<String, byte[]> map = hazelcast.getMap(MAP);
+    for (String k : keys) {
+      com.hazelcast.cluster.Member owner = hazelcast.getPartitionService().getPartition(k).getOwner();
+      if (owner != null && owner.localMember() && map.containsKey(k)) {
+        n--;
+      }
+    }
+    return Math.max(0, n);
+  }
+
+  /** Forgets the bucket of {@code key}: the cluster's copy and this member's fast-mode views of it. */
+  public void discard(String key) {
+    fastViews.keySet().removeIf(k -> k.startsWith(key + '\u0000'));
+    hazelcast.getMap(MAP).delete(key);
+  }
+
   @Override
   public Decision tryConsume(String key, Limit limit, long hits) {
     if (hits < 0) {

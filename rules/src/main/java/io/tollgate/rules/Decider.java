@@ -11,4 +11,12 @@ public interface Decider {
 
   /** Decides one request with exactly one policy version. */
   PolicyDecision check(Attributes attributes);
+
+  /**
+   * Decides a request a server sent itself to warm up ({@link WarmUp}): counted nowhere, and
+   * decided by the version that is about to serve while one is being warmed.
+   */
+  default PolicyDecision warmUpCheck(Attributes attributes) {
+    return WarmUp.call(() -> check(attributes));
+  }
 }

@@ -7,7 +7,7 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * {@code EvaluationCounters} counts what goes wrong while deciding, for metrics: rule conditions
  * or header values that failed to evaluate, and handlers that failed or missed their deadline.
- * Thread-safe; kept across policy versions.
+ * Thread-safe; kept across policy versions. Warm-up requests ({@link WarmUp}) are not counted.
  */
 public final class EvaluationCounters {
   private final Map<String, LongAdder> matchErrors = new ConcurrentHashMap<>();
@@ -16,10 +16,16 @@ public final class EvaluationCounters {
   private final Map<String, LongAdder> cacheMisses = new ConcurrentHashMap<>();
 
   void cacheHit(String handler) {
+    if (WarmUp.active()) {
+      return;
+    }
     cacheHits.computeIfAbsent(handler, k -> new LongAdder()).increment();
   }
 
   void cacheMiss(String handler) {
+    if (WarmUp.active()) {
+      return;
+    }
     cacheMisses.computeIfAbsent(handler, k -> new LongAdder()).increment();
   }
 
@@ -34,10 +40,16 @@ public final class EvaluationCounters {
   }
 
   void matchError(String rule) {
+    if (WarmUp.active()) {
+      return;
+    }
     matchErrors.computeIfAbsent(rule, k -> new LongAdder()).increment();
   }
 
   void handlerFailure(String handler) {
+    if (WarmUp.active()) {
+      return;
+    }
     handlerFailures.computeIfAbsent(handler, k -> new LongAdder()).increment();
   }
 

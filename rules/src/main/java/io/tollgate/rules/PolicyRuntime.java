@@ -30,6 +30,8 @@ import org.slf4j.LoggerFactory;
  * (compile-all-then-swap). When a reload fails, the previous snapshot keeps serving and the errors
  * are kept for {@link #status()}.
  *
+ * <p>With a {@link Warmer}, a version that compiles is warmed up before it is swapped in.
+ *
  * <p>Thread-safe. {@link #check} never waits for a reload: a request is decided by whichever
  * snapshot was active when it arrived. Reloads are serialized.
  */
@@ -128,6 +130,16 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
     }
   }
 
+  /** Exercises a compiled policy version before it serves. */
+  @FunctionalInterface
+  public interface Warmer {
+    /**
+     * Sends warm-up requests, which {@link #warmUpCheck} decides with {@code snapshot}. Keeps to its
+     * own time budget; a failure is logged and the version serves anyway.
+     */
+    void warm(PolicySnapshot snapshot);
+  }
+
   private final Options options;
   private final ThreadPoolExecutor blockingPool;
   private final EvaluationCounters counters = new EvaluationCounters();
@@ -135,6 +147,9 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
   private final List<Consumer<ReloadResult>> listeners = new CopyOnWriteArrayList<>();
   private final Object reloadLock = new Object();
   private volatile PolicySnapshot active;
+  /** The version being warmed before it serves; {@code null} when none is. */
+  private volatile PolicySnapshot warming;
+  private Warmer warmer;
   private volatile List<ConfigError> lastErrors = List.of();
   private volatile Instant lastErrorAt;
   private Map<Path, String> lastAttempt = Map.of();
@@ -221,6 +236,47 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
     return active.check(attributes);
   }
 
+  @Override
+  public PolicyDecision warmUpCheck(Attributes attributes) {
+    PolicySnapshot s = warmUpSnapshot();
+    return WarmUp.call(() -> s.check(attributes));
+  }
+
+  /** The version warm-up requests are decided by: the one being warmed, else the serving one. */
+  public PolicySnapshot warmUpSnapshot() {
+    PolicySnapshot s = warming;
+    return s != null ? s : active;
+  }
+
+  /**
+   * From now on every version that compiles is warmed by {@code w} before it replaces the serving
+   * one (compile all, warm, swap), and the serving version is warmed now, before this returns.
+   * Warming only makes the first answers of a version fast: when it fails, the failure is logged
+   * and the version serves all the same.
+   */
+  public void warmBeforeServing(Warmer w) {
+    synchronized (reloadLock) {
+      warmer = Objects.requireNonNull(w, "warmer");
+      if (active != null) {
+        warm(active);
+      }
+    }
+  }
+
+  private void warm(PolicySnapshot s) {
+    if (warmer == null) {
+      return;
+    }
+    warming = s;
+    try {
+      warmer.warm(s);
+    } catch (RuntimeException e) {
+      log.warn("warm-up of policy version {} failed; it serves anyway: {}", s.version(), e.toString());
+    } finally {
+      warming = null;
+    }
+  }
+
   /**
    * Reports one finished request to the report rules of the active snapshot; returns the number
    * of instances recorded. Runs the report handlers on the calling thread.
@@ -285,6 +341,8 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
       lastAttempt = r.fingerprint();
       Duration took = Duration.ofNanos(System.nanoTime() - started);
       if (r.snapshot() != null) {
+        // Before its Rego is activated: the serving version's Rego keeps answering meanwhile.
+        warm(r.snapshot());
         if (r.snapshot().rego() != null) {
           regoEngine().activate(r.snapshot().rego());
         }

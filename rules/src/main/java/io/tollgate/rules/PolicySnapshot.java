@@ -107,6 +107,30 @@ public final class PolicySnapshot {
     return rules.stream().map(r -> r.name().isEmpty() ? GLOBAL_DRL_RULE : r.name()).toList();
   }
 
+  /**
+   * Requests, as string attributes, that get past the simple conjuncts of each checking rule's
+   * {@code match} ({@link CompiledExpression#examples()}): up to four per rule, taking each
+   * listed value in turn. Requests built from them reach the rules' handlers, which is what a
+   * warm-up needs; rules without such conjuncts are reached by any request and give none.
+   */
+  public List<Map<String, String>> ruleExamples() {
+    List<Map<String, String>> out = new ArrayList<>();
+    for (CompiledRule rule : rules) {
+      if (!rule.checks() || rule.match() == null) {
+        continue;
+      }
+      Map<String, List<String>> ex = rule.match().examples();
+      int n = Math.min(4, ex.values().stream().mapToInt(List::size).max().orElse(0));
+      for (int i = 0; i < n; i++) {
+        Map<String, String> one = new java.util.LinkedHashMap<>();
+        int k = i;
+        ex.forEach((name, values) -> one.put(name, values.get(k % values.size())));
+        out.add(one);
+      }
+    }
+    return out;
+  }
+
   /** Handler name to adapter name. */
   public Map<String, String> handlerAdapters() {
     Map<String, String> m = new java.util.TreeMap<>();
@@ -256,14 +280,14 @@ public final class PolicySnapshot {
       CheckHandler handler, Instance instance, Attributes attributes) {
     CompletableFuture<CheckResult> f = new CompletableFuture<>();
     try {
-      blockingPool.execute(
+      blockingPool.execute(WarmUp.carry(
           () -> {
             try {
               f.complete(handler.check(instance, attributes));
             } catch (Throwable t) {
               f.completeExceptionally(t);
             }
-          });
+          }));
     } catch (RejectedExecutionException e) {
       f.completeExceptionally(e);
     }

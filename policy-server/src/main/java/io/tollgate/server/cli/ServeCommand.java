@@ -165,6 +165,14 @@ final class ServeCommand implements Callable<Integer> {
       description = "Report workers running the report rules (default: ${DEFAULT-VALUE}).")
   int reportThreads;
 
+  @Option(names = "--warm-up-time", defaultValue = "2s",
+      description = "The most one warm-up of a policy version may take before it serves; 0s turns warming up off (default: ${DEFAULT-VALUE}).")
+  Duration warmUpTime;
+
+  @Option(names = "--warm-up-rounds", defaultValue = "" + ServerConfig.WarmUp.DEFAULT_ROUNDS,
+      description = "Rounds of warm-up traffic (an ext_authz check, an HTTP check, a rate-limit call) per warm-up, at most (default: ${DEFAULT-VALUE}).")
+  int warmUpRounds;
+
   /** The option names a config file may use. */
   Set<String> optionKeys() {
     return spec.options().stream()
@@ -197,7 +205,8 @@ final class ServeCommand implements Callable<Integer> {
         new ServerConfig.Quota(quotaClusterName, quotaPort, quotaMembers, quotaKubernetesDns, quotaClient, quotaTimeout,
             failureDeny(rateLimitFailureMode), rateLimitHeaders),
         reportQueue,
-        reportThreads);
+        reportThreads,
+        new ServerConfig.WarmUp(warmUpTime, warmUpRounds));
   }
 
   private static boolean failureDeny(String mode) {

@@ -30,7 +30,10 @@ import java.util.Map;
  * source.namespace                 the ns/&lt;namespace&gt; part of a SPIFFE source.principal
  * destination.ip / destination.port attributes.destination.address.socket_address
  * destination.principal            attributes.destination.principal
- * destination.service.host         attributes.request.http.host without the port
+ * destination.service.host         attributes.context_extensions["destination.service.host"] when
+ *                                  present (the proxy's config: the workload it protects), else
+ *                                  attributes.request.http.host without the port (the caller's Host)
+ * destination.service.namespace    attributes.context_extensions["destination.service.namespace"]
  * request.id                       attributes.request.http.id
  * request.method                   attributes.request.http.method
  * request.path                     attributes.request.http.path (with the query)
@@ -49,10 +52,18 @@ import java.util.Map;
  * connection.mtls                  true when source.principal or source.certificate is set
  * </pre>
  *
- * <p>Anything absent is left out (rules read it as the zero value). Stateless and thread-safe.
+ * <p>Anything absent is left out (rules read it as the zero value). When the context extensions
+ * carry {@code destination.service.host} (even empty), the Host header plays no part in {@code
+ * destination.service.*}: a caller that sends another Host reaches the same workload through a
+ * sidecar's catch-all virtual host and must not escape its rules. {@code request.host} stays the
+ * header as sent. Stateless and thread-safe.
  */
 public final class AttributeMapper {
   private static final int MAX_QUERY_PARAMS = 100;
+  /** The context extension that names the protected workload's host, set by the proxy's config. */
+  public static final String EXTENSION_SERVICE_HOST = Vocabulary.DESTINATION_SERVICE_HOST;
+  /** The context extension that names the protected workload's namespace. */
+  public static final String EXTENSION_SERVICE_NAMESPACE = Vocabulary.DESTINATION_SERVICE_NAMESPACE;
 
   private AttributeMapper() {}
 
@@ -85,9 +96,17 @@ public final class AttributeMapper {
         http(b, r.getHttp());
       }
     }
-    if (a.getContextExtensionsCount() > 0) {
-      b.put(Vocabulary.CONTEXT_EXTENSIONS, a.getContextExtensionsMap());
+    Map<String, String> extensions = a.getContextExtensionsMap();
+    if (!extensions.isEmpty()) {
+      b.put(Vocabulary.CONTEXT_EXTENSIONS, extensions);
     }
+    String configuredHost = extensions.get(EXTENSION_SERVICE_HOST);
+    if (configuredHost != null) {
+      nonEmpty(b, Vocabulary.DESTINATION_SERVICE_HOST, configuredHost);
+    } else if (a.hasRequest() && a.getRequest().hasHttp()) {
+      nonEmpty(b, Vocabulary.DESTINATION_SERVICE_HOST, hostWithoutPort(a.getRequest().getHttp().getHost()));
+    }
+    nonEmpty(b, Vocabulary.DESTINATION_SERVICE_NAMESPACE, extensions.get(EXTENSION_SERVICE_NAMESPACE));
     if (a.hasMetadataContext() && a.getMetadataContext().getFilterMetadataCount() > 0) {
       Map<String, Object> m = new LinkedHashMap<>();
       a.getMetadataContext().getFilterMetadataMap().forEach((k, v) -> m.put(k, struct(v)));
@@ -103,7 +122,6 @@ public final class AttributeMapper {
     nonEmpty(b, Vocabulary.REQUEST_ID, h.getId());
     nonEmpty(b, Vocabulary.REQUEST_METHOD, h.getMethod());
     nonEmpty(b, Vocabulary.REQUEST_HOST, h.getHost());
-    nonEmpty(b, Vocabulary.DESTINATION_SERVICE_HOST, hostWithoutPort(h.getHost()));
     nonEmpty(b, Vocabulary.REQUEST_SCHEME, h.getScheme());
     nonEmpty(b, Vocabulary.CONTEXT_PROTOCOL, h.getProtocol());
     b.put(Vocabulary.REQUEST_SIZE, h.getSize());

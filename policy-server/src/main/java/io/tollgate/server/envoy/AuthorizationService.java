@@ -16,6 +16,7 @@ import io.tollgate.adapter.spi.Attributes;
 import io.tollgate.rules.Decider;
 import io.tollgate.rules.PolicyDecision;
 import io.tollgate.server.CheckListener;
+import io.tollgate.server.warmup.WarmUpCalls;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -90,17 +91,26 @@ public final class AuthorizationService extends AuthorizationGrpc.AuthorizationI
     }
   }
 
+  /**
+   * Decides one request. A warm-up call ({@link WarmUpCalls#current()}) is decided by the version
+   * being warmed and not reported to the listener (metrics, decision log, dashboard).
+   */
   @Override
   public void check(CheckRequest request, StreamObserver<CheckResponse> out) {
     long started = System.nanoTime();
+    boolean warmUp = WarmUpCalls.current();
     CheckResponse response;
     try {
       Attributes attributes = AttributeMapper.map(request);
-      PolicyDecision d = decider.check(attributes);
+      PolicyDecision d = warmUp ? decider.warmUpCheck(attributes) : decider.check(attributes);
       response = CheckResponses.of(d, revealRule);
-      listener.decided("grpc", attributes, d, System.nanoTime() - started);
+      if (!warmUp) {
+        listener.decided("grpc", attributes, d, System.nanoTime() - started);
+      }
     } catch (RuntimeException e) {
-      listener.failed("grpc");
+      if (!warmUp) {
+        listener.failed("grpc");
+      }
       log.warn("check failed", e);
       out.onError(
           Status.INTERNAL

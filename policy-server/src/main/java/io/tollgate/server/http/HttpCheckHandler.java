@@ -12,6 +12,7 @@ import io.tollgate.rules.PolicyDecision;
 import io.tollgate.server.CheckListener;
 import io.tollgate.server.DenialBody;
 import io.tollgate.server.envoy.AttributeMapper;
+import io.tollgate.server.warmup.WarmUpCalls;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -58,14 +59,26 @@ public final class HttpCheckHandler implements HttpHandler {
   private final boolean revealRule;
   private final String pathPrefix;
   private final boolean trustForwardedFor;
+  private final WarmUpCalls warmUpCalls;
 
   public HttpCheckHandler(
       Decider decider, CheckListener listener, boolean revealRule, String pathPrefix, boolean trustForwardedFor) {
+    this(decider, listener, revealRule, pathPrefix, trustForwardedFor, null);
+  }
+
+  /**
+   * @param warmUpCalls recognizes the server's own warm-up requests, which are decided by the
+   *     version being warmed and not reported to {@code listener}; {@code null}: none are
+   */
+  public HttpCheckHandler(
+      Decider decider, CheckListener listener, boolean revealRule, String pathPrefix, boolean trustForwardedFor,
+      WarmUpCalls warmUpCalls) {
     this.decider = decider;
     this.listener = listener;
     this.revealRule = revealRule;
     this.pathPrefix = pathPrefix == null ? "" : pathPrefix;
     this.trustForwardedFor = trustForwardedFor;
+    this.warmUpCalls = warmUpCalls;
   }
 
   @Override
@@ -73,24 +86,31 @@ public final class HttpCheckHandler implements HttpHandler {
     long started = System.nanoTime();
     try (ex) {
       drain(ex.getRequestBody());
+      boolean warmUp = warmUpCalls != null && warmUpCalls.isWarmUp(ex.getRequestHeaders().getFirst(WarmUpCalls.HEADER));
       Attributes attributes;
       try {
         attributes = attributes(ex);
       } catch (IllegalArgumentException e) {
-        listener.failed("http");
+        if (!warmUp) {
+          listener.failed("http");
+        }
         send(ex, 400, "{\"status\":400,\"message\":\"bad check request: " + e.getMessage().replace("\"", "'") + "\"}", Map.of());
         return;
       }
       PolicyDecision d;
       try {
-        d = decider.check(attributes);
+        d = warmUp ? decider.warmUpCheck(attributes) : decider.check(attributes);
       } catch (RuntimeException e) {
-        listener.failed("http");
+        if (!warmUp) {
+          listener.failed("http");
+        }
         log.warn("check failed", e);
         send(ex, 500, "{\"status\":500,\"message\":\"tollgate could not decide\"}", Map.of());
         return;
       }
-      listener.decided("http", attributes, d, System.nanoTime() - started);
+      if (!warmUp) {
+        listener.decided("http", attributes, d, System.nanoTime() - started);
+      }
       Headers h = ex.getResponseHeaders();
       if (d.allowed()) {
         for (HeaderOp op : d.requestHeaders()) {
@@ -125,7 +145,7 @@ public final class HttpCheckHandler implements HttpHandler {
     Map<String, String> headers = new HashMap<>();
     ex.getRequestHeaders().forEach((k, vs) -> {
       String name = k.toLowerCase(Locale.ROOT);
-      if (!HOP_BY_HOP.contains(name)) {
+      if (!HOP_BY_HOP.contains(name) && !name.equals(WarmUpCalls.HEADER)) {
         headers.put(name, String.join(",", vs));
       }
     });

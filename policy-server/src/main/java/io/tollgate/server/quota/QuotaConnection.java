@@ -5,8 +5,13 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.tollgate.adapter.spi.Quotas;
 import io.tollgate.quota.HazelcastQuotas;
 import io.tollgate.server.ServerConfig;
+import io.tollgate.quota.config.ReservedDomains;
+import io.tollgate.rules.WarmUp;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,6 +28,10 @@ public final class QuotaConnection implements Quotas, AutoCloseable {
   private final ServerConfig.Quota config;
   private volatile HazelcastQuotas quotas;
   private boolean closed;
+  /** Where warm-up requests spend: under the reserved warm-up domain, apart from every user's bucket. */
+  static final String WARM_UP_KEYS = ReservedDomains.WARM_UP + '\u001f';
+  /** Buckets warm-up requests spent from and that are not discarded yet. */
+  private final Set<String> warmUpKeys = ConcurrentHashMap.newKeySet();
 
   public QuotaConnection(String bind, ServerConfig.Quota config) {
     this.bind = bind;
@@ -82,13 +91,38 @@ public final class QuotaConnection implements Quotas, AutoCloseable {
     m.put("reachable", q != null && q.reachable());
     m.put("members", q == null ? 0 : q.clusterSize());
     m.put("memberAddresses", q == null ? java.util.List.of() : q.memberAddresses());
-    m.put("localBuckets", q == null ? 0 : q.localBuckets());
+    m.put("localBuckets", q == null ? 0 : q.localBucketsExcept(warmUpKeys));
     return m;
   }
 
+  /**
+   * Spends from {@code key}'s bucket. Warm-up requests ({@link WarmUp#active()}) spend from
+   * buckets of their own instead, under the reserved warm-up domain, which {@link
+   * #discardWarmUp()} forgets afterwards.
+   */
   @Override
   public Decision tryConsume(String key, Limit limit, long hits) {
+    if (WarmUp.active()) {
+      String own = key.startsWith(WARM_UP_KEYS) ? key : WARM_UP_KEYS + "quota\u001f" + key;
+      warmUpKeys.add(own);
+      return open().tryConsume(own, limit, hits);
+    }
     return open().tryConsume(key, limit, hits);
+  }
+
+  /** Forgets the buckets warm-up requests spent from, so that no count or dashboard shows them. */
+  public void discardWarmUp() {
+    HazelcastQuotas q = quotas;
+    for (String k : List.copyOf(warmUpKeys)) {
+      try {
+        if (q != null) {
+          q.discard(k);
+        }
+        warmUpKeys.remove(k);
+      } catch (RuntimeException e) {
+        log.debug("could not discard warm-up bucket {}; it expires on its own: {}", k, e.toString());
+      }
+    }
   }
 
   /** Registers the cluster gauges. */
@@ -106,7 +140,7 @@ public final class QuotaConnection implements Quotas, AutoCloseable {
         .help("Quota buckets this member owns (0 for a client of quota nodes)")
         .callback(cb -> {
           HazelcastQuotas q = quotas;
-          cb.call(q == null ? 0 : q.localBuckets());
+          cb.call(q == null ? 0 : q.localBucketsExcept(warmUpKeys));
         })
         .register(registry);
   }

@@ -15,8 +15,11 @@ import io.tollgate.quota.config.DomainConfig;
 import io.tollgate.quota.config.DescriptorMatcher;
 import io.tollgate.quota.config.RateLimit;
 import io.tollgate.quota.config.RateLimitUnit;
+import io.tollgate.quota.config.ReservedDomains;
 import io.tollgate.rules.PolicyRuntime;
 import io.tollgate.rules.PolicySnapshot;
+import io.tollgate.rules.WarmUp;
+import io.tollgate.server.warmup.WarmUpCalls;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -42,6 +45,11 @@ import org.slf4j.LoggerFactory;
  * <p>With response headers on, the answer carries {@code RateLimit-Limit}, {@code
  * RateLimit-Remaining} and {@code RateLimit-Reset} (seconds) of the limit closest to being spent,
  * as envoyproxy/ratelimit does, for Envoy to add to the client's response.
+ *
+ * <p>The server's own warm-up ({@link WarmUpCalls}) calls on the reserved domain {@value
+ * ReservedDomains#WARM_UP}, which no user config may name; such a call from anyone else finds no
+ * limit there and spends nothing. A warm-up call that the cluster fails fails too (it is not
+ * answered by the failure mode), so that the warm-up sees it.
  */
 public final class RateLimitService extends RateLimitServiceGrpc.RateLimitServiceImplBase {
   private static final Logger log = LoggerFactory.getLogger(RateLimitService.class);
@@ -56,6 +64,9 @@ public final class RateLimitService extends RateLimitServiceGrpc.RateLimitServic
   private final boolean responseHeaders;
   private final QuotaUsage usage;
   private final AtomicLong lastFailureLog = new AtomicLong(System.nanoTime() - FAILURE_LOG_INTERVAL_NANOS - 1);
+  /** The limits warm-up calls spend from; only the server's own warm-up reaches them. */
+  private static final DescriptorMatcher WARM_UP =
+      new DescriptorMatcher(java.util.Map.of(ReservedDomains.WARM_UP, ReservedDomains.warmUp()));
 
   public RateLimitService(
       PolicyRuntime runtime,
@@ -82,8 +93,30 @@ public final class RateLimitService extends RateLimitServiceGrpc.RateLimitServic
       out.onError(Status.INVALID_ARGUMENT.withDescription("rate limit descriptor list must not be empty").asRuntimeException());
       return;
     }
-    PolicySnapshot snapshot = runtime.snapshot();
-    DescriptorMatcher matcher = snapshot == null || !(snapshot.rateLimits() instanceof DescriptorMatcher m) ? null : m;
+    boolean warmUp = WarmUpCalls.current() && request.getDomain().equals(ReservedDomains.WARM_UP);
+    if (warmUp) {
+      try {
+        WarmUp.call(() -> {
+          decide(request, out, runtime.warmUpSnapshot(), true);
+          return null;
+        });
+      } catch (RuntimeException e) {
+        out.onError(Status.UNAVAILABLE.withDescription("warm-up: " + e).asRuntimeException());
+      }
+    } else {
+      decide(request, out, runtime.snapshot(), false);
+    }
+  }
+
+  /**
+   * Decides with {@code snapshot}'s limits. A warm-up ({@code warmUp}) spends from the warm-up
+   * domain's own limits, where the version has any limits at all (else nothing, like a real call),
+   * and is recorded in no metric and no usage.
+   */
+  private void decide(RateLimitRequest request, StreamObserver<RateLimitResponse> out, PolicySnapshot snapshot,
+      boolean warmUp) {
+    DescriptorMatcher matcher = snapshot == null || !(snapshot.rateLimits() instanceof DescriptorMatcher m) ? null
+        : warmUp ? WARM_UP : m;
     long hits = request.getHitsAddend() == 0 ? 1 : Integer.toUnsignedLong(request.getHitsAddend());
 
     List<DescriptorMatcher.Match> matches = new ArrayList<>();
@@ -122,7 +155,9 @@ public final class RateLimitService extends RateLimitServiceGrpc.RateLimitServic
         try {
           quota = new Quotas.Limit(limit.requestsPerUnit(), limit.unit().window(), limit.mode());
           Quotas.Decision d = quotas.tryConsume(m.bucketKey(), quota, hits);
-          metrics.timed(limit.mode(), System.nanoTime() - start);
+          if (!warmUp) {
+            metrics.timed(limit.mode(), System.nanoTime() - start);
+          }
           if (closest == null || d.remaining() < closest.remaining()) {
             closest = d;
           }
@@ -130,14 +165,19 @@ public final class RateLimitService extends RateLimitServiceGrpc.RateLimitServic
               .setDurationUntilReset(Duration.newBuilder()
                   .setSeconds(d.untilReset().getSeconds()).setNanos(d.untilReset().getNano()));
           boolean shadow = m.descriptor().shadowMode();
-          metrics.decided(request.getDomain(), m.limitId(), d.allowed(), shadow);
-          usage.record(request.getDomain(), m.limitId(), m.bucketKey(), quota, hits,
-              d.allowed() ? Outcome.ADMITTED : shadow ? Outcome.SHADOW_REJECTED : Outcome.REJECTED);
+          if (!warmUp) {
+            metrics.decided(request.getDomain(), m.limitId(), d.allowed(), shadow);
+            usage.record(request.getDomain(), m.limitId(), m.bucketKey(), quota, hits,
+                d.allowed() ? Outcome.ADMITTED : shadow ? Outcome.SHADOW_REJECTED : Outcome.REJECTED);
+          }
           if (!d.allowed() && !shadow) {
             status.setCode(RateLimitResponse.Code.OVER_LIMIT);
             over = true;
           }
         } catch (RuntimeException e) {
+          if (warmUp) {
+            throw e;
+          }
           metrics.failed(request.getDomain(), failDeny);
           usage.record(request.getDomain(), m.limitId(), m.bucketKey(), quota, hits, Outcome.FAILED);
           long now = System.nanoTime();

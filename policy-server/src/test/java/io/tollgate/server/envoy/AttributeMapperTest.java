@@ -13,6 +13,8 @@ import io.tollgate.adapter.spi.Attributes;
 import io.tollgate.adapter.spi.Vocabulary;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class AttributeMapperTest {
   @Test
@@ -44,6 +46,48 @@ class AttributeMapperTest {
     assertThat(a.headers()).containsEntry("x-user", "alice").containsEntry(":method", "POST");
     assertThat(a.headers().get("X-USER")).as("header names are case-insensitive").isEqualTo("alice");
     assertThat(a.get(Vocabulary.REQUEST_TIME)).isNotNull();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"ratings.shop", "ratings.shop:9080", "other", "other:80", "reviews.shop:9080",
+      "RATINGS.SHOP", "[::1]:9080", "10.0.0.7", "ratings.shop.evil.example", "ratings.shop:9080:1", ""})
+  void theConfiguredDestinationWinsWhateverHostTheCallerSends(String host) {
+    Attributes a = AttributeMapper.map(EnvoyCheckRequest.http("GET", host, "/ratings/1")
+        .contextExtension("destination.service.host", "ratings.shop")
+        .contextExtension("destination.service.namespace", "shop")
+        .build());
+    assertThat(a.getString(Vocabulary.DESTINATION_SERVICE_HOST)).isEqualTo("ratings.shop");
+    assertThat(a.getString(Vocabulary.DESTINATION_SERVICE_NAMESPACE)).isEqualTo("shop");
+    assertThat(a.get(Vocabulary.REQUEST_HOST)).as("request.host stays what the caller sent")
+        .isEqualTo(host.isEmpty() ? null : host);
+  }
+
+  @Test
+  void withoutConfiguredDestinationTheHostHeaderNamesIt() {
+    Attributes a = AttributeMapper.map(EnvoyCheckRequest.http("GET", "ratings.shop:9080", "/").build());
+    assertThat(a.getString(Vocabulary.DESTINATION_SERVICE_HOST)).isEqualTo("ratings.shop");
+    assertThat(a.get(Vocabulary.DESTINATION_SERVICE_NAMESPACE)).isNull();
+
+    Attributes otherExtensions = AttributeMapper.map(EnvoyCheckRequest.http("GET", "ratings.shop:9080", "/")
+        .contextExtension("service", "x").build());
+    assertThat(otherExtensions.getString(Vocabulary.DESTINATION_SERVICE_HOST)).isEqualTo("ratings.shop");
+  }
+
+  @Test
+  void anEmptyConfiguredDestinationIsNotReplacedByTheHostHeader() {
+    Attributes a = AttributeMapper.map(EnvoyCheckRequest.http("GET", "ratings.shop", "/")
+        .contextExtension("destination.service.host", "").build());
+    assertThat(a.get(Vocabulary.DESTINATION_SERVICE_HOST)).isNull();
+    assertThat(a.getString(Vocabulary.REQUEST_HOST)).isEqualTo("ratings.shop");
+  }
+
+  @Test
+  void theConfiguredDestinationNeedsNoHttpRequest() {
+    Attributes a = AttributeMapper.map(CheckRequest.newBuilder().setAttributes(AttributeContext.newBuilder()
+        .putContextExtensions("destination.service.host", "ratings.shop")
+        .putContextExtensions("destination.service.namespace", "shop")).build());
+    assertThat(a.getString(Vocabulary.DESTINATION_SERVICE_HOST)).isEqualTo("ratings.shop");
+    assertThat(a.getString(Vocabulary.DESTINATION_SERVICE_NAMESPACE)).isEqualTo("shop");
   }
 
   @Test

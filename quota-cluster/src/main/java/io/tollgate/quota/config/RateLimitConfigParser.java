@@ -25,7 +25,7 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
  * {@code RateLimitConfigParser} reads a rate-limit config as envoyproxy/ratelimit does:
  *
  * <pre>
- * domain: shop                     # required
+ * domain: shop                     # required; not tollgate.internal or under it (ReservedDomains)
  * failure_mode_deny: false         # Tollgate, optional: answer when the quota cluster cannot
  *                                  # decide (default: the server's --ratelimit-failure-mode)
  * descriptors:
@@ -102,6 +102,11 @@ public final class RateLimitConfigParser {
       domain = scalar(fields.get("domain").getValueNode());
       if (domain == null || domain.isBlank()) {
         problem(fields.get("domain").getValueNode(), "domain must be a non-empty string");
+        domain = null;
+      } else if (ReservedDomains.isReserved(domain)) {
+        problem(fields.get("domain").getValueNode(), "domain '" + domain + "' is reserved: domains named "
+            + ReservedDomains.PREFIX + " or under " + ReservedDomains.PREFIX + ". are Tollgate's own (its warm-up "
+            + "spends from " + ReservedDomains.WARM_UP + "); choose another name");
         domain = null;
       }
     }

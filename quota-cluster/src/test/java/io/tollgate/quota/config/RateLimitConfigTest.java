@@ -167,4 +167,28 @@ class RateLimitConfigTest {
     assertThat(problems("domain: shop\ndescriptors:\n  - value: b\n"))
         .containsExactly("limits.yaml:3:5: a descriptor needs a non-empty 'key'");
   }
+
+  @Test
+  void tollgatesOwnDomainsAreRefusedInUserConfigs() {
+    assertThat(problems("domain: tollgate.internal.warm-up\ndescriptors: []\n"))
+        .containsExactly("limits.yaml:1:9: domain 'tollgate.internal.warm-up' is reserved: domains named tollgate.internal "
+            + "or under tollgate.internal. are Tollgate's own (its warm-up spends from tollgate.internal.warm-up); "
+            + "choose another name");
+    assertThat(problems("domain: tollgate.internal\ndescriptors: []\n")).hasSize(1);
+    assertThat(problems("domain: tollgate.internal.x.y\ndescriptors: []\n")).hasSize(1);
+    assertThat(problems("domain: tollgate.internals\ndescriptors: []\n")).as("only the name and what is under it").isEmpty();
+    assertThat(problems("domain: tollgate\ndescriptors: []\n")).isEmpty();
+  }
+
+  @Test
+  void theWarmUpDomainLimitsBothModes() {
+    DomainConfig warm = ReservedDomains.warmUp();
+    DescriptorMatcher m = new DescriptorMatcher(Map.of(warm.domain(), warm));
+    var strict = m.match(ReservedDomains.WARM_UP, entries(ReservedDomains.WARM_UP_KEY, "strict"));
+    var fast = m.match(ReservedDomains.WARM_UP, entries(ReservedDomains.WARM_UP_KEY, "fast"));
+    assertThat(strict.limit().mode()).isEqualTo(Quotas.Mode.STRICT);
+    assertThat(fast.limit().mode()).isEqualTo(Quotas.Mode.FAST);
+    assertThat(strict.bucketKey()).startsWith(ReservedDomains.WARM_UP);
+    assertThat(ReservedDomains.isReserved(warm.domain())).isTrue();
+  }
 }

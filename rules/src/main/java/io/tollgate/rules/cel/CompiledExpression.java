@@ -42,6 +42,16 @@ public final class CompiledExpression {
     return guards.mayHold(attributes) && Boolean.TRUE.equals(eval(attributes));
   }
 
+  /**
+   * For a boolean expression: attribute name to string values its simple conjuncts compare the
+   * attribute with, values for which those conjuncts hold ({@code attr == "x"}, {@code attr in
+   * [...]}, {@code attr.startsWith("x")}). A request carrying them may match; one without them
+   * cannot. Empty when the expression has no such conjuncts.
+   */
+  public java.util.Map<String, java.util.List<String>> examples() {
+    return guards.examples();
+  }
+
   /** How many conjuncts are checked without CEL (for tests). */
   int guardCount() {
     return guards.size();

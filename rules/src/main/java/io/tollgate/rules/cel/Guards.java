@@ -6,8 +6,11 @@ import io.tollgate.adapter.spi.AttributeType;
 import io.tollgate.adapter.spi.Attributes;
 import io.tollgate.adapter.spi.Vocabulary;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.function.Predicate;
 
 /**
  * {@code Guards} are the simple conjuncts of a boolean expression, checked in plain Java before the
@@ -22,8 +25,15 @@ import java.util.Set;
 final class Guards {
   static final Guards NONE = new Guards(List.of());
 
-  private interface Guard {
-    boolean holds(Attributes a);
+  /**
+   * One conjunct: a string attribute and what its value must satisfy.
+   *
+   * @param examples values that satisfy it
+   */
+  private record Guard(String attribute, List<String> examples, Predicate<String> test) {
+    boolean holds(Attributes a) {
+      return test.test(valueOf(a, attribute));
+    }
   }
 
   private final List<Guard> guards;
@@ -44,6 +54,20 @@ final class Guards {
 
   int size() {
     return guards.size();
+  }
+
+  /**
+   * Attribute name to values for which its guards hold: a request that carries the first value of
+   * each gets past every guard (an attribute with two guards gets the values of the first).
+   */
+  Map<String, List<String>> examples() {
+    Map<String, List<String>> m = new LinkedHashMap<>();
+    for (Guard g : guards) {
+      if (!g.examples().isEmpty()) { // `in []`: nothing holds
+        m.putIfAbsent(g.attribute(), g.examples());
+      }
+    }
+    return m;
   }
 
   /** The guards of a type-checked boolean expression. */
@@ -88,9 +112,8 @@ final class Guards {
         if (attr == null || lit == null) {
           return null;
         }
-        String name = attr;
         String value = lit;
-        return a -> value.equals(valueOf(a, name));
+        return new Guard(attr, List.of(value), value::equals);
       }
       case "@in" -> {
         String attr = stringAttribute(args.get(0));
@@ -106,7 +129,7 @@ final class Guards {
           values.add(lit);
         }
         Set<String> set = Set.copyOf(values);
-        return a -> set.contains(valueOf(a, attr));
+        return new Guard(attr, List.copyOf(values), set::contains);
       }
       case "startsWith" -> {
         if (call.target().isEmpty() || args.size() != 1) {
@@ -117,7 +140,7 @@ final class Guards {
         if (attr == null || prefix == null) {
           return null;
         }
-        return a -> valueOf(a, attr).startsWith(prefix);
+        return new Guard(attr, List.of(prefix), v -> v.startsWith(prefix));
       }
       default -> {
         return null;

@@ -18,6 +18,7 @@ public final class Vocabulary {
   public static final String SOURCE_NAMESPACE = "source.namespace";
   public static final String SOURCE_LABELS = "source.labels";
   public static final String DESTINATION_SERVICE_HOST = "destination.service.host";
+  public static final String DESTINATION_SERVICE_NAMESPACE = "destination.service.namespace";
   public static final String DESTINATION_IP = "destination.ip";
   public static final String DESTINATION_PORT = "destination.port";
   public static final String DESTINATION_PRINCIPAL = "destination.principal";
@@ -53,6 +54,7 @@ public final class Vocabulary {
     m.put(SOURCE_NAMESPACE, AttributeType.STRING);
     m.put(SOURCE_LABELS, AttributeType.STRING_MAP);
     m.put(DESTINATION_SERVICE_HOST, AttributeType.STRING);
+    m.put(DESTINATION_SERVICE_NAMESPACE, AttributeType.STRING);
     m.put(DESTINATION_IP, AttributeType.STRING);
     m.put(DESTINATION_PORT, AttributeType.INT);
     m.put(DESTINATION_PRINCIPAL, AttributeType.STRING);
