@@ -5,6 +5,7 @@ import static io.tollgate.testing.EnvoyConfigs.listener;
 import static io.tollgate.testing.EnvoyConfigs.routeAll;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tollgate.testing.Closeables;
 import io.tollgate.testing.EchoUpstream;
 import io.tollgate.testing.EnvoyConfigs;
 import io.tollgate.testing.EnvoyLauncher;
@@ -56,15 +57,7 @@ class EnvoyHttpExtAuthzIT {
 
   @AfterAll
   static void stop() {
-    if (envoy != null) {
-      envoy.close();
-    }
-    if (upstream != null) {
-      upstream.close();
-    }
-    if (ts != null) {
-      ts.close();
-    }
+    Closeables.closeAll(envoy, upstream, ts);
   }
 
   @Test

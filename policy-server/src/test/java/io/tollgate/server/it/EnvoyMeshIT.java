@@ -3,6 +3,7 @@ package io.tollgate.server.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.tollgate.testing.Closeables;
 import io.tollgate.testing.EchoUpstream;
 import io.tollgate.testing.EnvoyLauncher;
 import io.tollgate.testing.FreePorts;
@@ -159,15 +160,7 @@ class EnvoyMeshIT {
 
   @AfterAll
   static void stop() {
-    for (AutoCloseable c : new AutoCloseable[] {productpage, details, pilot, v1, v2, detailsApp, policy}) {
-      try {
-        if (c != null) {
-          c.close();
-        }
-      } catch (Exception e) {
-        // keep closing the rest
-      }
-    }
+    Closeables.closeAll(productpage, details, pilot, v1, v2, detailsApp, policy);
   }
 
   static void assertEverythingAccepted(EnvoyLauncher envoy) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.tollgate.citadel.Pem;
+import io.tollgate.testing.Closeables;
 import io.tollgate.testing.EchoUpstream;
 import io.tollgate.testing.EnvoyLauncher;
 import io.tollgate.testing.FreePorts;
@@ -146,15 +147,7 @@ class EnvoyMutualTlsIT {
 
   @AfterAll
   static void stop() {
-    for (AutoCloseable c : new AutoCloseable[] {frontend, ratings, ratingsApp}) {
-      try {
-        if (c != null) {
-          c.close();
-        }
-      } catch (Exception e) {
-        // keep closing the rest
-      }
-    }
+    Closeables.closeAll(frontend, ratings, ratingsApp);
     agents.forEach(p -> Processes.stop(p, Duration.ofSeconds(10)));
     if (all != null) {
       all.close();

@@ -6,6 +6,7 @@ import static io.tollgate.testing.EnvoyConfigs.listener;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tollgate.server.ServerConfig;
+import io.tollgate.testing.Closeables;
 import io.tollgate.testing.EchoUpstream;
 import io.tollgate.testing.EnvoyConfigs;
 import io.tollgate.testing.EnvoyLauncher;
@@ -106,15 +107,7 @@ class EnvoyRateLimitIT {
 
   @AfterAll
   static void stop() {
-    if (envoy != null) {
-      envoy.close();
-    }
-    if (upstream != null) {
-      upstream.close();
-    }
-    if (ts != null) {
-      ts.close();
-    }
+    Closeables.closeAll(envoy, upstream, ts);
   }
 
   /** Sends {@code limit + 1} requests: exactly {@code limit} pass, then 429 with the headers. */
