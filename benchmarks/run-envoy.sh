@@ -211,7 +211,7 @@ PY
 }
 server_pid() { case $1 in noop) echo "$NOOP_PID" ;; tollgate) echo "$TG_PID" ;; *) echo "" ;; esac; }
 
-declare -a MAX_ROWS=() POINT_ROWS=() COLD_ROWS=() COLD_DECIDE=()
+declare -a MAX_ROWS=() POINT_ROWS=() COLD_ROWS=() COLD_DECIDE=() COLD_WARM=()
 CHECKS_NOTE="" COLD_NOTE="" FAILED=0
 
 if [[ " $PHASES " == *" load "* ]]; then
@@ -305,14 +305,19 @@ if [[ " $PHASES " == *" load "* ]]; then
 fi
 
 if [[ " $PHASES " == *" cold "* ]]; then
-  printf 'GET http://127.0.0.1:%s/productpage\nHost: productpage\n\n' "${LISTEN[tollgate]}" >"$OUT/cold-tollgate.txt"
-  printf 'GET http://127.0.0.1:%s/productpage\nHost: productpage\n\n' "${LISTEN[noop]}" >"$OUT/cold-noop.txt"
+  # The targets are written before the servers start: a shell loop feeding Vegeta would run beside
+  # the first requests and slow them.
+  for v in tollgate noop; do
+    for ((i = 0; i < COLD_REQUESTS; i++)); do
+      printf 'GET http://127.0.0.1:%s/productpage\nHost: productpage\n\n' "${LISTEN[$v]}"
+    done >"$OUT/cold-$v.txt"
+  done
   # cold_run VARIANT ROUND READY_SECONDS: COLD_REQUESTS requests one at a time through that listener.
   cold_run() {
     local v=$1 r=$2 ready=$3 bin=$OUT/cold-$1-$2.bin e0 e1
     read -r _ _ e0 _ < <(authz_stats "$v")
-    for ((i = 0; i < COLD_REQUESTS; i++)); do cat "$OUT/cold-$v.txt"; done \
-      | timeout --kill-after=10 120 $CLIENT_PIN "$VEGETA" attack -lazy -rate=0 -workers 1 -max-workers 1 -timeout 5s >"$bin" \
+    timeout --kill-after=10 120 $CLIENT_PIN "$VEGETA" attack -lazy -rate=0 -workers 1 -max-workers 1 -timeout 5s \
+      <"$OUT/cold-$v.txt" >"$bin" \
       || die "vegeta failed or overran 120 s ($bin)"
     read -r _ _ e1 _ < <(authz_stats "$v")
     local row
@@ -347,6 +352,7 @@ print(f"{len(rows)}|{lat[0]:.3f}|{rows[0][1]}|{q[49]:.3f}|{q[98]:.3f}|{max(lat):
     # Tollgate's own time to decide (request received to response ready), from its histogram.
     COLD_DECIDE+=("$(metric_sum "$TG_ADMIN" 'tollgate_check_duration_seconds_count\{.*transport="grpc".*\}')|$(metric_sum "$TG_ADMIN" 'tollgate_check_duration_seconds_sum\{.*transport="grpc".*\}')|$(metric_sum "$TG_ADMIN" 'tollgate_check_duration_seconds_bucket\{(?=.*le="0\.1")(?=.*transport="grpc").*\}')")
     log "cold tollgate round $r: decided count|sum s|within 100 ms: ${COLD_DECIDE[-1]}"
+    COLD_WARM+=("$(sed -n 's/.*warmed up in \([0-9]*\) ms.*: \([0-9]*\) rounds of.*/\1|\2/p' "$OUT/cold-tollgate-$r.log" | head -1)")
     stop "$TG_PID"
   done
   # Answers other than 200 right after readiness are what this phase measures, not a failed run.
@@ -457,6 +463,9 @@ w("")
 dec = [d.split("|") for d in """${COLD_DECIDE[*]}""".split()]
 w("Tollgate's own time to decide these checks (\`tollgate_check_duration_seconds\`, from the request received to the response ready), per round: "
   + "; ".join(f"{float(c):.0f} checks, mean {float(t) / float(c) * 1e3:.2f} ms, {float(c) - float(b):.0f} over 100 ms" for c, t, b in dec) + ".")
+warm = [x.split("|") for x in """${COLD_WARM[*]}""".split()]
+w("")
+w("Its warm-up before readiness (defaults), per round: " + "; ".join(f"{r} rounds in {int(ms) / 1000:.1f} s" for ms, r in warm) + ".")
 w("<!-- envoy-cold-results:end -->")
 print("\n".join(out))
 PY
