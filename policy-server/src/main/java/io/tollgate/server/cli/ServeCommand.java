@@ -165,7 +165,7 @@ final class ServeCommand implements Callable<Integer> {
       description = "Report workers running the report rules (default: ${DEFAULT-VALUE}).")
   int reportThreads;
 
-  @Option(names = "--warm-up-time", defaultValue = "2s",
+  @Option(names = "--warm-up-time", defaultValue = "10s",
       description = "The most one warm-up of a policy version may take before it serves; 0s turns warming up off (default: ${DEFAULT-VALUE}).")
   Duration warmUpTime;
 

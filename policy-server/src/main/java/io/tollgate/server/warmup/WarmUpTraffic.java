@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -47,6 +48,12 @@ import org.slf4j.LoggerFactory;
 public final class WarmUpTraffic implements PolicyRuntime.Warmer, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(WarmUpTraffic.class);
   private static final Set<String> PLAIN_METHODS = Set.of("GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS");
+  /**
+   * Calls in flight at once: one caller at a time leaves the cores idle between a call and its
+   * answer, so a fresh JVM got through only a few dozen rounds in its time and served its first
+   * checks interpreted.
+   */
+  static final int CALLERS = Math.max(2, 2 * Runtime.getRuntime().availableProcessors());
   private static final Pattern URI_PATH = Pattern.compile("/[A-Za-z0-9._~!$&'()*+,;=:@/?%-]*");
 
   private final ServerConfig.WarmUp plan;
@@ -158,26 +165,56 @@ public final class WarmUpTraffic implements PolicyRuntime.Warmer, AutoCloseable 
     Tally grpc = new Tally("ext_authz");
     Tally httpCalls = new Tally("HTTP check");
     Tally rateLimit = new Tally("rate limit");
-    int rounds = 0;
-    while (rounds < plan.rounds() && System.nanoTime() < deadline) {
-      int i = rounds;
-      Map<String, String> shape = shapes.get(i % shapes.size());
-      grpc.call(deadline, left -> authz.withDeadlineAfter(left, TimeUnit.NANOSECONDS)
-          .check(WarmUpRequests.check(shape, i % 2 == 0, i)));
-      if (httpPort >= 0) {
-        httpCalls.call(deadline, left -> http(shape, i % 2 == 0, left));
+    AtomicInteger next = new AtomicInteger();
+    AtomicInteger done = new AtomicInteger();
+    Runnable caller = () -> {
+      int i;
+      while (System.nanoTime() < deadline && (i = next.getAndIncrement()) < plan.rounds()) {
+        int round = i;
+        Map<String, String> shape = shapes.get(round % shapes.size());
+        grpc.call(deadline, left -> authz.withDeadlineAfter(left, TimeUnit.NANOSECONDS)
+            .check(WarmUpRequests.check(shape, round % 2 == 0, round)));
+        if (httpPort >= 0) {
+          httpCalls.call(deadline, left -> http(shape, round % 2 == 0, left));
+        }
+        rateLimit.call(deadline, left -> rls.withDeadlineAfter(left, TimeUnit.NANOSECONDS)
+            .shouldRateLimit(RateLimitRequest.newBuilder()
+                .setDomain(ReservedDomains.WARM_UP)
+                .addDescriptors(RateLimitDescriptor.newBuilder().addEntries(RateLimitDescriptor.Entry.newBuilder()
+                    .setKey(ReservedDomains.WARM_UP_KEY).setValue(round % 2 == 0 ? "strict" : "fast")))
+                .build()));
+        done.incrementAndGet();
       }
-      rateLimit.call(deadline, left -> rls.withDeadlineAfter(left, TimeUnit.NANOSECONDS)
-          .shouldRateLimit(RateLimitRequest.newBuilder()
-              .setDomain(ReservedDomains.WARM_UP)
-              .addDescriptors(RateLimitDescriptor.newBuilder().addEntries(RateLimitDescriptor.Entry.newBuilder()
-                  .setKey(ReservedDomains.WARM_UP_KEY).setValue(i % 2 == 0 ? "strict" : "fast")))
-              .build()));
-      rounds++;
+    };
+    Thread[] callers = new Thread[CALLERS];
+    for (int c = 0; c < callers.length; c++) {
+      callers[c] = new Thread(caller, "tollgate-warm-up-" + (c + 1));
+      callers[c].setDaemon(true);
+      callers[c].start();
     }
+    for (Thread t : callers) {
+      joinUninterruptibly(t);
+    }
+    int rounds = done.get();
     String first = grpc.first != null ? grpc.first : httpCalls.first != null ? httpCalls.first : rateLimit.first;
     return new Report(version, rounds, grpc.failures, httpCalls.failures, rateLimit.failures, first,
         (System.nanoTime() - start) / 1_000_000, rounds < plan.rounds());
+  }
+
+  /** Every call has a deadline within the warm-up's, so a caller always ends. */
+  private static void joinUninterruptibly(Thread t) {
+    boolean interrupted = false;
+    while (true) {
+      try {
+        t.join();
+        break;
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   /** One warm-up call, given the nanoseconds left. */
@@ -205,8 +242,10 @@ public final class WarmUpTraffic implements PolicyRuntime.Warmer, AutoCloseable 
         c.run(left);
       } catch (IOException | RuntimeException e) {
         if (System.nanoTime() < deadline) {
-          failures++;
-          first = first == null ? what + ": " + e : first;
+          synchronized (this) {
+            failures++;
+            first = first == null ? what + ": " + e : first;
+          }
         }
       }
     }

@@ -40,8 +40,9 @@ final class ServerProcess implements AutoCloseable {
   }
 
   static ServerProcess start(String... serveArgs) throws Exception {
+    // The quick warm-up of the in-process servers: these tests measure no first answers.
     List<String> cmd = new ArrayList<>(ShadedJarIT.java("serve", "--grpc-port", "0", "--http-port", "-1",
-        "--admin-port", "0", "--decision-log", "off"));
+        "--admin-port", "0", "--decision-log", "off", "--warm-up-time", "2s", "--warm-up-rounds", "500"));
     cmd.addAll(List.of(serveArgs));
     return launch(cmd, SERVING);
   }
