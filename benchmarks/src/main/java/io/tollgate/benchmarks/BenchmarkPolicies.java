@@ -23,7 +23,8 @@ import java.util.stream.Stream;
  */
 public final class BenchmarkPolicies {
   /** The policy names {@link #copyTo} knows. */
-  public static final List<String> NAMES = List.of("bookinfo", "fifty", "shop-cel", "shop-rego", "shop-rego-cached");
+  public static final List<String> NAMES =
+      List.of("bookinfo", "fifty", "shop-cel", "shop-rego", "shop-rego-cached");
 
   private static final String FIFTY = "policies/fifty";
 
@@ -46,7 +47,8 @@ public final class BenchmarkPolicies {
       case "bookinfo" -> BundledPolicy.copyTo(dir);
       case "fifty" -> copyResourceTree(FIFTY, dir);
       case "shop-cel", "shop-rego", "shop-rego-cached" -> copyResourceTree("policies/" + name, dir);
-      default -> throw new IllegalArgumentException("unknown policy '" + name + "'; known: " + NAMES);
+      default ->
+          throw new IllegalArgumentException("unknown policy '" + name + "'; known: " + NAMES);
     }
   }
 
@@ -62,7 +64,9 @@ public final class BenchmarkPolicies {
     }
   }
 
-  /** Copies a class-path directory, whether it sits in a jar (benchmarks.jar) or on disk (an IDE). */
+  /**
+   * Copies a class-path directory, whether it sits in a jar (benchmarks.jar) or on disk (an IDE).
+   */
   private static void copyResourceTree(String resource, Path dir) throws IOException {
     URL url = BenchmarkPolicies.class.getClassLoader().getResource(resource);
     if (url == null) {

@@ -26,15 +26,17 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * {@code CertificateBenchmark}: what the CA does per request, without the network: check a CSR
- * (parse, proof of possession, key strength, names) and sign the workload certificate with the
- * CA's ECDSA P-256 key, for EC P-256 and RSA-2048 leaf keys. {@code caSignatureOnly} is the
- * baseline: one bare SHA256withECDSA signature by the same key and provider (BouncyCastle), which
- * no certificate can avoid; {@code caSignatureJdk} the same signature by the JDK's provider.
+ * (parse, proof of possession, key strength, names) and sign the workload certificate with the CA's
+ * ECDSA P-256 key, for EC P-256 and RSA-2048 leaf keys. {@code caSignatureOnly} is the baseline:
+ * one bare SHA256withECDSA signature by the same key and provider (BouncyCastle), which no
+ * certificate can avoid; {@code caSignatureJdk} the same signature by the JDK's provider.
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 @State(Scope.Benchmark)
-@Fork(value = 1, jvmArgsAppend = {"-Xms512m", "-Xmx512m"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"-Xms512m", "-Xmx512m"})
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 3)
 public class CertificateBenchmark {
@@ -51,11 +53,20 @@ public class CertificateBenchmark {
   public void setUp() throws Exception {
     Path dir = Files.createTempDirectory("tollgate-ca-bench-");
     state = CaState.open(dir, null, "cluster.local");
-    ca = new CertificateAuthority(state, new CertificateAuthority.Settings("cluster.local", Duration.ofHours(24), Duration.ofHours(24)),
-        new Revocations(dir), Clock.systemUTC());
+    ca =
+        new CertificateAuthority(
+            state,
+            new CertificateAuthority.Settings(
+                "cluster.local", Duration.ofHours(24), Duration.ofHours(24)),
+            new Revocations(dir),
+            Clock.systemUTC());
     id = new SpiffeId("cluster.local", "shop", "cart");
     csr = Csr.forIdentity(id, KeyType.valueOf(leafKey).generate());
-    if (!ca.issue(id, csr, 3600).certificate().getPublicKey().getAlgorithm().startsWith(leafKey.substring(0, 2))) {
+    if (!ca.issue(id, csr, 3600)
+        .certificate()
+        .getPublicKey()
+        .getAlgorithm()
+        .startsWith(leafKey.substring(0, 2))) {
       throw new IllegalStateException("the certificate does not carry the " + leafKey + " key");
     }
   }

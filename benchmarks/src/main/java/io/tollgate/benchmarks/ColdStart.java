@@ -44,12 +44,12 @@ import java.util.concurrent.TimeUnit;
  * <p>With {@code --jvm -XX:+PrintCompilation} it also counts the methods the JIT compiled while the
  * checks ran: what the warm-up left to compile.
  *
- * <p>The policy is the bundled example plus one rate-limit file (domain {@code edge}). The
- * client's own code is warmed first against a no-op server in this JVM, so the figures are the
- * server's.
+ * <p>The policy is the bundled example plus one rate-limit file (domain {@code edge}). The client's
+ * own code is warmed first against a no-op server in this JVM, so the figures are the server's.
  */
 public final class ColdStart {
-  private static final String LIMITS = """
+  private static final String LIMITS =
+      """
       domain: edge
       descriptors:
         - key: remote_address
@@ -108,23 +108,43 @@ public final class ColdStart {
     return example;
   }
 
-  private static void measure(int run, Path jar, Path policy, int checks, List<String> jvm, List<String> extra)
+  private static void measure(
+      int run, Path jar, Path policy, int checks, List<String> jvm, List<String> extra)
       throws Exception {
     int grpcPort = freePort();
     int httpPort = freePort();
     int adminPort = freePort();
     int quotaPort = 20000 + new java.util.Random().nextInt(20000);
-    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
     cmd.addAll(jvm);
-    cmd.addAll(List.of("-jar", jar.toString(), "serve",
-        "--policy", policy.toString(), "--grpc-port", Integer.toString(grpcPort), "--http-port", Integer.toString(httpPort),
-        "--admin-port", Integer.toString(adminPort), "--quota-port", Integer.toString(quotaPort),
-        "--reload-interval", "0s", "--decision-log", "off"));
+    cmd.addAll(
+        List.of(
+            "-jar",
+            jar.toString(),
+            "serve",
+            "--policy",
+            policy.toString(),
+            "--grpc-port",
+            Integer.toString(grpcPort),
+            "--http-port",
+            Integer.toString(httpPort),
+            "--admin-port",
+            Integer.toString(adminPort),
+            "--quota-port",
+            Integer.toString(quotaPort),
+            "--reload-interval",
+            "0s",
+            "--decision-log",
+            "off"));
     cmd.addAll(extra);
     Path log = Files.createTempFile("tollgate-cold-start", ".log");
     long started = System.nanoTime();
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-    ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", grpcPort).usePlaintext().build();
+    Process p =
+        new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    ManagedChannel channel =
+        NettyChannelBuilder.forAddress("127.0.0.1", grpcPort).usePlaintext().build();
     try {
       long ready = awaitReady(adminPort, p, log);
       long readyMs = (ready - started) / 1_000_000;
@@ -136,16 +156,27 @@ public final class ColdStart {
       long[] http = new long[checks];
       for (int i = 0; i < checks; i++) {
         long t0 = System.nanoTime();
-        CheckResponse r = authz.withDeadlineAfter(10, TimeUnit.SECONDS).check(requests.get(i % requests.size()));
+        CheckResponse r =
+            authz.withDeadlineAfter(10, TimeUnit.SECONDS).check(requests.get(i % requests.size()));
         long t1 = System.nanoTime();
-        RateLimitResponse l = rls.withDeadlineAfter(10, TimeUnit.SECONDS).shouldRateLimit(RateLimitRequest.newBuilder()
-            .setDomain("edge").addDescriptors(RateLimitDescriptor.newBuilder()
-                .addEntries(RateLimitDescriptor.Entry.newBuilder().setKey("remote_address").setValue("10.9.0." + (i % 50))))
-            .build());
+        RateLimitResponse l =
+            rls.withDeadlineAfter(10, TimeUnit.SECONDS)
+                .shouldRateLimit(
+                    RateLimitRequest.newBuilder()
+                        .setDomain("edge")
+                        .addDescriptors(
+                            RateLimitDescriptor.newBuilder()
+                                .addEntries(
+                                    RateLimitDescriptor.Entry.newBuilder()
+                                        .setKey("remote_address")
+                                        .setValue("10.9.0." + (i % 50))))
+                        .build());
         long t2 = System.nanoTime();
         int status = httpCheck(httpPort, i);
         long t3 = System.nanoTime();
-        if (r.getStatus().getCode() < 0 || l.getOverallCode() == RateLimitResponse.Code.UNKNOWN || status < 200) {
+        if (r.getStatus().getCode() < 0
+            || l.getOverallCode() == RateLimitResponse.Code.UNKNOWN
+            || status < 200) {
           throw new IllegalStateException("odd answer");
         }
         grpc[i] = t1 - t0;
@@ -157,7 +188,8 @@ public final class ColdStart {
       report("rate limit   ", rl);
       report("HTTP check   ", http);
       List<String> lines = Files.readAllLines(log);
-      lines.stream().filter(l -> l.contains("warmed up") || l.contains("tollgate serving"))
+      lines.stream()
+          .filter(l -> l.contains("warmed up") || l.contains("tollgate serving"))
           .forEach(l -> System.out.println("  | " + l));
       int serving = -1;
       for (int i = 0; i < lines.size(); i++) {
@@ -171,8 +203,11 @@ public final class ColdStart {
             tiers[Integer.parseInt(m.group(1))]++;
           }
         }
-        System.out.printf(Locale.ROOT, "  compiled while the checks ran: %d at tier 1-3 (C1), %d at tier 4 (C2)%n",
-            tiers[1] + tiers[2] + tiers[3], tiers[4]);
+        System.out.printf(
+            Locale.ROOT,
+            "  compiled while the checks ran: %d at tier 1-3 (C1), %d at tier 4 (C2)%n",
+            tiers[1] + tiers[2] + tiers[3],
+            tiers[4]);
       }
     } finally {
       channel.shutdownNow();
@@ -189,7 +224,9 @@ public final class ColdStart {
         throw new IllegalStateException("the server exited:\n" + Files.readString(log));
       }
       try {
-        HttpURLConnection c = (HttpURLConnection) URI.create("http://127.0.0.1:" + adminPort + "/readyz").toURL().openConnection();
+        HttpURLConnection c =
+            (HttpURLConnection)
+                URI.create("http://127.0.0.1:" + adminPort + "/readyz").toURL().openConnection();
         c.setConnectTimeout(200);
         c.setReadTimeout(1000);
         int code = c.getResponseCode();
@@ -207,7 +244,8 @@ public final class ColdStart {
 
   private static int httpCheck(int port, int i) throws IOException {
     String path = i % 2 == 0 ? "/productpage" : "/admin/users";
-    HttpURLConnection c = (HttpURLConnection) URI.create("http://127.0.0.1:" + port + path).toURL().openConnection();
+    HttpURLConnection c =
+        (HttpURLConnection) URI.create("http://127.0.0.1:" + port + path).toURL().openConnection();
     c.setReadTimeout(10_000);
     int code = c.getResponseCode();
     InputStream in = code < 400 ? c.getInputStream() : c.getErrorStream();
@@ -225,8 +263,16 @@ public final class ColdStart {
     for (long n : s) {
       over += n > 250_000_000L ? 1 : 0;
     }
-    System.out.printf(Locale.ROOT, "  %s first %6.2f ms  p50 %6.2f ms  p90 %6.2f ms  p99 %7.2f ms  max %7.2f ms  over 250 ms: %d%n",
-        what, nanos[0] / 1e6, pct(s, 50) / 1e6, pct(s, 90) / 1e6, pct(s, 99) / 1e6, s[s.length - 1] / 1e6, over);
+    System.out.printf(
+        Locale.ROOT,
+        "  %s first %6.2f ms  p50 %6.2f ms  p90 %6.2f ms  p99 %7.2f ms  max %7.2f ms  over 250 ms: %d%n",
+        what,
+        nanos[0] / 1e6,
+        pct(s, 50) / 1e6,
+        pct(s, 90) / 1e6,
+        pct(s, 99) / 1e6,
+        s[s.length - 1] / 1e6,
+        over);
   }
 
   /** Nearest-rank percentile of sorted values. */
@@ -239,54 +285,98 @@ public final class ColdStart {
     return List.of(
         request("GET", "/productpage", "productpage", "10.1.2.3", ""),
         request("POST", "/productpage", "productpage", "10.1.2.3", ""),
-        request("GET", "/admin/users", "details", "10.1.2.4", "spiffe://cluster.local/ns/bookinfo/sa/productpage"),
-        request("POST", "/ratings/1", "ratings", "10.1.2.5", "spiffe://cluster.local/ns/bookinfo/sa/reviews"),
-        request("POST", "/ratings/1", "ratings", "10.1.2.6", "spiffe://cluster.local/ns/bookinfo/sa/productpage"),
+        request(
+            "GET",
+            "/admin/users",
+            "details",
+            "10.1.2.4",
+            "spiffe://cluster.local/ns/bookinfo/sa/productpage"),
+        request(
+            "POST",
+            "/ratings/1",
+            "ratings",
+            "10.1.2.5",
+            "spiffe://cluster.local/ns/bookinfo/sa/reviews"),
+        request(
+            "POST",
+            "/ratings/1",
+            "ratings",
+            "10.1.2.6",
+            "spiffe://cluster.local/ns/bookinfo/sa/productpage"),
         request("GET", "/static/../etc/passwd", "details", "10.1.2.7", ""),
         request("GET", "/productpage", "productpage", "203.0.113.9", ""));
   }
 
-  private static CheckRequest request(String method, String path, String host, String ip, String principal) {
-    return CheckRequest.newBuilder().setAttributes(AttributeContext.newBuilder()
-        .setSource(AttributeContext.Peer.newBuilder().setPrincipal(principal)
-            .setAddress(Address.newBuilder().setSocketAddress(SocketAddress.newBuilder().setAddress(ip).setPortValue(40000))))
-        .setRequest(AttributeContext.Request.newBuilder().setHttp(AttributeContext.HttpRequest.newBuilder()
-            .setMethod(method).setPath(path).setHost(host + ":9080").setScheme("http").setProtocol("HTTP/1.1")
-            .putHeaders("user-agent", "cold-start")))).build();
+  private static CheckRequest request(
+      String method, String path, String host, String ip, String principal) {
+    return CheckRequest.newBuilder()
+        .setAttributes(
+            AttributeContext.newBuilder()
+                .setSource(
+                    AttributeContext.Peer.newBuilder()
+                        .setPrincipal(principal)
+                        .setAddress(
+                            Address.newBuilder()
+                                .setSocketAddress(
+                                    SocketAddress.newBuilder().setAddress(ip).setPortValue(40000))))
+                .setRequest(
+                    AttributeContext.Request.newBuilder()
+                        .setHttp(
+                            AttributeContext.HttpRequest.newBuilder()
+                                .setMethod(method)
+                                .setPath(path)
+                                .setHost(host + ":9080")
+                                .setScheme("http")
+                                .setProtocol("HTTP/1.1")
+                                .putHeaders("user-agent", "cold-start"))))
+        .build();
   }
 
   /** Runs this client's own calls against a no-op server in this JVM until they are compiled. */
   private static void warmClient() throws Exception {
-    Server noop = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-        .addService(new AuthorizationGrpc.AuthorizationImplBase() {
-          @Override
-          public void check(CheckRequest request, StreamObserver<CheckResponse> out) {
-            out.onNext(CheckResponse.getDefaultInstance());
-            out.onCompleted();
-          }
-        })
-        .addService(new RateLimitServiceGrpc.RateLimitServiceImplBase() {
-          @Override
-          public void shouldRateLimit(RateLimitRequest request, StreamObserver<RateLimitResponse> out) {
-            out.onNext(RateLimitResponse.newBuilder().setOverallCode(RateLimitResponse.Code.OK).build());
-            out.onCompleted();
-          }
-        })
-        .build().start();
-    com.sun.net.httpserver.HttpServer http = com.sun.net.httpserver.HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
-    http.createContext("/", ex -> {
-      ex.sendResponseHeaders(200, -1);
-      ex.close();
-    });
+    Server noop =
+        NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+            .addService(
+                new AuthorizationGrpc.AuthorizationImplBase() {
+                  @Override
+                  public void check(CheckRequest request, StreamObserver<CheckResponse> out) {
+                    out.onNext(CheckResponse.getDefaultInstance());
+                    out.onCompleted();
+                  }
+                })
+            .addService(
+                new RateLimitServiceGrpc.RateLimitServiceImplBase() {
+                  @Override
+                  public void shouldRateLimit(
+                      RateLimitRequest request, StreamObserver<RateLimitResponse> out) {
+                    out.onNext(
+                        RateLimitResponse.newBuilder()
+                            .setOverallCode(RateLimitResponse.Code.OK)
+                            .build());
+                    out.onCompleted();
+                  }
+                })
+            .build()
+            .start();
+    com.sun.net.httpserver.HttpServer http =
+        com.sun.net.httpserver.HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
+    http.createContext(
+        "/",
+        ex -> {
+          ex.sendResponseHeaders(200, -1);
+          ex.close();
+        });
     http.start();
-    ManagedChannel c = NettyChannelBuilder.forAddress("127.0.0.1", noop.getPort()).usePlaintext().build();
+    ManagedChannel c =
+        NettyChannelBuilder.forAddress("127.0.0.1", noop.getPort()).usePlaintext().build();
     try {
       var authz = AuthorizationGrpc.newBlockingStub(c);
       var rls = RateLimitServiceGrpc.newBlockingStub(c);
       List<CheckRequest> requests = bookinfo();
       for (int i = 0; i < 5000; i++) {
         authz.withDeadlineAfter(10, TimeUnit.SECONDS).check(requests.get(i % requests.size()));
-        rls.withDeadlineAfter(10, TimeUnit.SECONDS).shouldRateLimit(RateLimitRequest.newBuilder().setDomain("edge").build());
+        rls.withDeadlineAfter(10, TimeUnit.SECONDS)
+            .shouldRateLimit(RateLimitRequest.newBuilder().setDomain("edge").build());
         httpCheck(http.getAddress().getPort(), i);
       }
     } finally {

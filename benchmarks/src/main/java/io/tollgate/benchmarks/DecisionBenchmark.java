@@ -25,8 +25,8 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * {@code DecisionBenchmark} measures what one ext_authz check costs inside the server, without
- * the network: mapping Envoy's {@code CheckRequest} to attributes and deciding it with the policy
+ * {@code DecisionBenchmark} measures what one ext_authz check costs inside the server, without the
+ * network: mapping Envoy's {@code CheckRequest} to attributes and deciding it with the policy
  * runtime, round-robin over a fixed {@link RequestMix} of allowed and denied requests. Sample-time
  * mode gives the distribution (p50, p99) per check; run with {@code -prof gc} for bytes allocated
  * per check.
@@ -37,7 +37,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @BenchmarkMode(Mode.SampleTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @State(Scope.Benchmark)
-@Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 3)
 public class DecisionBenchmark {
@@ -73,11 +75,24 @@ public class DecisionBenchmark {
       PolicyDecision d = runtime.check(AttributeMapper.map(s.request()));
       int status = d.allowed() ? RequestMix.ALLOW : d.httpStatus();
       if (status != s.expectedStatus()) {
-        wrong.add(s.name() + ": expected " + s.expectedStatus() + ", got " + status + " " + d.rule() + " " + d.message());
+        wrong.add(
+            s.name()
+                + ": expected "
+                + s.expectedStatus()
+                + ", got "
+                + status
+                + " "
+                + d.rule()
+                + " "
+                + d.message());
       }
     }
     if (!wrong.isEmpty()) {
-      throw new IllegalStateException("policy " + policy + " answers the request mix wrongly:\n  " + String.join("\n  ", wrong));
+      throw new IllegalStateException(
+          "policy "
+              + policy
+              + " answers the request mix wrongly:\n  "
+              + String.join("\n  ", wrong));
     }
   }
 

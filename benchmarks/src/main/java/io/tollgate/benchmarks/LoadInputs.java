@@ -16,19 +16,19 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * {@code LoadInputs} writes what ghz needs to call {@code envoy.service.auth.v3.Authorization/Check}
- * with the benchmark request mixes:
+ * {@code LoadInputs} writes what ghz needs to call {@code
+ * envoy.service.auth.v3.Authorization/Check} with the benchmark request mixes:
  *
  * <ul>
  *   <li>{@code authz.protoset}: a {@code FileDescriptorSet} of Envoy's {@code external_auth.proto}
  *       and everything it imports, from the descriptors compiled into the Java classes (Envoy's
  *       {@code .proto} files need not be on disk; ghz takes it with {@code --protoset});
- *   <li>{@code <policy>.json}: the policy's {@link RequestMix} as a JSON array of
- *       {@code CheckRequest}s, which ghz sends round-robin ({@code --data-file});
+ *   <li>{@code <policy>.json}: the policy's {@link RequestMix} as a JSON array of {@code
+ *       CheckRequest}s, which ghz sends round-robin ({@code --data-file});
  *   <li>{@code <policy>.mix}: one line per request, the status it must get and its name;
  *   <li>{@code ratelimit.protoset} and {@code ratelimit.json}: the same for {@code
- *       envoy.service.ratelimit.v3.RateLimitService/ShouldRateLimit}, {@value #TENANTS} requests
- *       in domain {@code bench}, each with one descriptor {@code tenant=t<i>} for its own tenant.
+ *       envoy.service.ratelimit.v3.RateLimitService/ShouldRateLimit}, {@value #TENANTS} requests in
+ *       domain {@code bench}, each with one descriptor {@code tenant=t<i>} for its own tenant.
  * </ul>
  *
  * <pre>java -cp benchmarks.jar io.tollgate.benchmarks.LoadInputs DIR</pre>
@@ -46,7 +46,9 @@ public final class LoadInputs {
     }
     Path dir = Path.of(args[0]);
     Files.createDirectories(dir);
-    Files.write(dir.resolve("authz.protoset"), protoset(CheckRequest.getDescriptor().getFile()).toByteArray());
+    Files.write(
+        dir.resolve("authz.protoset"),
+        protoset(CheckRequest.getDescriptor().getFile()).toByteArray());
     for (String policy : BenchmarkPolicies.NAMES) {
       List<RequestMix.Sample> mix = RequestMix.forPolicy(policy);
       Files.writeString(dir.resolve(policy + ".json"), json(mix), StandardCharsets.UTF_8);
@@ -56,8 +58,11 @@ public final class LoadInputs {
       }
       Files.writeString(dir.resolve(policy + ".mix"), expected, StandardCharsets.UTF_8);
     }
-    Files.write(dir.resolve("ratelimit.protoset"), protoset(RateLimitRequest.getDescriptor().getFile()).toByteArray());
-    Files.writeString(dir.resolve("ratelimit.json"), rateLimitRequests(TENANTS), StandardCharsets.UTF_8);
+    Files.write(
+        dir.resolve("ratelimit.protoset"),
+        protoset(RateLimitRequest.getDescriptor().getFile()).toByteArray());
+    Files.writeString(
+        dir.resolve("ratelimit.json"), rateLimitRequests(TENANTS), StandardCharsets.UTF_8);
   }
 
   /** {@code n} ShouldRateLimit requests, one tenant each, as a JSON array. */
@@ -65,10 +70,16 @@ public final class LoadInputs {
     JsonFormat.Printer printer = JsonFormat.printer().omittingInsignificantWhitespace();
     StringBuilder b = new StringBuilder("[\n");
     for (int i = 0; i < n; i++) {
-      RateLimitRequest r = RateLimitRequest.newBuilder().setDomain("bench")
-          .addDescriptors(RateLimitDescriptor.newBuilder()
-              .addEntries(RateLimitDescriptor.Entry.newBuilder().setKey("tenant").setValue("t" + i)))
-          .build();
+      RateLimitRequest r =
+          RateLimitRequest.newBuilder()
+              .setDomain("bench")
+              .addDescriptors(
+                  RateLimitDescriptor.newBuilder()
+                      .addEntries(
+                          RateLimitDescriptor.Entry.newBuilder()
+                              .setKey("tenant")
+                              .setValue("t" + i)))
+              .build();
       b.append(printer.print(r)).append(i + 1 < n ? ",\n" : "\n");
     }
     return b.append("]\n").toString();

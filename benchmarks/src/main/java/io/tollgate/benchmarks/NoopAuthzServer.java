@@ -25,12 +25,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * {@code NoopAuthzServer} answers every {@code envoy.service.auth.v3.Authorization/Check} and
- * every {@code envoy.service.ratelimit.v3.RateLimitService/ShouldRateLimit} with {@code OK}
- * without looking at it: the ceiling a policy server can reach on a machine. It is built
- * like Tollgate's gRPC server (grpc-java over Netty, the same message limits, a fixed pool of
- * worker threads as the application executor, health and reflection v1), so the difference in a
- * load run is what deciding costs.
+ * {@code NoopAuthzServer} answers every {@code envoy.service.auth.v3.Authorization/Check} and every
+ * {@code envoy.service.ratelimit.v3.RateLimitService/ShouldRateLimit} with {@code OK} without
+ * looking at it: the ceiling a policy server can reach on a machine. It is built like Tollgate's
+ * gRPC server (grpc-java over Netty, the same message limits, a fixed pool of worker threads as the
+ * application executor, health and reflection v1), so the difference in a load run is what deciding
+ * costs.
  *
  * <pre>
  * java -cp benchmarks.jar io.tollgate.benchmarks.NoopAuthzServer [--port N] [--worker-threads N]
@@ -42,6 +42,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class NoopAuthzServer implements AutoCloseable {
   /** As in Tollgate's PolicyServer. */
   private static final int MAX_INBOUND_MESSAGE = 4 * 1024 * 1024;
+
   private static final int MAX_INBOUND_METADATA = 64 * 1024;
 
   private static final CheckResponse OK =
@@ -72,25 +73,30 @@ public final class NoopAuthzServer implements AutoCloseable {
             .executor(workers)
             .maxInboundMessageSize(MAX_INBOUND_MESSAGE)
             .maxInboundMetadataSize(MAX_INBOUND_METADATA)
-            .addService(new AuthorizationGrpc.AuthorizationImplBase() {
-              @Override
-              public void check(CheckRequest request, StreamObserver<CheckResponse> out) {
-                out.onNext(OK);
-                out.onCompleted();
-              }
-            })
-            .addService(new RateLimitServiceGrpc.RateLimitServiceImplBase() {
-              @Override
-              public void shouldRateLimit(RateLimitRequest request, StreamObserver<RateLimitResponse> out) {
-                // One OK status per descriptor, as a rate-limit service that limits nothing answers.
-                RateLimitResponse.Builder r = RateLimitResponse.newBuilder().setOverallCode(RateLimitResponse.Code.OK);
-                for (int i = 0; i < request.getDescriptorsCount(); i++) {
-                  r.addStatuses(OK_STATUS);
-                }
-                out.onNext(r.build());
-                out.onCompleted();
-              }
-            })
+            .addService(
+                new AuthorizationGrpc.AuthorizationImplBase() {
+                  @Override
+                  public void check(CheckRequest request, StreamObserver<CheckResponse> out) {
+                    out.onNext(OK);
+                    out.onCompleted();
+                  }
+                })
+            .addService(
+                new RateLimitServiceGrpc.RateLimitServiceImplBase() {
+                  @Override
+                  public void shouldRateLimit(
+                      RateLimitRequest request, StreamObserver<RateLimitResponse> out) {
+                    // One OK status per descriptor, as a rate-limit service that limits nothing
+                    // answers.
+                    RateLimitResponse.Builder r =
+                        RateLimitResponse.newBuilder().setOverallCode(RateLimitResponse.Code.OK);
+                    for (int i = 0; i < request.getDescriptorsCount(); i++) {
+                      r.addStatuses(OK_STATUS);
+                    }
+                    out.onNext(r.build());
+                    out.onCompleted();
+                  }
+                })
             .addService(health.getHealthService())
             .addService(ProtoReflectionServiceV1.newInstance())
             .build();
@@ -104,7 +110,10 @@ public final class NoopAuthzServer implements AutoCloseable {
     health.setStatus(AuthorizationGrpc.SERVICE_NAME, ServingStatus.SERVING);
   }
 
-  /** Starts on {@code bind:port} (port 0 for a free one) with {@code workerThreads} deciding threads. */
+  /**
+   * Starts on {@code bind:port} (port 0 for a free one) with {@code workerThreads} deciding
+   * threads.
+   */
   public static NoopAuthzServer start(String bind, int port, int workerThreads) throws IOException {
     return new NoopAuthzServer(bind, port, workerThreads);
   }
@@ -148,11 +157,22 @@ public final class NoopAuthzServer implements AutoCloseable {
     }
     NoopAuthzServer s = start(bind, port, workerThreads);
     CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      s.close();
-      stopped.countDown();
-    }, "noop-shutdown"));
-    System.out.println("noop authz serving: grpc " + bind + ":" + s.port() + " (" + workerThreads + " worker threads)");
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  s.close();
+                  stopped.countDown();
+                },
+                "noop-shutdown"));
+    System.out.println(
+        "noop authz serving: grpc "
+            + bind
+            + ":"
+            + s.port()
+            + " ("
+            + workerThreads
+            + " worker threads)");
     System.out.flush();
     stopped.await();
   }

@@ -17,7 +17,8 @@ public final class RequestMix {
 
   private static final String SHOP = "spiffe://cluster.local/ns/shop/sa/";
   private static final String BOOKINFO = "spiffe://cluster.local/ns/bookinfo/sa/";
-  private static final String BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+  private static final String BROWSER =
+      "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
   private static final String MESH_CLIENT = "grpc-java-netty/1.85.1";
 
   /**
@@ -44,89 +45,154 @@ public final class RequestMix {
   /** For the bundled bookinfo example: 7 allowed, 5 denied. */
   static List<Sample> bookinfo() {
     return List.of(
-        new Sample("browse the product page",
-            browser("GET", "productpage:9080", "/productpage?u=normal").source("10.1.2.3", 51234).build(), ALLOW),
-        new Sample("productpage reads reviews",
-            mesh("GET", "reviews:9080", "/reviews/0", BOOKINFO + "productpage").build(), ALLOW),
-        new Sample("reviews reads ratings",
-            mesh("GET", "ratings:9080", "/ratings/0", BOOKINFO + "reviews").build(), ALLOW),
-        new Sample("reviews writes a rating",
+        new Sample(
+            "browse the product page",
+            browser("GET", "productpage:9080", "/productpage?u=normal")
+                .source("10.1.2.3", 51234)
+                .build(),
+            ALLOW),
+        new Sample(
+            "productpage reads reviews",
+            mesh("GET", "reviews:9080", "/reviews/0", BOOKINFO + "productpage").build(),
+            ALLOW),
+        new Sample(
+            "reviews reads ratings",
+            mesh("GET", "ratings:9080", "/ratings/0", BOOKINFO + "reviews").build(),
+            ALLOW),
+        new Sample(
+            "reviews writes a rating",
             mesh("POST", "ratings:9080", "/ratings/0", BOOKINFO + "reviews")
-                .header("content-type", "application/json").build(), ALLOW),
-        new Sample("productpage reads details",
-            mesh("GET", "details:9080", "/details/0", BOOKINFO + "productpage").build(), ALLOW),
-        new Sample("the admin uses the admin area",
-            mesh("GET", "details:9080", "/admin/users", BOOKINFO + "admin").build(), ALLOW),
-        new Sample("HEAD of the product page",
-            browser("HEAD", "productpage:9080", "/productpage").source("10.1.2.4", 51240).build(), ALLOW),
-        new Sample("POST to the product page",
+                .header("content-type", "application/json")
+                .build(),
+            ALLOW),
+        new Sample(
+            "productpage reads details",
+            mesh("GET", "details:9080", "/details/0", BOOKINFO + "productpage").build(),
+            ALLOW),
+        new Sample(
+            "the admin uses the admin area",
+            mesh("GET", "details:9080", "/admin/users", BOOKINFO + "admin").build(),
+            ALLOW),
+        new Sample(
+            "HEAD of the product page",
+            browser("HEAD", "productpage:9080", "/productpage").source("10.1.2.4", 51240).build(),
+            ALLOW),
+        new Sample(
+            "POST to the product page",
             browser("POST", "productpage:9080", "/productpage")
-                .header("content-type", "application/x-www-form-urlencoded").build(), 405),
-        new Sample("productpage in the admin area",
-            mesh("GET", "details:9080", "/admin/users", BOOKINFO + "productpage").build(), 403),
-        new Sample("productpage writes a rating (DRL)",
+                .header("content-type", "application/x-www-form-urlencoded")
+                .build(),
+            405),
+        new Sample(
+            "productpage in the admin area",
+            mesh("GET", "details:9080", "/admin/users", BOOKINFO + "productpage").build(),
+            403),
+        new Sample(
+            "productpage writes a rating (DRL)",
             mesh("POST", "ratings:9080", "/ratings/0", BOOKINFO + "productpage")
-                .header("content-type", "application/json").build(), 403),
-        new Sample("listed source range",
-            browser("GET", "productpage:9080", "/productpage").source("203.0.113.9", 40001).build(), 403),
-        new Sample("path traversal (DRL)",
-            browser("GET", "details:9080", "/static/../etc/passwd").build(), 400));
+                .header("content-type", "application/json")
+                .build(),
+            403),
+        new Sample(
+            "listed source range",
+            browser("GET", "productpage:9080", "/productpage").source("203.0.113.9", 40001).build(),
+            403),
+        new Sample(
+            "path traversal (DRL)",
+            browser("GET", "details:9080", "/static/../etc/passwd").build(),
+            400));
   }
 
   /** For policies/fifty: 10 allowed, 6 denied. */
   static List<Sample> fifty() {
     return List.of(
-        new Sample("anonymous browsing of the storefront",
-            browser("GET", "storefront:8080", "/").source("10.20.1.5", 50110).build(), ALLOW),
-        new Sample("a tenant lists products through the v2 API",
+        new Sample(
+            "anonymous browsing of the storefront",
+            browser("GET", "storefront:8080", "/").source("10.20.1.5", 50110).build(),
+            ALLOW),
+        new Sample(
+            "a tenant lists products through the v2 API",
             mesh("GET", "catalog:8080", "/api/v2/products?limit=50&sort=price", SHOP + "storefront")
                 .header("x-tenant", "acme")
                 .header("authorization", "Bearer eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2ln")
-                .build(), ALLOW),
-        new Sample("a shopper adds to the cart",
+                .build(),
+            ALLOW),
+        new Sample(
+            "a shopper adds to the cart",
             browser("POST", "cart:8080", "/cart/items")
                 .header("content-type", "application/json")
                 .header("x-session-id", "s-7f3a9c")
                 .header("origin", "https://shop.example.com")
-                .build(), ALLOW),
-        new Sample("the storefront submits a checkout",
+                .build(),
+            ALLOW),
+        new Sample(
+            "the storefront submits a checkout",
             mesh("POST", "checkout:8080", "/checkout/submit", SHOP + "storefront")
                 .header("content-type", "application/json")
                 .header("x-tenant", "globex")
-                .build(), ALLOW),
-        new Sample("checkout charges a card",
+                .build(),
+            ALLOW),
+        new Sample(
+            "checkout charges a card",
             mesh("POST", "payments:8080", "/charges", SHOP + "checkout")
                 .header("content-type", "application/json")
                 .header("idempotency-key", "3b0e5c1e-8d1f-4c59-9b7d-1f0c1a2b3c4d")
                 .header("x-currency", "EUR")
-                .build(), ALLOW),
-        new Sample("checkout reads an order",
-            mesh("GET", "orders:8080", "/orders/1234", SHOP + "checkout").build(), ALLOW),
-        new Sample("anonymous search",
-            browser("GET", "search:8080", "/search?q=running+shoes&page=2").build(), ALLOW),
-        new Sample("orders reserves stock",
+                .build(),
+            ALLOW),
+        new Sample(
+            "checkout reads an order",
+            mesh("GET", "orders:8080", "/orders/1234", SHOP + "checkout").build(),
+            ALLOW),
+        new Sample(
+            "anonymous search",
+            browser("GET", "search:8080", "/search?q=running+shoes&page=2").build(),
+            ALLOW),
+        new Sample(
+            "orders reserves stock",
             mesh("PUT", "inventory:8080", "/inventory/sku-1001", SHOP + "orders")
-                .header("content-type", "application/json").build(), ALLOW),
-        new Sample("anonymous reads reviews",
-            browser("GET", "reviews:8080", "/reviews/42").build(), ALLOW),
-        new Sample("the storefront reads the current user",
-            mesh("GET", "users:8080", "/users/me", SHOP + "storefront").build(), ALLOW),
-        new Sample("the storefront may not call payments",
+                .header("content-type", "application/json")
+                .build(),
+            ALLOW),
+        new Sample(
+            "anonymous reads reviews",
+            browser("GET", "reviews:8080", "/reviews/42").build(),
+            ALLOW),
+        new Sample(
+            "the storefront reads the current user",
+            mesh("GET", "users:8080", "/users/me", SHOP + "storefront").build(),
+            ALLOW),
+        new Sample(
+            "the storefront may not call payments",
             mesh("POST", "payments:8080", "/charges", SHOP + "storefront")
                 .header("content-type", "application/json")
                 .header("idempotency-key", "a1")
-                .build(), 403),
-        new Sample("a blocked source range",
-            browser("GET", "admin:8080", "/admin/users").source("198.51.100.7", 43001).build(), 403),
-        new Sample("an unknown API version",
-            mesh("GET", "catalog:8080", "/api/v4/products", SHOP + "storefront").header("x-tenant", "acme").build(),
+                .build(),
+            403),
+        new Sample(
+            "a blocked source range",
+            browser("GET", "admin:8080", "/admin/users").source("198.51.100.7", 43001).build(),
+            403),
+        new Sample(
+            "an unknown API version",
+            mesh("GET", "catalog:8080", "/api/v4/products", SHOP + "storefront")
+                .header("x-tenant", "acme")
+                .build(),
             404),
-        new Sample("path traversal (DRL, every request)",
-            browser("GET", "storefront:8080", "/static/../etc/passwd").build(), 400),
-        new Sample("the admin cancels an order (DRL, orders only)",
-            mesh("DELETE", "orders:8080", "/orders/77/cancel", SHOP + "admin").build(), 403),
-        new Sample("a scanner's user agent",
-            browser("GET", "search:8080", "/search?q=shoes").header("user-agent", "sqlmap/1.7.2#stable").build(), 403));
+        new Sample(
+            "path traversal (DRL, every request)",
+            browser("GET", "storefront:8080", "/static/../etc/passwd").build(),
+            400),
+        new Sample(
+            "the admin cancels an order (DRL, orders only)",
+            mesh("DELETE", "orders:8080", "/orders/77/cancel", SHOP + "admin").build(),
+            403),
+        new Sample(
+            "a scanner's user agent",
+            browser("GET", "search:8080", "/search?q=shoes")
+                .header("user-agent", "sqlmap/1.7.2#stable")
+                .build(),
+            403));
   }
 
   /**
@@ -140,7 +206,8 @@ public final class RequestMix {
     String admin = SHOP + "admin";
     return List.of(
         shopRequest("health", "GET", "/health", null, "", "10.1.1.1", ALLOW),
-        shopRequest("catalogue", "GET", "/books?n={{.RequestNumber}}", null, "", "203.0.113.9", ALLOW),
+        shopRequest(
+            "catalogue", "GET", "/books?n={{.RequestNumber}}", null, "", "203.0.113.9", ALLOW),
         shopRequest("book", "GET", "/books/42", null, "", "203.0.113.9", ALLOW),
         shopRequest("head", "HEAD", "/books", null, "", "203.0.113.9", 403),
         shopRequest("alice writes", "POST", "/books", "alice", "", "203.0.113.9", ALLOW),
@@ -150,25 +217,50 @@ public final class RequestMix {
         shopRequest("carol updates", "PUT", "/books/1", "carol", "", "203.0.113.9", 403),
         shopRequest("admin anonymous", "GET", "/admin", null, "", "10.1.1.1", 403),
         shopRequest("admin", "GET", "/admin", null, admin, "10.1.1.1", ALLOW),
-        shopRequest("admin frontend", "GET", "/admin/users", null, SHOP + "frontend", "10.1.1.1", 403),
-        shopRequest("debug", "GET", "/books?debug=true&n={{.RequestNumber}}", null, "", "10.1.1.1", 403),
+        shopRequest(
+            "admin frontend", "GET", "/admin/users", null, SHOP + "frontend", "10.1.1.1", 403),
+        shopRequest(
+            "debug", "GET", "/books?debug=true&n={{.RequestNumber}}", null, "", "10.1.1.1", 403),
         shopRequest("no debug", "GET", "/books?debug=false", null, "", "10.1.1.1", ALLOW),
         shopRequest("admin debug", "GET", "/books?debug=true", null, admin, "10.1.1.1", ALLOW),
         shopRequest("alice orders", "GET", "/orders", "alice", "", "10.1.1.1", ALLOW),
         shopRequest("anonymous orders", "GET", "/orders", null, "", "10.1.1.1", 403),
-        shopRequest("bob orders", "GET", "/orders?page=2&n={{.RequestNumber}}", "bob", "", "10.1.1.1", ALLOW),
+        shopRequest(
+            "bob orders",
+            "GET",
+            "/orders?page=2&n={{.RequestNumber}}",
+            "bob",
+            "",
+            "10.1.1.1",
+            ALLOW),
         shopRequest("internal order", "POST", "/orders", "bob", "", "10.0.0.5", ALLOW),
         shopRequest("external order", "POST", "/orders", "bob", "", "192.168.1.5", 403),
         shopRequest("mallory order", "POST", "/orders", "mallory", "", "10.0.0.5", 403),
         shopRequest("root", "GET", "/", null, "", "10.1.1.1", 403),
-        shopRequest("alice orders again", "GET", "/orders?page=3&n={{.RequestNumber}}", "alice", "", "10.1.1.1", ALLOW),
+        shopRequest(
+            "alice orders again",
+            "GET",
+            "/orders?page=3&n={{.RequestNumber}}",
+            "alice",
+            "",
+            "10.1.1.1",
+            ALLOW),
         shopRequest("health again", "GET", "/health/live", null, "", "10.1.1.1", ALLOW));
   }
 
   private static Sample shopRequest(
-      String name, String method, String path, String user, String principal, String ip, int status) {
-    EnvoyCheckRequest r = browser(method, "shop:8080", path).principal(principal).source(ip, 50322)
-        .header("x-request-id", "{{.RequestNumber}}");
+      String name,
+      String method,
+      String path,
+      String user,
+      String principal,
+      String ip,
+      int status) {
+    EnvoyCheckRequest r =
+        browser(method, "shop:8080", path)
+            .principal(principal)
+            .source(ip, 50322)
+            .header("x-request-id", "{{.RequestNumber}}");
     if (user != null) {
       r.header("x-user", user);
     }
@@ -188,7 +280,8 @@ public final class RequestMix {
   }
 
   /** A request from a workload in the mesh, over mTLS, with its SPIFFE ID. */
-  private static EnvoyCheckRequest mesh(String method, String authority, String path, String principal) {
+  private static EnvoyCheckRequest mesh(
+      String method, String authority, String path, String principal) {
     return EnvoyCheckRequest.http(method, authority, path)
         .principal(principal)
         .source("10.20.4.17", 41876)

@@ -20,9 +20,9 @@ import java.util.UUID;
 
 /**
  * Bootstrap tokens: short-lived JWTs (ES256, signed with the CA's token key) that let a workload
- * obtain its first certificate. The subject is the workload's SPIFFE ID, the audience
- * {@value #AUDIENCE}; the CA checks signature, audience, expiry and trust domain, and issues
- * for the subject and nothing else.
+ * obtain its first certificate. The subject is the workload's SPIFFE ID, the audience {@value
+ * #AUDIENCE}; the CA checks signature, audience, expiry and trust domain, and issues for the
+ * subject and nothing else.
  */
 public final class BootstrapTokens {
   public static final String AUDIENCE = "tollgate-ca";
@@ -43,16 +43,19 @@ public final class BootstrapTokens {
       throw new IllegalArgumentException("token TTL must be positive, not " + ttl);
     }
     Instant now = clock.instant();
-    JWTClaimsSet claims = new JWTClaimsSet.Builder()
-        .issuer(AUDIENCE + "/" + trustDomain)
-        .audience(AUDIENCE)
-        .subject(id.toString())
-        .issueTime(Date.from(now))
-        .notBeforeTime(Date.from(now))
-        .expirationTime(Date.from(now.plus(ttl)))
-        .jwtID(UUID.randomUUID().toString())
-        .build();
-    SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.ES256).type(JOSEObjectType.JWT).build(), claims);
+    JWTClaimsSet claims =
+        new JWTClaimsSet.Builder()
+            .issuer(AUDIENCE + "/" + trustDomain)
+            .audience(AUDIENCE)
+            .subject(id.toString())
+            .issueTime(Date.from(now))
+            .notBeforeTime(Date.from(now))
+            .expirationTime(Date.from(now.plus(ttl)))
+            .jwtID(UUID.randomUUID().toString())
+            .build();
+    SignedJWT jwt =
+        new SignedJWT(
+            new JWSHeader.Builder(JWSAlgorithm.ES256).type(JOSEObjectType.JWT).build(), claims);
     try {
       jwt.sign(new ECDSASigner((ECPrivateKey) key.getPrivate()));
     } catch (JOSEException e) {
@@ -61,7 +64,10 @@ public final class BootstrapTokens {
     return jwt.serialize();
   }
 
-  /** The identity a valid token speaks for; a {@link Refusal} (UNAUTHENTICATED) saying why otherwise. */
+  /**
+   * The identity a valid token speaks for; a {@link Refusal} (UNAUTHENTICATED) saying why
+   * otherwise.
+   */
   public SpiffeId verify(String token) throws Refusal {
     SignedJWT jwt;
     JWTClaimsSet claims;
@@ -69,36 +75,52 @@ public final class BootstrapTokens {
       jwt = SignedJWT.parse(token);
       claims = jwt.getJWTClaimsSet();
     } catch (ParseException e) {
-      throw Refusal.unauthenticated("token_malformed", "the bearer token is not a JWT: " + e.getMessage());
+      throw Refusal.unauthenticated(
+          "token_malformed", "the bearer token is not a JWT: " + e.getMessage());
     }
     try {
       if (!JWSAlgorithm.ES256.equals(jwt.getHeader().getAlgorithm())
           || !jwt.verify(new ECDSAVerifier((ECPublicKey) key.getPublic()))) {
-        throw Refusal.unauthenticated("token_signature", "the bearer token is not signed by this CA's token key");
+        throw Refusal.unauthenticated(
+            "token_signature", "the bearer token is not signed by this CA's token key");
       }
     } catch (JOSEException e) {
-      throw Refusal.unauthenticated("token_signature", "the bearer token's signature cannot be checked: " + e.getMessage());
+      throw Refusal.unauthenticated(
+          "token_signature", "the bearer token's signature cannot be checked: " + e.getMessage());
     }
     Instant now = clock.instant();
-    if (claims.getExpirationTime() == null || claims.getExpirationTime().toInstant().plus(LEEWAY).isBefore(now)) {
-      throw Refusal.unauthenticated("token_expired", "the bearer token expired at "
-          + (claims.getExpirationTime() == null ? "(no exp claim)" : claims.getExpirationTime().toInstant())
-          + "; issue a new one with tollgate ca token");
+    if (claims.getExpirationTime() == null
+        || claims.getExpirationTime().toInstant().plus(LEEWAY).isBefore(now)) {
+      throw Refusal.unauthenticated(
+          "token_expired",
+          "the bearer token expired at "
+              + (claims.getExpirationTime() == null
+                  ? "(no exp claim)"
+                  : claims.getExpirationTime().toInstant())
+              + "; issue a new one with tollgate ca token");
     }
-    if (claims.getNotBeforeTime() != null && claims.getNotBeforeTime().toInstant().minus(LEEWAY).isAfter(now)) {
-      throw Refusal.unauthenticated("token_not_yet_valid", "the bearer token is not valid before " + claims.getNotBeforeTime().toInstant());
+    if (claims.getNotBeforeTime() != null
+        && claims.getNotBeforeTime().toInstant().minus(LEEWAY).isAfter(now)) {
+      throw Refusal.unauthenticated(
+          "token_not_yet_valid",
+          "the bearer token is not valid before " + claims.getNotBeforeTime().toInstant());
     }
     if (claims.getAudience() == null || !claims.getAudience().contains(AUDIENCE)) {
-      throw Refusal.unauthenticated("token_audience", "the bearer token's audience " + claims.getAudience() + " does not include " + AUDIENCE);
+      throw Refusal.unauthenticated(
+          "token_audience",
+          "the bearer token's audience " + claims.getAudience() + " does not include " + AUDIENCE);
     }
     SpiffeId id;
     try {
       id = SpiffeId.parse(claims.getSubject());
     } catch (IllegalArgumentException e) {
-      throw Refusal.unauthenticated("token_subject", "the bearer token's subject is " + e.getMessage());
+      throw Refusal.unauthenticated(
+          "token_subject", "the bearer token's subject is " + e.getMessage());
     }
     if (!id.trustDomain().equals(trustDomain)) {
-      throw Refusal.denied("trust_domain", "the token is for trust domain " + id.trustDomain() + ", this CA serves " + trustDomain);
+      throw Refusal.denied(
+          "trust_domain",
+          "the token is for trust domain " + id.trustDomain() + ", this CA serves " + trustDomain);
     }
     return id;
   }

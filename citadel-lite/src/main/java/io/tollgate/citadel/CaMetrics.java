@@ -13,15 +13,28 @@ public final class CaMetrics {
   final Histogram signSeconds;
 
   public CaMetrics(PrometheusRegistry registry, X509Certificate caCert) {
-    issued = Counter.builder().name("tollgate_ca_certificates_issued_total")
-        .help("Workload certificates issued, by how the caller authenticated (token or certificate)")
-        .labelNames("auth").register(registry);
-    refused = Counter.builder().name("tollgate_ca_requests_refused_total")
-        .help("Certificate requests refused, by reason").labelNames("reason").register(registry);
-    signSeconds = Histogram.builder().name("tollgate_ca_sign_duration_seconds")
-        .help("Time to check a CSR and sign its certificate").register(registry);
-    GaugeWithCallback.builder().name("tollgate_ca_certificate_expiry_timestamp_seconds")
+    issued =
+        Counter.builder()
+            .name("tollgate_ca_certificates_issued_total")
+            .help(
+                "Workload certificates issued, by how the caller authenticated (token or certificate)")
+            .labelNames("auth")
+            .register(registry);
+    refused =
+        Counter.builder()
+            .name("tollgate_ca_requests_refused_total")
+            .help("Certificate requests refused, by reason")
+            .labelNames("reason")
+            .register(registry);
+    signSeconds =
+        Histogram.builder()
+            .name("tollgate_ca_sign_duration_seconds")
+            .help("Time to check a CSR and sign its certificate")
+            .register(registry);
+    GaugeWithCallback.builder()
+        .name("tollgate_ca_certificate_expiry_timestamp_seconds")
         .help("When the CA's signing certificate expires (Unix time)")
-        .callback(cb -> cb.call(caCert.getNotAfter().getTime() / 1000.0)).register(registry);
+        .callback(cb -> cb.call(caCert.getNotAfter().getTime() / 1000.0))
+        .register(registry);
   }
 }

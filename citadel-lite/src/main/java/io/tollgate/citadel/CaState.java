@@ -44,10 +44,9 @@ import org.slf4j.LoggerFactory;
  * revoked-serials.txt  serial numbers (hex) refused for renewal
  * </pre>
  *
- * A state directory without them gets a new self-signed ECDSA P-256 root on first use. A
- * plugged-in CA (an intermediate from the organisation's PKI) is a directory with the first four
- * files, given to {@link #open(Path, Path)}; the token key and revocations still live in the
- * state directory.
+ * A state directory without them gets a new self-signed ECDSA P-256 root on first use. A plugged-in
+ * CA (an intermediate from the organisation's PKI) is a directory with the first four files, given
+ * to {@link #open(Path, Path)}; the token key and revocations still live in the state directory.
  */
 public final class CaState {
   private static final Logger log = LoggerFactory.getLogger(CaState.class);
@@ -56,12 +55,19 @@ public final class CaState {
   public final Path stateDir;
   public final PrivateKey caKey;
   public final X509Certificate caCert;
+
   /** ca-cert first, root last. */
   public final List<X509Certificate> chain;
+
   public final List<X509Certificate> roots;
   public final KeyPair tokenKey;
 
-  private CaState(Path stateDir, PrivateKey caKey, List<X509Certificate> chain, List<X509Certificate> roots, KeyPair tokenKey) {
+  private CaState(
+      Path stateDir,
+      PrivateKey caKey,
+      List<X509Certificate> chain,
+      List<X509Certificate> roots,
+      KeyPair tokenKey) {
     this.stateDir = stateDir;
     this.caKey = caKey;
     this.caCert = chain.get(0);
@@ -74,10 +80,13 @@ public final class CaState {
    * Opens the state in {@code stateDir}, creating a self-signed root and a token key when they are
    * missing; with {@code pluggedCerts}, the signing certificate, key and chain come from there.
    */
-  public static CaState open(Path stateDir, Path pluggedCerts, String trustDomain) throws IOException {
+  public static CaState open(Path stateDir, Path pluggedCerts, String trustDomain)
+      throws IOException {
     Files.createDirectories(stateDir);
-    try (FileChannel lockFile = FileChannel.open(stateDir.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-         FileLock lock = lockFile.lock()) {
+    try (FileChannel lockFile =
+            FileChannel.open(
+                stateDir.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        FileLock lock = lockFile.lock()) {
       KeyPair tokenKey = tokenKey(stateDir);
       Path certs = pluggedCerts != null ? pluggedCerts : stateDir;
       if (pluggedCerts == null && !Files.exists(stateDir.resolve("ca-key.pem"))) {
@@ -103,8 +112,10 @@ public final class CaState {
   /** Only the token key: what {@code tollgate ca token} needs, without touching the CA's key. */
   public static KeyPair openTokenKey(Path stateDir) throws IOException {
     Files.createDirectories(stateDir);
-    try (FileChannel lockFile = FileChannel.open(stateDir.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-         FileLock lock = lockFile.lock()) {
+    try (FileChannel lockFile =
+            FileChannel.open(
+                stateDir.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        FileLock lock = lockFile.lock()) {
       return tokenKey(stateDir);
     }
   }
@@ -112,17 +123,25 @@ public final class CaState {
   private static Path need(Path dir, String name) throws NoSuchFileException {
     Path p = dir.resolve(name);
     if (!Files.isRegularFile(p)) {
-      throw new NoSuchFileException(p.toString(), null,
+      throw new NoSuchFileException(
+          p.toString(),
+          null,
           "missing; a CA directory holds ca-cert.pem, ca-key.pem, cert-chain.pem and root-cert.pem");
     }
     return p;
   }
 
-  private static void check(Path dir, PrivateKey key, X509Certificate caCert, List<X509Certificate> chain, List<X509Certificate> roots)
+  private static void check(
+      Path dir,
+      PrivateKey key,
+      X509Certificate caCert,
+      List<X509Certificate> chain,
+      List<X509Certificate> roots)
       throws IOException {
     try {
       if (caCert.getBasicConstraints() < 0) {
-        throw new IOException(dir.resolve("ca-cert.pem") + ": not a CA certificate (basicConstraints cA is not set)");
+        throw new IOException(
+            dir.resolve("ca-cert.pem") + ": not a CA certificate (basicConstraints cA is not set)");
       }
       Signature s = Signature.getInstance(KeyType.signatureAlgorithm(caCert.getPublicKey()));
       byte[] probe = "tollgate".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
@@ -138,16 +157,20 @@ public final class CaState {
         chain.get(i).verify(chain.get(i + 1).getPublicKey());
       }
       X509Certificate top = chain.get(chain.size() - 1);
-      boolean anchored = roots.stream().anyMatch(r -> {
-        try {
-          top.verify(r.getPublicKey());
-          return true;
-        } catch (GeneralSecurityException e) {
-          return false;
-        }
-      });
+      boolean anchored =
+          roots.stream()
+              .anyMatch(
+                  r -> {
+                    try {
+                      top.verify(r.getPublicKey());
+                      return true;
+                    } catch (GeneralSecurityException e) {
+                      return false;
+                    }
+                  });
       if (!anchored) {
-        throw new IOException(dir.resolve("cert-chain.pem") + ": does not lead to a certificate in root-cert.pem");
+        throw new IOException(
+            dir.resolve("cert-chain.pem") + ": does not lead to a certificate in root-cert.pem");
       }
       caCert.checkValidity();
     } catch (GeneralSecurityException e) {
@@ -168,13 +191,17 @@ public final class CaState {
   /** The public half of a P-256 private key: Q = d·G. */
   static PublicKey publicKeyOf(PrivateKey key) throws IOException {
     if (!(key instanceof java.security.interfaces.ECPrivateKey ec)) {
-      throw new IOException("token-key.pem: expected an EC P-256 private key, found " + key.getAlgorithm());
+      throw new IOException(
+          "token-key.pem: expected an EC P-256 private key, found " + key.getAlgorithm());
     }
     try {
       var curve = org.bouncycastle.jce.ECNamedCurveTable.getParameterSpec("secp256r1");
       var q = curve.getG().multiply(ec.getS()).normalize();
-      var w = new java.security.spec.ECPoint(q.getAffineXCoord().toBigInteger(), q.getAffineYCoord().toBigInteger());
-      return java.security.KeyFactory.getInstance("EC").generatePublic(new java.security.spec.ECPublicKeySpec(w, ec.getParams()));
+      var w =
+          new java.security.spec.ECPoint(
+              q.getAffineXCoord().toBigInteger(), q.getAffineYCoord().toBigInteger());
+      return java.security.KeyFactory.getInstance("EC")
+          .generatePublic(new java.security.spec.ECPublicKeySpec(w, ec.getParams()));
     } catch (GeneralSecurityException e) {
       throw new IOException("token-key.pem: " + e.getMessage(), e);
     }
@@ -186,21 +213,37 @@ public final class CaState {
       X500Name name = new X500Name("O=" + trustDomain + ",CN=Tollgate root CA");
       Instant now = Instant.now();
       JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
-      var builder = new JcaX509v3CertificateBuilder(name, new BigInteger(127, new SecureRandom()).add(BigInteger.ONE),
-          Date.from(now.minus(Duration.ofMinutes(1))), Date.from(now.plus(ROOT_LIFETIME)), name, root.getPublic())
-          .addExtension(Extension.basicConstraints, true, new BasicConstraints(true))
-          .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign))
-          .addExtension(Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(root.getPublic()));
-      X509Certificate cert = new JcaX509CertificateConverter().getCertificate(
-          builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(root.getPrivate())));
+      var builder =
+          new JcaX509v3CertificateBuilder(
+                  name,
+                  new BigInteger(127, new SecureRandom()).add(BigInteger.ONE),
+                  Date.from(now.minus(Duration.ofMinutes(1))),
+                  Date.from(now.plus(ROOT_LIFETIME)),
+                  name,
+                  root.getPublic())
+              .addExtension(Extension.basicConstraints, true, new BasicConstraints(true))
+              .addExtension(
+                  Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign))
+              .addExtension(
+                  Extension.subjectKeyIdentifier,
+                  false,
+                  ext.createSubjectKeyIdentifier(root.getPublic()));
+      X509Certificate cert =
+          new JcaX509CertificateConverter()
+              .getCertificate(
+                  builder.build(
+                      new JcaContentSignerBuilder("SHA256withECDSA").build(root.getPrivate())));
       String pem = Pem.encode(cert);
       Pem.writeKey(stateDir.resolve("ca-key.pem"), root);
       Pem.writeAtomically(stateDir.resolve("ca-cert.pem"), pem, false);
       Pem.writeAtomically(stateDir.resolve("cert-chain.pem"), pem, false);
       Pem.writeAtomically(stateDir.resolve("root-cert.pem"), pem, false);
       Files.setPosixFilePermissions(stateDir, PosixFilePermissions.fromString("rwx------"));
-      log.info("created a self-signed root CA for trust domain {} in {} (ECDSA P-256, valid until {})",
-          trustDomain, stateDir, cert.getNotAfter().toInstant());
+      log.info(
+          "created a self-signed root CA for trust domain {} in {} (ECDSA P-256, valid until {})",
+          trustDomain,
+          stateDir,
+          cert.getNotAfter().toInstant());
     } catch (GeneralSecurityException | org.bouncycastle.operator.OperatorCreationException e) {
       throw new IOException("cannot create the root CA: " + e.getMessage(), e);
     }

@@ -46,21 +46,26 @@ import org.bouncycastle.pkcs.PKCS10CertificationRequest;
 import org.bouncycastle.pkcs.PKCSException;
 
 /**
- * Signs workload certificates. The identity always comes from the caller's authentication; from
- * the CSR only the public key is taken, after checking that the CSR is signed by it, that the key
- * is strong enough, and that it asks for no name but that identity. Issued certificates have an
- * empty subject, the SPIFFE ID as their only (critical) URI SAN, and serverAuth + clientAuth.
+ * Signs workload certificates. The identity always comes from the caller's authentication; from the
+ * CSR only the public key is taken, after checking that the CSR is signed by it, that the key is
+ * strong enough, and that it asks for no name but that identity. Issued certificates have an empty
+ * subject, the SPIFFE ID as their only (critical) URI SAN, and serverAuth + clientAuth.
  */
 public final class CertificateAuthority {
   /** Certificates start this much before issuance, so peers with a slow clock accept them. */
   static final Duration BACKDATE = Duration.ofSeconds(10);
+
   static final int MAX_CSR_CHARS = 64 * 1024;
 
   public record Settings(String trustDomain, Duration defaultTtl, Duration maxTtl) {
     public Settings {
       if (defaultTtl.isNegative() || defaultTtl.isZero() || maxTtl.compareTo(defaultTtl) < 0) {
-        throw new IllegalArgumentException("TTLs must be positive and the default (" + defaultTtl
-            + ") no longer than the maximum (" + maxTtl + ")");
+        throw new IllegalArgumentException(
+            "TTLs must be positive and the default ("
+                + defaultTtl
+                + ") no longer than the maximum ("
+                + maxTtl
+                + ")");
       }
     }
   }
@@ -76,13 +81,19 @@ public final class CertificateAuthority {
   private final JcaContentSignerBuilder signer;
   private final Set<TrustAnchor> anchors;
 
-  public CertificateAuthority(CaState state, Settings settings, Revocations revocations, Clock clock) {
+  public CertificateAuthority(
+      CaState state, Settings settings, Revocations revocations, Clock clock) {
     this.state = state;
     this.settings = settings;
     this.revocations = revocations;
     this.clock = clock;
-    this.signer = new JcaContentSignerBuilder(KeyType.signatureAlgorithm(state.caCert.getPublicKey())).setProvider(KeyType.PROVIDER);
-    this.anchors = state.roots.stream().map(r -> new TrustAnchor(r, null)).collect(Collectors.toUnmodifiableSet());
+    this.signer =
+        new JcaContentSignerBuilder(KeyType.signatureAlgorithm(state.caCert.getPublicKey()))
+            .setProvider(KeyType.PROVIDER);
+    this.anchors =
+        state.roots.stream()
+            .map(r -> new TrustAnchor(r, null))
+            .collect(Collectors.toUnmodifiableSet());
   }
 
   public Settings settings() {
@@ -100,15 +111,22 @@ public final class CertificateAuthority {
    */
   public Issued issue(SpiffeId id, String csrPem, long requestedSeconds) throws Refusal {
     if (!id.trustDomain().equals(settings.trustDomain)) {
-      throw Refusal.denied("trust_domain", id + " is not in this CA's trust domain " + settings.trustDomain);
+      throw Refusal.denied(
+          "trust_domain", id + " is not in this CA's trust domain " + settings.trustDomain);
     }
     if (requestedSeconds < 0) {
-      throw Refusal.invalid("bad_validity", "validity_duration must be 0 (the CA's default) or a positive number of seconds, not "
-          + requestedSeconds);
+      throw Refusal.invalid(
+          "bad_validity",
+          "validity_duration must be 0 (the CA's default) or a positive number of seconds, not "
+              + requestedSeconds);
     }
     PublicKey key = checkedKey(id, csrPem);
-    Duration ttl = requestedSeconds == 0 ? settings.defaultTtl
-        : requestedSeconds >= settings.maxTtl.toSeconds() ? settings.maxTtl : Duration.ofSeconds(requestedSeconds);
+    Duration ttl =
+        requestedSeconds == 0
+            ? settings.defaultTtl
+            : requestedSeconds >= settings.maxTtl.toSeconds()
+                ? settings.maxTtl
+                : Duration.ofSeconds(requestedSeconds);
     Instant now = clock.instant();
     Instant notAfter = now.plus(ttl);
     Instant caNotAfter = state.caCert.getNotAfter().toInstant();
@@ -116,8 +134,12 @@ public final class CertificateAuthority {
       notAfter = caNotAfter;
       ttl = Duration.between(now, notAfter);
     }
-    X509Certificate cert = sign(key, new GeneralNames(new GeneralName(GeneralName.uniformResourceIdentifier, id.toString())),
-        now.minus(BACKDATE), notAfter);
+    X509Certificate cert =
+        sign(
+            key,
+            new GeneralNames(new GeneralName(GeneralName.uniformResourceIdentifier, id.toString())),
+            now.minus(BACKDATE),
+            notAfter);
     List<X509Certificate> chain = new ArrayList<>();
     chain.add(cert);
     chain.addAll(state.chain);
@@ -136,10 +158,18 @@ public final class CertificateAuthority {
     List<GeneralName> names = new ArrayList<>();
     names.add(new GeneralName(GeneralName.uniformResourceIdentifier, id.toString()));
     for (String h : hosts) {
-      names.add(isAddress(h) ? new GeneralName(GeneralName.iPAddress, h) : new GeneralName(GeneralName.dNSName, h));
+      names.add(
+          isAddress(h)
+              ? new GeneralName(GeneralName.iPAddress, h)
+              : new GeneralName(GeneralName.dNSName, h));
     }
     Instant now = clock.instant();
-    X509Certificate cert = sign(key, new GeneralNames(names.toArray(GeneralName[]::new)), now.minus(BACKDATE), now.plus(ttl));
+    X509Certificate cert =
+        sign(
+            key,
+            new GeneralNames(names.toArray(GeneralName[]::new)),
+            now.minus(BACKDATE),
+            now.plus(ttl));
     List<X509Certificate> chain = new ArrayList<>();
     chain.add(cert);
     chain.addAll(state.chain);
@@ -150,21 +180,39 @@ public final class CertificateAuthority {
     return h.matches("[0-9.]+") || h.contains(":");
   }
 
-  private X509Certificate sign(PublicKey key, GeneralNames names, Instant notBefore, Instant notAfter) {
+  private X509Certificate sign(
+      PublicKey key, GeneralNames names, Instant notBefore, Instant notAfter) {
     try {
       BigInteger serial = new BigInteger(127, random).add(BigInteger.ONE);
       JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
-      int usage = KeyUsage.digitalSignature | (key instanceof RSAPublicKey ? KeyUsage.keyEncipherment : 0);
-      var builder = new JcaX509v3CertificateBuilder(state.caCert, serial, Date.from(notBefore), Date.from(notAfter),
-          new X500Name(new org.bouncycastle.asn1.x500.RDN[0]), key)
-          .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
-          .addExtension(Extension.keyUsage, true, new KeyUsage(usage))
-          .addExtension(Extension.extendedKeyUsage, false,
-              new ExtendedKeyUsage(new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth}))
-          .addExtension(Extension.subjectAlternativeName, true, names)
-          .addExtension(Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(key))
-          .addExtension(Extension.authorityKeyIdentifier, false, ext.createAuthorityKeyIdentifier(state.caCert));
-      return new JcaX509CertificateConverter().getCertificate(builder.build(signer.build(state.caKey)));
+      int usage =
+          KeyUsage.digitalSignature | (key instanceof RSAPublicKey ? KeyUsage.keyEncipherment : 0);
+      var builder =
+          new JcaX509v3CertificateBuilder(
+                  state.caCert,
+                  serial,
+                  Date.from(notBefore),
+                  Date.from(notAfter),
+                  new X500Name(new org.bouncycastle.asn1.x500.RDN[0]),
+                  key)
+              .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
+              .addExtension(Extension.keyUsage, true, new KeyUsage(usage))
+              .addExtension(
+                  Extension.extendedKeyUsage,
+                  false,
+                  new ExtendedKeyUsage(
+                      new KeyPurposeId[] {
+                        KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth
+                      }))
+              .addExtension(Extension.subjectAlternativeName, true, names)
+              .addExtension(
+                  Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(key))
+              .addExtension(
+                  Extension.authorityKeyIdentifier,
+                  false,
+                  ext.createAuthorityKeyIdentifier(state.caCert));
+      return new JcaX509CertificateConverter()
+          .getCertificate(builder.build(signer.build(state.caKey)));
     } catch (GeneralSecurityException | IOException | OperatorCreationException e) {
       throw new IllegalStateException("signing failed: " + e.getMessage(), e);
     }
@@ -172,10 +220,13 @@ public final class CertificateAuthority {
 
   private PublicKey checkedKey(SpiffeId id, String csrPem) throws Refusal {
     if (csrPem == null || csrPem.isBlank()) {
-      throw Refusal.invalid("empty_csr", "csr is empty; send a PEM-encoded PKCS#10 certificate request");
+      throw Refusal.invalid(
+          "empty_csr", "csr is empty; send a PEM-encoded PKCS#10 certificate request");
     }
     if (csrPem.length() > MAX_CSR_CHARS) {
-      throw Refusal.invalid("malformed_csr", "csr is " + csrPem.length() + " characters; at most " + MAX_CSR_CHARS + " are accepted");
+      throw Refusal.invalid(
+          "malformed_csr",
+          "csr is " + csrPem.length() + " characters; at most " + MAX_CSR_CHARS + " are accepted");
     }
     PKCS10CertificationRequest csr;
     PublicKey key;
@@ -183,42 +234,58 @@ public final class CertificateAuthority {
       csr = Pem.certificationRequest(csrPem);
       key = new JcaPEMKeyConverter().getPublicKey(csr.getSubjectPublicKeyInfo());
     } catch (IOException | RuntimeException e) {
-      throw Refusal.invalid("malformed_csr", "csr is not a PKCS#10 certificate request: " + e.getMessage());
+      throw Refusal.invalid(
+          "malformed_csr", "csr is not a PKCS#10 certificate request: " + e.getMessage());
     }
     try {
-      if (!csr.isSignatureValid(new JcaContentVerifierProviderBuilder().setProvider(KeyType.PROVIDER).build(key))) {
+      if (!csr.isSignatureValid(
+          new JcaContentVerifierProviderBuilder().setProvider(KeyType.PROVIDER).build(key))) {
         throw Refusal.invalid("csr_signature", "the CSR is not signed by the key it carries");
       }
     } catch (OperatorCreationException | PKCSException e) {
-      throw Refusal.invalid("csr_signature", "the CSR's signature cannot be checked: " + e.getMessage());
+      throw Refusal.invalid(
+          "csr_signature", "the CSR's signature cannot be checked: " + e.getMessage());
     }
     if (key instanceof RSAPublicKey rsa) {
       if (rsa.getModulus().bitLength() < 2048) {
-        throw Refusal.invalid("weak_key", "RSA keys must have at least 2048 bits; this one has " + rsa.getModulus().bitLength());
+        throw Refusal.invalid(
+            "weak_key",
+            "RSA keys must have at least 2048 bits; this one has " + rsa.getModulus().bitLength());
       }
     } else if (key instanceof ECPublicKey ec) {
       if (ec.getParams().getCurve().getField().getFieldSize() < 256) {
-        throw Refusal.invalid("weak_key", "EC keys must be on a curve of at least 256 bits (P-256, P-384)");
+        throw Refusal.invalid(
+            "weak_key", "EC keys must be on a curve of at least 256 bits (P-256, P-384)");
       }
     } else {
-      throw Refusal.invalid("weak_key", "key algorithm " + key.getAlgorithm() + " is not accepted; use EC P-256 or RSA 2048+");
+      throw Refusal.invalid(
+          "weak_key",
+          "key algorithm " + key.getAlgorithm() + " is not accepted; use EC P-256 or RSA 2048+");
     }
-    for (Attribute attribute : csr.getAttributes(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest)) {
+    for (Attribute attribute :
+        csr.getAttributes(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest)) {
       for (ASN1Encodable value : attribute.getAttributeValues()) {
         Extensions requested = Extensions.getInstance(value);
         BasicConstraints bc = BasicConstraints.fromExtensions(requested);
         if (bc != null && bc.isCA()) {
-          throw Refusal.denied("csr_ca", "the CSR asks for a CA certificate; workloads get leaf certificates only");
+          throw Refusal.denied(
+              "csr_ca", "the CSR asks for a CA certificate; workloads get leaf certificates only");
         }
-        GeneralNames sans = GeneralNames.fromExtensions(requested, Extension.subjectAlternativeName);
+        GeneralNames sans =
+            GeneralNames.fromExtensions(requested, Extension.subjectAlternativeName);
         if (sans == null) {
           continue;
         }
         for (GeneralName n : sans.getNames()) {
           String v = n.getName().toString();
           if (n.getTagNo() != GeneralName.uniformResourceIdentifier || !v.equals(id.toString())) {
-            throw Refusal.denied("csr_identity", "the CSR asks for " + describe(n) + ", but the caller is authenticated as "
-                + id + "; a CSR may name only that identity");
+            throw Refusal.denied(
+                "csr_identity",
+                "the CSR asks for "
+                    + describe(n)
+                    + ", but the caller is authenticated as "
+                    + id
+                    + "; a CSR may name only that identity");
           }
         }
       }
@@ -227,13 +294,14 @@ public final class CertificateAuthority {
   }
 
   private static String describe(GeneralName n) {
-    String kind = switch (n.getTagNo()) {
-      case GeneralName.uniformResourceIdentifier -> "URI SAN";
-      case GeneralName.dNSName -> "DNS SAN";
-      case GeneralName.iPAddress -> "IP SAN";
-      case GeneralName.rfc822Name -> "email SAN";
-      default -> "SAN of type " + n.getTagNo();
-    };
+    String kind =
+        switch (n.getTagNo()) {
+          case GeneralName.uniformResourceIdentifier -> "URI SAN";
+          case GeneralName.dNSName -> "DNS SAN";
+          case GeneralName.iPAddress -> "IP SAN";
+          case GeneralName.rfc822Name -> "email SAN";
+          default -> "SAN of type " + n.getTagNo();
+        };
     return kind + " '" + SpiffeId.abbreviate(n.getName().toString()) + "'";
   }
 
@@ -253,25 +321,37 @@ public final class CertificateAuthority {
       CertPathValidator.getInstance("PKIX").validate(cf.generateCertPath(path), params);
     } catch (CertPathValidatorException e) {
       if (e.getReason() == CertPathValidatorException.BasicReason.EXPIRED) {
-        throw Refusal.unauthenticated("certificate_expired", "the client certificate expired at " + leaf.getNotAfter().toInstant()
-            + "; renew with a bootstrap token");
+        throw Refusal.unauthenticated(
+            "certificate_expired",
+            "the client certificate expired at "
+                + leaf.getNotAfter().toInstant()
+                + "; renew with a bootstrap token");
       }
-      throw Refusal.unauthenticated("certificate_untrusted", "the client certificate does not chain to this CA: " + e.getMessage());
+      throw Refusal.unauthenticated(
+          "certificate_untrusted",
+          "the client certificate does not chain to this CA: " + e.getMessage());
     } catch (GeneralSecurityException e) {
-      throw Refusal.unauthenticated("certificate_untrusted", "the client certificate cannot be checked: " + e.getMessage());
+      throw Refusal.unauthenticated(
+          "certificate_untrusted", "the client certificate cannot be checked: " + e.getMessage());
     }
     if (revocations.isRevoked(leaf.getSerialNumber())) {
-      throw Refusal.denied("certificate_revoked", "the client certificate (serial " + leaf.getSerialNumber().toString(16)
-          + ") is revoked; renew with a bootstrap token");
+      throw Refusal.denied(
+          "certificate_revoked",
+          "the client certificate (serial "
+              + leaf.getSerialNumber().toString(16)
+              + ") is revoked; renew with a bootstrap token");
     }
     SpiffeId id;
     try {
       id = spiffeIdOf(leaf);
     } catch (IllegalArgumentException e) {
-      throw Refusal.unauthenticated("certificate_identity", "the client certificate has no workload identity: " + e.getMessage());
+      throw Refusal.unauthenticated(
+          "certificate_identity",
+          "the client certificate has no workload identity: " + e.getMessage());
     }
     if (!id.trustDomain().equals(settings.trustDomain)) {
-      throw Refusal.denied("trust_domain", id + " is not in this CA's trust domain " + settings.trustDomain);
+      throw Refusal.denied(
+          "trust_domain", id + " is not in this CA's trust domain " + settings.trustDomain);
     }
     return id;
   }
@@ -282,7 +362,8 @@ public final class CertificateAuthority {
     try {
       sans = cert.getSubjectAlternativeNames();
     } catch (java.security.cert.CertificateParsingException e) {
-      throw new IllegalArgumentException("unreadable subject alternative names: " + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          "unreadable subject alternative names: " + e.getMessage(), e);
     }
     List<String> uris = new ArrayList<>();
     if (sans != null) {
@@ -294,7 +375,8 @@ public final class CertificateAuthority {
     }
     List<String> spiffe = uris.stream().filter(u -> u.startsWith("spiffe://")).toList();
     if (spiffe.size() != 1) {
-      throw new IllegalArgumentException("expected exactly one spiffe:// URI SAN, found " + spiffe.size());
+      throw new IllegalArgumentException(
+          "expected exactly one spiffe:// URI SAN, found " + spiffe.size());
     }
     return SpiffeId.parse(spiffe.get(0));
   }

@@ -22,18 +22,21 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code istio.v1.auth.IstioCertificateService/CreateCertificate}. The caller authenticates with
- * {@code authorization: Bearer <bootstrap token>} or, to renew, with its current certificate in
- * the TLS handshake (a token wins when both are present). One audit line per issued certificate
- * on the {@code tollgate.audit} logger; refusals are logged with their reason. Tokens and keys are
- * never logged.
+ * {@code authorization: Bearer <bootstrap token>} or, to renew, with its current certificate in the
+ * TLS handshake (a token wins when both are present). One audit line per issued certificate on the
+ * {@code tollgate.audit} logger; refusals are logged with their reason. Tokens and keys are never
+ * logged.
  */
-public final class CertificateService extends IstioCertificateServiceGrpc.IstioCertificateServiceImplBase {
+public final class CertificateService
+    extends IstioCertificateServiceGrpc.IstioCertificateServiceImplBase {
   private static final Logger log = LoggerFactory.getLogger(CertificateService.class);
   private static final Logger audit = LoggerFactory.getLogger("tollgate.audit");
 
-  static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+  static final Metadata.Key<String> AUTHORIZATION =
+      Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
   private static final Context.Key<String> TOKEN = Context.key("tollgate-bearer-token");
-  private static final Context.Key<X509Certificate[]> PEER_CHAIN = Context.key("tollgate-peer-chain");
+  private static final Context.Key<X509Certificate[]> PEER_CHAIN =
+      Context.key("tollgate-peer-chain");
   private static final Context.Key<SocketAddress> PEER = Context.key("tollgate-peer-address");
 
   private final CertificateAuthority ca;
@@ -50,9 +53,13 @@ public final class CertificateService extends IstioCertificateServiceGrpc.IstioC
   public static ServerInterceptor credentials() {
     return new ServerInterceptor() {
       @Override
-      public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+      public <Q, R> ServerCall.Listener<Q> interceptCall(
+          ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
         String auth = headers.get(AUTHORIZATION);
-        String token = auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7) ? auth.substring(7).trim() : null;
+        String token =
+            auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7)
+                ? auth.substring(7).trim()
+                : null;
         X509Certificate[] chain = null;
         SSLSession session = call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION);
         if (session != null) {
@@ -63,15 +70,19 @@ public final class CertificateService extends IstioCertificateServiceGrpc.IstioC
             // no client certificate: token authentication only
           }
         }
-        Context ctx = Context.current().withValue(TOKEN, token).withValue(PEER_CHAIN, chain)
-            .withValue(PEER, call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR));
+        Context ctx =
+            Context.current()
+                .withValue(TOKEN, token)
+                .withValue(PEER_CHAIN, chain)
+                .withValue(PEER, call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR));
         return Contexts.interceptCall(ctx, call, headers, next);
       }
     };
   }
 
   @Override
-  public void createCertificate(IstioCertificateRequest request, StreamObserver<IstioCertificateResponse> response) {
+  public void createCertificate(
+      IstioCertificateRequest request, StreamObserver<IstioCertificateResponse> response) {
     long started = System.nanoTime();
     String auth = "none";
     SpiffeId id = null;
@@ -85,30 +96,45 @@ public final class CertificateService extends IstioCertificateServiceGrpc.IstioC
         auth = "certificate";
         id = ca.verifyPeer(chain);
       } else {
-        throw Refusal.unauthenticated("no_credentials",
+        throw Refusal.unauthenticated(
+            "no_credentials",
             "no credentials: send 'authorization: Bearer <token>' (tollgate ca token) or present your current certificate");
       }
-      CertificateAuthority.Issued issued = ca.issue(id, request.getCsr(), request.getValidityDuration());
+      CertificateAuthority.Issued issued =
+          ca.issue(id, request.getCsr(), request.getValidityDuration());
       IstioCertificateResponse.Builder out = IstioCertificateResponse.newBuilder();
       for (X509Certificate c : issued.chain()) {
         out.addCertChain(Pem.encode(c));
       }
       metrics.issued.labelValues(auth).inc();
       metrics.signSeconds.observe((System.nanoTime() - started) / 1e9);
-      audit.info("issued certificate serial={} identity={} auth={} not_after={} ttl={}s peer={}",
-          issued.certificate().getSerialNumber().toString(16), id, auth, issued.certificate().getNotAfter().toInstant(),
-          issued.ttl().toSeconds(), PEER.get());
+      audit.info(
+          "issued certificate serial={} identity={} auth={} not_after={} ttl={}s peer={}",
+          issued.certificate().getSerialNumber().toString(16),
+          id,
+          auth,
+          issued.certificate().getNotAfter().toInstant(),
+          issued.ttl().toSeconds(),
+          PEER.get());
       response.onNext(out.build());
       response.onCompleted();
     } catch (Refusal r) {
       metrics.refused.labelValues(r.reason()).inc();
-      log.warn("refused a certificate request from {} (auth {}, identity {}): {}: {}", PEER.get(), auth,
-          id == null ? "unknown" : id, r.reason(), r.getMessage());
+      log.warn(
+          "refused a certificate request from {} (auth {}, identity {}): {}: {}",
+          PEER.get(),
+          auth,
+          id == null ? "unknown" : id,
+          r.reason(),
+          r.getMessage());
       response.onError(r.status().asRuntimeException());
     } catch (RuntimeException e) {
       metrics.refused.labelValues("internal").inc();
       log.error("certificate request from {} failed", PEER.get(), e);
-      response.onError(io.grpc.Status.INTERNAL.withDescription("the CA failed to sign: " + e.getMessage()).asRuntimeException());
+      response.onError(
+          io.grpc.Status.INTERNAL
+              .withDescription("the CA failed to sign: " + e.getMessage())
+              .asRuntimeException());
     }
   }
 }

@@ -19,19 +19,27 @@ public final class Csr {
   private Csr() {}
 
   public static String forIdentity(SpiffeId id, KeyPair key) {
-    return withNames(key, List.of(new GeneralName(GeneralName.uniformResourceIdentifier, id.toString())));
+    return withNames(
+        key, List.of(new GeneralName(GeneralName.uniformResourceIdentifier, id.toString())));
   }
 
   /** A CSR naming exactly {@code names} (also used by tests to ask for more than is allowed). */
   public static String withNames(KeyPair key, List<GeneralName> names) {
     try {
-      var builder = new JcaPKCS10CertificationRequestBuilder(new X500Name(new RDN[0]), key.getPublic());
+      var builder =
+          new JcaPKCS10CertificationRequestBuilder(new X500Name(new RDN[0]), key.getPublic());
       if (!names.isEmpty()) {
         ExtensionsGenerator ext = new ExtensionsGenerator();
-        ext.addExtension(Extension.subjectAlternativeName, true, new GeneralNames(names.toArray(GeneralName[]::new)));
+        ext.addExtension(
+            Extension.subjectAlternativeName,
+            true,
+            new GeneralNames(names.toArray(GeneralName[]::new)));
         builder.addAttribute(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest, ext.generate());
       }
-      return Pem.encode(builder.build(new JcaContentSignerBuilder(KeyType.signatureAlgorithm(key.getPublic())).build(key.getPrivate())));
+      return Pem.encode(
+          builder.build(
+              new JcaContentSignerBuilder(KeyType.signatureAlgorithm(key.getPublic()))
+                  .build(key.getPrivate())));
     } catch (IOException | OperatorCreationException e) {
       throw new IllegalStateException("cannot build a CSR: " + e.getMessage(), e);
     }

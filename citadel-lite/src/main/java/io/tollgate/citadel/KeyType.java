@@ -15,10 +15,11 @@ public enum KeyType {
 
   /**
    * BouncyCastle, for the CA's signatures and CSR checks: its P-256 arithmetic signs and verifies
-   * several times faster than the JDK 17 provider's (see benchmarks/RESULTS.md). Used by
-   * reference, never installed as a JVM-wide provider.
+   * several times faster than the JDK 17 provider's (see benchmarks/RESULTS.md). Used by reference,
+   * never installed as a JVM-wide provider.
    */
-  public static final java.security.Provider PROVIDER = new org.bouncycastle.jce.provider.BouncyCastleProvider();
+  public static final java.security.Provider PROVIDER =
+      new org.bouncycastle.jce.provider.BouncyCastleProvider();
 
   public KeyPair generate() {
     try {

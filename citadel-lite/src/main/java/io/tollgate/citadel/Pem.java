@@ -26,7 +26,10 @@ import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
 import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
 import org.bouncycastle.pkcs.PKCS10CertificationRequest;
 
-/** PEM reading and writing, and files written the way key material must be: atomically, 0600 for keys. */
+/**
+ * PEM reading and writing, and files written the way key material must be: atomically, 0600 for
+ * keys.
+ */
 public final class Pem {
   private Pem() {}
 
@@ -51,7 +54,8 @@ public final class Pem {
     List<X509Certificate> out = new ArrayList<>();
     for (Object o : objects(pem)) {
       if (!(o instanceof X509CertificateHolder h)) {
-        throw new IllegalArgumentException("expected PEM certificates, found " + o.getClass().getSimpleName());
+        throw new IllegalArgumentException(
+            "expected PEM certificates, found " + o.getClass().getSimpleName());
       }
       try {
         out.add(new JcaX509CertificateConverter().getCertificate(h));
@@ -68,7 +72,8 @@ public final class Pem {
   public static PrivateKey privateKey(String pem) {
     List<Object> objects = objects(pem);
     if (objects.size() != 1) {
-      throw new IllegalArgumentException("expected one PEM private key, found " + objects.size() + " PEM objects");
+      throw new IllegalArgumentException(
+          "expected one PEM private key, found " + objects.size() + " PEM objects");
     }
     try {
       JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
@@ -81,16 +86,18 @@ public final class Pem {
     } catch (IOException e) {
       throw new IllegalArgumentException("unreadable private key: " + e.getMessage(), e);
     }
-    throw new IllegalArgumentException("expected a PEM private key, found " + objects.get(0).getClass().getSimpleName());
+    throw new IllegalArgumentException(
+        "expected a PEM private key, found " + objects.get(0).getClass().getSimpleName());
   }
 
   /** One PKCS#10 request; {@link IllegalArgumentException} when {@code pem} is anything else. */
   public static PKCS10CertificationRequest certificationRequest(String pem) {
     List<Object> objects = objects(pem);
     if (objects.size() != 1 || !(objects.get(0) instanceof PKCS10CertificationRequest csr)) {
-      throw new IllegalArgumentException(objects.isEmpty()
-          ? "no PEM block found (expected -----BEGIN CERTIFICATE REQUEST-----)"
-          : "expected one PEM CERTIFICATE REQUEST, found " + objects.size() + " PEM object(s)");
+      throw new IllegalArgumentException(
+          objects.isEmpty()
+              ? "no PEM block found (expected -----BEGIN CERTIFICATE REQUEST-----)"
+              : "expected one PEM CERTIFICATE REQUEST, found " + objects.size() + " PEM object(s)");
     }
     return csr;
   }
@@ -115,12 +122,20 @@ public final class Pem {
     return certificates(Files.readString(file));
   }
 
-  /** Writes {@code text} to {@code file} through a temporary file and a rename, so readers see old or new, never half. */
+  /**
+   * Writes {@code text} to {@code file} through a temporary file and a rename, so readers see old
+   * or new, never half.
+   */
   public static void writeAtomically(Path file, String text, boolean secret) throws IOException {
     Path dir = file.toAbsolutePath().getParent();
     Files.createDirectories(dir);
-    Path tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp",
-        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(secret ? "rw-------" : "rw-r--r--")));
+    Path tmp =
+        Files.createTempFile(
+            dir,
+            "." + file.getFileName(),
+            ".tmp",
+            PosixFilePermissions.asFileAttribute(
+                PosixFilePermissions.fromString(secret ? "rw-------" : "rw-r--r--")));
     try {
       Files.writeString(tmp, text, StandardCharsets.US_ASCII, StandardOpenOption.TRUNCATE_EXISTING);
       Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

@@ -3,8 +3,8 @@ package io.tollgate.citadel;
 import io.grpc.Status;
 
 /**
- * Why the CA refused a request: a gRPC status for the caller, a short {@code reason} for the
- * {@code tollgate_ca_requests_refused_total} metric, and a message that says what to fix.
+ * Why the CA refused a request: a gRPC status for the caller, a short {@code reason} for the {@code
+ * tollgate_ca_requests_refused_total} metric, and a message that says what to fix.
  */
 public final class Refusal extends Exception {
   private static final long serialVersionUID = 1L;

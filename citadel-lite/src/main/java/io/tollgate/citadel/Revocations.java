@@ -38,8 +38,13 @@ public final class Revocations {
 
   /** Appends {@code serial}; the running CA picks it up on its next check. */
   public void revoke(BigInteger serial, String why) throws IOException {
-    Files.writeString(file, serial.toString(16) + "  # " + why.replaceAll("[\\r\\n]", " ") + "\n", StandardCharsets.US_ASCII,
-        StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE);
+    Files.writeString(
+        file,
+        serial.toString(16) + "  # " + why.replaceAll("[\\r\\n]", " ") + "\n",
+        StandardCharsets.US_ASCII,
+        StandardOpenOption.CREATE,
+        StandardOpenOption.APPEND,
+        StandardOpenOption.WRITE);
   }
 
   private void refresh() {
@@ -59,7 +64,8 @@ public final class Revocations {
         try {
           read.add(new BigInteger(s.replace(":", ""), 16));
         } catch (NumberFormatException e) {
-          log.error("{}:{}: '{}' is not a hexadecimal serial number; line ignored", file, lineNo, s);
+          log.error(
+              "{}:{}: '{}' is not a hexadecimal serial number; line ignored", file, lineNo, s);
         }
       }
       serials = Set.copyOf(read);
@@ -68,7 +74,8 @@ public final class Revocations {
       serials = Set.of();
       loaded = null;
     } catch (IOException e) {
-      log.error("cannot read {}; the revocations read before stay in force: {}", file, e.getMessage());
+      log.error(
+          "cannot read {}; the revocations read before stay in force: {}", file, e.getMessage());
     }
   }
 }

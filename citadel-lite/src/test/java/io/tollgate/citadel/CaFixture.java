@@ -29,8 +29,19 @@ final class CaFixture implements AutoCloseable {
 
   CaFixture(Path stateDir, int port) throws IOException {
     this.stateDir = stateDir;
-    citadel = Citadel.start(new Citadel.Settings(stateDir, null, TD, Duration.ofHours(24), Duration.ofHours(48),
-        "127.0.0.1", port, List.of("localhost", "127.0.0.1")), registry, Clock.systemUTC());
+    citadel =
+        Citadel.start(
+            new Citadel.Settings(
+                stateDir,
+                null,
+                TD,
+                Duration.ofHours(24),
+                Duration.ofHours(48),
+                "127.0.0.1",
+                port,
+                List.of("localhost", "127.0.0.1")),
+            registry,
+            Clock.systemUTC());
   }
 
   String target() {
@@ -42,28 +53,46 @@ final class CaFixture implements AutoCloseable {
   }
 
   WorkloadAgent.Settings agent(Path out, String token, Duration ttl) {
-    return new WorkloadAgent.Settings(target(), citadel.rootCertFile(), token, null, out, KeyType.EC_P256, ttl, 0.5,
+    return new WorkloadAgent.Settings(
+        target(),
+        citadel.rootCertFile(),
+        token,
+        null,
+        out,
+        KeyType.EC_P256,
+        ttl,
+        0.5,
         Duration.ofSeconds(2));
   }
 
-  /** A stub authenticated by {@code token} (may be null), or by the client certificate when given. */
-  IstioCertificateServiceGrpc.IstioCertificateServiceBlockingStub stub(ManagedChannel ch, String token) {
-    var stub = IstioCertificateServiceGrpc.newBlockingStub(ch).withDeadlineAfter(20, TimeUnit.SECONDS);
+  /**
+   * A stub authenticated by {@code token} (may be null), or by the client certificate when given.
+   */
+  IstioCertificateServiceGrpc.IstioCertificateServiceBlockingStub stub(
+      ManagedChannel ch, String token) {
+    var stub =
+        IstioCertificateServiceGrpc.newBlockingStub(ch).withDeadlineAfter(20, TimeUnit.SECONDS);
     if (token == null) {
       return stub;
     }
-    return stub.withCallCredentials(new CallCredentials() {
-      @Override
-      public void applyRequestMetadata(RequestInfo info, Executor executor, MetadataApplier applier) {
-        Metadata m = new Metadata();
-        m.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
-        applier.apply(m);
-      }
-    });
+    return stub.withCallCredentials(
+        new CallCredentials() {
+          @Override
+          public void applyRequestMetadata(
+              RequestInfo info, Executor executor, MetadataApplier applier) {
+            Metadata m = new Metadata();
+            m.put(
+                Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER),
+                "Bearer " + token);
+            applier.apply(m);
+          }
+        });
   }
 
-  ManagedChannel channel(List<X509Certificate> clientChain, PrivateKey clientKey) throws IOException {
-    TlsChannelCredentials.Builder tls = TlsChannelCredentials.newBuilder().trustManager(citadel.rootCertFile().toFile());
+  ManagedChannel channel(List<X509Certificate> clientChain, PrivateKey clientKey)
+      throws IOException {
+    TlsChannelCredentials.Builder tls =
+        TlsChannelCredentials.newBuilder().trustManager(citadel.rootCertFile().toFile());
     if (clientChain != null) {
       AdvancedTlsX509KeyManager keys = new AdvancedTlsX509KeyManager();
       keys.updateIdentityCredentials(clientChain.toArray(X509Certificate[]::new), clientKey);
@@ -83,8 +112,10 @@ final class CaFixture implements AutoCloseable {
   private double counter(String name, String label, String value) {
     for (var snapshot : registry.scrape().stream().toList()) {
       if (snapshot instanceof CounterSnapshot c && c.getMetadata().getName().equals(name)) {
-        return c.getDataPoints().stream().filter(d -> value.equals(d.getLabels().get(label)))
-            .mapToDouble(CounterSnapshot.CounterDataPointSnapshot::getValue).sum();
+        return c.getDataPoints().stream()
+            .filter(d -> value.equals(d.getLabels().get(label)))
+            .mapToDouble(CounterSnapshot.CounterDataPointSnapshot::getValue)
+            .sum();
       }
     }
     return 0;

@@ -33,21 +33,34 @@ import org.junit.jupiter.api.io.TempDir;
 class CaStateTest {
   @TempDir Path dir;
 
-  /** An organisation's root (created like Tollgate's own) and an intermediate it signs, as cacerts. */
+  /**
+   * An organisation's root (created like Tollgate's own) and an intermediate it signs, as cacerts.
+   */
   Path pluggedIntermediate(boolean matchingKey) throws Exception {
     CaState org = CaState.open(dir.resolve("org-root"), null, "cluster.local");
     KeyPair key = KeyType.EC_P256.generate();
     Instant now = Instant.now();
-    X509Certificate intermediate = new JcaX509CertificateConverter().getCertificate(new JcaX509v3CertificateBuilder(
-        org.caCert, BigInteger.valueOf(42), Date.from(now.minusSeconds(60)), Date.from(now.plus(Duration.ofDays(365))),
-        new X500Name("O=cluster.local,CN=Tollgate intermediate"), key.getPublic())
-        .addExtension(Extension.basicConstraints, true, new BasicConstraints(0))
-        .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign))
-        .build(new JcaContentSignerBuilder("SHA256withECDSA").build(org.caKey)));
+    X509Certificate intermediate =
+        new JcaX509CertificateConverter()
+            .getCertificate(
+                new JcaX509v3CertificateBuilder(
+                        org.caCert,
+                        BigInteger.valueOf(42),
+                        Date.from(now.minusSeconds(60)),
+                        Date.from(now.plus(Duration.ofDays(365))),
+                        new X500Name("O=cluster.local,CN=Tollgate intermediate"),
+                        key.getPublic())
+                    .addExtension(Extension.basicConstraints, true, new BasicConstraints(0))
+                    .addExtension(
+                        Extension.keyUsage,
+                        true,
+                        new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign))
+                    .build(new JcaContentSignerBuilder("SHA256withECDSA").build(org.caKey)));
     Path cacerts = Files.createDirectories(dir.resolve("cacerts"));
     Pem.writeAtomically(cacerts.resolve("ca-cert.pem"), Pem.encode(intermediate), false);
     Pem.writeKey(cacerts.resolve("ca-key.pem"), matchingKey ? key : KeyType.EC_P256.generate());
-    Pem.writeAtomically(cacerts.resolve("cert-chain.pem"), Pem.encode(intermediate, org.caCert), false);
+    Pem.writeAtomically(
+        cacerts.resolve("cert-chain.pem"), Pem.encode(intermediate, org.caCert), false);
     Pem.writeAtomically(cacerts.resolve("root-cert.pem"), Pem.encode(org.caCert), false);
     return cacerts;
   }
@@ -56,9 +69,13 @@ class CaStateTest {
   void aPluggedInIntermediateSignsAndTheChainLeadsToTheOrganisationsRoot() throws Exception {
     Path cacerts = pluggedIntermediate(true);
     CaState state = CaState.open(dir.resolve("state"), cacerts, "cluster.local");
-    CertificateAuthority ca = new CertificateAuthority(state,
-        new CertificateAuthority.Settings("cluster.local", Duration.ofHours(1), Duration.ofHours(2)), new Revocations(dir.resolve("state")),
-        Clock.systemUTC());
+    CertificateAuthority ca =
+        new CertificateAuthority(
+            state,
+            new CertificateAuthority.Settings(
+                "cluster.local", Duration.ofHours(1), Duration.ofHours(2)),
+            new Revocations(dir.resolve("state")),
+            Clock.systemUTC());
     SpiffeId id = new SpiffeId("cluster.local", "shop", "cart");
     var issued = ca.issue(id, Csr.forIdentity(id, KeyType.EC_P256.generate()), 0);
     List<X509Certificate> chain = issued.chain();
@@ -70,7 +87,9 @@ class CaStateTest {
     assertThat(Pem.readCertificates(dir.resolve("state/root-cert.pem"))).containsExactly(root);
     PKIXParameters params = new PKIXParameters(Set.of(new TrustAnchor(root, null)));
     params.setRevocationEnabled(false);
-    CertPathValidator.getInstance("PKIX").validate(CertificateFactory.getInstance("X.509").generateCertPath(chain.subList(0, 2)), params);
+    CertPathValidator.getInstance("PKIX")
+        .validate(
+            CertificateFactory.getInstance("X.509").generateCertPath(chain.subList(0, 2)), params);
     // The CA's key stays where it was: the state directory holds no copy.
     assertThat(dir.resolve("state/ca-key.pem")).doesNotExist();
   }
@@ -79,10 +98,13 @@ class CaStateTest {
   void aKeyThatDoesNotBelongToTheCertificateIsRefusedAtStart() throws Exception {
     Path cacerts = pluggedIntermediate(false);
     assertThatThrownBy(() -> CaState.open(dir.resolve("state"), cacerts, "cluster.local"))
-        .isInstanceOf(IOException.class).hasMessageContaining("ca-key.pem: does not belong to ca-cert.pem");
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("ca-key.pem: does not belong to ca-cert.pem");
     Files.delete(cacerts.resolve("cert-chain.pem"));
     assertThatThrownBy(() -> CaState.open(dir.resolve("state"), cacerts, "cluster.local"))
-        .isInstanceOf(IOException.class).hasMessageContaining("cert-chain.pem").hasMessageContaining("missing");
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("cert-chain.pem")
+        .hasMessageContaining("missing");
   }
 
   @Test

@@ -11,8 +11,8 @@ import java.util.function.LongSupplier;
 /**
  * {@code MeshWatch} decides when the mesh directory holds a new version worth loading: only once
  * its files have stopped changing. An editor, {@code kubectl cp} or a script that rewrites a file
- * in place truncates it first and writes it in pieces; each piece may be valid YAML (an empty
- * file is), and serving it would withdraw routes from every proxy for a moment.
+ * in place truncates it first and writes it in pieces; each piece may be valid YAML (an empty file
+ * is), and serving it would withdraw routes from every proxy for a moment.
  *
  * <p>Each {@link #poll} compares the files' stamps ({@link MeshFiles.Stamp}) with those of the
  * version last handed out; that is all it does while nothing changes. Once they differ it reads
@@ -26,7 +26,11 @@ import java.util.function.LongSupplier;
 final class MeshWatch {
   /** How long files must stay the same before they are loaded, unless configured otherwise. */
   static final Duration DEFAULT_SETTLE = Duration.ofMillis(300);
-  /** At start, how many settle intervals to wait for files that keep changing before loading them as they are. */
+
+  /**
+   * At start, how many settle intervals to wait for files that keep changing before loading them as
+   * they are.
+   */
   private static final int START_ROUNDS = 20;
 
   private final Path dir;
@@ -49,10 +53,12 @@ final class MeshWatch {
   }
 
   /**
-   * The files as they are once they stop changing, for the first version: read, wait {@code settle},
-   * read again, until two reads agree (or, after {@value #START_ROUNDS} rounds, as they are).
+   * The files as they are once they stop changing, for the first version: read, wait {@code
+   * settle}, read again, until two reads agree (or, after {@value #START_ROUNDS} rounds, as they
+   * are).
    */
-  static List<MeshFiles.File> settledAtStart(Path dir, Duration settle) throws IOException, InterruptedException {
+  static List<MeshFiles.File> settledAtStart(Path dir, Duration settle)
+      throws IOException, InterruptedException {
     List<MeshFiles.File> files = MeshFiles.read(dir);
     for (int i = 0; i < START_ROUNDS && !settle.isZero(); i++) {
       Thread.sleep(settle.toMillis(), settle.toNanosPart() % 1_000_000);
@@ -65,7 +71,10 @@ final class MeshWatch {
     return files;
   }
 
-  /** The files to load, when they changed since the last ones handed out and have been the same for the settle interval. */
+  /**
+   * The files to load, when they changed since the last ones handed out and have been the same for
+   * the settle interval.
+   */
   Optional<List<MeshFiles.File>> poll() throws IOException {
     if (pending == null) {
       if (MeshFiles.stamps(dir).equals(servedStamps)) {
@@ -97,6 +106,8 @@ final class MeshWatch {
   }
 
   private static List<String> contents(List<MeshFiles.File> files) {
-    return files.stream().map(f -> f.name() + "\0" + (f.content() != null ? f.content() : "\0" + f.error())).toList();
+    return files.stream()
+        .map(f -> f.name() + "\0" + (f.content() != null ? f.content() : "\0" + f.error()))
+        .toList();
   }
 }

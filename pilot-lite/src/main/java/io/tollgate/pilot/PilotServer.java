@@ -4,9 +4,13 @@ import io.envoyproxy.controlplane.cache.v3.SimpleCache;
 import io.envoyproxy.controlplane.cache.v3.Snapshot;
 import io.envoyproxy.controlplane.server.DiscoveryServerCallbacks;
 import io.envoyproxy.controlplane.server.V3DiscoveryServer;
+import io.envoyproxy.controlplane.server.exception.RequestException;
+import io.envoyproxy.envoy.config.core.v3.Node;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.grpc.Server;
+import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.prometheus.metrics.core.metrics.Counter;
@@ -18,10 +22,6 @@ import io.tollgate.pilot.model.MeshException;
 import io.tollgate.pilot.model.MeshFiles;
 import io.tollgate.pilot.model.MeshLoader;
 import io.tollgate.pilot.model.MeshProblem;
-import io.envoyproxy.controlplane.server.exception.RequestException;
-import io.envoyproxy.envoy.config.core.v3.Node;
-import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
-import io.grpc.Status;
 import io.tollgate.pilot.xds.PolicyWiring;
 import io.tollgate.pilot.xds.SecretSource;
 import io.tollgate.pilot.xds.SidecarPorts;
@@ -47,30 +47,38 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * pilot-lite's server: watches a directory of Istio networking files, translates every version
- * that validates into xDS resources, and serves them over ADS (state of the world and delta) with
- * java-control-plane's cache; also CDS/EDS/LDS/RDS singly, and gRPC health. A version is built
- * only from files that have stopped changing ({@link MeshWatch}). A version that does not
- * validate is logged with every problem and counted; the last good one keeps serving. A
- * resource version changes only when its content does, so an unrelated edit pushes nothing.
+ * pilot-lite's server: watches a directory of Istio networking files, translates every version that
+ * validates into xDS resources, and serves them over ADS (state of the world and delta) with
+ * java-control-plane's cache; also CDS/EDS/LDS/RDS singly, and gRPC health. A version is built only
+ * from files that have stopped changing ({@link MeshWatch}). A version that does not validate is
+ * logged with every problem and counted; the last good one keeps serving. A resource version
+ * changes only when its content does, so an unrelated edit pushes nothing.
  *
  * <p>Proxyless clients share one snapshot; an Envoy sidecar gets the one of its {@link Group}: the
  * host it serves and the ports it listens on, from its node metadata ({@value #SERVICE_METADATA}
  * and {@link SidecarPorts}), made when the first node of that group asks. A node whose port or
  * address metadata is invalid is refused: its stream ends with {@code INVALID_ARGUMENT} saying
- * which key and value, the refusal is logged and counted, and it gets nothing rather than
- * listeners where its traffic does not arrive.
+ * which key and value, the refusal is logged and counted, and it gets nothing rather than listeners
+ * where its traffic does not arrive.
  */
 public final class PilotServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PilotServer.class);
 
   /**
-   * {@code credentials}: TLS for the xDS port (see {@code tollgate pilot --tls-*}), or null for plaintext;
-   * {@code sidecarPorts}: the ports of sidecars whose metadata names none; {@code settle}: how long
-   * the mesh files must stay the same before a version is built from them.
+   * {@code credentials}: TLS for the xDS port (see {@code tollgate pilot --tls-*}), or null for
+   * plaintext; {@code sidecarPorts}: the ports of sidecars whose metadata names none; {@code
+   * settle}: how long the mesh files must stay the same before a version is built from them.
    */
-  public record Settings(Path meshDir, String bind, int port, Duration pollInterval, PolicyWiring policy, SecretSource secrets,
-      io.grpc.ServerCredentials credentials, SidecarPorts sidecarPorts, Duration settle) {
+  public record Settings(
+      Path meshDir,
+      String bind,
+      int port,
+      Duration pollInterval,
+      PolicyWiring policy,
+      SecretSource secrets,
+      io.grpc.ServerCredentials credentials,
+      SidecarPorts sidecarPorts,
+      Duration settle) {
     public Settings {
       java.util.Objects.requireNonNull(sidecarPorts, "sidecarPorts");
       if (settle.isNegative()) {
@@ -82,36 +90,70 @@ public final class PilotServer implements AutoCloseable {
       this(meshDir, bind, port, pollInterval, PolicyWiring.NONE, SecretSource.NONE, null);
     }
 
-    public Settings(Path meshDir, String bind, int port, Duration pollInterval, PolicyWiring policy) {
+    public Settings(
+        Path meshDir, String bind, int port, Duration pollInterval, PolicyWiring policy) {
       this(meshDir, bind, port, pollInterval, policy, SecretSource.NONE, null);
     }
 
-    public Settings(Path meshDir, String bind, int port, Duration pollInterval, PolicyWiring policy, SecretSource secrets) {
+    public Settings(
+        Path meshDir,
+        String bind,
+        int port,
+        Duration pollInterval,
+        PolicyWiring policy,
+        SecretSource secrets) {
       this(meshDir, bind, port, pollInterval, policy, secrets, null);
     }
 
-    public Settings(Path meshDir, String bind, int port, Duration pollInterval, PolicyWiring policy, SecretSource secrets,
+    public Settings(
+        Path meshDir,
+        String bind,
+        int port,
+        Duration pollInterval,
+        PolicyWiring policy,
+        SecretSource secrets,
         io.grpc.ServerCredentials credentials) {
-      this(meshDir, bind, port, pollInterval, policy, secrets, credentials, SidecarPorts.DEFAULT, MeshWatch.DEFAULT_SETTLE);
+      this(
+          meshDir,
+          bind,
+          port,
+          pollInterval,
+          policy,
+          secrets,
+          credentials,
+          SidecarPorts.DEFAULT,
+          MeshWatch.DEFAULT_SETTLE);
     }
 
     public Settings withSidecarPorts(SidecarPorts ports) {
-      return new Settings(meshDir, bind, port, pollInterval, policy, secrets, credentials, ports, settle);
+      return new Settings(
+          meshDir, bind, port, pollInterval, policy, secrets, credentials, ports, settle);
     }
 
     public Settings withSettle(Duration interval) {
-      return new Settings(meshDir, bind, port, pollInterval, policy, secrets, credentials, sidecarPorts, interval);
+      return new Settings(
+          meshDir, bind, port, pollInterval, policy, secrets, credentials, sidecarPorts, interval);
     }
   }
 
-  /** Node metadata key naming the ServiceEntry host an Envoy sidecar serves; proxyless clients leave it out. */
+  /**
+   * Node metadata key naming the ServiceEntry host an Envoy sidecar serves; proxyless clients leave
+   * it out.
+   */
   public static final String SERVICE_METADATA = "TOLLGATE_SERVICE";
 
-  /** Nodes that get the same configuration: proxyless clients ({@code host} null), or sidecars by host and ports. */
+  /**
+   * Nodes that get the same configuration: proxyless clients ({@code host} null), or sidecars by
+   * host and ports.
+   */
   record Group(String host, SidecarPorts ports) {}
 
   static final Group PROXYLESS = new Group(null, null);
-  /** Where the cache would look for a refused node (it never does: the stream ends first); no snapshot is ever set there. */
+
+  /**
+   * Where the cache would look for a refused node (it never does: the stream ends first); no
+   * snapshot is ever set there.
+   */
   private static final Group REFUSED = new Group("", null);
 
   private final Settings settings;
@@ -119,14 +161,23 @@ public final class PilotServer implements AutoCloseable {
   private final Server server;
   private final ScheduledExecutorService watcher;
   private final Metrics metrics;
-  /** The sidecar groups nodes have asked for; added to, and their snapshots set, only under {@code lock}. */
+
+  /**
+   * The sidecar groups nodes have asked for; added to, and their snapshots set, only under {@code
+   * lock}.
+   */
   private final Set<Group> sidecars = ConcurrentHashMap.newKeySet();
+
   private final Object lock = new Object();
+
   /** The serving mesh and its shared resources; guarded by {@code lock}. */
   private Mesh mesh;
+
   private Translator.Resources shared;
+
   /** Read and written by the watcher thread only (after start). */
   private MeshWatch watch;
+
   private final AtomicLong polls = new AtomicLong();
   private volatile String version = "";
   private volatile List<String> lastProblems = List.of();
@@ -138,35 +189,49 @@ public final class PilotServer implements AutoCloseable {
     V3DiscoveryServer discovery = new V3DiscoveryServer(metrics.callbacks(this::admit), cache);
     HealthStatusManager health = new HealthStatusManager();
     InetSocketAddress address = new InetSocketAddress(settings.bind(), settings.port());
-    server = (settings.credentials() == null ? NettyServerBuilder.forAddress(address)
-        : NettyServerBuilder.forAddress(address, settings.credentials()))
-        .addService(discovery.getAggregatedDiscoveryServiceImpl())
-        .addService(discovery.getClusterDiscoveryServiceImpl())
-        .addService(discovery.getEndpointDiscoveryServiceImpl())
-        .addService(discovery.getListenerDiscoveryServiceImpl())
-        .addService(discovery.getRouteDiscoveryServiceImpl())
-        .addService(discovery.getSecretDiscoveryServiceImpl())
-        .addService(health.getHealthService())
-        .build();
-    watcher = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "tollgate-pilot-watch");
-      t.setDaemon(true);
-      return t;
-    });
+    server =
+        (settings.credentials() == null
+                ? NettyServerBuilder.forAddress(address)
+                : NettyServerBuilder.forAddress(address, settings.credentials()))
+            .addService(discovery.getAggregatedDiscoveryServiceImpl())
+            .addService(discovery.getClusterDiscoveryServiceImpl())
+            .addService(discovery.getEndpointDiscoveryServiceImpl())
+            .addService(discovery.getListenerDiscoveryServiceImpl())
+            .addService(discovery.getRouteDiscoveryServiceImpl())
+            .addService(discovery.getSecretDiscoveryServiceImpl())
+            .addService(health.getHealthService())
+            .build();
+    watcher =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "tollgate-pilot-watch");
+              t.setDaemon(true);
+              return t;
+            });
   }
 
-  /** Loads the mesh (a first version that does not validate is an error: nothing starts), then serves. */
-  public static PilotServer start(Settings settings, PrometheusRegistry registry) throws IOException, MeshException {
+  /**
+   * Loads the mesh (a first version that does not validate is an error: nothing starts), then
+   * serves.
+   */
+  public static PilotServer start(Settings settings, PrometheusRegistry registry)
+      throws IOException, MeshException {
     PilotServer pilot = new PilotServer(settings, registry);
     List<MeshFiles.File> first;
     try {
       first = MeshWatch.settledAtStart(settings.meshDir(), settings.settle());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new InterruptedIOException("interrupted while waiting for the mesh files to stop changing");
+      throw new InterruptedIOException(
+          "interrupted while waiting for the mesh files to stop changing");
     } catch (IOException e) {
-      throw new MeshException(List.of(new MeshProblem(settings.meshDir().toString(), 0, 0,
-          "cannot list the mesh directory: " + e.getMessage())));
+      throw new MeshException(
+          List.of(
+              new MeshProblem(
+                  settings.meshDir().toString(),
+                  0,
+                  0,
+                  "cannot list the mesh directory: " + e.getMessage())));
     }
     pilot.push(MeshLoader.load(first));
     pilot.watch = new MeshWatch(settings.meshDir(), settings.settle(), System::nanoTime, first);
@@ -175,8 +240,13 @@ public final class PilotServer implements AutoCloseable {
       long ms = settings.pollInterval().toMillis();
       pilot.watcher.scheduleWithFixedDelay(pilot::reloadIfChanged, ms, ms, TimeUnit.MILLISECONDS);
     }
-    log.info("pilot-lite serving xDS (ADS, {}) on {}:{} from {}, version {}", settings.credentials() == null ? "plaintext" : "TLS",
-        settings.bind(), pilot.port(), settings.meshDir(), pilot.version);
+    log.info(
+        "pilot-lite serving xDS (ADS, {}) on {}:{} from {}, version {}",
+        settings.credentials() == null ? "plaintext" : "TLS",
+        settings.bind(),
+        pilot.port(),
+        settings.meshDir(),
+        pilot.version);
     return pilot;
   }
 
@@ -211,7 +281,10 @@ public final class PilotServer implements AutoCloseable {
     } catch (MeshException e) {
       lastProblems = e.problems().stream().map(Object::toString).toList();
       metrics.reloads.labelValues("failure").inc();
-      log.error("mesh reload failed with {} problem(s); version {} keeps serving:\n  {}", e.problems().size(), version,
+      log.error(
+          "mesh reload failed with {} problem(s); version {} keeps serving:\n  {}",
+          e.problems().size(),
+          version,
           String.join("\n  ", lastProblems));
     } catch (IOException | RuntimeException e) {
       metrics.reloads.labelValues("failure").inc();
@@ -222,15 +295,18 @@ public final class PilotServer implements AutoCloseable {
   }
 
   /**
-   * The group of {@code node}: proxyless clients (no {@value #SERVICE_METADATA}) share one; a sidecar's
-   * names its host and its ports. Throws {@link IllegalArgumentException} when the ports are invalid.
+   * The group of {@code node}: proxyless clients (no {@value #SERVICE_METADATA}) share one; a
+   * sidecar's names its host and its ports. Throws {@link IllegalArgumentException} when the ports
+   * are invalid.
    */
   Group group(Node node) {
     var field = node.getMetadata().getFieldsMap().get(SERVICE_METADATA);
     if (field == null || field.getStringValue().isEmpty()) {
       return PROXYLESS;
     }
-    return new Group(field.getStringValue(), SidecarPorts.fromMetadata(node.getMetadata(), settings.sidecarPorts()));
+    return new Group(
+        field.getStringValue(),
+        SidecarPorts.fromMetadata(node.getMetadata(), settings.sidecarPorts()));
   }
 
   private Group groupOrRefused(Node node) {
@@ -241,22 +317,34 @@ public final class PilotServer implements AutoCloseable {
     }
   }
 
-  /** Before the cache sees a request: refuses a node with invalid metadata, and makes the snapshot of a new sidecar group. */
+  /**
+   * Before the cache sees a request: refuses a node with invalid metadata, and makes the snapshot
+   * of a new sidecar group.
+   */
   private void admit(Node node) throws RequestException {
     Group g;
     try {
       g = group(node);
     } catch (IllegalArgumentException e) {
       metrics.refused.inc();
-      log.warn("refused xDS to node {}: {}; it gets no configuration until its metadata is fixed", node.getId(), e.getMessage());
-      throw new RequestException(Status.INVALID_ARGUMENT.withDescription("tollgate pilot refuses node " + node.getId() + ": "
-          + e.getMessage()));
+      log.warn(
+          "refused xDS to node {}: {}; it gets no configuration until its metadata is fixed",
+          node.getId(),
+          e.getMessage());
+      throw new RequestException(
+          Status.INVALID_ARGUMENT.withDescription(
+              "tollgate pilot refuses node " + node.getId() + ": " + e.getMessage()));
     }
     if (g.host() != null && !sidecars.contains(g)) {
       synchronized (lock) {
         if (sidecars.add(g)) {
-          log.info("sidecars of {} listening inbound on {}:{} and outbound on 127.0.0.1:{} (first: node {})", g.host(),
-              g.ports().inboundAddress(), g.ports().inboundPort(), g.ports().outboundPort(), node.getId());
+          log.info(
+              "sidecars of {} listening inbound on {}:{} and outbound on 127.0.0.1:{} (first: node {})",
+              g.host(),
+              g.ports().inboundAddress(),
+              g.ports().inboundPort(),
+              g.ports().outboundPort(),
+              node.getId());
           pushSidecar(g);
         }
       }
@@ -277,24 +365,34 @@ public final class PilotServer implements AutoCloseable {
       if (!v.equals(version)) {
         version = v;
         metrics.pushes.inc();
-        log.info("mesh version {}: {} hosts, {} routes, {} clusters", v, next.hosts().size(), r.routes().size(), r.clusters().size());
+        log.info(
+            "mesh version {}: {} hosts, {} routes, {} clusters",
+            v,
+            next.hosts().size(),
+            r.routes().size(),
+            r.clusters().size());
       }
     }
     metrics.pushSeconds.observe((System.nanoTime() - t0) / 1e9);
   }
 
-  /** Called under {@code lock}. A host the mesh does not declare gets nothing yet: its sidecars wait for it. */
+  /**
+   * Called under {@code lock}. A host the mesh does not declare gets nothing yet: its sidecars wait
+   * for it.
+   */
   private void pushSidecar(Group g) {
     if (mesh == null || !mesh.hosts().containsKey(g.host())) {
       return;
     }
-    Translator.Resources sidecar = Sidecars.forWorkload(mesh, shared, g.host(), g.ports(), settings.policy());
+    Translator.Resources sidecar =
+        Sidecars.forWorkload(mesh, shared, g.host(), g.ports(), settings.policy());
     List<Secret> secrets = settings.secrets().secretsFor(g.host());
     cache.setSnapshot(g, snapshot(sidecar, secrets, digest(sidecar) + secretsDigest(secrets)));
   }
 
   private static Snapshot snapshot(Translator.Resources r, List<Secret> secrets, String version) {
-    return Snapshot.create(r.clusters(), r.endpoints(), r.listeners(), r.routes(), secrets, version);
+    return Snapshot.create(
+        r.clusters(), r.endpoints(), r.listeners(), r.routes(), secrets, version);
   }
 
   private static String secretsDigest(List<Secret> secrets) {
@@ -304,7 +402,8 @@ public final class PilotServer implements AutoCloseable {
   private static String digest(Translator.Resources r) {
     try {
       MessageDigest md = MessageDigest.getInstance("SHA-256");
-      for (List<? extends com.google.protobuf.Message> list : List.of(r.listeners(), r.routes(), r.clusters(), r.endpoints())) {
+      for (List<? extends com.google.protobuf.Message> list :
+          List.of(r.listeners(), r.routes(), r.clusters(), r.endpoints())) {
         for (var m : list) {
           md.update(m.toByteArray());
         }
@@ -335,8 +434,8 @@ public final class PilotServer implements AutoCloseable {
   }
 
   /**
-   * Connected streams, pushes, push time, reloads, configs proxies rejected (NACKs, logged with their
-   * error), and requests refused for their node's metadata.
+   * Connected streams, pushes, push time, reloads, configs proxies rejected (NACKs, logged with
+   * their error), and requests refused for their node's metadata.
    */
   static final class Metrics {
     final Gauge streams;
@@ -348,15 +447,39 @@ public final class PilotServer implements AutoCloseable {
     private final ConcurrentHashMap<Long, String> open = new ConcurrentHashMap<>();
 
     Metrics(PrometheusRegistry registry) {
-      streams = Gauge.builder().name("tollgate_pilot_xds_streams").help("Open xDS streams (proxies connected)").register(registry);
-      pushes = Counter.builder().name("tollgate_pilot_pushes").help("New configuration versions pushed").register(registry);
-      pushSeconds = Histogram.builder().name("tollgate_pilot_push_duration_seconds")
-          .help("Time to translate the mesh and hand it to the cache").register(registry);
-      reloads = Counter.builder().name("tollgate_pilot_reloads").help("Mesh reloads by result").labelNames("result").register(registry);
-      rejected = Counter.builder().name("tollgate_pilot_rejected_configs")
-          .help("Configurations a proxy rejected (NACK), by resource type").labelNames("type").register(registry);
-      refused = Counter.builder().name("tollgate_pilot_refused_requests")
-          .help("xDS requests refused because the node's metadata is invalid (e.g. a port that is not one)").register(registry);
+      streams =
+          Gauge.builder()
+              .name("tollgate_pilot_xds_streams")
+              .help("Open xDS streams (proxies connected)")
+              .register(registry);
+      pushes =
+          Counter.builder()
+              .name("tollgate_pilot_pushes")
+              .help("New configuration versions pushed")
+              .register(registry);
+      pushSeconds =
+          Histogram.builder()
+              .name("tollgate_pilot_push_duration_seconds")
+              .help("Time to translate the mesh and hand it to the cache")
+              .register(registry);
+      reloads =
+          Counter.builder()
+              .name("tollgate_pilot_reloads")
+              .help("Mesh reloads by result")
+              .labelNames("result")
+              .register(registry);
+      rejected =
+          Counter.builder()
+              .name("tollgate_pilot_rejected_configs")
+              .help("Configurations a proxy rejected (NACK), by resource type")
+              .labelNames("type")
+              .register(registry);
+      refused =
+          Counter.builder()
+              .name("tollgate_pilot_refused_requests")
+              .help(
+                  "xDS requests refused because the node's metadata is invalid (e.g. a port that is not one)")
+              .register(registry);
     }
 
     DiscoveryServerCallbacks callbacks(Admission admission) {
@@ -379,18 +502,28 @@ public final class PilotServer implements AutoCloseable {
         }
 
         @Override
-        public void onV3StreamRequest(long streamId, DiscoveryRequest request) throws RequestException {
+        public void onV3StreamRequest(long streamId, DiscoveryRequest request)
+            throws RequestException {
           admission.admit(request.getNode());
           if (request.hasErrorDetail()) {
-            nack(request.getNode().getId(), request.getTypeUrl(), request.getResponseNonce(), request.getErrorDetail().getMessage());
+            nack(
+                request.getNode().getId(),
+                request.getTypeUrl(),
+                request.getResponseNonce(),
+                request.getErrorDetail().getMessage());
           }
         }
 
         @Override
-        public void onV3StreamDeltaRequest(long streamId, DeltaDiscoveryRequest request) throws RequestException {
+        public void onV3StreamDeltaRequest(long streamId, DeltaDiscoveryRequest request)
+            throws RequestException {
           admission.admit(request.getNode());
           if (request.hasErrorDetail()) {
-            nack(request.getNode().getId(), request.getTypeUrl(), request.getResponseNonce(), request.getErrorDetail().getMessage());
+            nack(
+                request.getNode().getId(),
+                request.getTypeUrl(),
+                request.getResponseNonce(),
+                request.getErrorDetail().getMessage());
           }
         }
       };

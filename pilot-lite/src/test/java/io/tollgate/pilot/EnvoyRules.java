@@ -10,11 +10,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The validation rules Envoy's protos carry as {@code (validate.rules)} options (protoc-gen-validate),
- * checked by reflection: the API jar has the rules but no generated validators. Covers the kinds
- * of rules pilot-lite's output can break: required messages and oneofs, string and repeated
- * minimum lengths, numeric and duration bounds, defined enum values; packed Any values are
- * unpacked and checked too.
+ * The validation rules Envoy's protos carry as {@code (validate.rules)} options
+ * (protoc-gen-validate), checked by reflection: the API jar has the rules but no generated
+ * validators. Covers the kinds of rules pilot-lite's output can break: required messages and
+ * oneofs, string and repeated minimum lengths, numeric and duration bounds, defined enum values;
+ * packed Any values are unpacked and checked too.
  */
 final class EnvoyRules {
   private EnvoyRules() {}
@@ -25,9 +25,11 @@ final class EnvoyRules {
     return out;
   }
 
-  private static void check(Message m, String at, JsonFormat.TypeRegistry types, List<String> out) throws Exception {
+  private static void check(Message m, String at, JsonFormat.TypeRegistry types, List<String> out)
+      throws Exception {
     if (m instanceof Any any) {
-      Descriptors.Descriptor d = types.find(any.getTypeUrl().substring(any.getTypeUrl().lastIndexOf('/') + 1));
+      Descriptors.Descriptor d =
+          types.find(any.getTypeUrl().substring(any.getTypeUrl().lastIndexOf('/') + 1));
       if (d != null) {
         Message inner = com.google.protobuf.DynamicMessage.parseFrom(d, any.getValue());
         check(inner, at + "<" + d.getName() + ">", types, out);
@@ -44,8 +46,15 @@ final class EnvoyRules {
       String path = at + "." + f.getName();
       if (f.isRepeated()) {
         int n = m.getRepeatedFieldCount(f);
-        if (rules.hasRepeated() && rules.getRepeated().hasMinItems() && n < rules.getRepeated().getMinItems()) {
-          out.add(path + ": at least " + rules.getRepeated().getMinItems() + " item(s) required, has " + n);
+        if (rules.hasRepeated()
+            && rules.getRepeated().hasMinItems()
+            && n < rules.getRepeated().getMinItems()) {
+          out.add(
+              path
+                  + ": at least "
+                  + rules.getRepeated().getMinItems()
+                  + " item(s) required, has "
+                  + n);
         }
         for (int i = 0; i < n; i++) {
           Object v = m.getRepeatedField(f, i);
@@ -60,7 +69,8 @@ final class EnvoyRules {
         }
         continue;
       }
-      boolean present = f.hasPresence() ? m.hasField(f) : !m.getField(f).equals(f.getDefaultValue());
+      boolean present =
+          f.hasPresence() ? m.hasField(f) : !m.getField(f).equals(f.getDefaultValue());
       if (f.getRealContainingOneof() != null && !present) {
         continue; // rules on a oneof's fields apply to the one that is set
       }
@@ -85,18 +95,30 @@ final class EnvoyRules {
         if (rules.getString().hasMinLen() && s.length() < rules.getString().getMinLen()) {
           out.add(path + ": at least " + rules.getString().getMinLen() + " character(s)");
         }
-        if (rules.getString().hasMinBytes() && s.getBytes(java.nio.charset.StandardCharsets.UTF_8).length < rules.getString().getMinBytes()) {
+        if (rules.getString().hasMinBytes()
+            && s.getBytes(java.nio.charset.StandardCharsets.UTF_8).length
+                < rules.getString().getMinBytes()) {
           out.add(path + ": at least " + rules.getString().getMinBytes() + " byte(s)");
         }
       }
       if (rules.hasUint32() && v instanceof Integer n) {
         var r = rules.getUint32();
-        if ((r.hasGt() && Integer.toUnsignedLong(n) <= r.getGt()) || (r.hasLte() && Integer.toUnsignedLong(n) > r.getLte())
-            || (r.hasLt() && Integer.toUnsignedLong(n) >= r.getLt()) || (r.hasGte() && Integer.toUnsignedLong(n) < r.getGte())) {
-          out.add(path + ": " + Integer.toUnsignedLong(n) + " outside " + r.toString().replace('\n', ' '));
+        if ((r.hasGt() && Integer.toUnsignedLong(n) <= r.getGt())
+            || (r.hasLte() && Integer.toUnsignedLong(n) > r.getLte())
+            || (r.hasLt() && Integer.toUnsignedLong(n) >= r.getLt())
+            || (r.hasGte() && Integer.toUnsignedLong(n) < r.getGte())) {
+          out.add(
+              path
+                  + ": "
+                  + Integer.toUnsignedLong(n)
+                  + " outside "
+                  + r.toString().replace('\n', ' '));
         }
       }
-      if (rules.hasEnum() && rules.getEnum().getDefinedOnly() && v instanceof Descriptors.EnumValueDescriptor e && e.getIndex() < 0) {
+      if (rules.hasEnum()
+          && rules.getEnum().getDefinedOnly()
+          && v instanceof Descriptors.EnumValueDescriptor e
+          && e.getIndex() < 0) {
         out.add(path + ": undefined enum value");
       }
     }

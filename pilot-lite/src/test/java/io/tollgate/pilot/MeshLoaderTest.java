@@ -14,7 +14,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Mesh files: what loads, and every kind of mistake reported with its place. */
 class MeshLoaderTest {
-  static final String ENTRY = """
+  static final String ENTRY =
+      """
       apiVersion: networking.istio.io/v1
       kind: ServiceEntry
       metadata: {name: reviews, namespace: shop}
@@ -60,12 +61,16 @@ class MeshLoaderTest {
         spec:
           hosts: [reviews.shop]
           http:
-        """ + http.indent(2);
+        """
+        + http.indent(2);
   }
 
   @Test
   void anIstioManifestLoads() throws Exception {
-    assertThat(problems(routes("""
+    assertThat(
+            problems(
+                routes(
+                    """
         - match: [{uri: {prefix: /api}, method: {exact: GET}, headers: {end-user: {regex: "j.*"}}, queryParams: {v: {exact: "2"}}}]
           route:
           - {destination: {host: reviews.shop, subset: v2, port: {number: 9080}}, weight: 25}
@@ -75,7 +80,8 @@ class MeshLoaderTest {
           rewrite: {uri: /v2/api}
         - fault: {delay: {percentage: {value: 0.5}, fixedDelay: 7s}, abort: {percentage: {value: 1}, httpStatus: 503}}
           route: [{destination: {host: reviews.shop}}]
-        """))).isEmpty();
+        """)))
+        .isEmpty();
     Mesh mesh = MeshLoader.load(dir);
     assertThat(mesh.serviceEntries()).hasSize(1);
     assertThat(mesh.destinationRules().get(0).line()).isEqualTo(11);
@@ -83,7 +89,10 @@ class MeshLoaderTest {
 
   @Test
   void mistakesAreReportedWithFileLineAndWhatToDo() throws Exception {
-    assertThat(problems(routes("""
+    assertThat(
+            problems(
+                routes(
+                    """
         - route:
           - {destination: {host: reviews.shop, subset: v3}, weight: 50}
           - {destination: {host: ratings.shop}, weight: 40}
@@ -91,40 +100,55 @@ class MeshLoaderTest {
           fault: {abort: {percentage: {value: 150}, grpcStatus: NOPE}}
         - match: [{uri: {exact: /a, prefix: /b}}]
           route: [{destination: {host: reviews.shop}}]
-        """))).extracting(MeshProblem::toString).containsExactlyInAnyOrder(
-        "b-routes.yaml:1: VirtualService shop/reviews: spec.http[0].route[0].destination.subset: subset 'v3' is not defined by a"
-            + " DestinationRule for reviews.shop (defined: [v1, v2])",
-        "b-routes.yaml:1: VirtualService shop/reviews: spec.http[0].route[1].destination.host: host ratings.shop is not declared by any ServiceEntry",
-        "b-routes.yaml:1: VirtualService shop/reviews: spec.http[0].route: weights add up to 90, not 100",
-        "b-routes.yaml:1: VirtualService shop/reviews: spec.http[0].timeout: 'soon' is not a duration (write e.g. 250ms, 2s, 1m)",
-        "b-routes.yaml:1: VirtualService shop/reviews: spec.http[0].fault.abort.percentage: 150.0 is not a percentage (0..100)",
-        "b-routes.yaml:1: VirtualService shop/reviews: spec.http[0].fault.abort.grpcStatus: 'NOPE' is not a gRPC status name (e.g. UNAVAILABLE)",
-        "b-routes.yaml:1: VirtualService shop/reviews: spec.http[1].match[0].uri: give exactly one of exact, prefix and regex");
+        """)))
+        .extracting(MeshProblem::toString)
+        .containsExactlyInAnyOrder(
+            "b-routes.yaml:1: VirtualService shop/reviews: spec.http[0].route[0].destination.subset: subset 'v3' is not defined by a"
+                + " DestinationRule for reviews.shop (defined: [v1, v2])",
+            "b-routes.yaml:1: VirtualService shop/reviews: spec.http[0].route[1].destination.host: host ratings.shop is not declared by any ServiceEntry",
+            "b-routes.yaml:1: VirtualService shop/reviews: spec.http[0].route: weights add up to 90, not 100",
+            "b-routes.yaml:1: VirtualService shop/reviews: spec.http[0].timeout: 'soon' is not a duration (write e.g. 250ms, 2s, 1m)",
+            "b-routes.yaml:1: VirtualService shop/reviews: spec.http[0].fault.abort.percentage: 150.0 is not a percentage (0..100)",
+            "b-routes.yaml:1: VirtualService shop/reviews: spec.http[0].fault.abort.grpcStatus: 'NOPE' is not a gRPC status name (e.g. UNAVAILABLE)",
+            "b-routes.yaml:1: VirtualService shop/reviews: spec.http[1].match[0].uri: give exactly one of exact, prefix and regex");
   }
 
   @Test
   void anUnsupportedFieldIsAnErrorWithItsColumnNotIgnored() throws Exception {
-    List<MeshProblem> p = problems(routes("""
+    List<MeshProblem> p =
+        problems(
+            routes(
+                """
         - route: [{destination: {host: reviews.shop}}]
           mirror: {host: reviews.shop}
         """));
     assertThat(p).hasSize(1);
-    assertThat(p.get(0).toString()).startsWith("b-routes.yaml:8:5: field 'mirror' is not supported here (supported: [");
+    assertThat(p.get(0).toString())
+        .startsWith("b-routes.yaml:8:5: field 'mirror' is not supported here (supported: [");
   }
 
   @Test
   void badPortNamesUnknownKindsAndSyntaxErrors() throws Exception {
-    Files.writeString(dir.resolve("ports.yaml"), ENTRY.replace("http-web", "web").replace("reviews", "ratings"));
+    Files.writeString(
+        dir.resolve("ports.yaml"), ENTRY.replace("http-web", "web").replace("reviews", "ratings"));
     assertThat(problems(routes("- route: [{destination: {host: reviews.shop}}]\n")))
         .extracting(MeshProblem::toString)
-        .anySatisfy(s -> assertThat(s).startsWith("ports.yaml:1: ServiceEntry shop/ratings: spec.ports[0].name: 'web' must be"));
+        .anySatisfy(
+            s ->
+                assertThat(s)
+                    .startsWith(
+                        "ports.yaml:1: ServiceEntry shop/ratings: spec.ports[0].name: 'web' must be"));
     Files.delete(dir.resolve("ports.yaml"));
-    Files.writeString(dir.resolve("deploy.yaml"), "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\n");
-    assertThat(problems(routes("- route: [{destination: {host: reviews.shop}}]\n"))).extracting(MeshProblem::toString)
-        .containsExactly("deploy.yaml:2:7: kind 'Deployment' is not read by pilot-lite (it reads ServiceEntry, VirtualService and"
-            + " DestinationRule; keep other objects in other files)");
+    Files.writeString(
+        dir.resolve("deploy.yaml"), "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\n");
+    assertThat(problems(routes("- route: [{destination: {host: reviews.shop}}]\n")))
+        .extracting(MeshProblem::toString)
+        .containsExactly(
+            "deploy.yaml:2:7: kind 'Deployment' is not read by pilot-lite (it reads ServiceEntry, VirtualService and"
+                + " DestinationRule; keep other objects in other files)");
     Files.writeString(dir.resolve("deploy.yaml"), "kind: VirtualService\nspec: [unclosed\n");
-    assertThat(problems(routes("- route: [{destination: {host: reviews.shop}}]\n"))).hasSize(1)
+    assertThat(problems(routes("- route: [{destination: {host: reviews.shop}}]\n")))
+        .hasSize(1)
         .allSatisfy(p -> assertThat(p.file()).isEqualTo("deploy.yaml"));
   }
 }

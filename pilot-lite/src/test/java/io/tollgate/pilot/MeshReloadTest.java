@@ -30,16 +30,26 @@ import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The watcher against real writers: a file rewritten in place piece by piece, and a ConfigMap mount swapping its {@code ..data} link. */
+/**
+ * The watcher against real writers: a file rewritten in place piece by piece, and a ConfigMap mount
+ * swapping its {@code ..data} link.
+ */
 class MeshReloadTest {
   static final int ENTRIES = 4;
-  static final Node PROXYLESS = Node.newBuilder().setId("proxyless~127.0.0.1~tests.shop~shop.svc.cluster.local").build();
+  static final Node PROXYLESS =
+      Node.newBuilder().setId("proxyless~127.0.0.1~tests.shop~shop.svc.cluster.local").build();
 
   @TempDir Path dir;
 
-  /** {@value #ENTRIES} ServiceEntries whose hosts name the round, so a version tells which writing it came from. */
+  /**
+   * {@value #ENTRIES} ServiceEntries whose hosts name the round, so a version tells which writing
+   * it came from.
+   */
   static List<String> documents(int round) {
-    return IntStream.range(0, ENTRIES).mapToObj(j -> """
+    return IntStream.range(0, ENTRIES)
+        .mapToObj(
+            j ->
+                """
         apiVersion: networking.istio.io/v1
         kind: ServiceEntry
         metadata: {name: svc%1$d, namespace: shop}
@@ -47,7 +57,9 @@ class MeshReloadTest {
           hosts: [svc%1$d.r%2$d.shop]
           ports: [{number: 80, name: http}]
           endpoints: [{address: 10.0.%2$d.%1$d}]
-        """.formatted(j, round)).toList();
+        """
+                    .formatted(j, round))
+        .toList();
   }
 
   static String mesh(int round) {
@@ -55,12 +67,14 @@ class MeshReloadTest {
   }
 
   static Set<String> clusters(int round) {
-    return IntStream.range(0, ENTRIES).mapToObj(j -> "outbound|80||svc" + j + ".r" + round + ".shop").collect(Collectors.toSet());
+    return IntStream.range(0, ENTRIES)
+        .mapToObj(j -> "outbound|80||svc" + j + ".r" + round + ".shop")
+        .collect(Collectors.toSet());
   }
 
   /**
-   * The pieces a slow writer writes: each document in two halves, so the file is by turns valid YAML
-   * with fewer entries (the dangerous case: it would load) and a broken document.
+   * The pieces a slow writer writes: each document in two halves, so the file is by turns valid
+   * YAML with fewer entries (the dangerous case: it would load) and a broken document.
    */
   static List<String> pieces(int round) {
     List<String> out = new ArrayList<>();
@@ -81,7 +95,8 @@ class MeshReloadTest {
 
     ClusterStream(ManagedChannel ch) {
       requests = AggregatedDiscoveryServiceGrpc.newStub(ch).streamAggregatedResources(this);
-      requests.onNext(DiscoveryRequest.newBuilder().setNode(PROXYLESS).setTypeUrl(AdsProtocolTest.CDS).build());
+      requests.onNext(
+          DiscoveryRequest.newBuilder().setNode(PROXYLESS).setTypeUrl(AdsProtocolTest.CDS).build());
     }
 
     @Override
@@ -91,8 +106,13 @@ class MeshReloadTest {
       } catch (Exception e) {
         versions.add(Set.of("unreadable: " + e));
       }
-      requests.onNext(DiscoveryRequest.newBuilder().setNode(PROXYLESS).setTypeUrl(AdsProtocolTest.CDS).setVersionInfo(r.getVersionInfo())
-          .setResponseNonce(r.getNonce()).build());
+      requests.onNext(
+          DiscoveryRequest.newBuilder()
+              .setNode(PROXYLESS)
+              .setTypeUrl(AdsProtocolTest.CDS)
+              .setVersionInfo(r.getVersionInfo())
+              .setResponseNonce(r.getNonce())
+              .build());
     }
 
     @Override
@@ -103,15 +123,27 @@ class MeshReloadTest {
   }
 
   static double reloads(PrometheusRegistry registry, String result) {
-    return registry.scrape().stream().filter(m -> m.getMetadata().getName().equals("tollgate_pilot_reloads"))
-        .flatMap(m -> m.getDataPoints().stream()).filter(d -> result.equals(d.getLabels().get("result")))
-        .mapToDouble(d -> ((io.prometheus.metrics.model.snapshots.CounterSnapshot.CounterDataPointSnapshot) d).getValue()).sum();
+    return registry.scrape().stream()
+        .filter(m -> m.getMetadata().getName().equals("tollgate_pilot_reloads"))
+        .flatMap(m -> m.getDataPoints().stream())
+        .filter(d -> result.equals(d.getLabels().get("result")))
+        .mapToDouble(
+            d ->
+                ((io.prometheus.metrics.model.snapshots.CounterSnapshot.CounterDataPointSnapshot) d)
+                    .getValue())
+        .sum();
   }
 
-  /** Until the watcher has looked at the files twice more: at least once entirely after whatever was just written. */
+  /**
+   * Until the watcher has looked at the files twice more: at least once entirely after whatever was
+   * just written.
+   */
   static void awaitTwoPolls(PilotServer pilot) {
     long seen = pilot.polls();
-    await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(2)).atMost(Duration.ofSeconds(10))
+    await()
+        .pollDelay(Duration.ZERO)
+        .pollInterval(Duration.ofMillis(2))
+        .atMost(Duration.ofSeconds(10))
         .until(() -> pilot.polls() >= seen + 2);
   }
 
@@ -121,15 +153,22 @@ class MeshReloadTest {
     Files.writeString(file, mesh(0));
     PrometheusRegistry registry = new PrometheusRegistry();
     int rounds = 4;
-    try (PilotServer pilot = PilotServer.start(new PilotServer.Settings(dir, "127.0.0.1", 0, Duration.ofMillis(10))
-        .withSettle(Duration.ofSeconds(3)), registry)) {
-      ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", pilot.port()).usePlaintext().build();
+    try (PilotServer pilot =
+        PilotServer.start(
+            new PilotServer.Settings(dir, "127.0.0.1", 0, Duration.ofMillis(10))
+                .withSettle(Duration.ofSeconds(3)),
+            registry)) {
+      ManagedChannel ch =
+          NettyChannelBuilder.forAddress("127.0.0.1", pilot.port()).usePlaintext().build();
       try {
         ClusterStream client = new ClusterStream(ch);
         assertThat(client.versions.poll(10, TimeUnit.SECONDS)).isEqualTo(clusters(0));
         for (int round = 1; round <= rounds; round++) {
-          // Truncated, then written a piece at a time, each piece seen by the watcher before the next.
-          try (FileChannel out = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+          // Truncated, then written a piece at a time, each piece seen by the watcher before the
+          // next.
+          try (FileChannel out =
+              FileChannel.open(
+                  file, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
             awaitTwoPolls(pilot);
             for (String piece : pieces(round)) {
               out.write(ByteBuffer.wrap(piece.getBytes(StandardCharsets.UTF_8)));
@@ -139,9 +178,12 @@ class MeshReloadTest {
           assertThat(Files.readString(file)).isEqualTo(mesh(round));
           int done = round;
           await().atMost(Duration.ofSeconds(20)).until(() -> reloads(registry, "success") >= done);
-          assertThat(client.versions.poll(10, TimeUnit.SECONDS)).as("round %d", round).isEqualTo(clusters(round));
+          assertThat(client.versions.poll(10, TimeUnit.SECONDS))
+              .as("round %d", round)
+              .isEqualTo(clusters(round));
         }
-        // One version per writing, none from a piece of one: no failed reload, no extra one, nothing else sent.
+        // One version per writing, none from a piece of one: no failed reload, no extra one,
+        // nothing else sent.
         assertThat(reloads(registry, "failure")).isZero();
         assertThat(reloads(registry, "success")).isEqualTo(rounds);
         assertThat(client.versions).isEmpty();
@@ -158,20 +200,27 @@ class MeshReloadTest {
     Files.createSymbolicLink(dir.resolve("..data"), v1.getFileName());
     Files.createSymbolicLink(dir.resolve("mesh.yaml"), Path.of("..data/mesh.yaml"));
     PrometheusRegistry registry = new PrometheusRegistry();
-    try (PilotServer pilot = PilotServer.start(new PilotServer.Settings(dir, "127.0.0.1", 0, Duration.ofMillis(20))
-        .withSettle(Duration.ofMillis(100)), registry)) {
-      ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", pilot.port()).usePlaintext().build();
+    try (PilotServer pilot =
+        PilotServer.start(
+            new PilotServer.Settings(dir, "127.0.0.1", 0, Duration.ofMillis(20))
+                .withSettle(Duration.ofMillis(100)),
+            registry)) {
+      ManagedChannel ch =
+          NettyChannelBuilder.forAddress("127.0.0.1", pilot.port()).usePlaintext().build();
       try {
         ClusterStream client = new ClusterStream(ch);
         assertThat(client.versions.poll(10, TimeUnit.SECONDS)).isEqualTo(clusters(1));
         String first = pilot.version();
 
-        // The kubelet's update: the new files in a new directory, a new link to it renamed over ..data, the old directory removed.
+        // The kubelet's update: the new files in a new directory, a new link to it renamed over
+        // ..data, the old directory removed.
         Path v2 = Files.createDirectory(dir.resolve("..2025_01_01_00_01_00.000000002"));
         Files.writeString(v2.resolve("mesh.yaml"), mesh(2));
-        Files.setLastModifiedTime(v2.resolve("mesh.yaml"), Files.getLastModifiedTime(v1.resolve("mesh.yaml")));
+        Files.setLastModifiedTime(
+            v2.resolve("mesh.yaml"), Files.getLastModifiedTime(v1.resolve("mesh.yaml")));
         Files.createSymbolicLink(dir.resolve("..data_tmp"), v2.getFileName());
-        Files.move(dir.resolve("..data_tmp"), dir.resolve("..data"), StandardCopyOption.ATOMIC_MOVE);
+        Files.move(
+            dir.resolve("..data_tmp"), dir.resolve("..data"), StandardCopyOption.ATOMIC_MOVE);
         Files.delete(v1.resolve("mesh.yaml"));
         Files.delete(v1);
 

@@ -14,7 +14,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** When the mesh files are ready to load: only after they stop changing, on a clock the test turns. */
+/**
+ * When the mesh files are ready to load: only after they stop changing, on a clock the test turns.
+ */
 class MeshWatchTest {
   static final Duration SETTLE = Duration.ofSeconds(1);
 
@@ -79,7 +81,8 @@ class MeshWatchTest {
     Path file = dir.resolve("mesh.yaml");
     Files.writeString(file, "a: 1\n");
     MeshWatch watch = watch();
-    Files.setLastModifiedTime(file, FileTime.fromMillis(Files.getLastModifiedTime(file).toMillis() + 5_000));
+    Files.setLastModifiedTime(
+        file, FileTime.fromMillis(Files.getLastModifiedTime(file).toMillis() + 5_000));
     assertThat(watch.poll()).isEmpty();
     advance(SETTLE);
     assertThat(watch.poll()).isEmpty();
@@ -90,25 +93,33 @@ class MeshWatchTest {
   }
 
   @Test
-  void aConfigMapMountIsReadThroughItsLinksAndItsSwapIsSeenEvenWithEqualSizesAndTimes() throws Exception {
+  void aConfigMapMountIsReadThroughItsLinksAndItsSwapIsSeenEvenWithEqualSizesAndTimes()
+      throws Exception {
     Path v1 = Files.createDirectory(dir.resolve("..2025_01_01_00_00_00.000000001"));
     Files.writeString(v1.resolve("mesh.yaml"), "address: 10.0.0.1\n");
     Files.createSymbolicLink(dir.resolve("..data"), v1.getFileName());
     Files.createSymbolicLink(dir.resolve("mesh.yaml"), Path.of("..data/mesh.yaml"));
     List<MeshFiles.File> first = MeshFiles.read(dir);
-    assertThat(first).extracting(MeshFiles.File::name, MeshFiles.File::content).containsExactly(
-        org.assertj.core.groups.Tuple.tuple("mesh.yaml", "address: 10.0.0.1\n"));
+    assertThat(first)
+        .extracting(MeshFiles.File::name, MeshFiles.File::content)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple("mesh.yaml", "address: 10.0.0.1\n"));
     MeshWatch watch = watch();
 
-    // As the kubelet does it: a new directory, a new ..data link beside it, renamed over the old one.
+    // As the kubelet does it: a new directory, a new ..data link beside it, renamed over the old
+    // one.
     Path v2 = Files.createDirectory(dir.resolve("..2025_01_01_00_01_00.000000002"));
     Files.writeString(v2.resolve("mesh.yaml"), "address: 10.0.0.2\n");
-    Files.setLastModifiedTime(v2.resolve("mesh.yaml"), Files.getLastModifiedTime(v1.resolve("mesh.yaml")));
+    Files.setLastModifiedTime(
+        v2.resolve("mesh.yaml"), Files.getLastModifiedTime(v1.resolve("mesh.yaml")));
     Files.createSymbolicLink(dir.resolve("..data_tmp"), v2.getFileName());
     assertThat(watch.poll()).as("..-entries are not mesh files").isEmpty();
     advance(SETTLE);
     assertThat(watch.poll()).isEmpty();
-    Files.move(dir.resolve("..data_tmp"), dir.resolve("..data"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    Files.move(
+        dir.resolve("..data_tmp"),
+        dir.resolve("..data"),
+        StandardCopyOption.ATOMIC_MOVE,
+        StandardCopyOption.REPLACE_EXISTING);
     Files.delete(v1.resolve("mesh.yaml"));
     Files.delete(v1);
     assertThat(watch.poll()).isEmpty();
@@ -124,7 +135,9 @@ class MeshWatchTest {
     assertThat(watch.poll()).isEmpty();
     advance(SETTLE);
     List<MeshFiles.File> files = watch.poll().orElseThrow();
-    assertThat(files).extracting(MeshFiles.File::name).containsExactly("dangling.yaml", "mesh.yaml");
+    assertThat(files)
+        .extracting(MeshFiles.File::name)
+        .containsExactly("dangling.yaml", "mesh.yaml");
     assertThat(files.get(0).content()).isNull();
     assertThat(files.get(0).error()).startsWith("NoSuchFileException");
   }

@@ -32,7 +32,8 @@ import org.junit.jupiter.api.Test;
  * loopback, listed as endpoints of ServiceEntries.
  */
 class ProxylessRoutingTest {
-  static final String HOSTS = "greeter.shop greeter-fault.shop greeter-delay.shop greeter-retry.shop greeter-noretry.shop";
+  static final String HOSTS =
+      "greeter.shop greeter-fault.shop greeter-delay.shop greeter-retry.shop greeter-noretry.shop";
   static final String GREETER_ID = "spiffe://cluster.local/ns/shop/sa/greeter";
   static Path mesh;
   static PilotServer pilot;
@@ -43,7 +44,8 @@ class ProxylessRoutingTest {
     StringBuilder b = new StringBuilder();
     for (String host : HOSTS.split(" ")) {
       String name = host.replace('.', '-');
-      b.append("""
+      b.append(
+          """
           apiVersion: networking.istio.io/v1
           kind: ServiceEntry
           metadata: {name: %1$s, namespace: shop}
@@ -66,7 +68,8 @@ class ProxylessRoutingTest {
             - {name: v2, labels: {version: v2}}
             - {name: flaky, labels: {version: flaky}}
           ---
-          """.formatted(name, host, v1, v2, flaky));
+          """
+              .formatted(name, host, v1, v2, flaky));
     }
     return b.toString();
   }
@@ -86,10 +89,12 @@ class ProxylessRoutingTest {
             route:
             - {destination: {host: greeter.shop, subset: v1}, weight: %d}
             - {destination: {host: greeter.shop, subset: v2}, weight: %d}
-        """.formatted(v1Weight, v2Weight);
+        """
+        .formatted(v1Weight, v2Weight);
   }
 
-  static final String OTHER_ROUTES = """
+  static final String OTHER_ROUTES =
+      """
       apiVersion: networking.istio.io/v1
       kind: VirtualService
       metadata: {name: fault, namespace: shop}
@@ -132,21 +137,31 @@ class ProxylessRoutingTest {
     servers.add(Greeters.start("v2", false));
     servers.add(Greeters.start("flaky", true));
     mesh = Files.createTempDirectory("tollgate-mesh-");
-    Files.writeString(mesh.resolve("registry.yaml"), registry(Greeters.port(servers.get(0)), Greeters.port(servers.get(1)),
-        Greeters.port(servers.get(2))));
+    Files.writeString(
+        mesh.resolve("registry.yaml"),
+        registry(
+            Greeters.port(servers.get(0)),
+            Greeters.port(servers.get(1)),
+            Greeters.port(servers.get(2))));
     Files.writeString(mesh.resolve("greeter.yaml"), greeterRoutes(90, 10));
     Files.writeString(mesh.resolve("others.yaml"), OTHER_ROUTES);
-    pilot = PilotServer.start(new PilotServer.Settings(mesh, "127.0.0.1", 0, Duration.ofMillis(100)), new PrometheusRegistry());
+    pilot =
+        PilotServer.start(
+            new PilotServer.Settings(mesh, "127.0.0.1", 0, Duration.ofMillis(100)),
+            new PrometheusRegistry());
     Path certs = TestPki.workload(Files.createTempDirectory("tollgate-certs-"), GREETER_ID);
     // grpc-java reads its xDS bootstrap once per JVM; this test class is the only xDS user in it.
-    System.setProperty("io.grpc.xds.bootstrapConfig", """
+    System.setProperty(
+        "io.grpc.xds.bootstrapConfig",
+        """
         {"xds_servers": [{"server_uri": "127.0.0.1:%d", "channel_creds": [{"type": "insecure"}], "server_features": ["xds_v3"]}],
          "node": {"id": "proxyless~127.0.0.1~tests.shop~shop.svc.cluster.local", "locality": {"zone": "test"}},
          "server_listener_resource_name_template": "grpc/server?xds.resource.listening_address=%%s",
          "certificate_providers": {"default": {"plugin_name": "file_watcher", "config": {
             "certificate_file": "%2$s/cert-chain.pem", "private_key_file": "%2$s/key.pem",
             "ca_certificate_file": "%2$s/root-cert.pem", "refresh_interval": "60s"}}}}
-        """.formatted(pilot.port(), certs));
+        """
+            .formatted(pilot.port(), certs));
   }
 
   @AfterAll
@@ -159,19 +174,24 @@ class ProxylessRoutingTest {
   }
 
   static GreeterGrpc.GreeterBlockingStub greeter(String host) {
-    ManagedChannel ch = Grpc.newChannelBuilder("xds:///" + host + ":8080", InsecureChannelCredentials.create()).build();
+    ManagedChannel ch =
+        Grpc.newChannelBuilder("xds:///" + host + ":8080", InsecureChannelCredentials.create())
+            .build();
     channels.add(ch);
     return GreeterGrpc.newBlockingStub(ch);
   }
 
   static String version(GreeterGrpc.GreeterBlockingStub stub) {
-    return stub.withDeadlineAfter(10, TimeUnit.SECONDS).hello(HelloRequest.newBuilder().setName("x").build()).getVersion();
+    return stub.withDeadlineAfter(10, TimeUnit.SECONDS)
+        .hello(HelloRequest.newBuilder().setName("x").build())
+        .getVersion();
   }
 
   @Test
   void aProxylessServerGetsItsListenerAndServes() throws Exception {
     int port = io.tollgate.testing.FreePorts.next();
-    String entry = """
+    String entry =
+        """
         apiVersion: networking.istio.io/v1
         kind: ServiceEntry
         metadata: {name: greeter-xds, namespace: shop}
@@ -179,7 +199,8 @@ class ProxylessRoutingTest {
           hosts: [greeter-xds.shop]
           ports: [{number: 8080, name: grpc}]
           endpoints: [{address: 127.0.0.1, ports: {grpc: %d}}]
-        """.formatted(port);
+        """
+            .formatted(port);
     String before = pilot.version();
     Files.writeString(mesh.resolve("xds-server.yaml"), entry);
     await().atMost(Duration.ofSeconds(10)).until(() -> !pilot.version().equals(before));
@@ -191,7 +212,9 @@ class ProxylessRoutingTest {
   void istioMutualInADestinationRuleMakesClientAndServerTalkMutualTls() throws Exception {
     int port = io.tollgate.testing.FreePorts.next();
     String before = pilot.version();
-    Files.writeString(mesh.resolve("mtls.yaml"), """
+    Files.writeString(
+        mesh.resolve("mtls.yaml"),
+        """
         apiVersion: networking.istio.io/v1
         kind: ServiceEntry
         metadata: {name: greeter-mtls, namespace: shop}
@@ -206,36 +229,54 @@ class ProxylessRoutingTest {
         spec:
           host: greeter-mtls.shop
           trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}
-        """.formatted(port));
+        """
+            .formatted(port));
     await().atMost(Duration.ofSeconds(10)).until(() -> !pilot.version().equals(before));
-    java.util.concurrent.atomic.AtomicReference<String> caller = new java.util.concurrent.atomic.AtomicReference<>();
-    io.grpc.ServerInterceptor peer = new io.grpc.ServerInterceptor() {
-      @Override
-      public <Q, R> io.grpc.ServerCall.Listener<Q> interceptCall(io.grpc.ServerCall<Q, R> call, Metadata headers,
-          io.grpc.ServerCallHandler<Q, R> next) {
-        javax.net.ssl.SSLSession session = call.getAttributes().get(io.grpc.Grpc.TRANSPORT_ATTR_SSL_SESSION);
-        try {
-          var cert = (java.security.cert.X509Certificate) session.getPeerCertificates()[0];
-          caller.set(String.valueOf(cert.getSubjectAlternativeNames().iterator().next().get(1)));
-        } catch (Exception e) {
-          caller.set("no client certificate: " + e);
-        }
-        return next.startCall(call, headers);
-      }
-    };
-    servers.add(Greeters.startXds(port, io.grpc.xds.XdsServerCredentials.create(io.grpc.InsecureServerCredentials.create()), "mtls",
-        peer));
+    java.util.concurrent.atomic.AtomicReference<String> caller =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    io.grpc.ServerInterceptor peer =
+        new io.grpc.ServerInterceptor() {
+          @Override
+          public <Q, R> io.grpc.ServerCall.Listener<Q> interceptCall(
+              io.grpc.ServerCall<Q, R> call,
+              Metadata headers,
+              io.grpc.ServerCallHandler<Q, R> next) {
+            javax.net.ssl.SSLSession session =
+                call.getAttributes().get(io.grpc.Grpc.TRANSPORT_ATTR_SSL_SESSION);
+            try {
+              var cert = (java.security.cert.X509Certificate) session.getPeerCertificates()[0];
+              caller.set(
+                  String.valueOf(cert.getSubjectAlternativeNames().iterator().next().get(1)));
+            } catch (Exception e) {
+              caller.set("no client certificate: " + e);
+            }
+            return next.startCall(call, headers);
+          }
+        };
+    servers.add(
+        Greeters.startXds(
+            port,
+            io.grpc.xds.XdsServerCredentials.create(io.grpc.InsecureServerCredentials.create()),
+            "mtls",
+            peer));
 
-    ManagedChannel secure = Grpc.newChannelBuilder("xds:///greeter-mtls.shop:8080",
-        io.grpc.xds.XdsChannelCredentials.create(InsecureChannelCredentials.create())).build();
+    ManagedChannel secure =
+        Grpc.newChannelBuilder(
+                "xds:///greeter-mtls.shop:8080",
+                io.grpc.xds.XdsChannelCredentials.create(InsecureChannelCredentials.create()))
+            .build();
     channels.add(secure);
     assertThat(version(GreeterGrpc.newBlockingStub(secure))).isEqualTo("mtls");
     assertThat(caller.get()).isEqualTo(GREETER_ID);
 
     // Plaintext to the same server does not get through.
-    ManagedChannel plain = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+    ManagedChannel plain =
+        io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forAddress("127.0.0.1", port)
+            .usePlaintext()
+            .build();
     channels.add(plain);
-    assertThatThrownBy(() -> version(GreeterGrpc.newBlockingStub(plain))).isInstanceOf(StatusRuntimeException.class);
+    assertThatThrownBy(() -> version(GreeterGrpc.newBlockingStub(plain)))
+        .isInstanceOf(StatusRuntimeException.class);
   }
 
   @Test
@@ -318,20 +359,30 @@ class ProxylessRoutingTest {
     long t0 = System.nanoTime();
     Files.writeString(mesh.resolve("greeter.yaml"), greeterRoutes(0, 100));
     int[] streak = {0};
-    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ZERO).pollDelay(Duration.ZERO).until(() -> {
-      streak[0] = version(stub).equals("v2") ? streak[0] + 1 : 0;
-      return streak[0] >= 50;
-    });
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .pollInterval(Duration.ZERO)
+        .pollDelay(Duration.ZERO)
+        .until(
+            () -> {
+              streak[0] = version(stub).equals("v2") ? streak[0] + 1 : 0;
+              return streak[0] >= 50;
+            });
     long ms = (System.nanoTime() - t0) / 1_000_000;
-    System.out.printf("the edit reached a running client in %d ms (50 calls in a row to v2 after it)%n", ms);
+    System.out.printf(
+        "the edit reached a running client in %d ms (50 calls in a row to v2 after it)%n", ms);
     assertThat(pilot.version()).isNotEqualTo(before);
 
     // A broken edit is refused: the last good routes keep serving.
     String good = pilot.version();
     Files.writeString(mesh.resolve("greeter.yaml"), greeterRoutes(50, 20));
     await().atMost(Duration.ofSeconds(10)).until(() -> !pilot.lastProblems().isEmpty());
-    assertThat(pilot.lastProblems()).anySatisfy(p -> assertThat(p).contains("greeter.yaml:1: VirtualService shop/greeter:")
-        .contains("weights add up to 70, not 100"));
+    assertThat(pilot.lastProblems())
+        .anySatisfy(
+            p ->
+                assertThat(p)
+                    .contains("greeter.yaml:1: VirtualService shop/greeter:")
+                    .contains("weights add up to 70, not 100"));
     assertThat(pilot.version()).isEqualTo(good);
     for (int i = 0; i < 20; i++) {
       assertThat(version(stub)).isEqualTo("v2");

@@ -35,24 +35,44 @@ final class TestPki {
     return workload(dir, spiffeId, List.of());
   }
 
-  /** As {@link #workload(Path, String)}, with DNS names and IP addresses beside the SPIFFE ID (for servers). */
+  /**
+   * As {@link #workload(Path, String)}, with DNS names and IP addresses beside the SPIFFE ID (for
+   * servers).
+   */
   static Path workload(Path dir, String spiffeId, List<String> hosts) throws Exception {
     Files.createDirectories(dir);
     KeyPair root = ec();
     KeyPair leaf = ec();
     Instant now = Instant.now();
     X500Name rootName = new X500Name("CN=test root");
-    X509Certificate rootCert = new JcaX509CertificateConverter().getCertificate(new JcaX509v3CertificateBuilder(rootName, BigInteger.ONE,
-        Date.from(now.minusSeconds(60)), Date.from(now.plus(Duration.ofDays(1))), rootName, root.getPublic())
-        .addExtension(Extension.basicConstraints, true, new BasicConstraints(true))
-        .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign))
-        .build(new JcaContentSignerBuilder("SHA256withECDSA").build(root.getPrivate())));
-    X509Certificate leafCert = new JcaX509CertificateConverter().getCertificate(new JcaX509v3CertificateBuilder(rootName,
-        BigInteger.TWO, Date.from(now.minusSeconds(60)), Date.from(now.plus(Duration.ofDays(1))), new X500Name(new org.bouncycastle.asn1.x500.RDN[0]),
-        leaf.getPublic())
-        .addExtension(Extension.subjectAlternativeName, true, names(spiffeId, hosts))
-        .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature))
-        .build(new JcaContentSignerBuilder("SHA256withECDSA").build(root.getPrivate())));
+    X509Certificate rootCert =
+        new JcaX509CertificateConverter()
+            .getCertificate(
+                new JcaX509v3CertificateBuilder(
+                        rootName,
+                        BigInteger.ONE,
+                        Date.from(now.minusSeconds(60)),
+                        Date.from(now.plus(Duration.ofDays(1))),
+                        rootName,
+                        root.getPublic())
+                    .addExtension(Extension.basicConstraints, true, new BasicConstraints(true))
+                    .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign))
+                    .build(
+                        new JcaContentSignerBuilder("SHA256withECDSA").build(root.getPrivate())));
+    X509Certificate leafCert =
+        new JcaX509CertificateConverter()
+            .getCertificate(
+                new JcaX509v3CertificateBuilder(
+                        rootName,
+                        BigInteger.TWO,
+                        Date.from(now.minusSeconds(60)),
+                        Date.from(now.plus(Duration.ofDays(1))),
+                        new X500Name(new org.bouncycastle.asn1.x500.RDN[0]),
+                        leaf.getPublic())
+                    .addExtension(Extension.subjectAlternativeName, true, names(spiffeId, hosts))
+                    .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature))
+                    .build(
+                        new JcaContentSignerBuilder("SHA256withECDSA").build(root.getPrivate())));
     Files.writeString(dir.resolve("key.pem"), pem(new JcaPKCS8Generator(leaf.getPrivate(), null)));
     Files.writeString(dir.resolve("cert-chain.pem"), pem(leafCert));
     Files.writeString(dir.resolve("root-cert.pem"), pem(rootCert));
@@ -63,7 +83,8 @@ final class TestPki {
     List<GeneralName> names = new java.util.ArrayList<>();
     names.add(new GeneralName(GeneralName.uniformResourceIdentifier, spiffeId));
     for (String h : hosts) {
-      names.add(new GeneralName(h.matches("[0-9.]+") ? GeneralName.iPAddress : GeneralName.dNSName, h));
+      names.add(
+          new GeneralName(h.matches("[0-9.]+") ? GeneralName.iPAddress : GeneralName.dNSName, h));
     }
     return new GeneralNames(names.toArray(GeneralName[]::new));
   }

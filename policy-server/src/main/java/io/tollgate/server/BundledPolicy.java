@@ -24,7 +24,8 @@ public final class BundledPolicy {
     try {
       Path dir = Files.createTempDirectory("tollgate-bookinfo-");
       copyTo(dir);
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteQuietly(dir), "tollgate-bundled-cleanup"));
+      Runtime.getRuntime()
+          .addShutdownHook(new Thread(() -> deleteQuietly(dir), "tollgate-bundled-cleanup"));
       return dir;
     } catch (IOException e) {
       throw new UncheckedIOException("could not extract the bundled example policy", e);
@@ -47,7 +48,8 @@ public final class BundledPolicy {
 
   private static String[] index() throws IOException {
     try (InputStream in = open("INDEX")) {
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8).lines()
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8)
+          .lines()
           .map(String::strip)
           .filter(l -> !l.isEmpty() && !l.startsWith("#"))
           .toArray(String[]::new);

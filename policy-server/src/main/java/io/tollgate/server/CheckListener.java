@@ -15,7 +15,8 @@ public interface CheckListener {
   CheckListener NONE =
       new CheckListener() {
         @Override
-        public void decided(String transport, Attributes attributes, PolicyDecision decision, long nanos) {}
+        public void decided(
+            String transport, Attributes attributes, PolicyDecision decision, long nanos) {}
 
         @Override
         public void failed(String transport) {}

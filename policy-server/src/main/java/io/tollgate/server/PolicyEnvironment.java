@@ -24,9 +24,9 @@ public final class PolicyEnvironment {
    * @param quotas the quota cluster, which compiling does not touch
    * @param registry the server's registry, made by {@link #registry()}
    */
-  public static PolicyRuntime.Options serving(PolicyRuntime.Options base, Quotas quotas, PrometheusRegistry registry) {
-    return base
-        .withRateLimits(new RateLimitConfigs())
+  public static PolicyRuntime.Options serving(
+      PolicyRuntime.Options base, Quotas quotas, PrometheusRegistry registry) {
+    return base.withRateLimits(new RateLimitConfigs())
         .withQuotas(quotas)
         .withServices(Map.of(PrometheusRegistry.class, registry));
   }

@@ -25,12 +25,12 @@ import io.tollgate.server.admin.AdminServer;
 import io.tollgate.server.envoy.AuthorizationService;
 import io.tollgate.server.http.HttpCheckHandler;
 import io.tollgate.server.quota.QuotaConnection;
+import io.tollgate.server.ratelimit.RateLimitMetrics;
+import io.tollgate.server.ratelimit.RateLimitService;
 import io.tollgate.server.report.AccessLogService;
 import io.tollgate.server.report.ReportQueue;
 import io.tollgate.server.warmup.WarmUpCalls;
 import io.tollgate.server.warmup.WarmUpTraffic;
-import io.tollgate.server.ratelimit.RateLimitMetrics;
-import io.tollgate.server.ratelimit.RateLimitService;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -55,16 +55,19 @@ import org.slf4j.LoggerFactory;
  * server (ext_authz, health, reflection), the HTTP check server and the admin server, sharing one
  * set of metrics and one decision log.
  *
- * <p>Checks are decided on a fixed pool of worker threads (the gRPC application executor), never
- * on a Netty event loop. {@link #start} returns once everything listens and the policy is warmed up
+ * <p>Checks are decided on a fixed pool of worker threads (the gRPC application executor), never on
+ * a Netty event loop. {@link #start} returns once everything listens and the policy is warmed up
  * ({@link WarmUpTraffic}); {@code /readyz} says ready from then on. {@link #close} stops it all.
  */
 public final class PolicyServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PolicyServer.class);
+
   /** Largest Check request accepted; Envoy's default ext_authz request is far smaller. */
   static final int MAX_INBOUND_MESSAGE = 4 * 1024 * 1024;
+
   /** Largest header block (metadata) accepted on the gRPC port. */
   static final int MAX_INBOUND_METADATA = 64 * 1024;
+
   private static final String JDK_HTTP_NODELAY = "sun.net.httpserver.nodelay";
 
   private final ServerConfig config;
@@ -77,17 +80,21 @@ public final class PolicyServer implements AutoCloseable {
   private HttpServer http;
   private AdminServer admin;
   private volatile boolean up;
+
   /** Whether the first version's warm-up is over; until then the server is not ready. */
   private volatile boolean warmedUp;
+
   private final WarmUpCalls warmUpCalls = new WarmUpCalls();
   private volatile WarmUpTraffic warmUp;
   private final QuotaConnection quotas;
   private final QuotaUsage usage = new QuotaUsage();
   private ReportQueue reports;
   private final RecentDecisions recent = new RecentDecisions();
-  private final ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor(named("tollgate-usage"));
+  private final ScheduledExecutorService sampler =
+      Executors.newSingleThreadScheduledExecutor(named("tollgate-usage"));
 
-  private PolicyServer(ServerConfig config, PolicyRuntime runtime, ServerMetrics metrics, QuotaConnection quotas) {
+  private PolicyServer(
+      ServerConfig config, PolicyRuntime runtime, ServerMetrics metrics, QuotaConnection quotas) {
     this.config = config;
     this.runtime = runtime;
     this.metrics = metrics;
@@ -110,12 +117,13 @@ public final class PolicyServer implements AutoCloseable {
     }
     // Metrics need the runtime and the runtime reports OPA queries to metrics: tie the knot.
     AtomicReference<ServerMetrics> metrics = new AtomicReference<>();
-    RegoEngine.Observer opaObserver = (nanos, outcome) -> {
-      ServerMetrics m = metrics.get();
-      if (m != null && !WarmUp.active()) {
-        m.opaQueried(nanos, outcome);
-      }
-    };
+    RegoEngine.Observer opaObserver =
+        (nanos, outcome) -> {
+          ServerMetrics m = metrics.get();
+          if (m != null && !WarmUp.active()) {
+            m.opaQueried(nanos, outcome);
+          }
+        };
     QuotaConnection quotas = new QuotaConnection(config.bind(), config.quota());
     // The policy's prometheus handlers record on the server's own registry.
     PrometheusRegistry registry = PolicyEnvironment.registry();
@@ -133,8 +141,11 @@ public final class PolicyServer implements AutoCloseable {
     } catch (IOException | RuntimeException e) {
       s.close();
       throw new UncheckedIOException(
-          "could not start listening on " + config.bind() + " (is a port in use? choose others with --grpc-port, "
-              + "--http-port, --admin-port): " + e.getMessage(),
+          "could not start listening on "
+              + config.bind()
+              + " (is a port in use? choose others with --grpc-port, "
+              + "--http-port, --admin-port): "
+              + e.getMessage(),
           e instanceof IOException io ? io : new IOException(e));
     }
     try {
@@ -148,30 +159,42 @@ public final class PolicyServer implements AutoCloseable {
 
   /** What {@link #start} compiles the policy in {@code policy} with. */
   public static PolicyRuntime.Options runtimeOptions(
-      ServerConfig config, Path policy, RegoEngine.Observer opaObserver, Quotas quotas, PrometheusRegistry registry) {
+      ServerConfig config,
+      Path policy,
+      RegoEngine.Observer opaObserver,
+      Quotas quotas,
+      PrometheusRegistry registry) {
     return PolicyEnvironment.serving(
         new PolicyRuntime.Options(
-            policy, config.pluginsDir(), config.handlerTimeout(),
+            policy,
+            config.pluginsDir(),
+            config.handlerTimeout(),
             new RegoEngine.Settings(config.opaUrl(), config.opaBinary(), Duration.ofSeconds(2)),
-            config.regoTimeout(), opaObserver),
+            config.regoTimeout(),
+            opaObserver),
         quotas,
         registry);
   }
 
   /**
-   * Warms the serving version up through the listeners, and every later version before it
-   * serves; then reports ready and starts watching the policy. Ready comes after the warm-up
-   * whatever its outcome: a warm-up that fails is logged, and the server serves, only slower at
-   * first.
+   * Warms the serving version up through the listeners, and every later version before it serves;
+   * then reports ready and starts watching the policy. Ready comes after the warm-up whatever its
+   * outcome: a warm-up that fails is logged, and the server serves, only slower at first.
    */
   private void warmUpAndServe() {
-    warmUp = new WarmUpTraffic(config.warmUp(), warmUpCalls, config.bind(), grpcPort(), httpPort(),
-        snapshot -> {
-          if (needsQuotas(snapshot)) {
-            quotas.open();
-          }
-        },
-        quotas::discardWarmUp);
+    warmUp =
+        new WarmUpTraffic(
+            config.warmUp(),
+            warmUpCalls,
+            config.bind(),
+            grpcPort(),
+            httpPort(),
+            snapshot -> {
+              if (needsQuotas(snapshot)) {
+                quotas.open();
+              }
+            },
+            quotas::discardWarmUp);
     runtime.warmBeforeServing(warmUp);
     warmedUp = true;
     health.setStatus("", ServingStatus.SERVING);
@@ -183,7 +206,14 @@ public final class PolicyServer implements AutoCloseable {
         "tollgate serving: grpc {}:{} (ext_authz, rate limit, access log, health, reflection), http {}, admin {}:{} (/healthz /readyz /metrics /config)",
         config.bind(),
         grpcPort(),
-        http == null ? "off" : config.bind() + ":" + httpPort() + " (check, nginx at " + HttpCheckHandler.NGINX_PATH + ")",
+        http == null
+            ? "off"
+            : config.bind()
+                + ":"
+                + httpPort()
+                + " (check, nginx at "
+                + HttpCheckHandler.NGINX_PATH
+                + ")",
         config.bind(),
         adminPort());
   }
@@ -207,27 +237,40 @@ public final class PolicyServer implements AutoCloseable {
     runtime.onReload(metrics::reloaded);
     runtime.onReload(r -> startQuotasIfNeeded());
     quotas.register(metrics.registry());
-    reports = new ReportQueue(runtime, config.reportQueue(), config.reportThreads(), metrics.registry());
+    reports =
+        new ReportQueue(runtime, config.reportQueue(), config.reportThreads(), metrics.registry());
     startQuotasIfNeeded();
     metrics.serving(runtime.status().version());
 
     grpc =
         NettyServerBuilder.forAddress(new InetSocketAddress(config.bind(), config.grpcPort()))
             .executor(workers)
-            // Access-log streams are read on their own thread, so that checks never queue behind them.
-            .callExecutor(new ServerCallExecutorSupplier() {
-              @Override
-              public <ReqT, RespT> Executor getExecutor(ServerCall<ReqT, RespT> call, Metadata headers) {
-                return AccessLogServiceGrpc.SERVICE_NAME.equals(call.getMethodDescriptor().getServiceName()) ? accessLogs : null;
-              }
-            })
+            // Access-log streams are read on their own thread, so that checks never queue behind
+            // them.
+            .callExecutor(
+                new ServerCallExecutorSupplier() {
+                  @Override
+                  public <ReqT, RespT> Executor getExecutor(
+                      ServerCall<ReqT, RespT> call, Metadata headers) {
+                    return AccessLogServiceGrpc.SERVICE_NAME.equals(
+                            call.getMethodDescriptor().getServiceName())
+                        ? accessLogs
+                        : null;
+                  }
+                })
             .intercept(warmUpCalls.interceptor())
             .maxInboundMessageSize(MAX_INBOUND_MESSAGE)
             .maxInboundMetadataSize(MAX_INBOUND_METADATA)
             .addService(new AuthorizationService(runtime, listener, config.revealRule()).bind())
             .addService(new AccessLogService(reports))
-            .addService(new RateLimitService(runtime, quotas, new RateLimitMetrics(metrics.registry()), usage,
-                config.quota().failureDeny(), config.quota().responseHeaders()))
+            .addService(
+                new RateLimitService(
+                    runtime,
+                    quotas,
+                    new RateLimitMetrics(metrics.registry()),
+                    usage,
+                    config.quota().failureDeny(),
+                    config.quota().responseHeaders()))
             .addService(health.getHealthService())
             .addService(ProtoReflectionServiceV1.newInstance())
             .build()
@@ -247,7 +290,12 @@ public final class PolicyServer implements AutoCloseable {
       http.setExecutor(workers);
       http.createContext(
           "/",
-          new HttpCheckHandler(runtime, listener, config.revealRule(), config.httpPathPrefix(), config.trustForwardedFor(),
+          new HttpCheckHandler(
+              runtime,
+              listener,
+              config.revealRule(),
+              config.httpPathPrefix(),
+              config.trustForwardedFor(),
               warmUpCalls));
       http.start();
     }
@@ -262,7 +310,8 @@ public final class PolicyServer implements AutoCloseable {
     admin.json("/api/quotas", this::quotaReport);
     admin.json("/api/decisions", recent::report);
     admin.dashboard();
-    sampler.scheduleAtFixedRate(() -> usage.sample(Instant.now().getEpochSecond()), 1, 1, TimeUnit.SECONDS);
+    sampler.scheduleAtFixedRate(
+        () -> usage.sample(Instant.now().getEpochSecond()), 1, 1, TimeUnit.SECONDS);
     admin.start();
 
     up = true;
@@ -285,7 +334,8 @@ public final class PolicyServer implements AutoCloseable {
     m.put("cluster", quotas.report());
     m.put("limits", usage.snapshot(10, this::remaining, RateLimitService::displayKey));
     m.put("policyVersion", runtime.status().version());
-    m.put("lastReloadErrors", runtime.status().lastErrors().stream().map(Object::toString).toList());
+    m.put(
+        "lastReloadErrors", runtime.status().lastErrors().stream().map(Object::toString).toList());
     return m;
   }
 

@@ -27,8 +27,15 @@ public final class RecentDecisions {
 
   /** One denial as shown; {@code at} in ISO-8601. */
   public record Denial(
-      String at, String transport, String rule, String handler, int status, String message, String method,
-      String path, String source) {}
+      String at,
+      String transport,
+      String rule,
+      String handler,
+      int status,
+      String message,
+      String method,
+      String path,
+      String source) {}
 
   /** Decisions of one rule. */
   public record RuleCount(String rule, long allowed, long denied) {}
@@ -47,10 +54,20 @@ public final class RecentDecisions {
     if (!d.allowed()) {
       Object principal = a.get(Vocabulary.SOURCE_PRINCIPAL);
       Object ip = a.get(Vocabulary.SOURCE_IP);
-      Denial x = new Denial(Instant.now().toString(), transport, rule, d.handler(), d.httpStatus(), cut(d.message()),
-          cut(text(a.get(Vocabulary.REQUEST_METHOD))),
-          cut(text(a.get(Vocabulary.REQUEST_PATH))),
-          cut(principal != null && !principal.toString().isEmpty() ? principal.toString() : ip == null ? "" : ip.toString()));
+      Denial x =
+          new Denial(
+              Instant.now().toString(),
+              transport,
+              rule,
+              d.handler(),
+              d.httpStatus(),
+              cut(d.message()),
+              cut(text(a.get(Vocabulary.REQUEST_METHOD))),
+              cut(text(a.get(Vocabulary.REQUEST_PATH))),
+              cut(
+                  principal != null && !principal.toString().isEmpty()
+                      ? principal.toString()
+                      : ip == null ? "" : ip.toString()));
       synchronized (denials) {
         if (denials.size() == KEEP) {
           denials.removeLast();
@@ -60,7 +77,10 @@ public final class RecentDecisions {
     }
   }
 
-  /** The JSON of {@code /api/decisions}: counts per rule (busiest first) and recent denials (newest first). */
+  /**
+   * The JSON of {@code /api/decisions}: counts per rule (busiest first) and recent denials (newest
+   * first).
+   */
   public Map<String, Object> report() {
     List<RuleCount> rules = new ArrayList<>();
     byRule.forEach((r, c) -> rules.add(new RuleCount(r, c[0].sum(), c[1].sum())));

@@ -4,9 +4,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 
 /**
- * {@code ServerConfig} is everything a policy server is started with. Ports of 0 pick a free
- * port (the server reports the one it got). Build with {@link #defaults()} and the {@code with}
- * methods.
+ * {@code ServerConfig} is everything a policy server is started with. Ports of 0 pick a free port
+ * (the server reports the one it got). Build with {@link #defaults()} and the {@code with} methods.
  *
  * @param bind the address every listener binds to (127.0.0.1 unless told otherwise)
  * @param grpcPort gRPC: ext_authz, health, reflection
@@ -76,7 +75,8 @@ public record ServerConfig(
       throw new IllegalArgumentException("handler timeout must be positive");
     }
     if (decisionLogSample < 0 || decisionLogSample > 1) {
-      throw new IllegalArgumentException("decision log sample must be within 0..1, not " + decisionLogSample);
+      throw new IllegalArgumentException(
+          "decision log sample must be within 0..1, not " + decisionLogSample);
     }
     if (workerThreads < 1) {
       throw new IllegalArgumentException("worker threads must be at least 1");
@@ -113,6 +113,7 @@ public record ServerConfig(
      * or two. See the README.
      */
     public static final int DEFAULT_ROUNDS = 3000;
+
     /** The time after which a fresh JVM's first 100 checks through Envoy have a p99 near 10 ms. */
     public static final Duration DEFAULT_TIME = Duration.ofSeconds(10);
 
@@ -150,14 +151,14 @@ public record ServerConfig(
    *     client mode; empty: this member alone
    * @param kubernetesServiceDns instead of {@code members}: a headless Kubernetes service whose
    *     addresses are the members (or quota nodes); {@code null} for none
-   * @param client whether to connect as a client of dedicated {@code tollgate quota-node}
-   *     processes instead of being a member
+   * @param client whether to connect as a client of dedicated {@code tollgate quota-node} processes
+   *     instead of being a member
    * @param timeout how long one quota decision may take in the cluster
    * @param failureDeny whether a rate-limit decision the cluster could not make is OVER_LIMIT
-   *     (true) or OK (false, the default, like Envoy's failure_mode_deny: false); a domain's
-   *     config may say otherwise
-   * @param responseHeaders whether rate-limit answers carry RateLimit-Limit, -Remaining and
-   *     -Reset headers for Envoy to add to the response
+   *     (true) or OK (false, the default, like Envoy's failure_mode_deny: false); a domain's config
+   *     may say otherwise
+   * @param responseHeaders whether rate-limit answers carry RateLimit-Limit, -Remaining and -Reset
+   *     headers for Envoy to add to the response
    */
   public record Quota(
       String clusterName,
@@ -174,9 +175,13 @@ public record ServerConfig(
       }
       ServerConfig.port("quota", port, false);
       members = members == null ? java.util.List.of() : java.util.List.copyOf(members);
-      kubernetesServiceDns = kubernetesServiceDns == null || kubernetesServiceDns.isBlank() ? null : kubernetesServiceDns;
+      kubernetesServiceDns =
+          kubernetesServiceDns == null || kubernetesServiceDns.isBlank()
+              ? null
+              : kubernetesServiceDns;
       if (kubernetesServiceDns != null && !members.isEmpty()) {
-        throw new IllegalArgumentException("give either --quota-members or --quota-kubernetes-dns, not both");
+        throw new IllegalArgumentException(
+            "give either --quota-members or --quota-kubernetes-dns, not both");
       }
       if (client && members.isEmpty() && kubernetesServiceDns == null) {
         throw new IllegalArgumentException(
@@ -189,17 +194,38 @@ public record ServerConfig(
     }
 
     public static Quota defaults() {
-      return new Quota("tollgate", DEFAULT_QUOTA_PORT, java.util.List.of(), null, false, Duration.ofMillis(500), false, false);
+      return new Quota(
+          "tollgate",
+          DEFAULT_QUOTA_PORT,
+          java.util.List.of(),
+          null,
+          false,
+          Duration.ofMillis(500),
+          false,
+          false);
     }
 
     public Quota withMembers(int firstPort, java.util.List<String> others) {
-      return new Quota(clusterName, firstPort, others, kubernetesServiceDns, client, timeout, failureDeny, responseHeaders);
+      return new Quota(
+          clusterName,
+          firstPort,
+          others,
+          kubernetesServiceDns,
+          client,
+          timeout,
+          failureDeny,
+          responseHeaders);
     }
   }
 
   private static void port(String what, int port, boolean mayDisable) {
     if (port > 65535 || port < (mayDisable ? -1 : 0)) {
-      throw new IllegalArgumentException(what + " port must be within 0..65535" + (mayDisable ? " (or -1 for off)" : "") + ", not " + port);
+      throw new IllegalArgumentException(
+          what
+              + " port must be within 0..65535"
+              + (mayDisable ? " (or -1 for off)" : "")
+              + ", not "
+              + port);
     }
   }
 
@@ -231,38 +257,144 @@ public record ServerConfig(
   }
 
   /**
-   * The defaults on free ports, for tests (the quota member too: it tries ports from a random
-   * one), with a {@linkplain WarmUp#quick() quick warm-up}.
+   * The defaults on free ports, for tests (the quota member too: it tries ports from a random one),
+   * with a {@linkplain WarmUp#quick() quick warm-up}.
    */
   public static ServerConfig ephemeral() {
-    return defaults().withPorts(0, 0, 0).withQuota(20000 + new java.util.Random().nextInt(20000), java.util.List.of())
+    return defaults()
+        .withPorts(0, 0, 0)
+        .withQuota(20000 + new java.util.Random().nextInt(20000), java.util.List.of())
         .withWarmUp(WarmUp.quick());
   }
 
   public ServerConfig withPorts(int grpc, int http, int admin) {
-    return new ServerConfig(bind, grpc, http, admin, policyDir, pluginsDir, reloadInterval, handlerTimeout, revealRule,
-        decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, opaUrl, opaBinary, regoTimeout, quota, reportQueue, reportThreads, warmUp);
+    return new ServerConfig(
+        bind,
+        grpc,
+        http,
+        admin,
+        policyDir,
+        pluginsDir,
+        reloadInterval,
+        handlerTimeout,
+        revealRule,
+        decisionLog,
+        decisionLogSample,
+        httpPathPrefix,
+        trustForwardedFor,
+        workerThreads,
+        adminToken,
+        opaUrl,
+        opaBinary,
+        regoTimeout,
+        quota,
+        reportQueue,
+        reportThreads,
+        warmUp);
   }
 
   public ServerConfig withPolicy(Path policy, Path plugins) {
-    return new ServerConfig(bind, grpcPort, httpPort, adminPort, policy, plugins, reloadInterval, handlerTimeout,
-        revealRule, decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, opaUrl, opaBinary, regoTimeout, quota, reportQueue, reportThreads, warmUp);
+    return new ServerConfig(
+        bind,
+        grpcPort,
+        httpPort,
+        adminPort,
+        policy,
+        plugins,
+        reloadInterval,
+        handlerTimeout,
+        revealRule,
+        decisionLog,
+        decisionLogSample,
+        httpPathPrefix,
+        trustForwardedFor,
+        workerThreads,
+        adminToken,
+        opaUrl,
+        opaBinary,
+        regoTimeout,
+        quota,
+        reportQueue,
+        reportThreads,
+        warmUp);
   }
 
   public ServerConfig withReloadInterval(Duration interval) {
-    return new ServerConfig(bind, grpcPort, httpPort, adminPort, policyDir, pluginsDir, interval, handlerTimeout,
-        revealRule, decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, opaUrl, opaBinary, regoTimeout, quota, reportQueue, reportThreads, warmUp);
+    return new ServerConfig(
+        bind,
+        grpcPort,
+        httpPort,
+        adminPort,
+        policyDir,
+        pluginsDir,
+        interval,
+        handlerTimeout,
+        revealRule,
+        decisionLog,
+        decisionLogSample,
+        httpPathPrefix,
+        trustForwardedFor,
+        workerThreads,
+        adminToken,
+        opaUrl,
+        opaBinary,
+        regoTimeout,
+        quota,
+        reportQueue,
+        reportThreads,
+        warmUp);
   }
 
   public ServerConfig withDecisionLog(DecisionLog.Mode mode, double sample) {
-    return new ServerConfig(bind, grpcPort, httpPort, adminPort, policyDir, pluginsDir, reloadInterval, handlerTimeout,
-        revealRule, mode, sample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, opaUrl, opaBinary, regoTimeout, quota, reportQueue, reportThreads, warmUp);
+    return new ServerConfig(
+        bind,
+        grpcPort,
+        httpPort,
+        adminPort,
+        policyDir,
+        pluginsDir,
+        reloadInterval,
+        handlerTimeout,
+        revealRule,
+        mode,
+        sample,
+        httpPathPrefix,
+        trustForwardedFor,
+        workerThreads,
+        adminToken,
+        opaUrl,
+        opaBinary,
+        regoTimeout,
+        quota,
+        reportQueue,
+        reportThreads,
+        warmUp);
   }
 
   public ServerConfig withOpa(String url, Path binary, Duration timeout) {
-    return new ServerConfig(bind, grpcPort, httpPort, adminPort, policyDir, pluginsDir, reloadInterval, handlerTimeout,
-        revealRule, decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, url,
-        binary, timeout, quota, reportQueue, reportThreads, warmUp);
+    return new ServerConfig(
+        bind,
+        grpcPort,
+        httpPort,
+        adminPort,
+        policyDir,
+        pluginsDir,
+        reloadInterval,
+        handlerTimeout,
+        revealRule,
+        decisionLog,
+        decisionLogSample,
+        httpPathPrefix,
+        trustForwardedFor,
+        workerThreads,
+        adminToken,
+        url,
+        binary,
+        timeout,
+        quota,
+        reportQueue,
+        reportThreads,
+        warmUp);
   }
 
   public ServerConfig withQuota(int port, java.util.List<String> members) {
@@ -270,31 +402,132 @@ public record ServerConfig(
   }
 
   public ServerConfig withQuota(Quota q) {
-    return new ServerConfig(bind, grpcPort, httpPort, adminPort, policyDir, pluginsDir, reloadInterval, handlerTimeout,
-        revealRule, decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, opaUrl,
-        opaBinary, regoTimeout, q, reportQueue, reportThreads, warmUp);
+    return new ServerConfig(
+        bind,
+        grpcPort,
+        httpPort,
+        adminPort,
+        policyDir,
+        pluginsDir,
+        reloadInterval,
+        handlerTimeout,
+        revealRule,
+        decisionLog,
+        decisionLogSample,
+        httpPathPrefix,
+        trustForwardedFor,
+        workerThreads,
+        adminToken,
+        opaUrl,
+        opaBinary,
+        regoTimeout,
+        q,
+        reportQueue,
+        reportThreads,
+        warmUp);
   }
 
   public ServerConfig withReportQueue(int capacity, int threads) {
-    return new ServerConfig(bind, grpcPort, httpPort, adminPort, policyDir, pluginsDir, reloadInterval, handlerTimeout,
-        revealRule, decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, opaUrl,
-        opaBinary, regoTimeout, quota, capacity, threads, warmUp);
+    return new ServerConfig(
+        bind,
+        grpcPort,
+        httpPort,
+        adminPort,
+        policyDir,
+        pluginsDir,
+        reloadInterval,
+        handlerTimeout,
+        revealRule,
+        decisionLog,
+        decisionLogSample,
+        httpPathPrefix,
+        trustForwardedFor,
+        workerThreads,
+        adminToken,
+        opaUrl,
+        opaBinary,
+        regoTimeout,
+        quota,
+        capacity,
+        threads,
+        warmUp);
   }
 
   public ServerConfig withWarmUp(WarmUp w) {
-    return new ServerConfig(bind, grpcPort, httpPort, adminPort, policyDir, pluginsDir, reloadInterval, handlerTimeout,
-        revealRule, decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, adminToken, opaUrl,
-        opaBinary, regoTimeout, quota, reportQueue, reportThreads, w);
+    return new ServerConfig(
+        bind,
+        grpcPort,
+        httpPort,
+        adminPort,
+        policyDir,
+        pluginsDir,
+        reloadInterval,
+        handlerTimeout,
+        revealRule,
+        decisionLog,
+        decisionLogSample,
+        httpPathPrefix,
+        trustForwardedFor,
+        workerThreads,
+        adminToken,
+        opaUrl,
+        opaBinary,
+        regoTimeout,
+        quota,
+        reportQueue,
+        reportThreads,
+        w);
   }
 
   public ServerConfig withAdminToken(String token) {
-    return new ServerConfig(bind, grpcPort, httpPort, adminPort, policyDir, pluginsDir, reloadInterval, handlerTimeout,
-        revealRule, decisionLog, decisionLogSample, httpPathPrefix, trustForwardedFor, workerThreads, token, opaUrl, opaBinary, regoTimeout, quota, reportQueue, reportThreads, warmUp);
+    return new ServerConfig(
+        bind,
+        grpcPort,
+        httpPort,
+        adminPort,
+        policyDir,
+        pluginsDir,
+        reloadInterval,
+        handlerTimeout,
+        revealRule,
+        decisionLog,
+        decisionLogSample,
+        httpPathPrefix,
+        trustForwardedFor,
+        workerThreads,
+        token,
+        opaUrl,
+        opaBinary,
+        regoTimeout,
+        quota,
+        reportQueue,
+        reportThreads,
+        warmUp);
   }
 
   public ServerConfig withHttpPathPrefix(String prefix) {
-    return new ServerConfig(bind, grpcPort, httpPort, adminPort, policyDir, pluginsDir, reloadInterval, handlerTimeout,
-        revealRule, decisionLog, decisionLogSample, prefix, trustForwardedFor, workerThreads, adminToken, opaUrl,
-        opaBinary, regoTimeout, quota, reportQueue, reportThreads, warmUp);
+    return new ServerConfig(
+        bind,
+        grpcPort,
+        httpPort,
+        adminPort,
+        policyDir,
+        pluginsDir,
+        reloadInterval,
+        handlerTimeout,
+        revealRule,
+        decisionLog,
+        decisionLogSample,
+        prefix,
+        trustForwardedFor,
+        workerThreads,
+        adminToken,
+        opaUrl,
+        opaBinary,
+        regoTimeout,
+        quota,
+        reportQueue,
+        reportThreads,
+        warmUp);
   }
 }

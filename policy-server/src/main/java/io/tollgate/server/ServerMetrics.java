@@ -4,16 +4,16 @@ import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.Unit;
-import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.tollgate.rules.EvaluationCounters;
-import io.tollgate.rules.PolicyRuntime;
-import io.tollgate.rules.rego.RegoEngine;
 import io.tollgate.rules.PolicyDecision;
+import io.tollgate.rules.PolicyRuntime;
 import io.tollgate.rules.ReloadResult;
+import io.tollgate.rules.rego.RegoEngine;
 
 /**
  * {@code ServerMetrics} owns the server's Prometheus registry and every {@code tollgate_*} metric.
@@ -41,20 +41,24 @@ public final class ServerMetrics {
     this(runtime, new PrometheusRegistry());
   }
 
-  /** Registers Tollgate's metrics on {@code registry}, which the policy's prometheus handlers share. */
+  /**
+   * Registers Tollgate's metrics on {@code registry}, which the policy's prometheus handlers share.
+   */
   public ServerMetrics(PolicyRuntime runtime, PrometheusRegistry registry) {
     this.registry = registry;
     EvaluationCounters evaluation = runtime.counters();
     checks =
         Counter.builder()
             .name("tollgate_checks_total")
-            .help("Checks decided, by transport, decision and the rule that denied (empty when allowed)")
+            .help(
+                "Checks decided, by transport, decision and the rule that denied (empty when allowed)")
             .labelNames("transport", "decision", "rule")
             .register(registry);
     checkErrors =
         Counter.builder()
             .name("tollgate_check_errors_total")
-            .help("Check calls that failed without a decision (malformed requests, internal errors)")
+            .help(
+                "Check calls that failed without a decision (malformed requests, internal errors)")
             .labelNames("transport")
             .register(registry);
     Histogram latency =
@@ -121,24 +125,27 @@ public final class ServerMetrics {
     opaFailures =
         Counter.builder()
             .name("tollgate_opa_query_failures_total")
-            .help("OPA queries that failed (error) or were not sent (rejected: breaker open or OPA not in step)")
+            .help(
+                "OPA queries that failed (error) or were not sent (rejected: breaker open or OPA not in step)")
             .labelNames("reason")
             .register(registry);
     GaugeWithCallback.builder()
         .name("tollgate_opa_circuit_breaker_state")
         .help("The OPA circuit breaker: 0 closed, 1 open (queries fail at once), 2 half-open")
-        .callback(cb -> {
-          RegoEngine e = runtime.regoEngineIfStarted();
-          cb.call(e == null ? 0 : e.breakerState().ordinal());
-        })
+        .callback(
+            cb -> {
+              RegoEngine e = runtime.regoEngineIfStarted();
+              cb.call(e == null ? 0 : e.breakerState().ordinal());
+            })
         .register(registry);
     GaugeWithCallback.builder()
         .name("tollgate_opa_ready")
         .help("1 when OPA holds the serving Rego (or no Rego serves), else 0")
-        .callback(cb -> {
-          RegoEngine e = runtime.regoEngineIfStarted();
-          cb.call(e == null || e.notReadyReason().isEmpty() ? 1 : 0);
-        })
+        .callback(
+            cb -> {
+              RegoEngine e = runtime.regoEngineIfStarted();
+              cb.call(e == null || e.notReadyReason().isEmpty() ? 1 : 0);
+            })
         .register(registry);
     JvmMetrics.builder().register(registry);
   }
@@ -161,7 +168,9 @@ public final class ServerMetrics {
 
   /** Counts a decision and its latency. */
   public void decided(String transport, PolicyDecision d, long nanos) {
-    checks.labelValues(transport, d.allowed() ? "allow" : "deny", d.allowed() ? "" : d.rule()).inc();
+    checks
+        .labelValues(transport, d.allowed() ? "allow" : "deny", d.allowed() ? "" : d.rule())
+        .inc();
     (transport.equals("grpc") ? grpcLatency : httpLatency).observe(nanos / 1e9);
   }
 

@@ -41,11 +41,16 @@ public final class LocalQuotas implements Quotas {
     // One quota per key and limit, as the cluster replaces a bucket whose limit changed.
     String id = key + '\u0000' + limit.requests() + '/' + limit.window().toMillis();
     boolean[] allowed = new boolean[1];
-    Window w = windows.compute(id, (k, old) -> {
-      long spent = old == null || old.end() != end.toEpochMilli() ? 0 : old.spent();
-      allowed[0] = hits == 0 || (hits <= limit.requests() - spent);
-      return new Window(end.toEpochMilli(), allowed[0] && hits <= limit.requests() ? spent + hits : spent);
-    });
+    Window w =
+        windows.compute(
+            id,
+            (k, old) -> {
+              long spent = old == null || old.end() != end.toEpochMilli() ? 0 : old.spent();
+              allowed[0] = hits == 0 || (hits <= limit.requests() - spent);
+              return new Window(
+                  end.toEpochMilli(),
+                  allowed[0] && hits <= limit.requests() ? spent + hits : spent);
+            });
     return new Decision(allowed[0], limit.requests(), limit.requests() - w.spent(), untilReset);
   }
 }

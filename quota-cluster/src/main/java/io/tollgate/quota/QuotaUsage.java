@@ -18,13 +18,20 @@ import org.apache.datasketches.frequencies.ItemsSketch;
 public final class QuotaUsage {
   /** The most limits tracked; more are counted under {@link #OTHER}. */
   public static final int MAX_LIMITS = 1000;
+
   /** Where limits beyond {@link #MAX_LIMITS} are counted. */
   public static final String OTHER = "(other limits)";
+
   /** The sketch's map size: up to 0.75 of it are tracked keys; the error is about hits/size*3.5. */
   private static final int SKETCH_MAP_SIZE = 128;
 
   /** How one decision went. */
-  public enum Outcome { ADMITTED, REJECTED, SHADOW_REJECTED, FAILED }
+  public enum Outcome {
+    ADMITTED,
+    REJECTED,
+    SHADOW_REJECTED,
+    FAILED
+  }
 
   /** The window history kept: per-second samples of the last five minutes. */
   public static final int HISTORY_SECONDS = 300;
@@ -33,7 +40,8 @@ public final class QuotaUsage {
    * A heavy key: its estimated hits, with the sketch's guaranteed bounds, and the hits left in its
    * bucket now ({@code null} when unknown).
    */
-  public record TopKey(String key, long estimate, long lowerBound, long upperBound, Long remaining) {}
+  public record TopKey(
+      String key, long estimate, long lowerBound, long upperBound, Long remaining) {}
 
   /** One second of a limit's history: decisions admitted and rejected during it. */
   public record Sample(long epochSecond, long admitted, long rejected) {}
@@ -63,15 +71,27 @@ public final class QuotaUsage {
    * @param history per-second admitted and rejected over the last minutes, oldest first
    */
   public record LimitUsage(
-      String domain, String limit, long requests, long hits, long admitted, long rejected, long shadowRejected,
-      long failed, long requestsPerWindow, long windowSeconds, List<TopKey> topKeys, List<Sample> history) {}
+      String domain,
+      String limit,
+      long requests,
+      long hits,
+      long admitted,
+      long rejected,
+      long shadowRejected,
+      long failed,
+      long requestsPerWindow,
+      long windowSeconds,
+      List<TopKey> topKeys,
+      List<Sample> history) {}
 
   private final class Counter {
     final String domain;
     final String limit;
     final LongAdder requests = new LongAdder();
     final LongAdder hits = new LongAdder();
-    final LongAdder[] outcomes = {new LongAdder(), new LongAdder(), new LongAdder(), new LongAdder()};
+    final LongAdder[] outcomes = {
+      new LongAdder(), new LongAdder(), new LongAdder(), new LongAdder()
+    };
     final ItemsSketch<String> keys = new ItemsSketch<>(SKETCH_MAP_SIZE);
     volatile Quotas.Limit lastLimit;
     // History: cumulative admitted and rejected at the end of each of the last seconds.
@@ -104,7 +124,11 @@ public final class QuotaUsage {
       for (int i = 1; i < samples; i++) {
         int cur = (first + i) % seconds.length;
         int prev = (first + i - 1) % seconds.length;
-        out.add(new Sample(seconds[cur], admittedAt[cur] - admittedAt[prev], rejectedAt[cur] - rejectedAt[prev]));
+        out.add(
+            new Sample(
+                seconds[cur],
+                admittedAt[cur] - admittedAt[prev],
+                rejectedAt[cur] - rejectedAt[prev]));
       }
       return out;
     }
@@ -116,7 +140,8 @@ public final class QuotaUsage {
    * Records one decision of {@code hits} hits for the bucket {@code key} under the limit {@code
    * limit} of {@code domain}, whose size is {@code quota} (may be {@code null}).
    */
-  public void record(String domain, String limit, String key, Quotas.Limit quota, long hits, Outcome outcome) {
+  public void record(
+      String domain, String limit, String key, Quotas.Limit quota, long hits, Outcome outcome) {
     String id = domain + '\u0000' + limit;
     Counter c = limits.get(id);
     if (c == null) {
@@ -155,7 +180,8 @@ public final class QuotaUsage {
    * Every limit's usage, busiest first, with at most {@code top} keys each, their remaining hits
    * from {@code remaining}, and their bucket keys shown as {@code display} makes them.
    */
-  public List<LimitUsage> snapshot(int top, Remaining remaining, java.util.function.UnaryOperator<String> display) {
+  public List<LimitUsage> snapshot(
+      int top, Remaining remaining, java.util.function.UnaryOperator<String> display) {
     List<LimitUsage> out = new ArrayList<>();
     for (Counter c : limits.values()) {
       List<ItemsSketch.Row<String>> rows = new ArrayList<>();
@@ -171,12 +197,28 @@ public final class QuotaUsage {
       List<TopKey> keys = new ArrayList<>(rows.size());
       for (ItemsSketch.Row<String> r : rows) {
         Long left = limit == null ? null : remaining.of(r.getItem(), limit);
-        keys.add(new TopKey(display.apply(r.getItem()), r.getEstimate(), r.getLowerBound(), r.getUpperBound(), left));
+        keys.add(
+            new TopKey(
+                display.apply(r.getItem()),
+                r.getEstimate(),
+                r.getLowerBound(),
+                r.getUpperBound(),
+                left));
       }
-      out.add(new LimitUsage(c.domain, c.limit, c.requests.sum(), c.hits.sum(),
-          c.outcomes[Outcome.ADMITTED.ordinal()].sum(), c.outcomes[Outcome.REJECTED.ordinal()].sum(),
-          c.outcomes[Outcome.SHADOW_REJECTED.ordinal()].sum(), c.outcomes[Outcome.FAILED.ordinal()].sum(),
-          limit == null ? 0 : limit.requests(), limit == null ? 0 : limit.window().toSeconds(), keys, c.history()));
+      out.add(
+          new LimitUsage(
+              c.domain,
+              c.limit,
+              c.requests.sum(),
+              c.hits.sum(),
+              c.outcomes[Outcome.ADMITTED.ordinal()].sum(),
+              c.outcomes[Outcome.REJECTED.ordinal()].sum(),
+              c.outcomes[Outcome.SHADOW_REJECTED.ordinal()].sum(),
+              c.outcomes[Outcome.FAILED.ordinal()].sum(),
+              limit == null ? 0 : limit.requests(),
+              limit == null ? 0 : limit.window().toSeconds(),
+              keys,
+              c.history()));
     }
     out.sort(Comparator.comparingLong(LimitUsage::hits).reversed());
     return out;

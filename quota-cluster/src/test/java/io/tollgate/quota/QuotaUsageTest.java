@@ -2,9 +2,9 @@ package io.tollgate.quota;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tollgate.adapter.spi.Quotas;
 import io.tollgate.quota.QuotaUsage.LimitUsage;
 import io.tollgate.quota.QuotaUsage.Outcome;
-import io.tollgate.adapter.spi.Quotas;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -35,7 +35,9 @@ class QuotaUsageTest {
     assertThat(ip.admitted()).isEqualTo(104_000);
     assertThat(ip.rejected()).isEqualTo(10_000);
     assertThat(ip.shadowRejected()).isEqualTo(2_500);
-    assertThat(ip.topKeys()).extracting(QuotaUsage.TopKey::key).containsExactly("heavy-a", "heavy-b", "heavy-c");
+    assertThat(ip.topKeys())
+        .extracting(QuotaUsage.TopKey::key)
+        .containsExactly("heavy-a", "heavy-b", "heavy-c");
     for (QuotaUsage.TopKey k : ip.topKeys()) {
       assertThat(k.lowerBound()).isLessThanOrEqualTo(k.estimate());
       assertThat(k.upperBound()).isGreaterThanOrEqualTo(k.estimate());
@@ -56,15 +58,21 @@ class QuotaUsageTest {
     u.record("edge", "per-ip", "edge\u001fip=2", limit, 1, Outcome.REJECTED);
     u.sample(101);
     u.sample(102);
-    LimitUsage l = u.snapshot(5, (key, lim) -> key.endsWith("=1") ? 6L : null, k -> k.replace('\u001f', '/')).get(0);
-    assertThat(l.history()).extracting(QuotaUsage.Sample::admitted, QuotaUsage.Sample::rejected)
+    LimitUsage l =
+        u.snapshot(5, (key, lim) -> key.endsWith("=1") ? 6L : null, k -> k.replace('\u001f', '/'))
+            .get(0);
+    assertThat(l.history())
+        .extracting(QuotaUsage.Sample::admitted, QuotaUsage.Sample::rejected)
         .as("from nothing: the first decision, then three admitted and one rejected, then none")
-        .containsExactly(org.assertj.core.groups.Tuple.tuple(1L, 0L), org.assertj.core.groups.Tuple.tuple(3L, 1L),
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple(1L, 0L),
+            org.assertj.core.groups.Tuple.tuple(3L, 1L),
             org.assertj.core.groups.Tuple.tuple(0L, 0L));
     assertThat(l.history().get(1).epochSecond()).isEqualTo(101);
     assertThat(l.requestsPerWindow()).isEqualTo(10);
     assertThat(l.windowSeconds()).isEqualTo(60);
-    assertThat(l.topKeys().get(0)).extracting(QuotaUsage.TopKey::key, QuotaUsage.TopKey::remaining)
+    assertThat(l.topKeys().get(0))
+        .extracting(QuotaUsage.TopKey::key, QuotaUsage.TopKey::remaining)
         .containsExactly("edge/ip=1", 6L);
     assertThat(l.topKeys().get(1).remaining()).isNull();
   }
@@ -77,7 +85,10 @@ class QuotaUsageTest {
     }
     List<LimitUsage> s = u.snapshot(1);
     assertThat(s).hasSize(QuotaUsage.MAX_LIMITS + 1);
-    assertThat(s).filteredOn(l -> l.limit().equals(QuotaUsage.OTHER)).singleElement()
-        .extracting(LimitUsage::requests).isEqualTo(500L);
+    assertThat(s)
+        .filteredOn(l -> l.limit().equals(QuotaUsage.OTHER))
+        .singleElement()
+        .extracting(LimitUsage::requests)
+        .isEqualTo(500L);
   }
 }

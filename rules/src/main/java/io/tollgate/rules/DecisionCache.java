@@ -12,9 +12,9 @@ import java.util.List;
 /**
  * {@code DecisionCache} remembers a cacheable handler's results. The key is the value of every
  * attribute the handler declared it reads (a whole attribute, or one header written {@code
- * request.headers["x-user"]}), plus the instance it was sent, compared by value; two
- * requests share an entry only when all of these are equal. Bounded in size, entries expire a
- * fixed time after they were written; failures are never cached. Thread-safe.
+ * request.headers["x-user"]}), plus the instance it was sent, compared by value; two requests share
+ * an entry only when all of these are equal. Bounded in size, entries expire a fixed time after
+ * they were written; failures are never cached. Thread-safe.
  */
 final class DecisionCache {
   private final List<String> attributes;
@@ -25,10 +25,11 @@ final class DecisionCache {
 
   DecisionCache(HandlerConfig.Cache config) {
     this.attributes = config.attributes();
-    this.cache = CacheBuilder.newBuilder()
-        .maximumSize(config.maxEntries())
-        .expireAfterWrite(config.ttl())
-        .build();
+    this.cache =
+        CacheBuilder.newBuilder()
+            .maximumSize(config.maxEntries())
+            .expireAfterWrite(config.ttl())
+            .build();
   }
 
   Key key(Attributes a, Instance instance) {
@@ -38,7 +39,10 @@ final class DecisionCache {
       if (header != null) {
         values.add(a.header(header));
       } else {
-        values.add(name.equals(io.tollgate.adapter.spi.Vocabulary.REQUEST_HEADERS) ? a.headers() : a.get(name));
+        values.add(
+            name.equals(io.tollgate.adapter.spi.Vocabulary.REQUEST_HEADERS)
+                ? a.headers()
+                : a.get(name));
       }
     }
     return new Key(values, instance);
@@ -49,8 +53,9 @@ final class DecisionCache {
     String prefix = io.tollgate.adapter.spi.Vocabulary.REQUEST_HEADERS + "[";
     if (key.startsWith(prefix) && key.endsWith("]")) {
       String inner = key.substring(prefix.length(), key.length() - 1).strip();
-      if (inner.length() >= 2 && (inner.startsWith("\"") && inner.endsWith("\"")
-          || inner.startsWith("'") && inner.endsWith("'"))) {
+      if (inner.length() >= 2
+          && (inner.startsWith("\"") && inner.endsWith("\"")
+              || inner.startsWith("'") && inner.endsWith("'"))) {
         inner = inner.substring(1, inner.length() - 1);
       }
       return inner.isEmpty() ? null : inner.toLowerCase(java.util.Locale.ROOT);

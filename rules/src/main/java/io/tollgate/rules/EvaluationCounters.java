@@ -5,8 +5,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * {@code EvaluationCounters} counts what goes wrong while deciding, for metrics: rule conditions
- * or header values that failed to evaluate, and handlers that failed or missed their deadline.
+ * {@code EvaluationCounters} counts what goes wrong while deciding, for metrics: rule conditions or
+ * header values that failed to evaluate, and handlers that failed or missed their deadline.
  * Thread-safe; kept across policy versions. Warm-up requests ({@link WarmUp}) are not counted.
  */
 public final class EvaluationCounters {

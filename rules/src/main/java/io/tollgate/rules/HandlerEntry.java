@@ -44,7 +44,8 @@ record HandlerEntry(
   }
 
   HandlerEntry withCache(DecisionCache c) {
-    return new HandlerEntry(name, adapter, templates, handler, failOpen, timeout, reuseKey, fileStamps, c);
+    return new HandlerEntry(
+        name, adapter, templates, handler, failOpen, timeout, reuseKey, fileStamps, c);
   }
 
   /** The handler as a check handler, or {@code null} if it decides nothing. */

@@ -2,11 +2,11 @@ package io.tollgate.rules;
 
 import io.tollgate.adapter.spi.Adapter;
 import io.tollgate.adapter.spi.AttributeType;
+import io.tollgate.adapter.spi.CheckHandler;
 import io.tollgate.adapter.spi.ConfigErrors;
 import io.tollgate.adapter.spi.Handler;
 import io.tollgate.adapter.spi.HandlerSpec;
 import io.tollgate.adapter.spi.HeaderOp;
-import io.tollgate.adapter.spi.CheckHandler;
 import io.tollgate.adapter.spi.Params;
 import io.tollgate.adapter.spi.ReportHandler;
 import io.tollgate.adapter.spi.Template;
@@ -123,14 +123,16 @@ final class PolicyCompiler {
     Problems problems = new Problems();
     Path dir = options.policyDir();
     if (!Files.isDirectory(dir)) {
-      problems.add(ConfigError.of(dir.toString(), "policy directory does not exist or is not a directory"));
+      problems.add(
+          ConfigError.of(dir.toString(), "policy directory does not exist or is not a directory"));
       return new Result(null, problems.list(), Map.of());
     }
     PolicyFiles files;
     try {
       files = PolicyFiles.scan(dir);
     } catch (IOException e) {
-      problems.add(ConfigError.of(dir.toString(), "cannot read policy directory: " + e.getMessage()));
+      problems.add(
+          ConfigError.of(dir.toString(), "cannot read policy directory: " + e.getMessage()));
       return new Result(null, problems.list(), Map.of());
     }
     if (files.isEmpty() && !files.problems().isEmpty()) {
@@ -163,8 +165,12 @@ final class PolicyCompiler {
       List<YamlDocument> read = YamlReader.read(rel, text, problems.list());
       if (!read.isEmpty() && PolicyDocuments.isRateLimitConfig(read.get(0))) {
         if (read.size() > 1) {
-          problems.add(new ConfigError(rel, read.get(1).start().line(), 1,
-              "a rate-limit config file holds one document (one domain); put other documents in other files"));
+          problems.add(
+              new ConfigError(
+                  rel,
+                  read.get(1).start().line(),
+                  1,
+                  "a rate-limit config file holds one document (one domain); put other documents in other files"));
         }
         rateLimitSources.put(rel, text);
         continue;
@@ -183,7 +189,9 @@ final class PolicyCompiler {
     }
     DrlRuleBase drl = null;
     if (!drlSources.isEmpty()) {
-      if (previous != null && previous.drl() != null && previous.drl().sources().equals(drlSources)) {
+      if (previous != null
+          && previous.drl() != null
+          && previous.drl().sources().equals(drlSources)) {
         drl = previous.drl();
       } else {
         drl = DrlRuleBase.compile(drlSources, problems.list());
@@ -195,7 +203,8 @@ final class PolicyCompiler {
     if (!rateLimitSources.isEmpty()) {
       if (options.rateLimits() == null) {
         for (String f : rateLimitSources.keySet()) {
-          problems.add(ConfigError.of(f, "a rate-limit config, but this runtime has no rate-limit service"));
+          problems.add(
+              ConfigError.of(f, "a rate-limit config, but this runtime has no rate-limit service"));
         }
       } else {
         rateLimits = options.rateLimits().compile(rateLimitSources, problems.list());
@@ -335,7 +344,8 @@ final class PolicyCompiler {
     names.sort(null);
     Map<Path, String> fp = fingerprintOf(files, handlers);
     return new Result(
-        new PolicySnapshot(version, names, rules, handlers, drl, bundle, rateLimits, fp, blockingPool, counters),
+        new PolicySnapshot(
+            version, names, rules, handlers, drl, bundle, rateLimits, fp, blockingPool, counters),
         List.of(),
         fp);
   }
@@ -382,7 +392,9 @@ final class PolicyCompiler {
     }
   }
 
-  /** The text of policy file {@code f}; {@code null} when unreadable (a problem) or torn (flagged). */
+  /**
+   * The text of policy file {@code f}; {@code null} when unreadable (a problem) or torn (flagged).
+   */
   private static String read(PolicyFiles files, Path f, Problems problems, boolean[] torn) {
     String rel = files.relative(f);
     try {
@@ -392,10 +404,7 @@ final class PolicyCompiler {
         torn[0] = true;
         return null;
       }
-      return StandardCharsets.UTF_8
-          .newDecoder()
-          .decode(java.nio.ByteBuffer.wrap(bytes))
-          .toString();
+      return StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(bytes)).toString();
     } catch (CharacterCodingException e) {
       problems.add(ConfigError.of(rel, "file is not valid UTF-8"));
     } catch (IOException e) {
@@ -405,7 +414,11 @@ final class PolicyCompiler {
   }
 
   private static boolean duplicate(
-      String kind, String name, YamlDocument doc, Map<String, YamlDocument> seen, Problems problems) {
+      String kind,
+      String name,
+      YamlDocument doc,
+      Map<String, YamlDocument> seen,
+      Problems problems) {
     YamlDocument first = seen.putIfAbsent(name, doc);
     if (first == null) {
       return false;
@@ -414,19 +427,32 @@ final class PolicyCompiler {
     problems.at(
         doc,
         "name",
-        "duplicate " + kind + " name '" + name + "' (first defined at " + first.file() + ":" + l.line() + ")");
+        "duplicate "
+            + kind
+            + " name '"
+            + name
+            + "' (first defined at "
+            + first.file()
+            + ":"
+            + l.line()
+            + ")");
     return true;
   }
 
   /** The decision OPA-Envoy asks for by default. */
   static final String OPA_ENVOY_DECISION = "envoy.authz.allow";
 
-  /** Reads the Rego modules and data documents and uploads them to OPA; null when there are none. */
-  private RegoEngine.Bundle rego(PolicyFiles files, PolicySnapshot previous, Problems problems, boolean[] torn) {
+  /**
+   * Reads the Rego modules and data documents and uploads them to OPA; null when there are none.
+   */
+  private RegoEngine.Bundle rego(
+      PolicyFiles files, PolicySnapshot previous, Problems problems, boolean[] torn) {
     if (files.rego().isEmpty()) {
       for (Path d : files.data()) {
-        problems.add(ConfigError.of(files.relative(d),
-            "a Rego data document, but the policy has no .rego files to use it (rename it if it is not data)"));
+        problems.add(
+            ConfigError.of(
+                files.relative(d),
+                "a Rego data document, but the policy has no .rego files to use it (rename it if it is not data)"));
       }
       return null;
     }
@@ -446,18 +472,30 @@ final class PolicyCompiler {
         continue;
       }
       try {
-        data.put(rel, rel.endsWith(".json")
-            ? new com.fasterxml.jackson.databind.ObjectMapper().readValue(text, Object.class)
-            : new org.yaml.snakeyaml.Yaml(new org.yaml.snakeyaml.constructor.SafeConstructor(
-                new org.yaml.snakeyaml.LoaderOptions())).load(text));
+        data.put(
+            rel,
+            rel.endsWith(".json")
+                ? new com.fasterxml.jackson.databind.ObjectMapper().readValue(text, Object.class)
+                : new org.yaml.snakeyaml.Yaml(
+                        new org.yaml.snakeyaml.constructor.SafeConstructor(
+                            new org.yaml.snakeyaml.LoaderOptions()))
+                    .load(text));
       } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
         var l = e.getLocation();
-        problems.add(new ConfigError(rel, l == null ? 0 : l.getLineNr(), l == null ? 0 : l.getColumnNr(),
-            "not valid JSON: " + e.getOriginalMessage()));
+        problems.add(
+            new ConfigError(
+                rel,
+                l == null ? 0 : l.getLineNr(),
+                l == null ? 0 : l.getColumnNr(),
+                "not valid JSON: " + e.getOriginalMessage()));
       } catch (org.yaml.snakeyaml.error.MarkedYAMLException e) {
         var m = e.getProblemMark();
-        problems.add(new ConfigError(rel, m == null ? 0 : m.getLine() + 1, m == null ? 0 : m.getColumn() + 1,
-            "not valid YAML: " + e.getProblem()));
+        problems.add(
+            new ConfigError(
+                rel,
+                m == null ? 0 : m.getLine() + 1,
+                m == null ? 0 : m.getColumn() + 1,
+                "not valid YAML: " + e.getProblem()));
       } catch (org.yaml.snakeyaml.error.YAMLException e) {
         problems.add(ConfigError.of(rel, "not valid YAML: " + e.getMessage()));
       }
@@ -465,7 +503,8 @@ final class PolicyCompiler {
     if (torn[0] || sources.size() != files.rego().size() || data.size() != files.data().size()) {
       return null;
     }
-    RegoEngine.Prepared p = rego.get().prepare(sources, data, previous == null ? null : previous.rego(), strict);
+    RegoEngine.Prepared p =
+        rego.get().prepare(sources, data, previous == null ? null : previous.rego(), strict);
     problems.list().addAll(p.errors());
     return p.bundle();
   }
@@ -473,24 +512,34 @@ final class PolicyCompiler {
   private HandlerEntry regoHandler(HandlerConfig hc, RegoEngine.Bundle bundle, Problems problems) {
     for (String k : hc.params().keySet()) {
       if (!k.equals("query")) {
-        problems.atKey(hc.doc(), "params." + k, "unknown param '" + k + "'; the rego adapter takes [query]");
+        problems.atKey(
+            hc.doc(), "params." + k, "unknown param '" + k + "'; the rego adapter takes [query]");
       }
     }
     Object q = hc.params().get("query");
     if (!(q instanceof String query) || query.isBlank()) {
-      problems.at(hc.doc(), "params", "handler '" + hc.name()
-          + "' (adapter rego) needs params.query: the Rego document that decides, e.g. envoy.authz.allow");
+      problems.at(
+          hc.doc(),
+          "params",
+          "handler '"
+              + hc.name()
+              + "' (adapter rego) needs params.query: the Rego document that decides, e.g. envoy.authz.allow");
       return null;
     }
     if (bundle == null) {
       if (problems.isEmpty()) {
-        problems.at(hc.doc(), "adapter", "handler '" + hc.name() + "' uses rego, but the policy has no .rego files");
+        problems.at(
+            hc.doc(),
+            "adapter",
+            "handler '" + hc.name() + "' uses rego, but the policy has no .rego files");
       }
       return null;
     }
     if (!bundle.declares(query)) {
-      problems.at(hc.doc(), "params.query", "no Rego module declares the package of '" + query
-          + "'; packages: " + bundle.packages());
+      problems.at(
+          hc.doc(),
+          "params.query",
+          "no Rego module declares the package of '" + query + "'; packages: " + bundle.packages());
       return null;
     }
     return new HandlerEntry(
@@ -510,8 +559,14 @@ final class PolicyCompiler {
       return e;
     }
     if (e.checkHandler() == null || !e.checkHandler().cacheable()) {
-      problems.atKey(hc.doc(), "cache", "handler '" + hc.name() + "' (adapter " + hc.adapter()
-          + ") does not declare its results cacheable; remove 'cache'");
+      problems.atKey(
+          hc.doc(),
+          "cache",
+          "handler '"
+              + hc.name()
+              + "' (adapter "
+              + hc.adapter()
+              + ") does not declare its results cacheable; remove 'cache'");
       return e;
     }
     return e.withCache(new DecisionCache(hc.cache()));
@@ -521,7 +576,10 @@ final class PolicyCompiler {
     Set<String> packages = null;
     for (String k : hc.params().keySet()) {
       if (!k.equals("packages")) {
-        problems.atKey(hc.doc(), "params." + k, "unknown param '" + k + "'; the drools adapter takes [packages]");
+        problems.atKey(
+            hc.doc(),
+            "params." + k,
+            "unknown param '" + k + "'; the drools adapter takes [packages]");
       }
     }
     Object p = hc.params().get("packages");
@@ -534,7 +592,10 @@ final class PolicyCompiler {
       problems.at(hc.doc(), "params.packages", "packages must be a list of DRL package names");
     }
     if (drl == null) {
-      problems.at(hc.doc(), "adapter", "handler '" + hc.name() + "' uses drools, but the policy has no valid .drl files");
+      problems.at(
+          hc.doc(),
+          "adapter",
+          "handler '" + hc.name() + "' uses drools, but the policy has no valid .drl files");
       return null;
     }
     if (packages != null) {
@@ -565,18 +626,37 @@ final class PolicyCompiler {
       Set<String> known = new TreeSet<>(registry.names());
       known.add(DroolsHandler.ADAPTER);
       known.add(RegoHandler.ADAPTER);
-      problems.at(hc.doc(), "adapter", "unknown adapter '" + hc.adapter() + "'; available adapters: " + known
-          + " (plugins go in the plugins directory)");
+      problems.at(
+          hc.doc(),
+          "adapter",
+          "unknown adapter '"
+              + hc.adapter()
+              + "'; available adapters: "
+              + known
+              + " (plugins go in the plugins directory)");
       return null;
     }
     Adapter adapter = la.adapter();
-    String key = hc.adapter() + "|" + la.origin() + "|" + System.identityHashCode(adapter) + "|" + hc.params();
+    String key =
+        hc.adapter()
+            + "|"
+            + la.origin()
+            + "|"
+            + System.identityHashCode(adapter)
+            + "|"
+            + hc.params();
     if (previous != null) {
       HandlerEntry old = previous.handlers().get(hc.name());
       if (old != null && old.reuseKey().equals(key) && unchanged(old.fileStamps())) {
         return new HandlerEntry(
-            hc.name(), old.adapter(), old.templates(), old.handler(), hc.failOpen(),
-            hc.timeout() != null ? hc.timeout() : options.blockingTimeout(), key, old.fileStamps());
+            hc.name(),
+            old.adapter(),
+            old.templates(),
+            old.handler(),
+            hc.failOpen(),
+            hc.timeout() != null ? hc.timeout() : options.blockingTimeout(),
+            key,
+            old.fileStamps());
       }
     }
     int before = problems.size();
@@ -588,8 +668,16 @@ final class PolicyCompiler {
           public void add(String field, String message) {
             any = true;
             String path = field == null || field.isEmpty() ? "params" : "params." + field;
-            problems.at(hc.doc(), path, "handler '" + hc.name() + "' (adapter " + hc.adapter() + "): "
-                + (field == null || field.isEmpty() ? "" : field + ": ") + message);
+            problems.at(
+                hc.doc(),
+                path,
+                "handler '"
+                    + hc.name()
+                    + "' (adapter "
+                    + hc.adapter()
+                    + "): "
+                    + (field == null || field.isEmpty() ? "" : field + ": ")
+                    + message);
           }
 
           @Override
@@ -627,7 +715,8 @@ final class PolicyCompiler {
     if (!refused.isEmpty()) {
       // Whatever the adapter made of the refusal, the handler is not built.
       for (String r : refused) {
-        problems.at(hc.doc(), "params", "handler '" + hc.name() + "' (adapter " + hc.adapter() + "): " + r);
+        problems.at(
+            hc.doc(), "params", "handler '" + hc.name() + "' (adapter " + hc.adapter() + "): " + r);
       }
       if (h != null) {
         closeQuietly(h);
@@ -635,8 +724,17 @@ final class PolicyCompiler {
       return null;
     }
     if (failed != null) {
-      problems.at(hc.doc(), "adapter", "adapter '" + hc.adapter() + "' (" + la.origin()
-          + ") failed to build handler '" + hc.name() + "': " + failed);
+      problems.at(
+          hc.doc(),
+          "adapter",
+          "adapter '"
+              + hc.adapter()
+              + "' ("
+              + la.origin()
+              + ") failed to build handler '"
+              + hc.name()
+              + "': "
+              + failed);
       return null;
     }
     if (problems.size() > before || h == null) {
@@ -648,7 +746,10 @@ final class PolicyCompiler {
       return null;
     }
     if (!(h instanceof CheckHandler) && !(h instanceof ReportHandler)) {
-      problems.at(hc.doc(), "adapter", "adapter '" + hc.adapter() + "' makes handlers that neither decide nor report");
+      problems.at(
+          hc.doc(),
+          "adapter",
+          "adapter '" + hc.adapter() + "' makes handlers that neither decide nor report");
       closeQuietly(h);
       return null;
     }
@@ -681,8 +782,13 @@ final class PolicyCompiler {
       InstanceConfig ic, Map<String, String[]> lines, Problems problems) {
     Template t = Template.byName(ic.template());
     if (t == null) {
-      problems.at(ic.doc(), "template", "unknown template '" + ic.template() + "'; templates: "
-          + new TreeSet<>(Template.names()));
+      problems.at(
+          ic.doc(),
+          "template",
+          "unknown template '"
+              + ic.template()
+              + "'; templates: "
+              + new TreeSet<>(Template.names()));
       return null;
     }
     int before = problems.size();
@@ -693,8 +799,15 @@ final class PolicyCompiler {
       String path = "params." + field;
       AttributeType type = t.fields().get(field);
       if (type == null) {
-        problems.atKey(ic.doc(), path, "template '" + t.name() + "' has no field '" + field + "'; fields: "
-            + t.fields().keySet());
+        problems.atKey(
+            ic.doc(),
+            path,
+            "template '"
+                + t.name()
+                + "' has no field '"
+                + field
+                + "'; fields: "
+                + t.fields().keySet());
         continue;
       }
       if (type == AttributeType.DYN_MAP) {
@@ -704,7 +817,14 @@ final class PolicyCompiler {
         }
         Map<String, CompiledExpression> compiled = new LinkedHashMap<>();
         for (Map.Entry<?, ?> me : m.entrySet()) {
-          CompiledExpression ce = expression(ic.doc(), path + "." + me.getKey(), me.getValue(), AttributeType.DYN, lines, problems);
+          CompiledExpression ce =
+              expression(
+                  ic.doc(),
+                  path + "." + me.getKey(),
+                  me.getValue(),
+                  AttributeType.DYN,
+                  lines,
+                  problems);
           if (ce != null) {
             compiled.put(String.valueOf(me.getKey()), ce);
           }
@@ -722,7 +842,9 @@ final class PolicyCompiler {
         problems.at(ic.doc(), "params", "template '" + t.name() + "' requires field '" + r + "'");
       }
     }
-    return problems.size() > before ? null : new CompiledInstance(ic.name(), t.name(), fields, mapFields);
+    return problems.size() > before
+        ? null
+        : new CompiledInstance(ic.name(), t.name(), fields, mapFields);
   }
 
   private CompiledRule compileRule(
@@ -734,21 +856,37 @@ final class PolicyCompiler {
       Problems problems) {
     int before = problems.size();
     CompiledExpression match =
-        rc.match() == null ? null : expression(rc.doc(), "match", rc.match(), AttributeType.BOOL, lines, problems);
+        rc.match() == null
+            ? null
+            : expression(rc.doc(), "match", rc.match(), AttributeType.BOOL, lines, problems);
     List<CompiledRule.Action> actions = new ArrayList<>();
     List<CompiledRule.Action> reportActions = new ArrayList<>();
     for (RuleConfig.Action a : rc.actions()) {
       HandlerEntry h = handlers.get(a.handler());
       if (h == null) {
-        problems.at(rc.doc(), a.path() + ".handler", "rule '" + rc.name() + "' names handler '" + a.handler()
-            + "', which is not defined" + (handlers.isEmpty() ? "" : "; handlers: " + new TreeSet<>(handlers.keySet())));
+        problems.at(
+            rc.doc(),
+            a.path() + ".handler",
+            "rule '"
+                + rc.name()
+                + "' names handler '"
+                + a.handler()
+                + "', which is not defined"
+                + (handlers.isEmpty() ? "" : "; handlers: " + new TreeSet<>(handlers.keySet())));
         continue;
       }
       List<CompiledInstance> cis = new ArrayList<>();
       if (a.instances().isEmpty()) {
         if (!h.templates().contains("checknothing")) {
-          problems.at(rc.doc(), a.path(), "handler '" + h.name() + "' (adapter " + h.adapter()
-              + ") needs instances of " + new TreeSet<>(h.templates()));
+          problems.at(
+              rc.doc(),
+              a.path(),
+              "handler '"
+                  + h.name()
+                  + "' (adapter "
+                  + h.adapter()
+                  + ") needs instances of "
+                  + new TreeSet<>(h.templates()));
         }
         cis.add(CompiledInstance.NOTHING);
       }
@@ -758,14 +896,27 @@ final class PolicyCompiler {
         CompiledInstance ci = instances.get(in);
         if (ci == null) {
           if (!instanceDocs.containsKey(in)) {
-            problems.at(rc.doc(), path, "rule '" + rc.name() + "' names instance '" + in + "', which is not defined");
+            problems.at(
+                rc.doc(),
+                path,
+                "rule '" + rc.name() + "' names instance '" + in + "', which is not defined");
           }
           continue;
         }
         if (!h.templates().contains(ci.template())) {
-          problems.at(rc.doc(), path, "handler '" + h.name() + "' (adapter " + h.adapter()
-              + ") does not accept template '" + ci.template() + "' of instance '" + in + "'; it accepts "
-              + new TreeSet<>(h.templates()));
+          problems.at(
+              rc.doc(),
+              path,
+              "handler '"
+                  + h.name()
+                  + "' (adapter "
+                  + h.adapter()
+                  + ") does not accept template '"
+                  + ci.template()
+                  + "' of instance '"
+                  + in
+                  + "'; it accepts "
+                  + new TreeSet<>(h.templates()));
           continue;
         }
         cis.add(ci);
@@ -777,21 +928,37 @@ final class PolicyCompiler {
         if (h.handler() instanceof ReportHandler) {
           reportActions.add(new CompiledRule.Action(h, report));
         } else {
-          problems.at(rc.doc(), a.path(), "handler '" + h.name() + "' (adapter " + h.adapter()
-              + ") does not report; metric and logentry instances need a report handler such as prometheus or accesslog");
+          problems.at(
+              rc.doc(),
+              a.path(),
+              "handler '"
+                  + h.name()
+                  + "' (adapter "
+                  + h.adapter()
+                  + ") does not report; metric and logentry instances need a report handler such as prometheus or accesslog");
         }
       }
       if (!check.isEmpty()) {
         if (h.checkHandler() != null) {
           actions.add(new CompiledRule.Action(h, check));
         } else {
-          problems.at(rc.doc(), a.path(), "handler '" + h.name() + "' (adapter " + h.adapter()
-              + ") only reports; send it metric or logentry instances");
+          problems.at(
+              rc.doc(),
+              a.path(),
+              "handler '"
+                  + h.name()
+                  + "' (adapter "
+                  + h.adapter()
+                  + ") only reports; send it metric or logentry instances");
         }
       }
     }
-    List<CompiledRule.HeaderTemplate> req = headerTemplates(rc, "requestHeaderOperations", rc.requestHeaderOperations(), lines, problems);
-    List<CompiledRule.HeaderTemplate> resp = headerTemplates(rc, "responseHeaderOperations", rc.responseHeaderOperations(), lines, problems);
+    List<CompiledRule.HeaderTemplate> req =
+        headerTemplates(
+            rc, "requestHeaderOperations", rc.requestHeaderOperations(), lines, problems);
+    List<CompiledRule.HeaderTemplate> resp =
+        headerTemplates(
+            rc, "responseHeaderOperations", rc.responseHeaderOperations(), lines, problems);
     if (problems.size() > before) {
       return null;
     }
@@ -799,12 +966,23 @@ final class PolicyCompiler {
   }
 
   private List<CompiledRule.HeaderTemplate> headerTemplates(
-      RuleConfig rc, String field, List<RuleConfig.HeaderOperation> ops, Map<String, String[]> lines, Problems problems) {
+      RuleConfig rc,
+      String field,
+      List<RuleConfig.HeaderOperation> ops,
+      Map<String, String[]> lines,
+      Problems problems) {
     List<CompiledRule.HeaderTemplate> out = new ArrayList<>();
     for (RuleConfig.HeaderOperation op : ops) {
       List<CompiledExpression> values = new ArrayList<>();
       for (int i = 0; i < op.values().size(); i++) {
-        CompiledExpression ce = expression(rc.doc(), op.path() + ".values[" + i + "]", op.values().get(i), AttributeType.DYN, lines, problems);
+        CompiledExpression ce =
+            expression(
+                rc.doc(),
+                op.path() + ".values[" + i + "]",
+                op.values().get(i),
+                AttributeType.DYN,
+                lines,
+                problems);
         if (ce != null) {
           values.add(ce);
         }
@@ -822,7 +1000,12 @@ final class PolicyCompiler {
 
   /** Compiles an expression, reporting issues at their place in the file. */
   private CompiledExpression expression(
-      YamlDocument doc, String path, Object value, AttributeType type, Map<String, String[]> lines, Problems problems) {
+      YamlDocument doc,
+      String path,
+      Object value,
+      AttributeType type,
+      Map<String, String[]> lines,
+      Problems problems) {
     if (!(value instanceof String text)) {
       if (value instanceof Number || value instanceof Boolean) {
         return expression(doc, path, String.valueOf(value), type, lines, problems);
@@ -877,7 +1060,8 @@ final class PolicyCompiler {
     String l = ls[i.line() - 1];
     int s = i.column() - 1;
     int e = s;
-    while (e < l.length() && (Character.isLetterOrDigit(l.charAt(e)) || l.charAt(e) == '_' || l.charAt(e) == '.')) {
+    while (e < l.length()
+        && (Character.isLetterOrDigit(l.charAt(e)) || l.charAt(e) == '_' || l.charAt(e) == '.')) {
       e++;
     }
     String ident = l.substring(Math.min(s, l.length()), e);

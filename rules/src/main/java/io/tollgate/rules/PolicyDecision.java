@@ -9,14 +9,14 @@ import java.util.List;
  * @param allowed whether the request may pass
  * @param httpStatus the status a denied request is answered with (200 when allowed)
  * @param message why it was denied, prefixed by the handler; empty when allowed
- * @param rule the rule that denied, or for an allowed request the last matching rule; empty when
- *     no rule matched
+ * @param rule the rule that denied, or for an allowed request the last matching rule; empty when no
+ *     rule matched
  * @param handler the handler that denied; empty when allowed
  * @param requestHeaders header changes for the request sent upstream, merged in rule order
  * @param responseHeaders header changes for the response sent to the client
  * @param policyVersion the version of the snapshot that decided
- * @param body the denied response's body when the deciding handler chose one; empty for the
- *     default JSON denial
+ * @param body the denied response's body when the deciding handler chose one; empty for the default
+ *     JSON denial
  */
 public record PolicyDecision(
     boolean allowed,
@@ -39,7 +39,16 @@ public record PolicyDecision(
       List<HeaderOp> requestHeaders,
       List<HeaderOp> responseHeaders,
       long policyVersion) {
-    this(allowed, httpStatus, message, rule, handler, requestHeaders, responseHeaders, policyVersion, "");
+    this(
+        allowed,
+        httpStatus,
+        message,
+        rule,
+        handler,
+        requestHeaders,
+        responseHeaders,
+        policyVersion,
+        "");
   }
 
   public PolicyDecision {

@@ -24,14 +24,14 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Hidden files and directories, editor backups and the {@code tests/} directory (rule test
  * cases) are not policy. Symbolic links are followed and their targets stamped, so the layout
- * Kubernetes gives a ConfigMap volume ({@code rules.yaml -> ..data/rules.yaml}, {@code ..data}
- * a link to a hidden timestamped directory, swapped atomically on update) is seen to change, and
- * its hidden entries are not read a second time.
+ * Kubernetes gives a ConfigMap volume ({@code rules.yaml -> ..data/rules.yaml}, {@code ..data} a
+ * link to a hidden timestamped directory, swapped atomically on update) is seen to change, and its
+ * hidden entries are not read a second time.
  *
- * <p>The policy directory is a boundary: everything a policy reads, policy files and the files
- * its handlers name alike, must resolve inside it after following links ({@link #inside}). An
- * entry leading outside, a link loop and a broken link to a policy file are problems of the
- * version, so the last good version keeps serving.
+ * <p>The policy directory is a boundary: everything a policy reads, policy files and the files its
+ * handlers name alike, must resolve inside it after following links ({@link #inside}). An entry
+ * leading outside, a link loop and a broken link to a policy file are problems of the version, so
+ * the last good version keeps serving.
  *
  * @param dir the directory
  * @param yaml YAML files, sorted by relative path
@@ -148,10 +148,14 @@ record PolicyFiles(
           public FileVisitResult visitFileFailed(Path f, IOException e) {
             if (e instanceof FileSystemLoopException) {
               stamps.put(f, "loop " + linkStamp(f));
-              problems.add(ConfigError.of(rel(f), "a symbolic link loop: this directory leads back to one that"
-                  + " contains it; remove the link"));
+              problems.add(
+                  ConfigError.of(
+                      rel(f),
+                      "a symbolic link loop: this directory leads back to one that"
+                          + " contains it; remove the link"));
             } else if (!(e instanceof NoSuchFileException)) {
-              // A file deleted while the directory was listed is simply gone; anything else is not readable.
+              // A file deleted while the directory was listed is simply gone; anything else is not
+              // readable.
               stamps.put(f, "unreadable");
             }
             return FileVisitResult.CONTINUE;
@@ -165,7 +169,9 @@ record PolicyFiles(
   }
 
   private static boolean isPolicyName(String n) {
-    return n.endsWith(".yaml") || n.endsWith(".yml") || n.endsWith(".drl")
+    return n.endsWith(".yaml")
+        || n.endsWith(".yml")
+        || n.endsWith(".drl")
         || (n.endsWith(".rego") && !n.endsWith("_test.rego"));
   }
 
@@ -176,7 +182,8 @@ record PolicyFiles(
    * @throws OutsideException if it resolves outside the directory
    */
   static void inside(Path dir, Path p) {
-    String shown = p.startsWith(dir) ? dir.relativize(p).toString().replace('\\', '/') : p.toString();
+    String shown =
+        p.startsWith(dir) ? dir.relativize(p).toString().replace('\\', '/') : p.toString();
     String outside;
     try {
       outside = outside(dir.toRealPath(), p);
@@ -209,8 +216,11 @@ record PolicyFiles(
   }
 
   private static String refusal(String target, Path dir) {
-    return "leads outside the policy directory (to " + target + "); a policy reads only files inside "
-        + dir + ", so it is refused";
+    return "leads outside the policy directory (to "
+        + target
+        + "); a policy reads only files inside "
+        + dir
+        + ", so it is refused";
   }
 
   private static String danglingReason(Path link) {
@@ -239,7 +249,8 @@ record PolicyFiles(
   /** The link itself: where it points and when it was made. */
   private static String linkStamp(Path p) {
     try {
-      BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      BasicFileAttributes a =
+          Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
       return (a.isSymbolicLink() ? target(p) : "") + "|" + stampOf(a);
     } catch (IOException e) {
       return "missing";

@@ -47,8 +47,8 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
    * @param opa how to reach OPA for Rego policies
    * @param regoTimeout the default deadline for Rego handlers
    * @param regoObserver hears of every OPA query, for metrics
-   * @param rateLimits compiles the policy's rate-limit config files; {@code null} when this
-   *     runtime serves no rate limits (such files are then an error)
+   * @param rateLimits compiles the policy's rate-limit config files; {@code null} when this runtime
+   *     serves no rate limits (such files are then an error)
    * @param quotas the shared quotas handed to handlers of the {@code quota} template; {@link
    *     Quotas#NONE} when this runtime has none
    * @param services objects offered to built-in adapters by type (see {@link
@@ -102,27 +102,77 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
         RegoEngine.Settings opa,
         Duration regoTimeout,
         RegoEngine.Observer regoObserver) {
-      this(policyDir, pluginsDir, blockingTimeout, opa, regoTimeout, regoObserver, null, null, null, null);
+      this(
+          policyDir,
+          pluginsDir,
+          blockingTimeout,
+          opa,
+          regoTimeout,
+          regoObserver,
+          null,
+          null,
+          null,
+          null);
     }
 
     /** These options with a rate-limit compiler. */
     public Options withRateLimits(RateLimitCompiler compiler) {
-      return new Options(policyDir, pluginsDir, blockingTimeout, opa, regoTimeout, regoObserver, compiler, quotas, services, settle);
+      return new Options(
+          policyDir,
+          pluginsDir,
+          blockingTimeout,
+          opa,
+          regoTimeout,
+          regoObserver,
+          compiler,
+          quotas,
+          services,
+          settle);
     }
 
     /** These options with shared quotas for quota handlers. */
     public Options withQuotas(Quotas q) {
-      return new Options(policyDir, pluginsDir, blockingTimeout, opa, regoTimeout, regoObserver, rateLimits, q, services, settle);
+      return new Options(
+          policyDir,
+          pluginsDir,
+          blockingTimeout,
+          opa,
+          regoTimeout,
+          regoObserver,
+          rateLimits,
+          q,
+          services,
+          settle);
     }
 
     /** These options with services for built-in adapters. */
     public Options withServices(Map<Class<?>, Object> s) {
-      return new Options(policyDir, pluginsDir, blockingTimeout, opa, regoTimeout, regoObserver, rateLimits, quotas, s, settle);
+      return new Options(
+          policyDir,
+          pluginsDir,
+          blockingTimeout,
+          opa,
+          regoTimeout,
+          regoObserver,
+          rateLimits,
+          quotas,
+          s,
+          settle);
     }
 
     /** These options with another settle interval. */
     public Options withSettle(Duration d) {
-      return new Options(policyDir, pluginsDir, blockingTimeout, opa, regoTimeout, regoObserver, rateLimits, quotas, services, d);
+      return new Options(
+          policyDir,
+          pluginsDir,
+          blockingTimeout,
+          opa,
+          regoTimeout,
+          regoObserver,
+          rateLimits,
+          quotas,
+          services,
+          d);
     }
 
     public static Options of(Path policyDir, Path pluginsDir) {
@@ -134,8 +184,8 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
   @FunctionalInterface
   public interface Warmer {
     /**
-     * Sends warm-up requests, which {@link #warmUpCheck} decides with {@code snapshot}. Keeps to its
-     * own time budget; a failure is logged and the version serves anyway.
+     * Sends warm-up requests, which {@link #warmUpCheck} decides with {@code snapshot}. Keeps to
+     * its own time budget; a failure is logged and the version serves anyway.
      */
     void warm(PolicySnapshot snapshot);
   }
@@ -147,19 +197,24 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
   private final List<Consumer<ReloadResult>> listeners = new CopyOnWriteArrayList<>();
   private final Object reloadLock = new Object();
   private volatile PolicySnapshot active;
+
   /** The version being warmed before it serves; {@code null} when none is. */
   private volatile PolicySnapshot warming;
+
   private Warmer warmer;
   private volatile List<ConfigError> lastErrors = List.of();
   private volatile Instant lastErrorAt;
   private Map<Path, String> lastAttempt = Map.of();
   private ScheduledExecutorService watcher;
-  private final java.util.concurrent.atomic.AtomicLong watchPolls = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong watchPolls =
+      new java.util.concurrent.atomic.AtomicLong();
+
   /**
    * Whether reload outcomes are logged; off for one-shot uses (validate, rule tests) that report
    * errors themselves, and which also treat an unreachable OPA as an error.
    */
   private final boolean logOutcome;
+
   private RegoEngine rego;
 
   private PolicyRuntime(Options options, boolean logOutcome) {
@@ -176,7 +231,9 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
             daemon("tollgate-handler"));
     this.blockingPool.allowCoreThreadTimeOut(true);
     List<LoadedAdapter> builtins = AdapterRegistry.builtins();
-    this.compiler = new PolicyCompiler(options, builtins, blockingPool, counters, this::regoEngine, !logOutcome);
+    this.compiler =
+        new PolicyCompiler(
+            options, builtins, blockingPool, counters, this::regoEngine, !logOutcome);
   }
 
   /** Loads the policy; throws with every problem when it does not compile. */
@@ -192,7 +249,8 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
     return start(options, false);
   }
 
-  private static PolicyRuntime start(Options options, boolean logOutcome) throws PolicyLoadException {
+  private static PolicyRuntime start(Options options, boolean logOutcome)
+      throws PolicyLoadException {
     PolicyRuntime r = new PolicyRuntime(options, logOutcome);
     ReloadResult first = r.reload();
     if (!first.swapped()) {
@@ -271,15 +329,16 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
     try {
       warmer.warm(s);
     } catch (RuntimeException e) {
-      log.warn("warm-up of policy version {} failed; it serves anyway: {}", s.version(), e.toString());
+      log.warn(
+          "warm-up of policy version {} failed; it serves anyway: {}", s.version(), e.toString());
     } finally {
       warming = null;
     }
   }
 
   /**
-   * Reports one finished request to the report rules of the active snapshot; returns the number
-   * of instances recorded. Runs the report handlers on the calling thread.
+   * Reports one finished request to the report rules of the active snapshot; returns the number of
+   * instances recorded. Runs the report handlers on the calling thread.
    */
   public int report(Attributes attributes) {
     return active.report(attributes);
@@ -299,9 +358,9 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
   private static final int ATTEMPTS = 3;
 
   /**
-   * Compiles the directory now and swaps if it compiles. A compile during which an input changed
-   * is not used: it is done again once the inputs have held still for the settle interval, and
-   * after a few such attempts the reload fails, saying so.
+   * Compiles the directory now and swaps if it compiles. A compile during which an input changed is
+   * not used: it is done again once the inputs have held still for the settle interval, and after a
+   * few such attempts the reload fails, saying so.
    */
   public ReloadResult reload() {
     for (int i = 1; ; i++) {
@@ -334,9 +393,15 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
         if (!last) {
           return null;
         }
-        r = new PolicyCompiler.Result(null, List.of(ConfigError.of(options.policyDir().toString(),
-            "the policy files kept changing while they were read; a version is made only of files that hold"
-                + " still (write them elsewhere and move them in)")), lastAttempt);
+        r =
+            new PolicyCompiler.Result(
+                null,
+                List.of(
+                    ConfigError.of(
+                        options.policyDir().toString(),
+                        "the policy files kept changing while they were read; a version is made only of files that hold"
+                            + " still (write them elsewhere and move them in)")),
+                lastAttempt);
       }
       lastAttempt = r.fingerprint();
       Duration took = Duration.ofNanos(System.nanoTime() - started);
@@ -419,8 +484,8 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
   /**
    * Starts polling the policy directory, the plugins directory and every file a handler reads,
    * reloading when they change. A change is compiled once the inputs have held still for the settle
-   * interval ({@link Options#settle}), watched more often than {@code interval} meanwhile, so a file
-   * caught half-written is not; a compile that sees an input change anyway is dropped and the
+   * interval ({@link Options#settle}), watched more often than {@code interval} meanwhile, so a
+   * file caught half-written is not; a compile that sees an input change anyway is dropped and the
    * watcher waits for the inputs to settle again. Stopped by {@link #close}.
    */
   public synchronized void watch(Duration interval) {
@@ -441,12 +506,18 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
   private final class Watch implements Runnable {
     final long intervalMs;
     private final long settleNanos;
+
     /** How often to look while a change settles. */
     private final long stepMs;
+
     private Map<Path, String> seen;
     private long since;
-    /** When the inputs began to change without holding still since, or 0; and whether that was said. */
+
+    /**
+     * When the inputs began to change without holding still since, or 0; and whether that was said.
+     */
     private long unsettledSince;
+
     private boolean warned;
 
     Watch(long intervalMs, Duration settle) {
@@ -507,25 +578,32 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
       return intervalMs;
     }
 
-    /** Says once which files keep a change from settling, such as a log written into the directory. */
+    /**
+     * Says once which files keep a change from settling, such as a log written into the directory.
+     */
     private void warnIfRestless(Map<Path, String> before, Map<Path, String> now, long t) {
       if (unsettledSince == 0) {
         unsettledSince = t;
       }
-      if (warned || t - unsettledSince < Math.max(Duration.ofSeconds(5).toNanos(), 10 * settleNanos)) {
+      if (warned
+          || t - unsettledSince < Math.max(Duration.ofSeconds(5).toNanos(), 10 * settleNanos)) {
         return;
       }
       warned = true;
       List<Path> changing = new java.util.ArrayList<>();
-      now.forEach((p, stamp) -> {
-        if (!stamp.equals(before.get(p))) {
-          changing.add(p);
-        }
-      });
+      now.forEach(
+          (p, stamp) -> {
+            if (!stamp.equals(before.get(p))) {
+              changing.add(p);
+            }
+          });
       before.keySet().stream().filter(p -> !now.containsKey(p)).forEach(changing::add);
-      log.warn("policy inputs have not held still for {} ms since {} s ago, so no new version is compiled;"
-          + " changing: {} (keep files that change all the time out of the policy directory)",
-          settleNanos / 1_000_000, (t - unsettledSince) / 1_000_000_000, changing.stream().sorted().limit(5).toList());
+      log.warn(
+          "policy inputs have not held still for {} ms since {} s ago, so no new version is compiled;"
+              + " changing: {} (keep files that change all the time out of the policy directory)",
+          settleNanos / 1_000_000,
+          (t - unsettledSince) / 1_000_000_000,
+          changing.stream().sorted().limit(5).toList());
     }
   }
 

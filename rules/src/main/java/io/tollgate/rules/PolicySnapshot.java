@@ -27,8 +27,8 @@ import java.util.concurrent.TimeoutException;
  * {@code PolicySnapshot} is one compiled, immutable version of a policy directory, and the Check
  * dispatcher over it.
  *
- * <p>For a request it evaluates every rule in order (files sorted by path, documents in file
- * order, then DRL packages no handler claims); for each rule whose {@code match} holds it builds the
+ * <p>For a request it evaluates every rule in order (files sorted by path, documents in file order,
+ * then DRL packages no handler claims); for each rule whose {@code match} holds it builds the
  * rule's instances and calls its handlers. Handlers that do not block run inline; blocking ones run
  * on the runtime's pool, concurrently, each with its deadline. The results combine by these rules:
  *
@@ -109,9 +109,9 @@ public final class PolicySnapshot {
 
   /**
    * Requests, as string attributes, that get past the simple conjuncts of each checking rule's
-   * {@code match} ({@link CompiledExpression#examples()}): up to four per rule, taking each
-   * listed value in turn. Requests built from them reach the rules' handlers, which is what a
-   * warm-up needs; rules without such conjuncts are reached by any request and give none.
+   * {@code match} ({@link CompiledExpression#examples()}): up to four per rule, taking each listed
+   * value in turn. Requests built from them reach the rules' handlers, which is what a warm-up
+   * needs; rules without such conjuncts are reached by any request and give none.
    */
   public List<Map<String, String>> ruleExamples() {
     List<Map<String, String>> out = new ArrayList<>();
@@ -142,7 +142,10 @@ public final class PolicySnapshot {
     return handlers;
   }
 
-  /** Whether a handler of this version takes {@code quota} instances, and so needs the quota cluster. */
+  /**
+   * Whether a handler of this version takes {@code quota} instances, and so needs the quota
+   * cluster.
+   */
   public boolean usesQuotas() {
     return handlers.values().stream().anyMatch(h -> h.templates().contains(Template.QUOTA.name()));
   }
@@ -152,8 +155,8 @@ public final class PolicySnapshot {
   }
 
   /**
-   * The rate-limit configuration of this version, as the runtime's {@link RateLimitCompiler}
-   * built it, or {@code null} when the policy has none.
+   * The rate-limit configuration of this version, as the runtime's {@link RateLimitCompiler} built
+   * it, or {@code null} when the policy has none.
    */
   public Object rateLimits() {
     return rateLimits;
@@ -169,9 +172,9 @@ public final class PolicySnapshot {
   }
 
   /**
-   * Reports one finished request: every rule with report actions whose match holds sends its
-   * metric and logentry instances to its report handlers, here and now. A failing handler is
-   * counted and loses only its instance. Returns the number of instances recorded.
+   * Reports one finished request: every rule with report actions whose match holds sends its metric
+   * and logentry instances to its report handlers, here and now. A failing handler is counted and
+   * loses only its instance. Returns the number of instances recorded.
    */
   public int report(Attributes attributes) {
     int recorded = 0;
@@ -199,9 +202,11 @@ public final class PolicySnapshot {
     long now = System.nanoTime();
     long last = lastReportFailureLog.get();
     if (now - last > 10_000_000_000L && lastReportFailureLog.compareAndSet(last, now)) {
-      org.slf4j.LoggerFactory.getLogger(PolicySnapshot.class).warn(
-          "report handler '{}' failed (logged at most every 10s; counted in tollgate_handler_failures_total): {}",
-          handler, e.toString());
+      org.slf4j.LoggerFactory.getLogger(PolicySnapshot.class)
+          .warn(
+              "report handler '{}' failed (logged at most every 10s; counted in tollgate_handler_failures_total): {}",
+              handler,
+              e.toString());
     }
   }
 
@@ -233,9 +238,15 @@ public final class PolicySnapshot {
             if (pending == null) {
               pending = new ArrayList<>();
             }
-            pending.add(new Pending(c.reserve(), rule.name(), h, submit(handler, instance, attributes), key));
+            pending.add(
+                new Pending(
+                    c.reserve(), rule.name(), h, submit(handler, instance, attributes), key));
           } else {
-            c.add(c.reserve(), rule.name(), h, invokeInline(rule.name(), h, handler, instance, attributes, key));
+            c.add(
+                c.reserve(),
+                rule.name(),
+                h,
+                invokeInline(rule.name(), h, handler, instance, attributes, key));
           }
         }
       }
@@ -259,7 +270,11 @@ public final class PolicySnapshot {
   }
 
   private Outcome invokeInline(
-      String rule, HandlerEntry h, CheckHandler handler, Instance instance, Attributes attributes,
+      String rule,
+      HandlerEntry h,
+      CheckHandler handler,
+      Instance instance,
+      Attributes attributes,
       DecisionCache.Key cacheKey) {
     try {
       if (handler instanceof DroolsHandler d) {
@@ -280,14 +295,15 @@ public final class PolicySnapshot {
       CheckHandler handler, Instance instance, Attributes attributes) {
     CompletableFuture<CheckResult> f = new CompletableFuture<>();
     try {
-      blockingPool.execute(WarmUp.carry(
-          () -> {
-            try {
-              f.complete(handler.check(instance, attributes));
-            } catch (Throwable t) {
-              f.completeExceptionally(t);
-            }
-          }));
+      blockingPool.execute(
+          WarmUp.carry(
+              () -> {
+                try {
+                  f.complete(handler.check(instance, attributes));
+                } catch (Throwable t) {
+                  f.completeExceptionally(t);
+                }
+              }));
     } catch (RejectedExecutionException e) {
       f.completeExceptionally(e);
     }
@@ -321,7 +337,11 @@ public final class PolicySnapshot {
   }
 
   private record Pending(
-      int slot, String rule, HandlerEntry handler, CompletableFuture<CheckResult> future, DecisionCache.Key cacheKey) {}
+      int slot,
+      String rule,
+      HandlerEntry handler,
+      CompletableFuture<CheckResult> future,
+      DecisionCache.Key cacheKey) {}
 
   private record Outcome(CheckResult result, String drlRule) {}
 
@@ -347,7 +367,10 @@ public final class PolicySnapshot {
         if (slot < denySlot) {
           denySlot = slot;
           deny = r;
-          denyRule = o.drlRule().isEmpty() ? rule : rule.isEmpty() ? o.drlRule() : rule + " > " + o.drlRule();
+          denyRule =
+              o.drlRule().isEmpty()
+                  ? rule
+                  : rule.isEmpty() ? o.drlRule() : rule + " > " + o.drlRule();
           denyHandler = h.name();
         }
       } else if (!r.requestHeaders().isEmpty()) {
@@ -368,7 +391,10 @@ public final class PolicySnapshot {
     }
 
     private static List<HeaderOp> render(
-        CompiledRule rule, List<CompiledRule.HeaderTemplate> ts, Attributes a, EvaluationCounters counters) {
+        CompiledRule rule,
+        List<CompiledRule.HeaderTemplate> ts,
+        Attributes a,
+        EvaluationCounters counters) {
       List<HeaderOp> out = new ArrayList<>(ts.size());
       for (CompiledRule.HeaderTemplate t : ts) {
         if (t.op() == HeaderOp.Op.REMOVE) {
@@ -390,7 +416,15 @@ public final class PolicySnapshot {
       List<HeaderOp> resp = flatten(responseOps);
       if (deny != null) {
         return new PolicyDecision(
-            false, deny.httpStatus(), deny.message(), denyRule, denyHandler, List.of(), resp, version, deny.body());
+            false,
+            deny.httpStatus(),
+            deny.message(),
+            denyRule,
+            denyHandler,
+            List.of(),
+            resp,
+            version,
+            deny.body());
       }
       return new PolicyDecision(true, 200, "", "", "", flatten(requestOps), resp, version);
     }

@@ -5,9 +5,9 @@ import java.util.Map;
 
 /**
  * {@code RateLimitCompiler} turns the rate-limit config files of a policy directory (envoyproxy/
- * ratelimit's format, or {@code kind: RateLimitConfig}) into whatever the rate-limit service
- * serves from. It runs as part of compile-all-then-swap: a problem it reports fails the whole new
- * version. The rules runtime does not look inside what it returns.
+ * ratelimit's format, or {@code kind: RateLimitConfig}) into whatever the rate-limit service serves
+ * from. It runs as part of compile-all-then-swap: a problem it reports fails the whole new version.
+ * The rules runtime does not look inside what it returns.
  */
 @FunctionalInterface
 public interface RateLimitCompiler {

@@ -4,10 +4,10 @@ import java.util.function.Supplier;
 
 /**
  * {@code WarmUp} marks the thread that decides a warm-up request: traffic a server sends itself so
- * that the first real requests do not pay for class loading and interpretation. While it is
- * marked, nothing is counted ({@link EvaluationCounters}) and whatever keeps state for callers
- * (quotas, metrics, logs) is expected to leave the request out; the mark follows a check onto the
- * pool that runs blocking handlers.
+ * that the first real requests do not pay for class loading and interpretation. While it is marked,
+ * nothing is counted ({@link EvaluationCounters}) and whatever keeps state for callers (quotas,
+ * metrics, logs) is expected to leave the request out; the mark follows a check onto the pool that
+ * runs blocking handlers.
  */
 public final class WarmUp {
   private static final ThreadLocal<Boolean> ACTIVE = new ThreadLocal<>();
@@ -37,9 +37,11 @@ public final class WarmUp {
     if (!active()) {
       return task;
     }
-    return () -> call(() -> {
-      task.run();
-      return null;
-    });
+    return () ->
+        call(
+            () -> {
+              task.run();
+              return null;
+            });
   }
 }

@@ -8,8 +8,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Every kind of bad policy gets a precise message with its location, and a runtime that was
- * serving keeps serving its last good version.
+ * Every kind of bad policy gets a precise message with its location, and a runtime that was serving
+ * keeps serving its last good version.
  */
 class BadPolicyTest {
   @TempDir Path tmp;
@@ -34,7 +34,8 @@ class BadPolicyTest {
     return PolicyRuntime.validate(d.options());
   }
 
-  private static void assertOne(List<ConfigError> errors, String file, int line, int column, String text) {
+  private static void assertOne(
+      List<ConfigError> errors, String file, int line, int column, String text) {
     assertThat(errors).as(errors.toString()).isNotEmpty();
     assertThat(errors)
         .as(errors.toString())
@@ -56,31 +57,44 @@ class BadPolicyTest {
 
   @Test
   void yamlSyntaxErrorNamesLineAndColumn() {
-    assertOne(errorsFor("p.yaml", "kind: Rule\nname: [unclosed\nmatch: x\n"), "p.yaml", 3, 6, "YAML syntax error");
+    assertOne(
+        errorsFor("p.yaml", "kind: Rule\nname: [unclosed\nmatch: x\n"),
+        "p.yaml",
+        3,
+        6,
+        "YAML syntax error");
   }
 
   @Test
   void unknownKind() {
-    assertOne(errorsFor("p.yaml", "kind: Rulez\nname: r\n"), "p.yaml", 1, 7, "unknown kind 'Rulez'");
+    assertOne(
+        errorsFor("p.yaml", "kind: Rulez\nname: r\n"), "p.yaml", 1, 7, "unknown kind 'Rulez'");
   }
 
   @Test
   void unknownField() {
-    assertOne(errorsFor("p.yaml", GOOD + "matchh: true\n"), "p.yaml", 11, 1, "unknown field 'matchh'");
+    assertOne(
+        errorsFor("p.yaml", GOOD + "matchh: true\n"), "p.yaml", 11, 1, "unknown field 'matchh'");
   }
 
   @Test
   void unknownAdapterListsAvailableOnes() {
     assertOne(
         errorsFor("p.yaml", GOOD.replace("adapter: fixed", "adapter: fixd")),
-        "p.yaml", 3, 10, "unknown adapter 'fixd'; available adapters: [drools, editing, fixed, recording, rego]");
+        "p.yaml",
+        3,
+        10,
+        "unknown adapter 'fixd'; available adapters: [drools, editing, fixed, recording, rego]");
   }
 
   @Test
   void badAdapterParamIsLocatedAtTheParam() {
     assertOne(
         errorsFor("p.yaml", GOOD.replace("status: 403", "status: lots")),
-        "p.yaml", 4, 0, "status: must be an integer");
+        "p.yaml",
+        4,
+        0,
+        "status: must be an integer");
   }
 
   @Test
@@ -105,45 +119,71 @@ class BadPolicyTest {
     PolicyDir d = new PolicyDir(tmp);
     d.write("a.drl", "package p\nrule \"x\" when then end\n");
     d.write("p.yaml", text);
-    assertOne(PolicyRuntime.validate(d.options()), "p.yaml", 14, 15, "does not accept template 'listentry'");
+    assertOne(
+        PolicyRuntime.validate(d.options()),
+        "p.yaml",
+        14,
+        15,
+        "does not accept template 'listentry'");
   }
 
   @Test
   void celSyntaxErrorIsLocatedInTheFile() {
     assertOne(
-        errorsFor("p.yaml", GOOD.replace("request.path.startsWith(\"/admin\")", "request.path.startsWith(")),
-        "p.yaml", 8, 32, "CEL: mismatched input");
+        errorsFor(
+            "p.yaml",
+            GOOD.replace("request.path.startsWith(\"/admin\")", "request.path.startsWith(")),
+        "p.yaml",
+        8,
+        32,
+        "CEL: mismatched input");
   }
 
   @Test
   void celTypeErrorIsLocatedInTheFile() {
     assertOne(
-        errorsFor("p.yaml", GOOD.replace("request.path.startsWith(\"/admin\")", "request.path > 3")),
-        "p.yaml", 8, 21, "no matching overload for '_>_'");
+        errorsFor(
+            "p.yaml", GOOD.replace("request.path.startsWith(\"/admin\")", "request.path > 3")),
+        "p.yaml",
+        8,
+        21,
+        "no matching overload for '_>_'");
   }
 
   @Test
   void undefinedAttributeIsNamed() {
     assertOne(
         errorsFor("p.yaml", GOOD.replace("request.path.startsWith", "request.paht.startsWith")),
-        "p.yaml", 8, 8, "unknown attribute 'request.paht'");
+        "p.yaml",
+        8,
+        8,
+        "unknown attribute 'request.paht'");
   }
 
   @Test
   void celErrorInsideABlockScalarIsLocated() {
-    String text = GOOD.replace("match: request.path.startsWith(\"/admin\")", "match: >-\n  request.method == \"GET\"\n  && request.path > 3");
+    String text =
+        GOOD.replace(
+            "match: request.path.startsWith(\"/admin\")",
+            "match: >-\n  request.method == \"GET\"\n  && request.path > 3");
     List<ConfigError> errors = errorsFor("p.yaml", text);
-    assertThat(errors).as(errors.toString()).anySatisfy(e -> {
-      assertThat(e.line()).isEqualTo(9);
-      assertThat(e.message()).contains("_>_");
-    });
+    assertThat(errors)
+        .as(errors.toString())
+        .anySatisfy(
+            e -> {
+              assertThat(e.line()).isEqualTo(9);
+              assertThat(e.message()).contains("_>_");
+            });
   }
 
   @Test
   void ruleNamingMissingHandler() {
     assertOne(
         errorsFor("p.yaml", GOOD.replace("- handler: no", "- handler: nope")),
-        "p.yaml", 10, 12, "names handler 'nope', which is not defined");
+        "p.yaml",
+        10,
+        12,
+        "names handler 'nope', which is not defined");
   }
 
   @Test
@@ -162,28 +202,41 @@ class BadPolicyTest {
     d.write("p.yaml", GOOD);
     d.write("r.drl", "package p\n\nrule \"x\"\nwhen\n  Foo( \nthen\nend\n");
     List<ConfigError> errors = PolicyRuntime.validate(d.options());
-    assertThat(errors).as(errors.toString()).anySatisfy(e -> {
-      assertThat(e.file()).isEqualTo("r.drl");
-      assertThat(e.line()).isGreaterThan(0);
-      assertThat(e.message()).startsWith("DRL:");
-    });
+    assertThat(errors)
+        .as(errors.toString())
+        .anySatisfy(
+            e -> {
+              assertThat(e.file()).isEqualTo("r.drl");
+              assertThat(e.line()).isGreaterThan(0);
+              assertThat(e.message()).startsWith("DRL:");
+            });
   }
 
   @Test
   void emptyDirectoryIsRefused() {
     List<ConfigError> errors = PolicyRuntime.validate(PolicyRuntime.Options.of(tmp, null));
-    assertThat(errors).singleElement().satisfies(e -> assertThat(e.message()).contains("no policy files"));
+    assertThat(errors)
+        .singleElement()
+        .satisfies(e -> assertThat(e.message()).contains("no policy files"));
   }
 
   @Test
   void invalidUtf8FileIsRefused() throws Exception {
-    java.nio.file.Files.write(tmp.resolve("p.yaml"), new byte[] {'k', 'i', 'n', 'd', ':', ' ', (byte) 0xC3, (byte) 0x28});
-    assertOne(PolicyRuntime.validate(PolicyRuntime.Options.of(tmp, null)), "p.yaml", 0, 0, "not valid UTF-8");
+    java.nio.file.Files.write(
+        tmp.resolve("p.yaml"), new byte[] {'k', 'i', 'n', 'd', ':', ' ', (byte) 0xC3, (byte) 0x28});
+    assertOne(
+        PolicyRuntime.validate(PolicyRuntime.Options.of(tmp, null)),
+        "p.yaml",
+        0,
+        0,
+        "not valid UTF-8");
   }
 
   @Test
   void everyProblemIsReportedAtOnce() {
-    String text = GOOD.replace("adapter: fixed", "adapter: nope").replace("request.path.startsWith(\"/admin\")", "request.path > 3");
+    String text =
+        GOOD.replace("adapter: fixed", "adapter: nope")
+            .replace("request.path.startsWith(\"/admin\")", "request.path > 3");
     assertThat(errorsFor("p.yaml", text)).hasSizeGreaterThanOrEqualTo(2);
   }
 
@@ -194,10 +247,11 @@ class BadPolicyTest {
     try (PolicyRuntime rt = d.start()) {
       var admin = PolicyDir.request("request.path", "/admin");
       assertThat(rt.check(admin).allowed()).isFalse();
-      for (String bad : List.of(
-          "kind: Rule\nname: [",
-          GOOD.replace("adapter: fixed", "adapter: nope"),
-          GOOD.replace("request.path.startsWith(\"/admin\")", "request.path > 3"))) {
+      for (String bad :
+          List.of(
+              "kind: Rule\nname: [",
+              GOOD.replace("adapter: fixed", "adapter: nope"),
+              GOOD.replace("request.path.startsWith(\"/admin\")", "request.path > 3"))) {
         d.write("p.yaml", bad);
         ReloadResult r = rt.reload();
         assertThat(r.swapped()).isFalse();

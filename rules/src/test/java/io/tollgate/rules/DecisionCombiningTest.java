@@ -20,14 +20,19 @@ class DecisionCombiningTest {
   }
 
   private static String rule(String name, String match, String handler) {
-    return "kind: Rule\nname: " + name + "\n"
+    return "kind: Rule\nname: "
+        + name
+        + "\n"
         + (match == null ? "" : "match: '" + match + "'\n")
-        + "actions:\n- handler: " + handler + "\n---\n";
+        + "actions:\n- handler: "
+        + handler
+        + "\n---\n";
   }
 
   @Test
   void noMatchingRuleAllows() throws Exception {
-    try (PolicyRuntime rt = start(handler("no", "{allow: false}") + rule("r", "request.path == \"/x\"", "no"))) {
+    try (PolicyRuntime rt =
+        start(handler("no", "{allow: false}") + rule("r", "request.path == \"/x\"", "no"))) {
       PolicyDecision d = rt.check(request("request.path", "/y"));
       assertThat(d.allowed()).isTrue();
       assertThat(d.rule()).isEmpty();
@@ -37,7 +42,10 @@ class DecisionCombiningTest {
 
   @Test
   void emptyMatchIsTrue() throws Exception {
-    try (PolicyRuntime rt = start(handler("no", "{allow: false, status: 451, message: gone}") + rule("always", null, "no"))) {
+    try (PolicyRuntime rt =
+        start(
+            handler("no", "{allow: false, status: 451, message: gone}")
+                + rule("always", null, "no"))) {
       PolicyDecision d = rt.check(request());
       assertThat(d.allowed()).isFalse();
       assertThat(d.httpStatus()).isEqualTo(451);
@@ -49,10 +57,13 @@ class DecisionCombiningTest {
 
   @Test
   void firstDenyInRuleOrderWinsOverLaterDeniesAndAllows() throws Exception {
-    String yaml = handler("yes", "{allow: true, header: x-a=1}")
-        + handler("no1", "{allow: false, status: 401, message: first}")
-        + handler("no2", "{allow: false, status: 403, message: second}")
-        + rule("r1", null, "yes") + rule("r2", null, "no1") + rule("r3", null, "no2");
+    String yaml =
+        handler("yes", "{allow: true, header: x-a=1}")
+            + handler("no1", "{allow: false, status: 401, message: first}")
+            + handler("no2", "{allow: false, status: 403, message: second}")
+            + rule("r1", null, "yes")
+            + rule("r2", null, "no1")
+            + rule("r3", null, "no2");
     try (PolicyRuntime rt = start(yaml)) {
       PolicyDecision d = rt.check(request());
       assertThat(d.allowed()).isFalse();
@@ -64,9 +75,10 @@ class DecisionCombiningTest {
 
   @Test
   void headerOperationsMergeInRuleOrder() throws Exception {
-    String yaml = handler("a", "{header: x-who=handler}")
-        + rule("r1", null, "a")
-        + """
+    String yaml =
+        handler("a", "{header: x-who=handler}")
+            + rule("r1", null, "a")
+            + """
           kind: Rule
           name: r2
           requestHeaderOperations:
@@ -97,17 +109,22 @@ class DecisionCombiningTest {
 
   @Test
   void matchThatFailsToEvaluateDoesNotMatchAndIsCounted() throws Exception {
-    try (PolicyRuntime rt = start(handler("no", "{allow: false}") + rule("r", "request.headers[\"x-user\"] == \"bob\"", "no"))) {
+    try (PolicyRuntime rt =
+        start(
+            handler("no", "{allow: false}")
+                + rule("r", "request.headers[\"x-user\"] == \"bob\"", "no"))) {
       assertThat(rt.check(request()).allowed()).isTrue();
       assertThat(rt.counters().matchErrors()).containsEntry("r", 1L);
-      assertThat(rt.check(request("request.headers", PolicyDir.headers("X-User", "bob"))).allowed()).isFalse();
+      assertThat(rt.check(request("request.headers", PolicyDir.headers("X-User", "bob"))).allowed())
+          .isFalse();
     }
   }
 
   @Test
   void instancesCarryExpressionValuesToHandlers() throws Exception {
-    String yaml = handler("must", "{valueMustBe: bob}")
-        + """
+    String yaml =
+        handler("must", "{valueMustBe: bob}")
+            + """
           kind: Instance
           name: user
           template: listentry
@@ -121,7 +138,8 @@ class DecisionCombiningTest {
             instances: [user]
           """;
     try (PolicyRuntime rt = start(yaml)) {
-      assertThat(rt.check(request("request.headers", PolicyDir.headers("x-user", "bob"))).allowed()).isTrue();
+      assertThat(rt.check(request("request.headers", PolicyDir.headers("x-user", "bob"))).allowed())
+          .isTrue();
       PolicyDecision d = rt.check(request("request.headers", PolicyDir.headers("x-user", "eve")));
       assertThat(d.allowed()).isFalse();
       assertThat(d.message()).contains("eve");
@@ -143,7 +161,9 @@ class DecisionCombiningTest {
 
   @Test
   void throwingHandlerWithOpenPolicyAllows() throws Exception {
-    String yaml = "kind: Handler\nname: boom\nadapter: fixed\nfailurePolicy: open\nparams: {fail: true}\n---\n" + rule("r", null, "boom");
+    String yaml =
+        "kind: Handler\nname: boom\nadapter: fixed\nfailurePolicy: open\nparams: {fail: true}\n---\n"
+            + rule("r", null, "boom");
     try (PolicyRuntime rt = start(yaml)) {
       assertThat(rt.check(request()).allowed()).isTrue();
     }
@@ -151,10 +171,13 @@ class DecisionCombiningTest {
 
   @Test
   void blockingHandlersRunConcurrentlyAndMissedDeadlinesFailClosed() throws Exception {
-    String yaml = "kind: Handler\nname: slow\nadapter: fixed\ntimeout: 50ms\nparams: {blocking: true, sleepMs: 5000}\n---\n"
-        + "kind: Handler\nname: b1\nadapter: fixed\ntimeout: 2s\nparams: {blocking: true, sleepMs: 300, header: x-b=1}\n---\n"
-        + "kind: Handler\nname: b2\nadapter: fixed\ntimeout: 2s\nparams: {blocking: true, sleepMs: 300, header: x-b=2}\n---\n"
-        + rule("r1", "request.path == \"/slow\"", "slow") + rule("r2", "request.path == \"/two\"", "b1") + rule("r3", "request.path == \"/two\"", "b2");
+    String yaml =
+        "kind: Handler\nname: slow\nadapter: fixed\ntimeout: 50ms\nparams: {blocking: true, sleepMs: 5000}\n---\n"
+            + "kind: Handler\nname: b1\nadapter: fixed\ntimeout: 2s\nparams: {blocking: true, sleepMs: 300, header: x-b=1}\n---\n"
+            + "kind: Handler\nname: b2\nadapter: fixed\ntimeout: 2s\nparams: {blocking: true, sleepMs: 300, header: x-b=2}\n---\n"
+            + rule("r1", "request.path == \"/slow\"", "slow")
+            + rule("r2", "request.path == \"/two\"", "b1")
+            + rule("r3", "request.path == \"/two\"", "b2");
     try (PolicyRuntime rt = start(yaml)) {
       PolicyDecision late = rt.check(request("request.path", "/slow"));
       assertThat(late.allowed()).isFalse();
@@ -164,7 +187,8 @@ class DecisionCombiningTest {
       PolicyDecision two = rt.check(request("request.path", "/two"));
       long ms = (System.nanoTime() - t0) / 1_000_000;
       assertThat(two.allowed()).isTrue();
-      assertThat(two.requestHeaders()).containsExactly(HeaderOp.replace("x-b", "1"), HeaderOp.replace("x-b", "2"));
+      assertThat(two.requestHeaders())
+          .containsExactly(HeaderOp.replace("x-b", "1"), HeaderOp.replace("x-b", "2"));
       // Two 300 ms handlers in parallel take well under the 600 ms they would take in series.
       assertThat(ms).isLessThan(590);
     }
@@ -173,11 +197,15 @@ class DecisionCombiningTest {
   @Test
   void unchangedHandlersAreReusedAndReplacedOnesClosed() throws Exception {
     PolicyDir d = new PolicyDir(tmp);
-    d.write("p.yaml", handler("a", "{allow: true}") + handler("b", "{allow: true}") + rule("r", null, "a"));
+    d.write(
+        "p.yaml",
+        handler("a", "{allow: true}") + handler("b", "{allow: true}") + rule("r", null, "a"));
     try (PolicyRuntime rt = d.start()) {
       int builds = io.tollgate.rules.fake.FixedAdapter.BUILDS.get();
       int closes = io.tollgate.rules.fake.FixedAdapter.CLOSES.get();
-      d.write("p.yaml", handler("a", "{allow: true}") + handler("b", "{allow: false}") + rule("r", null, "a"));
+      d.write(
+          "p.yaml",
+          handler("a", "{allow: true}") + handler("b", "{allow: false}") + rule("r", null, "a"));
       assertThat(rt.reload().swapped()).isTrue();
       assertThat(io.tollgate.rules.fake.FixedAdapter.BUILDS.get() - builds).isEqualTo(1);
       assertThat(io.tollgate.rules.fake.FixedAdapter.CLOSES.get() - closes).isEqualTo(1);

@@ -53,7 +53,11 @@ class DroolsTest {
   void operatorConstraintsKeepWorkingPastTheJitThreshold() throws Exception {
     // Drools compiles a constraint to bytecode after some evaluations; with operators such as
     // str[startsWith] and matches that compiled form must decide as the interpreted one did.
-    PolicyDir d = new PolicyDir(tmp).write("ops.drl", """
+    PolicyDir d =
+        new PolicyDir(tmp)
+            .write(
+                "ops.drl",
+                """
         package t.ops
         import io.tollgate.rules.drools.Request
         import io.tollgate.rules.drools.Decision
@@ -67,9 +71,13 @@ class DroolsTest {
         """);
     try (PolicyRuntime rt = d.start()) {
       for (int i = 0; i < 500; i++) {
-        PolicyDecision denied = rt.check(request("request.path", "/internal/" + i, "request.method", "POST"));
+        PolicyDecision denied =
+            rt.check(request("request.path", "/internal/" + i, "request.method", "POST"));
         assertThat(denied.httpStatus()).as("check %d: %s", i, denied.message()).isEqualTo(403);
-        assertThat(rt.check(request("request.path", "/public/" + i, "request.method", "POST")).allowed()).isTrue();
+        assertThat(
+                rt.check(request("request.path", "/public/" + i, "request.method", "POST"))
+                    .allowed())
+            .isTrue();
       }
     }
   }
@@ -84,7 +92,12 @@ class DroolsTest {
       assertThat(deny.rule()).isEqualTo("t.admin.admins only");
       assertThat(deny.handler()).isEqualTo("drools");
       PolicyDecision ok =
-          rt.check(request("request.path", "/admin/x", "request.headers", PolicyDir.headers("X-Role", "admin")));
+          rt.check(
+              request(
+                  "request.path",
+                  "/admin/x",
+                  "request.headers",
+                  PolicyDir.headers("X-Role", "admin")));
       assertThat(ok.allowed()).isTrue();
       assertThat(ok.requestHeaders()).containsExactly(HeaderOp.replace("x-admin", "yes"));
     }
@@ -92,10 +105,13 @@ class DroolsTest {
 
   @Test
   void aHandlerScopesItsPackagesToTheRulesThatUseIt() throws Exception {
-    PolicyDir d = new PolicyDir(tmp)
-        .write("admin.drl", ADMIN_DRL)
-        .write("posts.drl", POST_DRL)
-        .write("p.yaml", """
+    PolicyDir d =
+        new PolicyDir(tmp)
+            .write("admin.drl", ADMIN_DRL)
+            .write("posts.drl", POST_DRL)
+            .write(
+                "p.yaml",
+                """
             kind: Handler
             name: posts
             adapter: drools
@@ -108,12 +124,16 @@ class DroolsTest {
             - handler: posts
             """);
     try (PolicyRuntime rt = d.start()) {
-      PolicyDecision onRatings = rt.check(request("request.method", "POST", "destination.service.host", "ratings"));
+      PolicyDecision onRatings =
+          rt.check(request("request.method", "POST", "destination.service.host", "ratings"));
       assertThat(onRatings.allowed()).isFalse();
       assertThat(onRatings.httpStatus()).isEqualTo(405);
       assertThat(onRatings.rule()).isEqualTo("ratings-writes > t.posts.no posts");
       assertThat(onRatings.handler()).isEqualTo("posts");
-      assertThat(rt.check(request("request.method", "POST", "destination.service.host", "details")).allowed()).isTrue();
+      assertThat(
+              rt.check(request("request.method", "POST", "destination.service.host", "details"))
+                  .allowed())
+          .isTrue();
       // t.admin is unclaimed and still runs everywhere.
       assertThat(rt.check(request("request.path", "/admin")).allowed()).isFalse();
     }
@@ -121,29 +141,48 @@ class DroolsTest {
 
   @Test
   void handlerNamingAMissingPackageIsAnError() {
-    PolicyDir d = new PolicyDir(tmp).write("admin.drl", ADMIN_DRL).write("p.yaml",
-        "kind: Handler\nname: h\nadapter: drools\nparams: {packages: [t.nope]}\n");
+    PolicyDir d =
+        new PolicyDir(tmp)
+            .write("admin.drl", ADMIN_DRL)
+            .write(
+                "p.yaml",
+                "kind: Handler\nname: h\nadapter: drools\nparams: {packages: [t.nope]}\n");
     assertThat(PolicyRuntime.validate(d.options()))
         .anySatisfy(e -> assertThat(e.message()).contains("no DRL rules in package 't.nope'"));
   }
 
   @Test
   void drlErrorIsLocated() {
-    PolicyDir d = new PolicyDir(tmp).write("bad.drl", ADMIN_DRL.replace("$d : Decision()\nthen\n  $d.deny", "$d : Decision(\nthen\n  $d.deny"));
+    PolicyDir d =
+        new PolicyDir(tmp)
+            .write(
+                "bad.drl",
+                ADMIN_DRL.replace(
+                    "$d : Decision()\nthen\n  $d.deny", "$d : Decision(\nthen\n  $d.deny"));
     var errors = PolicyRuntime.validate(d.options());
-    assertThat(errors).as(errors.toString()).isNotEmpty().allSatisfy(e -> {
-      assertThat(e.file()).isEqualTo("bad.drl");
-      assertThat(e.line()).isBetween(7, 11);
-    });
+    assertThat(errors)
+        .as(errors.toString())
+        .isNotEmpty()
+        .allSatisfy(
+            e -> {
+              assertThat(e.file()).isEqualTo("bad.drl");
+              assertThat(e.line()).isBetween(7, 11);
+            });
   }
 
   @Test
   void unchangedDrlIsNotRecompiledOnReload() throws Exception {
-    PolicyDir d = new PolicyDir(tmp).write("admin.drl", ADMIN_DRL).write("p.yaml",
-        "kind: Handler\nname: h\nadapter: fixed\n---\nkind: Rule\nname: r\nmatch: 'false'\nactions: [{handler: h}]\n");
+    PolicyDir d =
+        new PolicyDir(tmp)
+            .write("admin.drl", ADMIN_DRL)
+            .write(
+                "p.yaml",
+                "kind: Handler\nname: h\nadapter: fixed\n---\nkind: Rule\nname: r\nmatch: 'false'\nactions: [{handler: h}]\n");
     try (PolicyRuntime rt = d.start()) {
       var before = rt.snapshot().drl();
-      d.write("p.yaml", "kind: Handler\nname: h2\nadapter: fixed\n---\nkind: Rule\nname: r\nmatch: 'false'\nactions: [{handler: h2}]\n");
+      d.write(
+          "p.yaml",
+          "kind: Handler\nname: h2\nadapter: fixed\n---\nkind: Rule\nname: r\nmatch: 'false'\nactions: [{handler: h2}]\n");
       assertThat(rt.reload().swapped()).isTrue();
       assertThat(rt.snapshot().drl()).isSameAs(before);
     }

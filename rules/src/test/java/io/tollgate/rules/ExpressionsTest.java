@@ -32,7 +32,8 @@ class ExpressionsTest {
 
   @Test
   void absentAttributesReadAsZeroValues() throws Exception {
-    assertThat(eval("source.principal == '' && destination.port == 0 && size(request.headers) == 0"))
+    assertThat(
+            eval("source.principal == '' && destination.port == 0 && size(request.headers) == 0"))
         .isTrue();
   }
 
@@ -67,14 +68,25 @@ class ExpressionsTest {
 
   @Test
   void missingMapKeyIsARuntimeError() {
-    Expressions.Result r = expressions.compile("request.headers['nope'] == 'x'", AttributeType.BOOL);
+    Expressions.Result r =
+        expressions.compile("request.headers['nope'] == 'x'", AttributeType.BOOL);
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> r.expression().test(request()))
         .hasMessageContaining("nope");
   }
 
   @Test
   void timestampsCompare() throws Exception {
-    assertThat(eval("request.time > timestamp('2020-01-01T00:00:00Z')", "request.time", java.time.Instant.parse("2024-05-01T10:00:00Z"))).isTrue();
-    assertThat(eval("request.time.getHours() == 10", "request.time", java.time.Instant.parse("2024-05-01T10:00:00Z"))).isTrue();
+    assertThat(
+            eval(
+                "request.time > timestamp('2020-01-01T00:00:00Z')",
+                "request.time",
+                java.time.Instant.parse("2024-05-01T10:00:00Z")))
+        .isTrue();
+    assertThat(
+            eval(
+                "request.time.getHours() == 10",
+                "request.time",
+                java.time.Instant.parse("2024-05-01T10:00:00Z")))
+        .isTrue();
   }
 }

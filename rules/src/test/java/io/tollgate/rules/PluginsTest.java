@@ -68,7 +68,9 @@ class PluginsTest {
       PolicyDecision d = rt.check(PolicyDir.request());
       assertThat(d.allowed()).isTrue();
       assertThat(d.requestHeaders())
-          .containsExactly(HeaderOp.replace("x-sees-rules", "false"), HeaderOp.replace("x-loader", "plugin:good.jar"));
+          .containsExactly(
+              HeaderOp.replace("x-sees-rules", "false"),
+              HeaderOp.replace("x-loader", "plugin:good.jar"));
     }
   }
 
@@ -79,10 +81,13 @@ class PluginsTest {
       Files.write(plugins.resolve("bad.jar"), "this is not a zip".getBytes(StandardCharsets.UTF_8));
       ReloadResult r = rt.reload();
       assertThat(r.swapped()).isFalse();
-      assertThat(r.errors()).singleElement().satisfies(e -> {
-        assertThat(e.file()).isEqualTo("plugins/bad.jar");
-        assertThat(e.message()).contains("not a valid jar");
-      });
+      assertThat(r.errors())
+          .singleElement()
+          .satisfies(
+              e -> {
+                assertThat(e.file()).isEqualTo("plugins/bad.jar");
+                assertThat(e.message()).contains("not a valid jar");
+              });
       assertThat(rt.check(PolicyDir.request()).allowed()).isTrue();
       assertThat(rt.check(PolicyDir.request()).policyVersion()).isEqualTo(1);
     }
@@ -92,25 +97,35 @@ class PluginsTest {
   void adapterThatThrowsInItsConstructorIsReported() throws Exception {
     jar(plugins.resolve("throws.jar"), ThrowingAdapter.class);
     List<ConfigError> errors = PolicyRuntime.validate(options());
-    assertThat(errors).anySatisfy(e -> {
-      assertThat(e.file()).isEqualTo("plugins/throws.jar");
-      assertThat(e.message()).contains("cannot create adapter").contains("license file missing");
-    });
+    assertThat(errors)
+        .anySatisfy(
+            e -> {
+              assertThat(e.file()).isEqualTo("plugins/throws.jar");
+              assertThat(e.message())
+                  .contains("cannot create adapter")
+                  .contains("license file missing");
+            });
   }
 
   @Test
   void jarWithoutServiceEntryIsReported() throws Exception {
-    try (JarOutputStream j = new JarOutputStream(Files.newOutputStream(plugins.resolve("empty.jar")))) {
+    try (JarOutputStream j =
+        new JarOutputStream(Files.newOutputStream(plugins.resolve("empty.jar")))) {
       j.putNextEntry(new JarEntry("README"));
     }
     assertThat(PolicyRuntime.validate(options()))
-        .anySatisfy(e -> assertThat(e.message()).contains("no META-INF/services/io.tollgate.adapter.spi.Adapter"));
+        .anySatisfy(
+            e ->
+                assertThat(e.message())
+                    .contains("no META-INF/services/io.tollgate.adapter.spi.Adapter"));
   }
 
   @Test
   void pluginThatReusesABuiltinNameIsReported() throws Exception {
     jar(plugins.resolve("fixed.jar"), io.tollgate.rules.fake.FixedAdapter.class);
     assertThat(PolicyRuntime.validate(options()))
-        .anySatisfy(e -> assertThat(e.message()).contains("adapter 'fixed' is already provided by builtin"));
+        .anySatisfy(
+            e ->
+                assertThat(e.message()).contains("adapter 'fixed' is already provided by builtin"));
   }
 }

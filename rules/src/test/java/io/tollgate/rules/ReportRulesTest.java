@@ -17,7 +17,8 @@ import org.junit.jupiter.api.io.TempDir;
 class ReportRulesTest {
   @TempDir Path tmp;
 
-  static final String POLICY = """
+  static final String POLICY =
+      """
       kind: Handler
       name: recorder
       adapter: recording
@@ -73,31 +74,47 @@ class ReportRulesTest {
   void reportRulesRecordAndNeverDecide() throws Exception {
     new PolicyDir(tmp).write("p.yaml", POLICY);
     try (PolicyRuntime rt = new PolicyDir(tmp).start()) {
-      var finished = request("request.path", "/orders", "request.method", "GET", "response.code", 503L,
-          "response.duration", Duration.ofMillis(12));
-      assertThat(rt.report(finished)).as("instances recorded; the broken handler's is lost").isEqualTo(2);
+      var finished =
+          request(
+              "request.path",
+              "/orders",
+              "request.method",
+              "GET",
+              "response.code",
+              503L,
+              "response.duration",
+              Duration.ofMillis(12));
+      assertThat(rt.report(finished))
+          .as("instances recorded; the broken handler's is lost")
+          .isEqualTo(2);
       List<Instance> got = RecordingAdapter.RECORDED;
       assertThat(got).extracting(Instance::name).containsExactly("requestcount", "access");
-      assertThat(got.get(0).values()).containsEntry("value", 1L)
+      assertThat(got.get(0).values())
+          .containsEntry("value", 1L)
           .containsEntry("dimensions", Map.of("code", 503L, "method", "GET"));
       assertThat(got.get(1).values()).containsEntry("severity", "ERROR");
       assertThat(rt.counters().handlerFailures()).containsEntry("broken", 1L);
 
-      assertThat(rt.report(request("request.path", "/healthz"))).as("the rule does not match").isZero();
+      assertThat(rt.report(request("request.path", "/healthz")))
+          .as("the rule does not match")
+          .isZero();
       // Checks never run report handlers, and report rules never decide.
       RecordingAdapter.RECORDED.clear();
       assertThat(rt.check(request("request.path", "/orders")).allowed()).isTrue();
       assertThat(rt.check(request("request.path", "/admin")).allowed()).isFalse();
       assertThat(RecordingAdapter.RECORDED).isEmpty();
       // A report of a request the check rules would deny records it all the same.
-      assertThat(rt.report(request("request.path", "/admin/x", "response.code", 403L))).isEqualTo(2);
+      assertThat(rt.report(request("request.path", "/admin/x", "response.code", 403L)))
+          .isEqualTo(2);
     }
   }
 
   @Test
   void templatesMustReachHandlersOfTheirKind() {
     PolicyDir d = new PolicyDir(tmp);
-    d.write("p.yaml", """
+    d.write(
+        "p.yaml",
+        """
         kind: Handler
         name: recorder
         adapter: recording
@@ -112,9 +129,16 @@ class ReportRulesTest {
         actions:
         - handler: recorder
         """);
-    assertThat(PolicyRuntime.validate(d.options())).extracting(ConfigError::toString)
-        .anySatisfy(e -> assertThat(e).contains("p.yaml:13:3").contains("needs instances of [logentry, metric]"));
-    d.write("p.yaml", """
+    assertThat(PolicyRuntime.validate(d.options()))
+        .extracting(ConfigError::toString)
+        .anySatisfy(
+            e ->
+                assertThat(e)
+                    .contains("p.yaml:13:3")
+                    .contains("needs instances of [logentry, metric]"));
+    d.write(
+        "p.yaml",
+        """
         kind: Instance
         name: requestcount
         template: metric
@@ -122,7 +146,8 @@ class ReportRulesTest {
           value: '1'
           dimensions: {code: response.code > "x"}
         """);
-    assertThat(PolicyRuntime.validate(d.options())).extracting(ConfigError::toString)
+    assertThat(PolicyRuntime.validate(d.options()))
+        .extracting(ConfigError::toString)
         .anySatisfy(e -> assertThat(e).startsWith("p.yaml:6:"));
   }
 }

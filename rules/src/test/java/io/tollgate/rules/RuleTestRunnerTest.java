@@ -13,7 +13,10 @@ class RuleTestRunnerTest {
   @TempDir Path tmp;
 
   private PolicyDir policy() {
-    return new PolicyDir(tmp).write("p.yaml", """
+    return new PolicyDir(tmp)
+        .write(
+            "p.yaml",
+            """
         kind: Handler
         name: no
         adapter: fixed
@@ -34,7 +37,11 @@ class RuleTestRunnerTest {
 
   @Test
   void passingAndFailingCasesAreReportedWithWhatDiffered() {
-    PolicyDir d = policy().write("tests/t.yaml", """
+    PolicyDir d =
+        policy()
+            .write(
+                "tests/t.yaml",
+                """
         cases:
         - name: admin denied
           attributes: {request.path: /admin}
@@ -49,13 +56,19 @@ class RuleTestRunnerTest {
     TestReport report = RuleTestRunner.run(d.options());
     assertThat(report.errors()).isEmpty();
     assertThat(report.cases()).extracting(CaseResult::passed).containsExactly(true, true, false);
-    assertThat(report.cases().get(2).actual()).contains("deny 403 by admin").contains("expected allow");
+    assertThat(report.cases().get(2).actual())
+        .contains("deny 403 by admin")
+        .contains("expected allow");
     assertThat(report.passed()).isFalse();
   }
 
   @Test
   void unknownAttributeInATestIsAnErrorWithLocation() {
-    PolicyDir d = policy().write("tests/t.yaml", """
+    PolicyDir d =
+        policy()
+            .write(
+                "tests/t.yaml",
+                """
         cases:
         - name: typo
           attributes: {request.pth: /admin}
@@ -63,11 +76,14 @@ class RuleTestRunnerTest {
         """);
     TestReport report = RuleTestRunner.run(d.options());
     assertThat(report.passed()).isFalse();
-    assertThat(report.errors()).singleElement().satisfies(e -> {
-      assertThat(e.file()).isEqualTo("tests/t.yaml");
-      assertThat(e.line()).isEqualTo(3);
-      assertThat(e.message()).contains("unknown attribute 'request.pth'");
-    });
+    assertThat(report.errors())
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.file()).isEqualTo("tests/t.yaml");
+              assertThat(e.line()).isEqualTo(3);
+              assertThat(e.message()).contains("unknown attribute 'request.pth'");
+            });
   }
 
   @Test

@@ -32,9 +32,13 @@ class SettleTest {
 
   /** A policy whose every prefix cut at a document boundary is valid YAML with fewer rules. */
   private static String policy(int version) {
-    StringBuilder b = new StringBuilder("kind: Handler\nname: h\nadapter: fixed\nparams: {allow: true}\n");
+    StringBuilder b =
+        new StringBuilder("kind: Handler\nname: h\nadapter: fixed\nparams: {allow: true}\n");
     for (String r : ruleNames(version)) {
-      b.append("---\nkind: Rule\nname: ").append(r).append("\nmatch: request.path.startsWith('/").append(r)
+      b.append("---\nkind: Rule\nname: ")
+          .append(r)
+          .append("\nmatch: request.path.startsWith('/")
+          .append(r)
           .append("')\nactions: [{handler: h}]\n");
     }
     return b.toString();
@@ -46,28 +50,36 @@ class SettleTest {
     Files.writeString(file, policy(0));
     List<ReloadResult> reloads = new CopyOnWriteArrayList<>();
     List<List<String>> served = new CopyOnWriteArrayList<>();
-    try (PolicyRuntime rt = PolicyRuntime.start(PolicyRuntime.Options.of(dir, null).withSettle(Duration.ofMillis(300)))) {
-      rt.onReload(r -> {
-        reloads.add(r);
-        if (r.swapped()) {
-          served.add(rt.snapshot().ruleNames());
-        }
-      });
+    try (PolicyRuntime rt =
+        PolicyRuntime.start(
+            PolicyRuntime.Options.of(dir, null).withSettle(Duration.ofMillis(300)))) {
+      rt.onReload(
+          r -> {
+            reloads.add(r);
+            if (r.swapped()) {
+              served.add(rt.snapshot().ruleNames());
+            }
+          });
       rt.watch(Duration.ofMillis(20));
       List<List<String>> complete = new ArrayList<>();
       for (int v = 1; v <= 4; v++) {
         complete.add(ruleNames(v));
         byte[] text = policy(v).getBytes(StandardCharsets.UTF_8);
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+        try (FileChannel ch =
+            FileChannel.open(
+                file, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
           awaitLook(rt);
-          // Chunks that do not fall on line ends, each seen by the watcher before the next is written.
+          // Chunks that do not fall on line ends, each seen by the watcher before the next is
+          // written.
           for (int at = 0; at < text.length; at += 97) {
             ch.write(ByteBuffer.wrap(text, at, Math.min(97, text.length - at)));
             awaitLook(rt);
           }
         }
         int version = v;
-        await().atMost(Duration.ofSeconds(20)).until(() -> rt.snapshot().ruleNames().equals(ruleNames(version)));
+        await()
+            .atMost(Duration.ofSeconds(20))
+            .until(() -> rt.snapshot().ruleNames().equals(ruleNames(version)));
       }
       assertThat(reloads).isNotEmpty().allSatisfy(r -> assertThat(r.errors()).isEmpty());
       assertThat(served).isNotEmpty().allSatisfy(names -> assertThat(complete).contains(names));
@@ -78,20 +90,30 @@ class SettleTest {
   /** Waits until the watcher has looked at the files at least once since now. */
   private static void awaitLook(PolicyRuntime rt) {
     long seen = rt.watchPolls();
-    await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(1)).atMost(Duration.ofSeconds(10))
+    await()
+        .pollDelay(Duration.ZERO)
+        .pollInterval(Duration.ofMillis(1))
+        .atMost(Duration.ofSeconds(10))
         .until(() -> rt.watchPolls() >= seen + 2);
   }
 
   private static String editing(int n, String rule) {
-    return "kind: Handler\nname: h\nadapter: editing\nparams: {n: " + n + "}\n---\n"
-        + "kind: Rule\nname: " + rule + "\nactions: [{handler: h}]\n";
+    return "kind: Handler\nname: h\nadapter: editing\nparams: {n: "
+        + n
+        + "}\n---\n"
+        + "kind: Rule\nname: "
+        + rule
+        + "\nactions: [{handler: h}]\n";
   }
 
   @Test
-  void aVersionWhoseFilesChangeWhileItCompilesIsDroppedAndTheNewFilesAreCompiled() throws Exception {
+  void aVersionWhoseFilesChangeWhileItCompilesIsDroppedAndTheNewFilesAreCompiled()
+      throws Exception {
     Path file = dir.resolve("p.yaml");
     Files.writeString(file, editing(0, "zero"));
-    try (PolicyRuntime rt = PolicyRuntime.start(PolicyRuntime.Options.of(dir, null).withSettle(Duration.ofMillis(20)))) {
+    try (PolicyRuntime rt =
+        PolicyRuntime.start(
+            PolicyRuntime.Options.of(dir, null).withSettle(Duration.ofMillis(20)))) {
       List<ReloadResult> reloads = new CopyOnWriteArrayList<>();
       rt.onReload(reloads::add);
       Files.writeString(file, editing(1, "one"));

@@ -23,8 +23,12 @@ class SymlinkTest {
   @TempDir Path tmp;
 
   private static String denier(String rule, String message) {
-    return "kind: Handler\nname: h\nadapter: fixed\nparams: {allow: false, message: " + message + "}\n---\n"
-        + "kind: Rule\nname: " + rule + "\nactions: [{handler: h}]\n";
+    return "kind: Handler\nname: h\nadapter: fixed\nparams: {allow: false, message: "
+        + message
+        + "}\n---\n"
+        + "kind: Rule\nname: "
+        + rule
+        + "\nactions: [{handler: h}]\n";
   }
 
   private static PolicyRuntime.Options options(Path dir) {
@@ -36,9 +40,13 @@ class SymlinkTest {
    * timestamped directory, then a {@code ..data} link renamed over the old one, then a visible link
    * {@code name -> ..data/name} per key, then the old directory removed.
    */
-  private static void kubeletWrites(Path dir, int generation, Map<String, String> files) throws IOException {
+  private static void kubeletWrites(Path dir, int generation, Map<String, String> files)
+      throws IOException {
     Files.createDirectories(dir);
-    Path old = Files.isSymbolicLink(dir.resolve("..data")) ? dir.resolve(Files.readSymbolicLink(dir.resolve("..data"))) : null;
+    Path old =
+        Files.isSymbolicLink(dir.resolve("..data"))
+            ? dir.resolve(Files.readSymbolicLink(dir.resolve("..data")))
+            : null;
     Path ts = dir.resolve("..2026_03_01_12_00_0" + generation + ".12345678" + generation);
     Files.createDirectory(ts);
     for (Map.Entry<String, String> f : files.entrySet()) {
@@ -63,7 +71,8 @@ class SymlinkTest {
   }
 
   @Test
-  void aConfigMapUpdateSwappingTheDataLinkServesTheNewVersionAndReadsEachFileOnce() throws Exception {
+  void aConfigMapUpdateSwappingTheDataLinkServesTheNewVersionAndReadsEachFileOnce()
+      throws Exception {
     Path dir = tmp.resolve("policy");
     kubeletWrites(dir, 1, Map.of("rules.yaml", denier("one", "first")));
     List<ReloadResult> reloads = new CopyOnWriteArrayList<>();
@@ -86,20 +95,29 @@ class SymlinkTest {
   void aLinkLeadingOutsideIsRefusedByNameAndTheLastGoodVersionKeepsServing() throws Exception {
     Path dir = Files.createDirectories(tmp.resolve("policy"));
     Files.writeString(dir.resolve("good.yaml"), denier("good", "no"));
-    Path secret = Files.writeString(Files.createDirectories(tmp.resolve("etc")).resolve("shadow"),
-        "root:$6$not-yaml-at-all: [\n");
+    Path secret =
+        Files.writeString(
+            Files.createDirectories(tmp.resolve("etc")).resolve("shadow"),
+            "root:$6$not-yaml-at-all: [\n");
     List<ReloadResult> reloads = new CopyOnWriteArrayList<>();
     try (PolicyRuntime rt = PolicyRuntime.start(options(dir))) {
       rt.onReload(reloads::add);
       rt.watch(Duration.ofMillis(20));
 
       Files.createSymbolicLink(dir.resolve("stolen.yaml"), Path.of("..", "etc", "shadow"));
-      await().atMost(Duration.ofSeconds(10)).until(() -> reloads.stream().anyMatch(r -> !r.swapped()));
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> reloads.stream().anyMatch(r -> !r.swapped()));
       List<ConfigError> errors = rt.status().lastErrors();
-      assertThat(errors).singleElement().satisfies(e -> {
-        assertThat(e.file()).isEqualTo("stolen.yaml");
-        assertThat(e.message()).contains("leads outside the policy directory (to " + secret.toRealPath() + ")");
-      });
+      assertThat(errors)
+          .singleElement()
+          .satisfies(
+              e -> {
+                assertThat(e.file()).isEqualTo("stolen.yaml");
+                assertThat(e.message())
+                    .contains(
+                        "leads outside the policy directory (to " + secret.toRealPath() + ")");
+              });
       assertThat(errors.toString()).doesNotContain("not-yaml-at-all");
       assertThat(rt.status().version()).isEqualTo(1);
       assertThat(rt.check(request()).rule()).isEqualTo("good");
@@ -118,11 +136,15 @@ class SymlinkTest {
     Path elsewhere = Files.createDirectories(tmp.resolve("elsewhere"));
     Files.writeString(elsewhere.resolve("more.yaml"), "kind: Rule\nname: [\n");
     Files.createSymbolicLink(dir.resolve("more"), elsewhere);
-    PolicyLoadException e = catchThrowableOfType(() -> PolicyRuntime.start(options(dir)), PolicyLoadException.class);
-    assertThat(e.errors()).singleElement().satisfies(c -> {
-      assertThat(c.file()).isEqualTo("more");
-      assertThat(c.message()).contains("leads outside the policy directory");
-    });
+    PolicyLoadException e =
+        catchThrowableOfType(() -> PolicyRuntime.start(options(dir)), PolicyLoadException.class);
+    assertThat(e.errors())
+        .singleElement()
+        .satisfies(
+            c -> {
+              assertThat(c.file()).isEqualTo("more");
+              assertThat(c.message()).contains("leads outside the policy directory");
+            });
   }
 
   @Test
@@ -130,24 +152,39 @@ class SymlinkTest {
     Path outside = Files.createDirectories(tmp.resolve("outside"));
     Files.writeString(outside.resolve("user.txt"), "bob");
     Path dir = Files.createDirectories(tmp.resolve("policy"));
-    String policy = "kind: Handler\nname: h\nadapter: fixed\nparams: {file: %s}\n---\n"
-        + "kind: Instance\nname: user\ntemplate: listentry\nparams: {value: 'request.headers[\"x-user\"]'}\n---\n"
-        + "kind: Rule\nname: r\nactions: [{handler: h, instances: [user]}]\n";
+    String policy =
+        "kind: Handler\nname: h\nadapter: fixed\nparams: {file: %s}\n---\n"
+            + "kind: Instance\nname: user\ntemplate: listentry\nparams: {value: 'request.headers[\"x-user\"]'}\n---\n"
+            + "kind: Rule\nname: r\nactions: [{handler: h, instances: [user]}]\n";
 
     Files.writeString(dir.resolve("p.yaml"), policy.formatted("../outside/user.txt"));
-    PolicyLoadException byPath = catchThrowableOfType(() -> PolicyRuntime.start(options(dir)), PolicyLoadException.class);
-    assertThat(byPath.errors()).first().satisfies(c -> {
-      assertThat(c.file()).isEqualTo("p.yaml");
-      assertThat(c.line()).isEqualTo(4);
-      assertThat(c.message()).startsWith("handler 'h' (adapter fixed): file '" + outside.resolve("user.txt") + "' leads outside");
-    });
+    PolicyLoadException byPath =
+        catchThrowableOfType(() -> PolicyRuntime.start(options(dir)), PolicyLoadException.class);
+    assertThat(byPath.errors())
+        .first()
+        .satisfies(
+            c -> {
+              assertThat(c.file()).isEqualTo("p.yaml");
+              assertThat(c.line()).isEqualTo(4);
+              assertThat(c.message())
+                  .startsWith(
+                      "handler 'h' (adapter fixed): file '"
+                          + outside.resolve("user.txt")
+                          + "' leads outside");
+            });
 
     Files.createDirectories(dir.resolve("lists"));
     Files.createSymbolicLink(dir.resolve("lists/user.txt"), outside.resolve("user.txt"));
     Files.writeString(dir.resolve("p.yaml"), policy.formatted("lists/user.txt"));
-    PolicyLoadException byLink = catchThrowableOfType(() -> PolicyRuntime.start(options(dir)), PolicyLoadException.class);
-    assertThat(byLink.errors()).extracting(ConfigError::toString).anySatisfy(s ->
-        assertThat(s).startsWith("p.yaml:4:").contains("handler 'h' (adapter fixed): file 'lists/user.txt' leads outside"));
+    PolicyLoadException byLink =
+        catchThrowableOfType(() -> PolicyRuntime.start(options(dir)), PolicyLoadException.class);
+    assertThat(byLink.errors())
+        .extracting(ConfigError::toString)
+        .anySatisfy(
+            s ->
+                assertThat(s)
+                    .startsWith("p.yaml:4:")
+                    .contains("handler 'h' (adapter fixed): file 'lists/user.txt' leads outside"));
     assertThat(byLink.errors()).extracting(ConfigError::file).contains("lists/user.txt");
   }
 
@@ -166,10 +203,13 @@ class SymlinkTest {
     Files.createSymbolicLink(dir.resolve("a.yaml"), Path.of("b.yaml"));
     Files.createSymbolicLink(dir.resolve("b.yaml"), Path.of("a.yaml"));
     Files.createSymbolicLink(dir.resolve("src/up"), Path.of(".."));
-    PolicyLoadException e = catchThrowableOfType(() -> PolicyRuntime.start(options(dir)), PolicyLoadException.class);
-    assertThat(e.errors()).extracting(ConfigError::toString).containsExactlyInAnyOrder(
-        "a.yaml: a symbolic link loop: following it never reaches a file; remove the link",
-        "b.yaml: a symbolic link loop: following it never reaches a file; remove the link",
-        "src/up: a symbolic link loop: this directory leads back to one that contains it; remove the link");
+    PolicyLoadException e =
+        catchThrowableOfType(() -> PolicyRuntime.start(options(dir)), PolicyLoadException.class);
+    assertThat(e.errors())
+        .extracting(ConfigError::toString)
+        .containsExactlyInAnyOrder(
+            "a.yaml: a symbolic link loop: following it never reaches a file; remove the link",
+            "b.yaml: a symbolic link loop: following it never reaches a file; remove the link",
+            "src/up: a symbolic link loop: this directory leads back to one that contains it; remove the link");
   }
 }

@@ -1,6 +1,9 @@
 package io.tollgate.testing;
 
-/** {@code Closeables} closes what a test started, in order, skipping nulls and going on past failures. */
+/**
+ * {@code Closeables} closes what a test started, in order, skipping nulls and going on past
+ * failures.
+ */
 public final class Closeables {
   private Closeables() {}
 

@@ -20,7 +20,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class EchoUpstream implements AutoCloseable {
   private final HttpServer server;
   private final AtomicInteger hits = new AtomicInteger();
-  private final ConcurrentLinkedQueue<Map<String, List<String>>> seen = new ConcurrentLinkedQueue<>();
+  private final ConcurrentLinkedQueue<Map<String, List<String>>> seen =
+      new ConcurrentLinkedQueue<>();
 
   public EchoUpstream() {
     try {
@@ -28,21 +29,30 @@ public final class EchoUpstream implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    server.createContext("/", ex -> {
-      try (ex) {
-        hits.incrementAndGet();
-        Map<String, List<String>> h = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
-        h.putAll(ex.getRequestHeaders());
-        seen.add(h);
-        StringBuilder b = new StringBuilder("upstream saw " + ex.getRequestMethod() + " " + ex.getRequestURI() + "\n");
-        h.forEach((k, v) -> b.append(k.toLowerCase()).append(": ").append(String.join(",", v)).append('\n'));
-        byte[] body = b.toString().getBytes(StandardCharsets.UTF_8);
-        ex.sendResponseHeaders(200, body.length);
-        try (OutputStream out = ex.getResponseBody()) {
-          out.write(body);
-        }
-      }
-    });
+    server.createContext(
+        "/",
+        ex -> {
+          try (ex) {
+            hits.incrementAndGet();
+            Map<String, List<String>> h = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+            h.putAll(ex.getRequestHeaders());
+            seen.add(h);
+            StringBuilder b =
+                new StringBuilder(
+                    "upstream saw " + ex.getRequestMethod() + " " + ex.getRequestURI() + "\n");
+            h.forEach(
+                (k, v) ->
+                    b.append(k.toLowerCase())
+                        .append(": ")
+                        .append(String.join(",", v))
+                        .append('\n'));
+            byte[] body = b.toString().getBytes(StandardCharsets.UTF_8);
+            ex.sendResponseHeaders(200, body.length);
+            try (OutputStream out = ex.getResponseBody()) {
+              out.write(body);
+            }
+          }
+        });
     server.start();
   }
 

@@ -1,9 +1,9 @@
 package io.tollgate.testing;
 
 /**
- * {@code EnvoyConfigs} writes the pieces of Envoy bootstrap YAML that tests repeat: static
- * clusters (gRPC with HTTP/2, or plain HTTP/1.1) to a loopback port, and an HTTP listener whose
- * filters sit in front of the router. Indentation is that of the {@code static_resources} lists.
+ * {@code EnvoyConfigs} writes the pieces of Envoy bootstrap YAML that tests repeat: static clusters
+ * (gRPC with HTTP/2, or plain HTTP/1.1) to a loopback port, and an HTTP listener whose filters sit
+ * in front of the router. Indentation is that of the {@code static_resources} lists.
  */
 public final class EnvoyConfigs {
   private EnvoyConfigs() {}
@@ -23,7 +23,8 @@ public final class EnvoyConfigs {
               endpoints:
               - lb_endpoints:
                 - endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: %d}}}
-        """.formatted(name, name, port);
+        """
+        .formatted(name, name, port);
   }
 
   /** A cluster speaking HTTP/1.1 to 127.0.0.1:{@code port}. */
@@ -37,7 +38,8 @@ public final class EnvoyConfigs {
               endpoints:
               - lb_endpoints:
                 - endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: %d}}}
-        """.formatted(name, name, port);
+        """
+        .formatted(name, name, port);
   }
 
   /**
@@ -53,7 +55,8 @@ public final class EnvoyConfigs {
    * {@link #listener(String, int, String, String)} with more connection manager settings ({@code
    * hcmExtra}, YAML written from column 0, such as {@code use_remote_address: true}).
    */
-  public static String listener(String statPrefix, int port, String hcmExtra, String httpFilters, String routes) {
+  public static String listener(
+      String statPrefix, int port, String hcmExtra, String httpFilters, String routes) {
     return """
           - name: %s
             address: {socket_address: {address: 127.0.0.1, port_value: %d}}
@@ -74,7 +77,14 @@ public final class EnvoyConfigs {
         %s
                   - name: envoy.filters.http.router
                     typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
-        """.formatted(statPrefix, port, statPrefix, hcmExtra.indent(10).stripTrailing(), routes.indent(14).stripTrailing(), httpFilters.indent(10).stripTrailing());
+        """
+        .formatted(
+            statPrefix,
+            port,
+            statPrefix,
+            hcmExtra.indent(10).stripTrailing(),
+            routes.indent(14).stripTrailing(),
+            httpFilters.indent(10).stripTrailing());
   }
 
   /** A route sending every path to {@code cluster}. */

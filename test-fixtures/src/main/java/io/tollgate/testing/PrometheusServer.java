@@ -22,7 +22,8 @@ public final class PrometheusServer implements AutoCloseable {
   private final Process process;
   private final Path dir;
   private final int port;
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   private PrometheusServer(Process process, Path dir, int port) {
     this.process = process;
@@ -30,14 +31,22 @@ public final class PrometheusServer implements AutoCloseable {
     this.port = port;
   }
 
-  /** Starts Prometheus scraping {@code targets} ({@code host:port}, path /metrics) as job {@code job}. */
+  /**
+   * Starts Prometheus scraping {@code targets} ({@code host:port}, path /metrics) as job {@code
+   * job}.
+   */
   public static PrometheusServer start(String job, List<String> targets) {
-    Path prometheus = Peers.require("prometheus", "apt-get install -y prometheus (or scripts/install-test-peers)",
-        "/usr/bin/prometheus", "prometheus");
+    Path prometheus =
+        Peers.require(
+            "prometheus",
+            "apt-get install -y prometheus (or scripts/install-test-peers)",
+            "/usr/bin/prometheus",
+            "prometheus");
     int port = FreePorts.next();
     try {
       Path dir = Files.createTempDirectory("tollgate-prometheus-");
-      String config = """
+      String config =
+          """
           global:
             scrape_interval: 1s
             evaluation_interval: 1s
@@ -46,16 +55,20 @@ public final class PrometheusServer implements AutoCloseable {
               metrics_path: /metrics
               static_configs:
                 - targets: [%s]
-          """.formatted(job, targets.stream().map(t -> "'" + t + "'").collect(Collectors.joining(", ")));
+          """
+              .formatted(
+                  job, targets.stream().map(t -> "'" + t + "'").collect(Collectors.joining(", ")));
       Files.writeString(dir.resolve("prometheus.yml"), config);
-      Process p = new ProcessBuilder(prometheus.toString(),
-          "--config.file=" + dir.resolve("prometheus.yml"),
-          "--storage.tsdb.path=" + dir.resolve("data"),
-          "--web.listen-address=127.0.0.1:" + port,
-          "--log.level=warn")
-          .redirectErrorStream(true)
-          .redirectOutput(dir.resolve("prometheus.log").toFile())
-          .start();
+      Process p =
+          new ProcessBuilder(
+                  prometheus.toString(),
+                  "--config.file=" + dir.resolve("prometheus.yml"),
+                  "--storage.tsdb.path=" + dir.resolve("data"),
+                  "--web.listen-address=127.0.0.1:" + port,
+                  "--log.level=warn")
+              .redirectErrorStream(true)
+              .redirectOutput(dir.resolve("prometheus.log").toFile())
+              .start();
       PrometheusServer s = new PrometheusServer(p, dir, port);
       s.awaitReady();
       return s;
@@ -71,8 +84,10 @@ public final class PrometheusServer implements AutoCloseable {
         throw new AssertionError("prometheus exited: " + log());
       }
       try {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base() + "/-/ready")).build(),
-            HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r =
+            http.send(
+                HttpRequest.newBuilder(URI.create(base() + "/-/ready")).build(),
+                HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() == 200) {
           return;
         }
@@ -94,9 +109,15 @@ public final class PrometheusServer implements AutoCloseable {
   /** The JSON answer of an instant query ({@code /api/v1/query}), whatever its status. */
   public String query(String promql) {
     try {
-      return http.send(HttpRequest.newBuilder(URI.create(base() + "/api/v1/query?query="
-              + URLEncoder.encode(promql, StandardCharsets.UTF_8))).build(),
-          HttpResponse.BodyHandlers.ofString()).body();
+      return http.send(
+              HttpRequest.newBuilder(
+                      URI.create(
+                          base()
+                              + "/api/v1/query?query="
+                              + URLEncoder.encode(promql, StandardCharsets.UTF_8)))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString())
+          .body();
     } catch (IOException e) {
       throw new AssertionError("query failed: " + promql + ": " + e, e);
     } catch (InterruptedException e) {

@@ -9,21 +9,30 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 
 /**
- * {@code ProxyClient} sends plain HTTP/1.1 requests to a proxy on 127.0.0.1 with the Host header
- * a test chooses, as a client of the mesh would. Setting Host needs the JVM started with {@code
+ * {@code ProxyClient} sends plain HTTP/1.1 requests to a proxy on 127.0.0.1 with the Host header a
+ * test chooses, as a client of the mesh would. Setting Host needs the JVM started with {@code
  * -Djdk.httpclient.allowRestrictedHeaders=host} (the integration tests' argLine).
  */
 public final class ProxyClient {
   private static final HttpClient HTTP =
-      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+      HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(Duration.ofSeconds(5))
+          .build();
 
   private ProxyClient() {}
 
   /** {@code method path} with {@code Host: host}, an optional body and header name/value pairs. */
-  public static HttpResponse<String> send(int port, String method, String host, String path, String body, String... headers) {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-        .timeout(Duration.ofSeconds(15))
-        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+  public static HttpResponse<String> send(
+      int port, String method, String host, String path, String body, String... headers) {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+            .timeout(Duration.ofSeconds(15))
+            .method(
+                method,
+                body == null
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(body));
     if (host != null) {
       b.header("host", host);
     }
@@ -33,7 +42,8 @@ public final class ProxyClient {
     try {
       return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
-      throw new UncheckedIOException(method + " " + path + " to 127.0.0.1:" + port + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          method + " " + path + " to 127.0.0.1:" + port + ": " + e.getMessage(), e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new AssertionError("interrupted", e);

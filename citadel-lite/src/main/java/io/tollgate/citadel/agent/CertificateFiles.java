@@ -15,10 +15,10 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * A workload's credentials on disk, swapped as one: each version lives in its own hidden
- * directory, {@code ..data} is a symbolic link to the current one and is replaced by a rename,
- * and the names readers open are links through it (the layout Kubernetes uses for projected
- * volumes, which Envoy's {@code watched_directory} and grpc-java's file watchers follow):
+ * A workload's credentials on disk, swapped as one: each version lives in its own hidden directory,
+ * {@code ..data} is a symbolic link to the current one and is replaced by a rename, and the names
+ * readers open are links through it (the layout Kubernetes uses for projected volumes, which
+ * Envoy's {@code watched_directory} and grpc-java's file watchers follow):
  *
  * <pre>
  * key.pem        -> ..data/key.pem          private key, 0600
@@ -52,11 +52,14 @@ public final class CertificateFiles {
   }
 
   /** Writes a new version and switches to it atomically; older versions are removed. */
-  public synchronized void write(PrivateKey key, List<X509Certificate> chain, List<X509Certificate> roots) throws IOException {
+  public synchronized void write(
+      PrivateKey key, List<X509Certificate> chain, List<X509Certificate> roots) throws IOException {
     Files.createDirectories(dir);
     String version = "..v" + Instant.now().toString().replace(':', '-') + "-" + System.nanoTime();
-    Path versionDir = Files.createDirectory(dir.resolve(version),
-        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    Path versionDir =
+        Files.createDirectory(
+            dir.resolve(version),
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     Pem.writeAtomically(versionDir.resolve(KEY), Pem.encode(key), true);
     Pem.writeAtomically(versionDir.resolve(CHAIN), Pem.encode(chain), false);
     Pem.writeAtomically(versionDir.resolve(ROOT), Pem.encode(roots), false);
@@ -64,7 +67,11 @@ public final class CertificateFiles {
     Path next = dir.resolve(DATA + ".next");
     Files.deleteIfExists(next);
     Files.createSymbolicLink(next, Path.of(version));
-    Files.move(next, dir.resolve(DATA), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    Files.move(
+        next,
+        dir.resolve(DATA),
+        StandardCopyOption.ATOMIC_MOVE,
+        StandardCopyOption.REPLACE_EXISTING);
     for (String name : List.of(KEY, CHAIN, ROOT)) {
       Path link = dir.resolve(name);
       if (!Files.isSymbolicLink(link)) {
@@ -74,7 +81,8 @@ public final class CertificateFiles {
     }
     try (DirectoryStream<Path> old = Files.newDirectoryStream(dir, "..v*")) {
       for (Path p : old) {
-        if (!p.getFileName().toString().equals(version) && Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+        if (!p.getFileName().toString().equals(version)
+            && Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
           for (String name : List.of(KEY, CHAIN, ROOT)) {
             Files.deleteIfExists(p.resolve(name));
           }
@@ -97,8 +105,11 @@ public final class CertificateFiles {
   public Optional<Bundle> read() {
     try {
       Path data = dir.resolve(DATA).toRealPath();
-      return Optional.of(new Bundle(Pem.readPrivateKey(data.resolve(KEY)), Pem.readCertificates(data.resolve(CHAIN)),
-          Pem.readCertificates(data.resolve(ROOT))));
+      return Optional.of(
+          new Bundle(
+              Pem.readPrivateKey(data.resolve(KEY)),
+              Pem.readCertificates(data.resolve(CHAIN)),
+              Pem.readCertificates(data.resolve(ROOT))));
     } catch (IOException | IllegalArgumentException e) {
       return Optional.empty();
     }

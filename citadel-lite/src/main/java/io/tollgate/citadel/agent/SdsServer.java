@@ -47,18 +47,20 @@ public final class SdsServer implements AutoCloseable {
     Path dir = socket.toAbsolutePath().getParent();
     if (!Files.isDirectory(dir)) {
       // Owner-only from the start: the socket itself is chmodded only after it is bound.
-      Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+      Files.createDirectories(
+          dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     }
     V3DiscoveryServer discovery = new V3DiscoveryServer(cache);
     loop = new EpollEventLoopGroup(1);
-    server = NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()))
-        .channelType(EpollServerDomainSocketChannel.class)
-        .bossEventLoopGroup(loop)
-        .workerEventLoopGroup(loop)
-        .addService(discovery.getSecretDiscoveryServiceImpl())
-        .addService(discovery.getAggregatedDiscoveryServiceImpl())
-        .build()
-        .start();
+    server =
+        NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()))
+            .channelType(EpollServerDomainSocketChannel.class)
+            .bossEventLoopGroup(loop)
+            .workerEventLoopGroup(loop)
+            .addService(discovery.getSecretDiscoveryServiceImpl())
+            .addService(discovery.getAggregatedDiscoveryServiceImpl())
+            .build()
+            .start();
     Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
     cache.setSnapshot(GROUP, Snapshot.createEmpty("0"));
   }
@@ -72,17 +74,29 @@ public final class SdsServer implements AutoCloseable {
   }
 
   void update(CertificateFiles.Bundle bundle) {
-    Secret workload = Secret.newBuilder().setName(WORKLOAD)
-        .setTlsCertificate(TlsCertificate.newBuilder()
-            .setCertificateChain(DataSource.newBuilder().setInlineString(Pem.encode(bundle.chain())))
-            .setPrivateKey(DataSource.newBuilder().setInlineString(Pem.encode(bundle.key()))))
-        .build();
-    Secret root = Secret.newBuilder().setName(ROOT)
-        .setValidationContext(CertificateValidationContext.newBuilder()
-            .setTrustedCa(DataSource.newBuilder().setInlineString(Pem.encode(bundle.roots()))))
-        .build();
+    Secret workload =
+        Secret.newBuilder()
+            .setName(WORKLOAD)
+            .setTlsCertificate(
+                TlsCertificate.newBuilder()
+                    .setCertificateChain(
+                        DataSource.newBuilder().setInlineString(Pem.encode(bundle.chain())))
+                    .setPrivateKey(
+                        DataSource.newBuilder().setInlineString(Pem.encode(bundle.key()))))
+            .build();
+    Secret root =
+        Secret.newBuilder()
+            .setName(ROOT)
+            .setValidationContext(
+                CertificateValidationContext.newBuilder()
+                    .setTrustedCa(
+                        DataSource.newBuilder().setInlineString(Pem.encode(bundle.roots()))))
+            .build();
     String version = bundle.certificate().getSerialNumber().toString(16);
-    cache.setSnapshot(GROUP, Snapshot.create(List.of(), List.of(), List.of(), List.of(), List.of(workload, root), version));
+    cache.setSnapshot(
+        GROUP,
+        Snapshot.create(
+            List.of(), List.of(), List.of(), List.of(), List.of(workload, root), version));
   }
 
   @Override

@@ -44,12 +44,13 @@ import org.slf4j.LoggerFactory;
  * chain and root into {@link CertificateFiles}, and renews at a fraction of the certificate's
  * lifetime, authenticating with its current certificate (or the bootstrap token when it has no
  * valid one, or when the CA refused the certificate). While the CA cannot be reached it retries
- * with exponential backoff and jitter, keeping the current files. The private key never leaves
- * this process except into the 0600 key file.
+ * with exponential backoff and jitter, keeping the current files. The private key never leaves this
+ * process except into the 0600 key file.
  */
 public final class WorkloadAgent implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(WorkloadAgent.class);
-  private static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+  private static final Metadata.Key<String> AUTHORIZATION =
+      Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
 
   /**
    * @param caTarget host:port of the CA
@@ -59,11 +60,20 @@ public final class WorkloadAgent implements AutoCloseable {
    * @param ttl requested lifetime; zero asks for the CA's default
    * @param renewAt renew when this fraction of the lifetime has passed (0 &lt; renewAt &lt; 1)
    */
-  public record Settings(String caTarget, Path caRoot, String token, Path tokenFile, Path outDir, KeyType keyType,
-      Duration ttl, double renewAt, Duration maxBackoff) {
+  public record Settings(
+      String caTarget,
+      Path caRoot,
+      String token,
+      Path tokenFile,
+      Path outDir,
+      KeyType keyType,
+      Duration ttl,
+      double renewAt,
+      Duration maxBackoff) {
     public Settings {
       if (!(renewAt > 0 && renewAt < 1)) {
-        throw new IllegalArgumentException("renewAt must be between 0 and 1 (exclusive), not " + renewAt);
+        throw new IllegalArgumentException(
+            "renewAt must be between 0 and 1 (exclusive), not " + renewAt);
       }
     }
   }
@@ -90,11 +100,13 @@ public final class WorkloadAgent implements AutoCloseable {
     this.settings = settings;
     this.files = new CertificateFiles(settings.outDir());
     this.clock = clock;
-    this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "tollgate-agent");
-      t.setDaemon(true);
-      return t;
-    });
+    this.scheduler =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "tollgate-agent");
+              t.setDaemon(true);
+              return t;
+            });
   }
 
   public CertificateFiles files() {
@@ -113,26 +125,39 @@ public final class WorkloadAgent implements AutoCloseable {
 
   /** Fetches (or renews) once, now, and writes the files. */
   public synchronized CertificateFiles.Bundle fetch() throws FetchException {
-    Optional<CertificateFiles.Bundle> current = certificateRefused ? Optional.empty() : currentValid();
+    Optional<CertificateFiles.Bundle> current =
+        certificateRefused ? Optional.empty() : currentValid();
     String token = token();
     if (current.isEmpty() && token == null) {
-      throw new FetchException(certificateRefused
-          ? "the CA refused the current certificate and no bootstrap token is configured; give one with --token or --token-file"
-          : "no valid certificate in " + files.dir() + " and no bootstrap token; give one with --token or --token-file", null);
+      throw new FetchException(
+          certificateRefused
+              ? "the CA refused the current certificate and no bootstrap token is configured; give one with --token or --token-file"
+              : "no valid certificate in "
+                  + files.dir()
+                  + " and no bootstrap token; give one with --token or --token-file",
+          null);
     }
     SpiffeId id;
     try {
-      id = current.isPresent() ? CertificateAuthority.spiffeIdOf(current.get().certificate()) : BootstrapTokens.subjectOf(token);
+      id =
+          current.isPresent()
+              ? CertificateAuthority.spiffeIdOf(current.get().certificate())
+              : BootstrapTokens.subjectOf(token);
     } catch (IllegalArgumentException e) {
       throw new FetchException("cannot tell which identity to ask for: " + e.getMessage(), e);
     }
     KeyPair key = settings.keyType().generate();
-    IstioCertificateRequest request = IstioCertificateRequest.newBuilder()
-        .setCsr(Csr.forIdentity(id, key)).setValidityDuration(settings.ttl().toSeconds()).build();
+    IstioCertificateRequest request =
+        IstioCertificateRequest.newBuilder()
+            .setCsr(Csr.forIdentity(id, key))
+            .setValidityDuration(settings.ttl().toSeconds())
+            .build();
     ManagedChannel channel = null;
     try {
       channel = NettyChannelBuilder.forTarget(settings.caTarget(), credentials(current)).build();
-      var stub = IstioCertificateServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+      var stub =
+          IstioCertificateServiceGrpc.newBlockingStub(channel)
+              .withDeadlineAfter(30, TimeUnit.SECONDS);
       if (current.isEmpty()) {
         stub = stub.withCallCredentials(bearer(token));
       }
@@ -141,27 +166,43 @@ public final class WorkloadAgent implements AutoCloseable {
       for (String pem : response.getCertChainList()) {
         chain.addAll(Pem.certificates(pem));
       }
-      if (chain.size() < 2 || !chain.get(0).getPublicKey().equals(key.getPublic())
+      if (chain.size() < 2
+          || !chain.get(0).getPublicKey().equals(key.getPublic())
           || !CertificateAuthority.spiffeIdOf(chain.get(0)).equals(id)) {
-        throw new FetchException("the CA answered with a chain that is not for this key and identity " + id, null);
+        throw new FetchException(
+            "the CA answered with a chain that is not for this key and identity " + id, null);
       }
       X509Certificate root = chain.remove(chain.size() - 1);
       files.write(key.getPrivate(), chain, List.of(root));
       certificateRefused = false;
-      CertificateFiles.Bundle bundle = new CertificateFiles.Bundle(key.getPrivate(), chain, List.of(root));
-      log.info("certificate for {} (serial {}, authenticated by {}) valid until {}, written to {}", id,
-          chain.get(0).getSerialNumber().toString(16), current.isPresent() ? "certificate" : "token",
-          chain.get(0).getNotAfter().toInstant(), files.dir());
+      CertificateFiles.Bundle bundle =
+          new CertificateFiles.Bundle(key.getPrivate(), chain, List.of(root));
+      log.info(
+          "certificate for {} (serial {}, authenticated by {}) valid until {}, written to {}",
+          id,
+          chain.get(0).getSerialNumber().toString(16),
+          current.isPresent() ? "certificate" : "token",
+          chain.get(0).getNotAfter().toInstant(),
+          files.dir());
       listeners.forEach(l -> l.accept(bundle));
       return bundle;
     } catch (StatusRuntimeException e) {
       Status.Code code = e.getStatus().getCode();
-      if (current.isPresent() && (code == Status.Code.UNAUTHENTICATED || code == Status.Code.PERMISSION_DENIED)) {
+      if (current.isPresent()
+          && (code == Status.Code.UNAUTHENTICATED || code == Status.Code.PERMISSION_DENIED)) {
         certificateRefused = true;
       }
-      throw new FetchException("the CA at " + settings.caTarget() + " answered " + code + ": " + e.getStatus().getDescription(), e);
+      throw new FetchException(
+          "the CA at "
+              + settings.caTarget()
+              + " answered "
+              + code
+              + ": "
+              + e.getStatus().getDescription(),
+          e);
     } catch (IOException | RuntimeException e) {
-      throw new FetchException("fetching a certificate for " + id + " failed: " + e.getMessage(), e);
+      throw new FetchException(
+          "fetching a certificate for " + id + " failed: " + e.getMessage(), e);
     } finally {
       if (channel != null) {
         channel.shutdownNow();
@@ -169,10 +210,15 @@ public final class WorkloadAgent implements AutoCloseable {
     }
   }
 
-  /** Starts renewing in the background: at once when there is no valid certificate, else when due. */
+  /**
+   * Starts renewing in the background: at once when there is no valid certificate, else when due.
+   */
   public void start() {
     Optional<CertificateFiles.Bundle> current = currentValid();
-    schedule(current.map(b -> dueIn(b, b.certificate().getNotBefore().toInstant())).orElse(Duration.ZERO));
+    schedule(
+        current
+            .map(b -> dueIn(b, b.certificate().getNotBefore().toInstant()))
+            .orElse(Duration.ZERO));
   }
 
   private void attempt() {
@@ -183,7 +229,8 @@ public final class WorkloadAgent implements AutoCloseable {
     } catch (FetchException e) {
       failures++;
       Duration delay = backoff(failures);
-      log.warn("{}; attempt {} failed, retrying in {} ms", e.getMessage(), failures, delay.toMillis());
+      log.warn(
+          "{}; attempt {} failed, retrying in {} ms", e.getMessage(), failures, delay.toMillis());
       schedule(delay);
     } catch (RuntimeException e) {
       failures++;
@@ -199,10 +246,13 @@ public final class WorkloadAgent implements AutoCloseable {
     }
   }
 
-  /** When to renew a certificate received at {@code from}: {@code renewAt} of the time it has left. */
+  /**
+   * When to renew a certificate received at {@code from}: {@code renewAt} of the time it has left.
+   */
   private Duration dueIn(CertificateFiles.Bundle b, Instant from) {
     Instant notAfter = b.certificate().getNotAfter().toInstant();
-    Instant due = from.plusMillis((long) (Duration.between(from, notAfter).toMillis() * settings.renewAt()));
+    Instant due =
+        from.plusMillis((long) (Duration.between(from, notAfter).toMillis() * settings.renewAt()));
     Duration d = Duration.between(clock.instant(), due);
     return d.isNegative() ? Duration.ZERO : d;
   }
@@ -231,11 +281,14 @@ public final class WorkloadAgent implements AutoCloseable {
     return settings.token() == null || settings.token().isBlank() ? null : settings.token().trim();
   }
 
-  private ChannelCredentials credentials(Optional<CertificateFiles.Bundle> current) throws IOException {
-    TlsChannelCredentials.Builder tls = TlsChannelCredentials.newBuilder().trustManager(settings.caRoot().toFile());
+  private ChannelCredentials credentials(Optional<CertificateFiles.Bundle> current)
+      throws IOException {
+    TlsChannelCredentials.Builder tls =
+        TlsChannelCredentials.newBuilder().trustManager(settings.caRoot().toFile());
     if (current.isPresent()) {
       AdvancedTlsX509KeyManager keys = new AdvancedTlsX509KeyManager();
-      keys.updateIdentityCredentials(current.get().chain().toArray(X509Certificate[]::new), current.get().key());
+      keys.updateIdentityCredentials(
+          current.get().chain().toArray(X509Certificate[]::new), current.get().key());
       tls.keyManager(keys);
     }
     return tls.build();
@@ -244,7 +297,8 @@ public final class WorkloadAgent implements AutoCloseable {
   private static CallCredentials bearer(String token) {
     return new CallCredentials() {
       @Override
-      public void applyRequestMetadata(RequestInfo info, Executor executor, MetadataApplier applier) {
+      public void applyRequestMetadata(
+          RequestInfo info, Executor executor, MetadataApplier applier) {
         Metadata m = new Metadata();
         m.put(AUTHORIZATION, "Bearer " + token);
         applier.apply(m);

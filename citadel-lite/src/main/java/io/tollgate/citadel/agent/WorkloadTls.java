@@ -28,13 +28,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Mutual TLS for a grpc-java workload from the agent's files: key managers and trust managers
- * that follow {@link CertificateFiles} (checked every {@code period}), so a rotated certificate is served
- * without a restart, and the caller's SPIFFE ID for every call ({@link #PEER_IDENTITY}). Peers
- * are verified by chain to the trust bundle, not by host name: identities are SPIFFE IDs.
+ * Mutual TLS for a grpc-java workload from the agent's files: key managers and trust managers that
+ * follow {@link CertificateFiles} (checked every {@code period}), so a rotated certificate is
+ * served without a restart, and the caller's SPIFFE ID for every call ({@link #PEER_IDENTITY}).
+ * Peers are verified by chain to the trust bundle, not by host name: identities are SPIFFE IDs.
  */
 public final class WorkloadTls implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(WorkloadTls.class);
+
   /** The verified caller's identity, set by {@link #peerIdentity()}; null when it has none. */
   public static final Context.Key<SpiffeId> PEER_IDENTITY = Context.key("tollgate-peer-identity");
 
@@ -44,31 +45,43 @@ public final class WorkloadTls implements AutoCloseable {
   private final ScheduledExecutorService watcher;
   private volatile String version;
 
-  private WorkloadTls(CertificateFiles files, Duration period) throws IOException, GeneralSecurityException {
+  private WorkloadTls(CertificateFiles files, Duration period)
+      throws IOException, GeneralSecurityException {
     this.files = files;
-    trust = AdvancedTlsX509TrustManager.newBuilder()
-        .setVerification(AdvancedTlsX509TrustManager.Verification.CERTIFICATE_ONLY_VERIFICATION).build();
+    trust =
+        AdvancedTlsX509TrustManager.newBuilder()
+            .setVerification(AdvancedTlsX509TrustManager.Verification.CERTIFICATE_ONLY_VERIFICATION)
+            .build();
     if (!reload()) {
       throw new IOException("no credentials in " + files.dir() + " yet; run the agent first");
     }
-    watcher = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "tollgate-tls-files");
-      t.setDaemon(true);
-      return t;
-    });
-    watcher.scheduleWithFixedDelay(() -> {
-      try {
-        reload();
-      } catch (IOException | GeneralSecurityException | RuntimeException e) {
-        log.warn("cannot load the rotated credentials in {}; the current ones stay: {}", files.dir(), e.getMessage());
-      }
-    }, period.toMillis(), period.toMillis(), TimeUnit.MILLISECONDS);
+    watcher =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "tollgate-tls-files");
+              t.setDaemon(true);
+              return t;
+            });
+    watcher.scheduleWithFixedDelay(
+        () -> {
+          try {
+            reload();
+          } catch (IOException | GeneralSecurityException | RuntimeException e) {
+            log.warn(
+                "cannot load the rotated credentials in {}; the current ones stay: {}",
+                files.dir(),
+                e.getMessage());
+          }
+        },
+        period.toMillis(),
+        period.toMillis(),
+        TimeUnit.MILLISECONDS);
   }
 
   /**
-   * Loads the current version when it changed. (grpc-java's own file watchers poll at most once
-   * a minute and read key and certificate separately; following the version link is both
-   * cheaper and never mixes two versions.)
+   * Loads the current version when it changed. (grpc-java's own file watchers poll at most once a
+   * minute and read key and certificate separately; following the version link is both cheaper and
+   * never mixes two versions.)
    */
   private boolean reload() throws IOException, GeneralSecurityException {
     String current = files.version().orElse(null);
@@ -85,19 +98,26 @@ public final class WorkloadTls implements AutoCloseable {
     return true;
   }
 
-  /** Follows the credentials in {@code files} (which must exist), checking for a new version every {@code period}. */
+  /**
+   * Follows the credentials in {@code files} (which must exist), checking for a new version every
+   * {@code period}.
+   */
   public static WorkloadTls watch(CertificateFiles files, Duration period) throws IOException {
     try {
       return new WorkloadTls(files, period);
     } catch (GeneralSecurityException e) {
-      throw new IOException("cannot load the workload credentials in " + files.dir() + ": " + e.getMessage(), e);
+      throw new IOException(
+          "cannot load the workload credentials in " + files.dir() + ": " + e.getMessage(), e);
     }
   }
 
   /** Server side: a client certificate from the same trust bundle is required. */
   public ServerCredentials serverCredentials() {
-    return TlsServerCredentials.newBuilder().keyManager(keys).trustManager(trust)
-        .clientAuth(TlsServerCredentials.ClientAuth.REQUIRE).build();
+    return TlsServerCredentials.newBuilder()
+        .keyManager(keys)
+        .trustManager(trust)
+        .clientAuth(TlsServerCredentials.ClientAuth.REQUIRE)
+        .build();
   }
 
   public ChannelCredentials channelCredentials() {
@@ -108,9 +128,11 @@ public final class WorkloadTls implements AutoCloseable {
   public static ServerInterceptor peerIdentity() {
     return new ServerInterceptor() {
       @Override
-      public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+      public <Q, R> ServerCall.Listener<Q> interceptCall(
+          ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
         SpiffeId id = identityOf(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION));
-        return Contexts.interceptCall(Context.current().withValue(PEER_IDENTITY, id), call, headers, next);
+        return Contexts.interceptCall(
+            Context.current().withValue(PEER_IDENTITY, id), call, headers, next);
       }
     };
   }

@@ -10,18 +10,24 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * {@code tollgate analyze}: Istio's pod requirements and the common mistakes in a set of
- * manifests, each finding with its file, line, object and the fix. Services' ports must be named
- * {@code <protocol>[-<suffix>]}; workloads need an {@code app} label (and should have
- * {@code version}); a pod should be selected by one Service; VirtualServices must name known
- * hosts and subsets, with weights adding up to 100.
+ * {@code tollgate analyze}: Istio's pod requirements and the common mistakes in a set of manifests,
+ * each finding with its file, line, object and the fix. Services' ports must be named {@code
+ * <protocol>[-<suffix>]}; workloads need an {@code app} label (and should have {@code version}); a
+ * pod should be selected by one Service; VirtualServices must name known hosts and subsets, with
+ * weights adding up to 100.
  */
 public final class Analyzer {
-  static final Pattern PORT_NAME = Pattern.compile("(http|http2|https|grpc|grpc-web|tcp|tls|mongo|redis|mysql|udp)(-[a-z0-9.-]*)?");
+  static final Pattern PORT_NAME =
+      Pattern.compile(
+          "(http|http2|https|grpc|grpc-web|tcp|tls|mongo|redis|mysql|udp)(-[a-z0-9.-]*)?");
 
-  public enum Severity { ERROR, WARNING }
+  public enum Severity {
+    ERROR,
+    WARNING
+  }
 
-  public record Finding(Severity severity, String file, int line, String object, String message, String fix) {
+  public record Finding(
+      Severity severity, String file, int line, String object, String message, String fix) {
     @Override
     public String toString() {
       return severity + " " + file + ":" + line + " " + object + ": " + message + " Fix: " + fix;
@@ -47,12 +53,15 @@ public final class Analyzer {
           hosts.add(d.name() + "." + d.namespace() + ".svc.cluster.local");
           checkServicePorts(d, out);
         }
-        case "ServiceEntry" -> d.tree().path("spec").path("hosts").forEach(h -> hosts.add(h.asText()));
+        case "ServiceEntry" ->
+            d.tree().path("spec").path("hosts").forEach(h -> hosts.add(h.asText()));
         case "DestinationRule" -> {
-          Set<String> names = subsets.computeIfAbsent(d.tree().path("spec").path("host").asText(), h -> new HashSet<>());
+          Set<String> names =
+              subsets.computeIfAbsent(
+                  d.tree().path("spec").path("host").asText(), h -> new HashSet<>());
           d.tree().path("spec").path("subsets").forEach(s -> names.add(s.path("name").asText()));
         }
-        default -> { }
+        default -> {}
       }
     }
     for (Manifests.Doc d : docs) {
@@ -80,12 +89,27 @@ public final class Analyzer {
         continue;
       }
       if (name.isEmpty()) {
-        out.add(new Finding(Severity.ERROR, d.file(), d.line(), d.describe(), "port " + port + " has no name, so its protocol is unknown"
-            + " and it is treated as plain TCP (no routing, no ext_authz).", "name it <protocol>[-<suffix>], e.g. http-web or grpc-api,"
-            + " or set appProtocol."));
+        out.add(
+            new Finding(
+                Severity.ERROR,
+                d.file(),
+                d.line(),
+                d.describe(),
+                "port "
+                    + port
+                    + " has no name, so its protocol is unknown"
+                    + " and it is treated as plain TCP (no routing, no ext_authz).",
+                "name it <protocol>[-<suffix>], e.g. http-web or grpc-api,"
+                    + " or set appProtocol."));
       } else if (!PORT_NAME.matcher(name).matches()) {
-        out.add(new Finding(Severity.ERROR, d.file(), d.line(), d.describe(), "port " + port + " is named '" + name
-            + "', which does not start with a protocol.", "rename it " + suggest(name) + " (<protocol>[-<suffix>]) or set appProtocol."));
+        out.add(
+            new Finding(
+                Severity.ERROR,
+                d.file(),
+                d.line(),
+                d.describe(),
+                "port " + port + " is named '" + name + "', which does not start with a protocol.",
+                "rename it " + suggest(name) + " (<protocol>[-<suffix>]) or set appProtocol."));
       }
     }
   }
@@ -94,15 +118,30 @@ public final class Analyzer {
     return "http-" + name.replaceAll("[^a-z0-9.-]", "-");
   }
 
-  private static void checkWorkload(Manifests.Doc d, JsonNode pod, List<Manifests.Doc> services, List<Finding> out) {
+  private static void checkWorkload(
+      Manifests.Doc d, JsonNode pod, List<Manifests.Doc> services, List<Finding> out) {
     JsonNode labels = pod.path("metadata").path("labels");
     if (labels.path("app").asText("").isEmpty()) {
-      out.add(new Finding(Severity.ERROR, d.file(), d.line(), d.describe(), "the pod template has no 'app' label; telemetry and"
-          + " policies cannot name this workload.", "add metadata.labels.app: " + d.name() + " to the pod template."));
+      out.add(
+          new Finding(
+              Severity.ERROR,
+              d.file(),
+              d.line(),
+              d.describe(),
+              "the pod template has no 'app' label; telemetry and"
+                  + " policies cannot name this workload.",
+              "add metadata.labels.app: " + d.name() + " to the pod template."));
     }
     if (labels.path("version").asText("").isEmpty()) {
-      out.add(new Finding(Severity.WARNING, d.file(), d.line(), d.describe(), "the pod template has no 'version' label; subsets of a"
-          + " DestinationRule cannot tell versions apart.", "add metadata.labels.version (e.g. v1) to the pod template."));
+      out.add(
+          new Finding(
+              Severity.WARNING,
+              d.file(),
+              d.line(),
+              d.describe(),
+              "the pod template has no 'version' label; subsets of a"
+                  + " DestinationRule cannot tell versions apart.",
+              "add metadata.labels.version (e.g. v1) to the pod template."));
     }
     List<String> selecting = new ArrayList<>();
     for (Manifests.Doc s : services) {
@@ -119,18 +158,35 @@ public final class Analyzer {
       }
     }
     if (selecting.size() > 1) {
-      out.add(new Finding(Severity.ERROR, d.file(), d.line(), d.describe(), "its pods are selected by more than one Service "
-          + selecting + "; a pod must belong to one Service for routing and identity to be unambiguous.",
-          "narrow the selectors so that one Service selects these pods."));
+      out.add(
+          new Finding(
+              Severity.ERROR,
+              d.file(),
+              d.line(),
+              d.describe(),
+              "its pods are selected by more than one Service "
+                  + selecting
+                  + "; a pod must belong to one Service for routing and identity to be unambiguous.",
+              "narrow the selectors so that one Service selects these pods."));
     }
   }
 
-  private static void checkVirtualService(Manifests.Doc d, Set<String> hosts, Map<String, Set<String>> subsets, List<Finding> out) {
+  private static void checkVirtualService(
+      Manifests.Doc d, Set<String> hosts, Map<String, Set<String>> subsets, List<Finding> out) {
     JsonNode http = d.tree().path("spec").path("http");
     for (JsonNode h : d.tree().path("spec").path("hosts")) {
       if (!hosts.contains(h.asText())) {
-        out.add(new Finding(Severity.ERROR, d.file(), d.line(), d.describe(), "host " + h.asText() + " is neither a Service nor a"
-            + " ServiceEntry host in these manifests.", "fix the name, or add the Service or ServiceEntry it means."));
+        out.add(
+            new Finding(
+                Severity.ERROR,
+                d.file(),
+                d.line(),
+                d.describe(),
+                "host "
+                    + h.asText()
+                    + " is neither a Service nor a"
+                    + " ServiceEntry host in these manifests.",
+                "fix the name, or add the Service or ServiceEntry it means."));
       }
     }
     for (int i = 0; i < http.size(); i++) {
@@ -142,18 +198,46 @@ public final class Analyzer {
         String subset = dest.path("subset").asText("");
         String at = "http[" + i + "].route[" + j + "]";
         if (!hosts.contains(host)) {
-          out.add(new Finding(Severity.ERROR, d.file(), d.line(), d.describe(), at + " sends traffic to unknown host '" + host + "'.",
-              "name a Service or ServiceEntry host."));
+          out.add(
+              new Finding(
+                  Severity.ERROR,
+                  d.file(),
+                  d.line(),
+                  d.describe(),
+                  at + " sends traffic to unknown host '" + host + "'.",
+                  "name a Service or ServiceEntry host."));
         } else if (!subset.isEmpty() && !subsets.getOrDefault(host, Set.of()).contains(subset)) {
-          out.add(new Finding(Severity.ERROR, d.file(), d.line(), d.describe(), at + " names subset '" + subset + "' of " + host
-              + ", which no DestinationRule defines" + (subsets.containsKey(host) ? " (defined: " + subsets.get(host) + ")." : "."),
-              "add the subset to the DestinationRule for " + host + ", or fix its name."));
+          out.add(
+              new Finding(
+                  Severity.ERROR,
+                  d.file(),
+                  d.line(),
+                  d.describe(),
+                  at
+                      + " names subset '"
+                      + subset
+                      + "' of "
+                      + host
+                      + ", which no DestinationRule defines"
+                      + (subsets.containsKey(host)
+                          ? " (defined: " + subsets.get(host) + ")."
+                          : "."),
+                  "add the subset to the DestinationRule for " + host + ", or fix its name."));
         }
-        sum += route.get(j).has("weight") ? route.get(j).path("weight").asInt() : (route.size() == 1 ? 100 : 0);
+        sum +=
+            route.get(j).has("weight")
+                ? route.get(j).path("weight").asInt()
+                : (route.size() == 1 ? 100 : 0);
       }
       if (route.size() > 0 && sum != 100) {
-        out.add(new Finding(Severity.ERROR, d.file(), d.line(), d.describe(), "the weights of http[" + i + "] add up to " + sum + ".",
-            "make them add up to 100."));
+        out.add(
+            new Finding(
+                Severity.ERROR,
+                d.file(),
+                d.line(),
+                d.describe(),
+                "the weights of http[" + i + "] add up to " + sum + ".",
+                "make them add up to 100."));
       }
     }
   }

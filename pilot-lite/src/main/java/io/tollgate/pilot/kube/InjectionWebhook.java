@@ -44,7 +44,12 @@ public final class InjectionWebhook implements AutoCloseable {
   private final SidecarPorts ports;
   private final Counter reviews;
 
-  private InjectionWebhook(HttpsServer server, ExecutorService executor, Injector.Images images, SidecarPorts ports, Counter reviews) {
+  private InjectionWebhook(
+      HttpsServer server,
+      ExecutorService executor,
+      Injector.Images images,
+      SidecarPorts ports,
+      Counter reviews) {
     this.server = server;
     this.executor = executor;
     this.images = images;
@@ -52,28 +57,45 @@ public final class InjectionWebhook implements AutoCloseable {
     this.reviews = reviews;
   }
 
-  public static InjectionWebhook start(InetSocketAddress address, SSLContext tls, Injector.Images images, PrometheusRegistry registry)
+  public static InjectionWebhook start(
+      InetSocketAddress address,
+      SSLContext tls,
+      Injector.Images images,
+      PrometheusRegistry registry)
       throws IOException {
     return start(address, tls, images, SidecarPorts.DEFAULT, registry);
   }
 
   /** {@code ports}: those of pods whose annotations name none. */
-  public static InjectionWebhook start(InetSocketAddress address, SSLContext tls, Injector.Images images, SidecarPorts ports,
-      PrometheusRegistry registry) throws IOException {
+  public static InjectionWebhook start(
+      InetSocketAddress address,
+      SSLContext tls,
+      Injector.Images images,
+      SidecarPorts ports,
+      PrometheusRegistry registry)
+      throws IOException {
     HttpsServer server = HttpsServer.create(address, 64);
     server.setHttpsConfigurator(new HttpsConfigurator(tls));
-    ExecutorService executor = Executors.newFixedThreadPool(2, r -> {
-      Thread t = new Thread(r, "tollgate-injection-webhook");
-      t.setDaemon(true);
-      return t;
-    });
+    ExecutorService executor =
+        Executors.newFixedThreadPool(
+            2,
+            r -> {
+              Thread t = new Thread(r, "tollgate-injection-webhook");
+              t.setDaemon(true);
+              return t;
+            });
     server.setExecutor(executor);
-    Counter reviews = Counter.builder().name("tollgate_injection_reviews")
-        .help("Admission reviews answered by the injection webhook, by result (injected, unchanged, refused, invalid)")
-        .labelNames("result").register(registry);
+    Counter reviews =
+        Counter.builder()
+            .name("tollgate_injection_reviews")
+            .help(
+                "Admission reviews answered by the injection webhook, by result (injected, unchanged, refused, invalid)")
+            .labelNames("result")
+            .register(registry);
     InjectionWebhook webhook = new InjectionWebhook(server, executor, images, ports, reviews);
     server.createContext("/inject", webhook::handle);
-    server.createContext("/healthz", ex -> send(ex, 200, "text/plain", "ok\n".getBytes(StandardCharsets.UTF_8)));
+    server.createContext(
+        "/healthz", ex -> send(ex, 200, "text/plain", "ok\n".getBytes(StandardCharsets.UTF_8)));
     server.start();
     log.info("injection webhook on https://{}:{}/inject", address.getHostString(), webhook.port());
     return webhook;
@@ -85,7 +107,11 @@ public final class InjectionWebhook implements AutoCloseable {
 
   private void handle(HttpExchange ex) throws IOException {
     if (!"POST".equals(ex.getRequestMethod())) {
-      send(ex, 405, "text/plain", "POST an admission.k8s.io/v1 AdmissionReview\n".getBytes(StandardCharsets.UTF_8));
+      send(
+          ex,
+          405,
+          "text/plain",
+          "POST an admission.k8s.io/v1 AdmissionReview\n".getBytes(StandardCharsets.UTF_8));
       return;
     }
     byte[] body;
@@ -98,50 +124,83 @@ public final class InjectionWebhook implements AutoCloseable {
         throw new IllegalArgumentException("the request is larger than " + MAX_BODY + " bytes");
       }
       review = JSON.readTree(body);
-      if (review == null || !"AdmissionReview".equals(review.path("kind").asText())
-          || !review.path("request").path("object").isObject() || review.path("request").path("uid").asText("").isEmpty()) {
-        throw new IllegalArgumentException("expected an AdmissionReview with request.uid and request.object");
+      if (review == null
+          || !"AdmissionReview".equals(review.path("kind").asText())
+          || !review.path("request").path("object").isObject()
+          || review.path("request").path("uid").asText("").isEmpty()) {
+        throw new IllegalArgumentException(
+            "expected an AdmissionReview with request.uid and request.object");
       }
     } catch (IOException | IllegalArgumentException e) {
       reviews.labelValues("invalid").inc();
-      log.warn("injection webhook: refused a request from {}: {}", ex.getRemoteAddress(), e.getMessage());
-      send(ex, 400, "text/plain", ("not an admission review: " + e.getMessage() + "\n").getBytes(StandardCharsets.UTF_8));
+      log.warn(
+          "injection webhook: refused a request from {}: {}",
+          ex.getRemoteAddress(),
+          e.getMessage());
+      send(
+          ex,
+          400,
+          "text/plain",
+          ("not an admission review: " + e.getMessage() + "\n").getBytes(StandardCharsets.UTF_8));
       return;
     }
     JsonNode request = review.path("request");
     ObjectNode pod = (ObjectNode) request.path("object").deepCopy();
-    String namespace = request.path("namespace").asText(pod.path("metadata").path("namespace").asText("default"));
-    ObjectNode response = JSON.createObjectNode().put("uid", request.path("uid").asText()).put("allowed", true);
+    String namespace =
+        request.path("namespace").asText(pod.path("metadata").path("namespace").asText("default"));
+    ObjectNode response =
+        JSON.createObjectNode().put("uid", request.path("uid").asText()).put("allowed", true);
     boolean injected;
     try {
-      injected = "Pod".equals(pod.path("kind").asText("Pod")) && Injector.injectPod(pod, namespace, images, ports);
+      injected =
+          "Pod".equals(pod.path("kind").asText("Pod"))
+              && Injector.injectPod(pod, namespace, images, ports);
     } catch (IllegalArgumentException e) {
-      String name = pod.path("metadata").path("name").asText(pod.path("metadata").path("generateName").asText("?"));
+      String name =
+          pod.path("metadata")
+              .path("name")
+              .asText(pod.path("metadata").path("generateName").asText("?"));
       reviews.labelValues("refused").inc();
       log.warn("injection webhook: refused pod {}/{}: {}", namespace, name, e.getMessage());
-      response.put("allowed", false).putObject("status").put("code", 400)
+      response
+          .put("allowed", false)
+          .putObject("status")
+          .put("code", 400)
           .put("message", "tollgate sidecar injection: " + e.getMessage());
       injected = false;
     }
     if (injected) {
       ArrayNode patch = JSON.createArrayNode();
       boolean hadAnnotations = request.path("object").path("metadata").has("annotations");
-      patch.addObject().put("op", hadAnnotations ? "replace" : "add").put("path", "/metadata/annotations")
+      patch
+          .addObject()
+          .put("op", hadAnnotations ? "replace" : "add")
+          .put("path", "/metadata/annotations")
           .set("value", pod.path("metadata").path("annotations"));
       patch.addObject().put("op", "replace").put("path", "/spec").set("value", pod.path("spec"));
-      response.put("patchType", "JSONPatch").put("patch", Base64.getEncoder().encodeToString(JSON.writeValueAsBytes(patch)));
+      response
+          .put("patchType", "JSONPatch")
+          .put("patch", Base64.getEncoder().encodeToString(JSON.writeValueAsBytes(patch)));
       reviews.labelValues("injected").inc();
-      log.info("injected the sidecar into pod {}/{}", namespace,
-          pod.path("metadata").path("name").asText(pod.path("metadata").path("generateName").asText("?")));
+      log.info(
+          "injected the sidecar into pod {}/{}",
+          namespace,
+          pod.path("metadata")
+              .path("name")
+              .asText(pod.path("metadata").path("generateName").asText("?")));
     } else if (response.path("allowed").asBoolean()) {
       reviews.labelValues("unchanged").inc();
     }
-    ObjectNode answer = JSON.createObjectNode().put("apiVersion", "admission.k8s.io/v1").put("kind", "AdmissionReview");
+    ObjectNode answer =
+        JSON.createObjectNode()
+            .put("apiVersion", "admission.k8s.io/v1")
+            .put("kind", "AdmissionReview");
     answer.set("response", response);
     send(ex, 200, "application/json", JSON.writeValueAsBytes(answer));
   }
 
-  private static void send(HttpExchange ex, int status, String type, byte[] body) throws IOException {
+  private static void send(HttpExchange ex, int status, String type, byte[] body)
+      throws IOException {
     ex.getResponseHeaders().set("Content-Type", type);
     ex.sendResponseHeaders(status, body.length);
     try (OutputStream out = ex.getResponseBody()) {

@@ -15,11 +15,16 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 
-/** Kubernetes manifests as generic trees, each with the file and line it starts at: what analyze and inject read. */
+/**
+ * Kubernetes manifests as generic trees, each with the file and line it starts at: what analyze and
+ * inject read.
+ */
 public final class Manifests {
-  static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory()
-      .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
-      .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES));
+  static final ObjectMapper YAML =
+      new ObjectMapper(
+          new YAMLFactory()
+              .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+              .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES));
 
   /** One document: {@code tree} is null for an empty one (kept so output keeps its documents). */
   public record Doc(String file, int line, JsonNode tree) {
@@ -48,14 +53,18 @@ public final class Manifests {
     List<Path> files;
     if (Files.isDirectory(path)) {
       try (Stream<Path> s = Files.walk(path)) {
-        files = s.filter(p -> p.toString().endsWith(".yaml") || p.toString().endsWith(".yml")).sorted().toList();
+        files =
+            s.filter(p -> p.toString().endsWith(".yaml") || p.toString().endsWith(".yml"))
+                .sorted()
+                .toList();
       }
     } else {
       files = List.of(path);
     }
     List<Doc> out = new ArrayList<>();
     for (Path f : files) {
-      String name = Files.isDirectory(path) ? path.relativize(f).toString() : f.getFileName().toString();
+      String name =
+          Files.isDirectory(path) ? path.relativize(f).toString() : f.getFileName().toString();
       out.addAll(parse(name, Files.readString(f)));
     }
     return out;
@@ -72,7 +81,8 @@ public final class Manifests {
         }
         JsonNode tree = YAML.readTree(p);
         if (!(tree instanceof ObjectNode)) {
-          throw new IOException(file + ":" + line + ": expected a Kubernetes object, found " + tree.getNodeType());
+          throw new IOException(
+              file + ":" + line + ": expected a Kubernetes object, found " + tree.getNodeType());
         }
         out.add(new Doc(file, line, tree));
       }
@@ -97,7 +107,10 @@ public final class Manifests {
     return w.toString();
   }
 
-  /** The pod template of a workload kind ({@code spec.template}), the pod itself for a Pod, else null. */
+  /**
+   * The pod template of a workload kind ({@code spec.template}), the pod itself for a Pod, else
+   * null.
+   */
   public static ObjectNode podTemplate(JsonNode tree) {
     String kind = tree.path("kind").asText("");
     switch (kind) {

@@ -7,7 +7,9 @@ import java.util.Map;
  * The mesh as read from files: registry and rules, each object with where it was written.
  * Immutable; a new {@code Mesh} replaces the old one only when all of it validates.
  */
-public record Mesh(List<Located<ServiceEntry>> serviceEntries, List<Located<VirtualService>> virtualServices,
+public record Mesh(
+    List<Located<ServiceEntry>> serviceEntries,
+    List<Located<VirtualService>> virtualServices,
     List<Located<DestinationRule>> destinationRules) {
 
   /** An object and the file position of its document. */

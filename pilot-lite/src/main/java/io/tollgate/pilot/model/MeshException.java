@@ -9,7 +9,10 @@ public final class MeshException extends Exception {
   private final transient List<MeshProblem> problems;
 
   public MeshException(List<MeshProblem> problems) {
-    super(problems.size() + " problem(s):\n  " + problems.stream().map(MeshProblem::toString).collect(Collectors.joining("\n  ")));
+    super(
+        problems.size()
+            + " problem(s):\n  "
+            + problems.stream().map(MeshProblem::toString).collect(Collectors.joining("\n  ")));
     this.problems = List.copyOf(problems);
   }
 

@@ -11,10 +11,10 @@ import java.util.stream.Stream;
 
 /**
  * The mesh files of a directory: every {@code *.yaml} / {@code *.yml} entry, symbolic links
- * followed, in name order. Entries whose names start with {@code ..} are skipped: Kubernetes
- * mounts a ConfigMap as {@code name -> ..data/name} with {@code ..data} a link to a timestamped
- * {@code ..<time>} directory that it swaps in one rename, so the files are the links and those
- * entries are the machinery behind them.
+ * followed, in name order. Entries whose names start with {@code ..} are skipped: Kubernetes mounts
+ * a ConfigMap as {@code name -> ..data/name} with {@code ..data} a link to a timestamped {@code
+ * ..<time>} directory that it swaps in one rename, so the files are the links and those entries are
+ * the machinery behind them.
  */
 public final class MeshFiles {
   private MeshFiles() {}
@@ -26,7 +26,9 @@ public final class MeshFiles {
    */
   public record Stamp(String name, long size, long modifiedNanos, String identity) {}
 
-  /** One file as read: its stamp (taken before the read) and its text, or why it could not be read. */
+  /**
+   * One file as read: its stamp (taken before the read) and its text, or why it could not be read.
+   */
   public record File(Stamp stamp, String content, String error) {
     public String name() {
       return stamp.name();
@@ -42,7 +44,10 @@ public final class MeshFiles {
     return out;
   }
 
-  /** The directory's mesh files, read; a file that cannot be read is one with an error, not an exception. */
+  /**
+   * The directory's mesh files, read; a file that cannot be read is one with an error, not an
+   * exception.
+   */
   public static List<File> read(Path dir) throws IOException {
     List<File> out = new ArrayList<>();
     for (Path p : entries(dir)) {
@@ -62,14 +67,20 @@ public final class MeshFiles {
 
   private static List<Path> entries(Path dir) throws IOException {
     try (Stream<Path> s = Files.list(dir)) {
-      return s.filter(p -> {
-        String name = p.getFileName().toString();
-        return !name.startsWith("..") && (name.endsWith(".yaml") || name.endsWith(".yml"));
-      }).sorted().toList();
+      return s.filter(
+              p -> {
+                String name = p.getFileName().toString();
+                return !name.startsWith("..") && (name.endsWith(".yaml") || name.endsWith(".yml"));
+              })
+          .sorted()
+          .toList();
     }
   }
 
-  /** A file that is not there (a dangling link, or removed since the listing) or not a file has size -1 and says why. */
+  /**
+   * A file that is not there (a dangling link, or removed since the listing) or not a file has size
+   * -1 and says why.
+   */
   private static Stamp stamp(Path p) {
     String name = p.getFileName().toString();
     try {
@@ -78,7 +89,11 @@ public final class MeshFiles {
         return new Stamp(name, -1, 0, "not a regular file");
       }
       Object key = a.fileKey() != null ? a.fileKey() : p.toRealPath();
-      return new Stamp(name, a.size(), a.lastModifiedTime().to(java.util.concurrent.TimeUnit.NANOSECONDS), key.toString());
+      return new Stamp(
+          name,
+          a.size(),
+          a.lastModifiedTime().to(java.util.concurrent.TimeUnit.NANOSECONDS),
+          key.toString());
     } catch (IOException e) {
       return new Stamp(name, -1, 0, e.getClass().getSimpleName() + ": " + e.getMessage());
     }

@@ -3,13 +3,13 @@ package io.tollgate.pilot.model;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonDeserializer;
-import com.fasterxml.jackson.databind.deser.DeserializationProblemHandler;
-import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
+import com.fasterxml.jackson.databind.deser.DeserializationProblemHandler;
 import com.fasterxml.jackson.databind.exc.InvalidTypeIdException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
@@ -19,23 +19,35 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Reads every {@code *.yaml} / {@code *.yml} file of a directory ({@link MeshFiles}; multi-document) into a
- * {@link Mesh}, then validates it as a whole ({@link MeshValidator}). Field names are Istio's;
- * a field outside the supported subset, a wrong type or an unknown kind is a problem with
- * {@code file:line:column}.
+ * Reads every {@code *.yaml} / {@code *.yml} file of a directory ({@link MeshFiles};
+ * multi-document) into a {@link Mesh}, then validates it as a whole ({@link MeshValidator}). Field
+ * names are Istio's; a field outside the supported subset, a wrong type or an unknown kind is a
+ * problem with {@code file:line:column}.
  */
 public final class MeshLoader {
-  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
-      .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-      .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
-      .addHandler(new DeserializationProblemHandler() {
-        // Fail at once instead of skipping the value (see fieldLocation for where it is reported).
-        @Override
-        public boolean handleUnknownProperty(DeserializationContext ctxt, JsonParser p, JsonDeserializer<?> deserializer,
-            Object beanOrClass, String propertyName) throws IOException {
-          throw UnrecognizedPropertyException.from(ctxt.getParser(), beanOrClass, propertyName, deserializer.getKnownPropertyNames());
-        }
-      });
+  private static final ObjectMapper YAML =
+      new ObjectMapper(new YAMLFactory())
+          .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+          .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+          .addHandler(
+              new DeserializationProblemHandler() {
+                // Fail at once instead of skipping the value (see fieldLocation for where it is
+                // reported).
+                @Override
+                public boolean handleUnknownProperty(
+                    DeserializationContext ctxt,
+                    JsonParser p,
+                    JsonDeserializer<?> deserializer,
+                    Object beanOrClass,
+                    String propertyName)
+                    throws IOException {
+                  throw UnrecognizedPropertyException.from(
+                      ctxt.getParser(),
+                      beanOrClass,
+                      propertyName,
+                      deserializer.getKnownPropertyNames());
+                }
+              });
 
   private MeshLoader() {}
 
@@ -43,11 +55,17 @@ public final class MeshLoader {
     try {
       return load(MeshFiles.read(dir));
     } catch (IOException e) {
-      throw new MeshException(List.of(new MeshProblem(dir.toString(), 0, 0, "cannot list the mesh directory: " + e.getMessage())));
+      throw new MeshException(
+          List.of(
+              new MeshProblem(
+                  dir.toString(), 0, 0, "cannot list the mesh directory: " + e.getMessage())));
     }
   }
 
-  /** The mesh written in {@code files}, as read by {@link MeshFiles#read}: what is validated is exactly what was read. */
+  /**
+   * The mesh written in {@code files}, as read by {@link MeshFiles#read}: what is validated is
+   * exactly what was read.
+   */
   public static Mesh load(List<MeshFiles.File> files) throws MeshException {
     List<MeshProblem> problems = new ArrayList<>();
     List<Mesh.Located<ServiceEntry>> entries = new ArrayList<>();
@@ -69,8 +87,12 @@ public final class MeshLoader {
           int line = parser.currentTokenLocation().getLineNr();
           docLine = line;
           if (t != JsonToken.START_OBJECT) {
-            problems.add(new MeshProblem(name, line, parser.currentTokenLocation().getColumnNr(),
-                "expected an object with apiVersion, kind, metadata and spec"));
+            problems.add(
+                new MeshProblem(
+                    name,
+                    line,
+                    parser.currentTokenLocation().getColumnNr(),
+                    "expected an object with apiVersion, kind, metadata and spec"));
             break;
           }
           Resource r = reader.readValue(parser);
@@ -84,12 +106,26 @@ public final class MeshLoader {
         }
       } catch (UnrecognizedPropertyException e) {
         int[] at = fieldLocation(file.content(), docLine, e.getPropertyName());
-        String message = "field '" + e.getPropertyName() + "' is not supported here (supported: " + e.getKnownPropertyIds() + ")";
-        problems.add(at == null ? at(name, e, message) : new MeshProblem(name, at[0], at[1], message));
+        String message =
+            "field '"
+                + e.getPropertyName()
+                + "' is not supported here (supported: "
+                + e.getKnownPropertyIds()
+                + ")";
+        problems.add(
+            at == null ? at(name, e, message) : new MeshProblem(name, at[0], at[1], message));
       } catch (InvalidTypeIdException e) {
-        problems.add(at(name, e, e.getTypeId() == null ? "a document without kind (pilot-lite reads ServiceEntry, VirtualService"
-            + " and DestinationRule)" : "kind '" + e.getTypeId() + "' is not read by pilot-lite (it reads ServiceEntry, VirtualService"
-            + " and DestinationRule; keep other objects in other files)"));
+        problems.add(
+            at(
+                name,
+                e,
+                e.getTypeId() == null
+                    ? "a document without kind (pilot-lite reads ServiceEntry, VirtualService"
+                        + " and DestinationRule)"
+                    : "kind '"
+                        + e.getTypeId()
+                        + "' is not read by pilot-lite (it reads ServiceEntry, VirtualService"
+                        + " and DestinationRule; keep other objects in other files)"));
       } catch (JsonProcessingException e) {
         problems.add(at(name, e, e.getOriginalMessage()));
       } catch (IOException e) {
@@ -110,7 +146,9 @@ public final class MeshLoader {
    */
   static int[] fieldLocation(String content, int fromLine, String field) {
     List<String> lines = content.lines().toList();
-    java.util.regex.Pattern key = java.util.regex.Pattern.compile("(^|[\\s{,-])(" + java.util.regex.Pattern.quote(field) + ")\\s*:");
+    java.util.regex.Pattern key =
+        java.util.regex.Pattern.compile(
+            "(^|[\\s{,-])(" + java.util.regex.Pattern.quote(field) + ")\\s*:");
     for (int i = Math.max(0, fromLine - 1); i < lines.size(); i++) {
       var m = key.matcher(lines.get(i));
       if (m.find()) {
@@ -122,6 +160,7 @@ public final class MeshLoader {
 
   private static MeshProblem at(String file, JsonProcessingException e, String message) {
     JsonLocation l = e.getLocation();
-    return new MeshProblem(file, l == null ? 0 : l.getLineNr(), l == null ? 0 : l.getColumnNr(), message);
+    return new MeshProblem(
+        file, l == null ? 0 : l.getLineNr(), l == null ? 0 : l.getColumnNr(), message);
   }
 }

@@ -14,7 +14,8 @@ import java.util.regex.Pattern;
  * Every problem names the object, the field path and what to do.
  */
 final class MeshValidator {
-  static final Pattern PORT_NAME = Pattern.compile("(http|http2|grpc|tcp|mongo|redis)(-[a-z0-9.-]*)?");
+  static final Pattern PORT_NAME =
+      Pattern.compile("(http|http2|grpc|tcp|mongo|redis)(-[a-z0-9.-]*)?");
 
   private MeshValidator() {}
 
@@ -31,7 +32,14 @@ final class MeshValidator {
       for (String h : spec.hosts()) {
         var before = hosts.putIfAbsent(h, se);
         if (before != null) {
-          p.add("spec.hosts", "host " + h + " is already declared by ServiceEntry " + before.name() + " at " + before.where());
+          p.add(
+              "spec.hosts",
+              "host "
+                  + h
+                  + " is already declared by ServiceEntry "
+                  + before.name()
+                  + " at "
+                  + before.where());
         }
       }
       Set<String> portNames = new HashSet<>();
@@ -45,13 +53,18 @@ final class MeshValidator {
           p.add("spec.ports[" + i + "].number", port.number() + " is not a port (1..65535)");
         }
         if (port.name() == null || !PORT_NAME.matcher(port.name()).matches()) {
-          p.add("spec.ports[" + i + "].name", "'" + port.name() + "' must be <protocol>[-<suffix>] with protocol http, http2, grpc,"
-              + " tcp, mongo or redis (e.g. grpc-api)");
+          p.add(
+              "spec.ports[" + i + "].name",
+              "'"
+                  + port.name()
+                  + "' must be <protocol>[-<suffix>] with protocol http, http2, grpc,"
+                  + " tcp, mongo or redis (e.g. grpc-api)");
         } else {
           portNames.add(port.name());
         }
       }
-      List<ServiceEntry.Endpoint> endpoints = spec.endpoints() == null ? List.of() : spec.endpoints();
+      List<ServiceEntry.Endpoint> endpoints =
+          spec.endpoints() == null ? List.of() : spec.endpoints();
       for (int i = 0; i < endpoints.size(); i++) {
         var ep = endpoints.get(i);
         if (ep.address() == null || ep.address().isBlank()) {
@@ -60,7 +73,9 @@ final class MeshValidator {
         if (ep.ports() != null) {
           for (String name : ep.ports().keySet()) {
             if (!portNames.contains(name)) {
-              p.add("spec.endpoints[" + i + "].ports." + name, "names no port of this ServiceEntry (its ports: " + portNames + ")");
+              p.add(
+                  "spec.endpoints[" + i + "].ports." + name,
+                  "names no port of this ServiceEntry (its ports: " + portNames + ")");
             }
           }
         }
@@ -71,14 +86,20 @@ final class MeshValidator {
       Problems p = new Problems(dr, out);
       var spec = dr.resource().spec();
       if (spec == null || spec.host() == null || !hosts.containsKey(spec.host())) {
-        p.add("spec.host", "'" + (spec == null ? null : spec.host()) + "' is not a host of any ServiceEntry");
+        p.add(
+            "spec.host",
+            "'" + (spec == null ? null : spec.host()) + "' is not a host of any ServiceEntry");
         continue;
       }
       Set<String> names = subsets.computeIfAbsent(spec.host(), h -> new HashSet<>());
       List<DestinationRule.Subset> list = spec.subsets() == null ? List.of() : spec.subsets();
       for (int i = 0; i < list.size(); i++) {
         if (list.get(i).name() == null || !names.add(list.get(i).name())) {
-          p.add("spec.subsets[" + i + "].name", "subset names must be given and unique per host; '" + list.get(i).name() + "' is not");
+          p.add(
+              "spec.subsets[" + i + "].name",
+              "subset names must be given and unique per host; '"
+                  + list.get(i).name()
+                  + "' is not");
         }
       }
       checkPolicy(p, "spec.trafficPolicy", spec.trafficPolicy());
@@ -92,7 +113,9 @@ final class MeshValidator {
       }
       for (String h : spec.hosts()) {
         if (!hosts.containsKey(h)) {
-          p.add("spec.hosts", "host " + h + " is not declared by any ServiceEntry; add one or fix the name");
+          p.add(
+              "spec.hosts",
+              "host " + h + " is not declared by any ServiceEntry; add one or fix the name");
         }
       }
       List<VirtualService.HttpRoute> routes = spec.http() == null ? List.of() : spec.http();
@@ -103,7 +126,11 @@ final class MeshValidator {
     return out;
   }
 
-  private static void checkRoute(Problems p, String at, VirtualService.HttpRoute r, Map<String, Mesh.Located<ServiceEntry>> hosts,
+  private static void checkRoute(
+      Problems p,
+      String at,
+      VirtualService.HttpRoute r,
+      Map<String, Mesh.Located<ServiceEntry>> hosts,
       Map<String, Set<String>> subsets) {
     List<VirtualService.Destination> dests = r.route() == null ? List.of() : r.route();
     if (dests.isEmpty()) {
@@ -120,9 +147,17 @@ final class MeshValidator {
       String host = d.destination().host();
       if (!hosts.containsKey(host)) {
         p.add(dAt + ".destination.host", "host " + host + " is not declared by any ServiceEntry");
-      } else if (d.destination().subset() != null && !subsets.getOrDefault(host, Set.of()).contains(d.destination().subset())) {
-        p.add(dAt + ".destination.subset", "subset '" + d.destination().subset() + "' is not defined by a DestinationRule for "
-            + host + " (defined: " + subsets.getOrDefault(host, Set.of()) + ")");
+      } else if (d.destination().subset() != null
+          && !subsets.getOrDefault(host, Set.of()).contains(d.destination().subset())) {
+        p.add(
+            dAt + ".destination.subset",
+            "subset '"
+                + d.destination().subset()
+                + "' is not defined by a DestinationRule for "
+                + host
+                + " (defined: "
+                + subsets.getOrDefault(host, Set.of())
+                + ")");
       }
       if (d.weight() != null && (d.weight() < 0 || d.weight() > 100)) {
         p.add(dAt + ".weight", d.weight() + " is not a percentage (0..100)");
@@ -165,13 +200,18 @@ final class MeshValidator {
         percent(p, at + ".fault.abort.percentage", abort.percentage());
         if ((abort.httpStatus() == null) == (abort.grpcStatus() == null)) {
           p.add(at + ".fault.abort", "give exactly one of httpStatus and grpcStatus");
-        } else if (abort.httpStatus() != null && (abort.httpStatus() < 200 || abort.httpStatus() > 599)) {
-          p.add(at + ".fault.abort.httpStatus", abort.httpStatus() + " is not an HTTP status (200..599)");
+        } else if (abort.httpStatus() != null
+            && (abort.httpStatus() < 200 || abort.httpStatus() > 599)) {
+          p.add(
+              at + ".fault.abort.httpStatus",
+              abort.httpStatus() + " is not an HTTP status (200..599)");
         } else if (abort.grpcStatus() != null) {
           try {
             Status.Code.valueOf(abort.grpcStatus());
           } catch (IllegalArgumentException e) {
-            p.add(at + ".fault.abort.grpcStatus", "'" + abort.grpcStatus() + "' is not a gRPC status name (e.g. UNAVAILABLE)");
+            p.add(
+                at + ".fault.abort.grpcStatus",
+                "'" + abort.grpcStatus() + "' is not a gRPC status name (e.g. UNAVAILABLE)");
           }
         }
       }
@@ -182,19 +222,35 @@ final class MeshValidator {
     if (policy == null) {
       return;
     }
-    if (policy.loadBalancer() != null && policy.loadBalancer().simple() != null
-        && !Set.of("ROUND_ROBIN", "LEAST_REQUEST", "RANDOM", "PASSTHROUGH").contains(policy.loadBalancer().simple())) {
-      p.add(at + ".loadBalancer.simple", "'" + policy.loadBalancer().simple() + "' is not ROUND_ROBIN, LEAST_REQUEST, RANDOM or PASSTHROUGH");
+    if (policy.loadBalancer() != null
+        && policy.loadBalancer().simple() != null
+        && !Set.of("ROUND_ROBIN", "LEAST_REQUEST", "RANDOM", "PASSTHROUGH")
+            .contains(policy.loadBalancer().simple())) {
+      p.add(
+          at + ".loadBalancer.simple",
+          "'"
+              + policy.loadBalancer().simple()
+              + "' is not ROUND_ROBIN, LEAST_REQUEST, RANDOM or PASSTHROUGH");
     }
     if (policy.outlierDetection() != null) {
       duration(p, at + ".outlierDetection.interval", policy.outlierDetection().interval());
-      duration(p, at + ".outlierDetection.baseEjectionTime", policy.outlierDetection().baseEjectionTime());
+      duration(
+          p,
+          at + ".outlierDetection.baseEjectionTime",
+          policy.outlierDetection().baseEjectionTime());
     }
     if (policy.connectionPool() != null && policy.connectionPool().tcp() != null) {
-      duration(p, at + ".connectionPool.tcp.connectTimeout", policy.connectionPool().tcp().connectTimeout());
+      duration(
+          p,
+          at + ".connectionPool.tcp.connectTimeout",
+          policy.connectionPool().tcp().connectTimeout());
     }
-    if (policy.tls() != null && !Set.of("DISABLE", "SIMPLE", "MUTUAL", "ISTIO_MUTUAL").contains(String.valueOf(policy.tls().mode()))) {
-      p.add(at + ".tls.mode", "'" + policy.tls().mode() + "' is not DISABLE, SIMPLE, MUTUAL or ISTIO_MUTUAL");
+    if (policy.tls() != null
+        && !Set.of("DISABLE", "SIMPLE", "MUTUAL", "ISTIO_MUTUAL")
+            .contains(String.valueOf(policy.tls().mode()))) {
+      p.add(
+          at + ".tls.mode",
+          "'" + policy.tls().mode() + "' is not DISABLE, SIMPLE, MUTUAL or ISTIO_MUTUAL");
     }
   }
 
@@ -202,7 +258,8 @@ final class MeshValidator {
     if (m == null) {
       return;
     }
-    int given = (m.exact() != null ? 1 : 0) + (m.prefix() != null ? 1 : 0) + (m.regex() != null ? 1 : 0);
+    int given =
+        (m.exact() != null ? 1 : 0) + (m.prefix() != null ? 1 : 0) + (m.regex() != null ? 1 : 0);
     if (given != 1) {
       p.add(at, "give exactly one of exact, prefix and regex");
     } else if (m.regex() != null) {
@@ -234,8 +291,12 @@ final class MeshValidator {
   /** Problems of one object, located at its document. */
   private record Problems(Mesh.Located<?> object, List<MeshProblem> out) {
     void add(String field, String message) {
-      out.add(new MeshProblem(object.file(), object.line(), 0,
-          object.resource().kind() + " " + object.name() + ": " + field + ": " + message));
+      out.add(
+          new MeshProblem(
+              object.file(),
+              object.line(),
+              0,
+              object.resource().kind() + " " + object.name() + ": " + field + ": " + message));
     }
   }
 }

@@ -5,11 +5,15 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import java.util.Map;
 
 /**
- * One Istio networking object, as written in YAML ({@code apiVersion}, {@code kind},
- * {@code metadata}, {@code spec}). Only the documented subset is accepted: a field outside it is
- * a load error with its location, never silently ignored.
+ * One Istio networking object, as written in YAML ({@code apiVersion}, {@code kind}, {@code
+ * metadata}, {@code spec}). Only the documented subset is accepted: a field outside it is a load
+ * error with its location, never silently ignored.
  */
-@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, include = JsonTypeInfo.As.EXISTING_PROPERTY, property = "kind", visible = true)
+@JsonTypeInfo(
+    use = JsonTypeInfo.Id.NAME,
+    include = JsonTypeInfo.As.EXISTING_PROPERTY,
+    property = "kind",
+    visible = true)
 @JsonSubTypes({
   @JsonSubTypes.Type(value = ServiceEntry.class, name = "ServiceEntry"),
   @JsonSubTypes.Type(value = VirtualService.class, name = "VirtualService"),
@@ -22,8 +26,12 @@ public sealed interface Resource permits ServiceEntry, VirtualService, Destinati
 
   Metadata metadata();
 
-  /** {@code name}, {@code namespace} (default {@code default}), labels and annotations are read; the rest is Kubernetes' own. */
-  record Metadata(String name, String namespace, Map<String, String> labels, Map<String, String> annotations) {
+  /**
+   * {@code name}, {@code namespace} (default {@code default}), labels and annotations are read; the
+   * rest is Kubernetes' own.
+   */
+  record Metadata(
+      String name, String namespace, Map<String, String> labels, Map<String, String> annotations) {
     public String namespaceOrDefault() {
       return namespace == null || namespace.isEmpty() ? "default" : namespace;
     }

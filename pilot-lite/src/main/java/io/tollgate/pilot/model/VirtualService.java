@@ -3,15 +3,31 @@ package io.tollgate.pilot.model;
 import java.util.List;
 import java.util.Map;
 
-/** How requests to some hosts are routed: matches, weighted destinations, retries, timeouts, faults, rewrites. */
-public record VirtualService(String apiVersion, String kind, Metadata metadata, Spec spec) implements Resource {
-  public record Spec(List<String> hosts, List<String> gateways, List<HttpRoute> http, List<String> exportTo) {}
+/**
+ * How requests to some hosts are routed: matches, weighted destinations, retries, timeouts, faults,
+ * rewrites.
+ */
+public record VirtualService(String apiVersion, String kind, Metadata metadata, Spec spec)
+    implements Resource {
+  public record Spec(
+      List<String> hosts, List<String> gateways, List<HttpRoute> http, List<String> exportTo) {}
 
-  public record HttpRoute(String name, List<Match> match, List<Destination> route, Retries retries, String timeout,
-      Fault fault, Rewrite rewrite) {}
+  public record HttpRoute(
+      String name,
+      List<Match> match,
+      List<Destination> route,
+      Retries retries,
+      String timeout,
+      Fault fault,
+      Rewrite rewrite) {}
 
-  public record Match(String name, StringMatch uri, StringMatch method, Map<String, StringMatch> headers,
-      Map<String, StringMatch> queryParams, Boolean ignoreUriCase) {}
+  public record Match(
+      String name,
+      StringMatch uri,
+      StringMatch method,
+      Map<String, StringMatch> headers,
+      Map<String, StringMatch> queryParams,
+      Boolean ignoreUriCase) {}
 
   /** Exactly one of {@code exact}, {@code prefix}, {@code regex} (RE2). */
   public record StringMatch(String exact, String prefix, String regex) {}
@@ -30,7 +46,10 @@ public record VirtualService(String apiVersion, String kind, Metadata metadata, 
 
   public record Delay(Percent percentage, String fixedDelay) {}
 
-  /** {@code httpStatus} for HTTP, {@code grpcStatus} (a gRPC code name such as UNAVAILABLE) for gRPC. */
+  /**
+   * {@code httpStatus} for HTTP, {@code grpcStatus} (a gRPC code name such as UNAVAILABLE) for
+   * gRPC.
+   */
   public record Abort(Percent percentage, Integer httpStatus, String grpcStatus) {}
 
   public record Rewrite(String uri, String authority) {}

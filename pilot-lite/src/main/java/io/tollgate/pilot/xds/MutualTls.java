@@ -29,31 +29,59 @@ public final class MutualTls {
   private MutualTls() {}
 
   static CommonTlsContext proxyless() {
-    CertificateProviderPluginInstance instance = CertificateProviderPluginInstance.newBuilder().setInstanceName(PROVIDER)
-        .setCertificateName(PROVIDER).build();
-    return CommonTlsContext.newBuilder().setTlsCertificateProviderInstance(instance)
-        .setValidationContext(CertificateValidationContext.newBuilder().setCaCertificateProviderInstance(
-            instance.toBuilder().setCertificateName("ROOTCA"))).build();
+    CertificateProviderPluginInstance instance =
+        CertificateProviderPluginInstance.newBuilder()
+            .setInstanceName(PROVIDER)
+            .setCertificateName(PROVIDER)
+            .build();
+    return CommonTlsContext.newBuilder()
+        .setTlsCertificateProviderInstance(instance)
+        .setValidationContext(
+            CertificateValidationContext.newBuilder()
+                .setCaCertificateProviderInstance(
+                    instance.toBuilder().setCertificateName("ROOTCA")))
+        .build();
   }
 
   static CommonTlsContext sidecar() {
-    ConfigSource agent = ConfigSource.newBuilder().setResourceApiVersion(ApiVersion.V3).setApiConfigSource(ApiConfigSource.newBuilder()
-        .setApiType(ApiConfigSource.ApiType.GRPC).setTransportApiVersion(ApiVersion.V3)
-        .addGrpcServices(GrpcService.newBuilder().setEnvoyGrpc(GrpcService.EnvoyGrpc.newBuilder().setClusterName(AGENT_SDS)))).build();
+    ConfigSource agent =
+        ConfigSource.newBuilder()
+            .setResourceApiVersion(ApiVersion.V3)
+            .setApiConfigSource(
+                ApiConfigSource.newBuilder()
+                    .setApiType(ApiConfigSource.ApiType.GRPC)
+                    .setTransportApiVersion(ApiVersion.V3)
+                    .addGrpcServices(
+                        GrpcService.newBuilder()
+                            .setEnvoyGrpc(
+                                GrpcService.EnvoyGrpc.newBuilder().setClusterName(AGENT_SDS))))
+            .build();
     return CommonTlsContext.newBuilder()
-        .addTlsCertificateSdsSecretConfigs(SdsSecretConfig.newBuilder().setName("default").setSdsConfig(agent))
-        .setValidationContextSdsSecretConfig(SdsSecretConfig.newBuilder().setName("ROOTCA").setSdsConfig(Translator.ADS))
+        .addTlsCertificateSdsSecretConfigs(
+            SdsSecretConfig.newBuilder().setName("default").setSdsConfig(agent))
+        .setValidationContextSdsSecretConfig(
+            SdsSecretConfig.newBuilder().setName("ROOTCA").setSdsConfig(Translator.ADS))
         .build();
   }
 
   static TransportSocket upstream(CommonTlsContext context) {
-    return TransportSocket.newBuilder().setName(TLS_SOCKET)
-        .setTypedConfig(Any.pack(UpstreamTlsContext.newBuilder().setCommonTlsContext(context).build())).build();
+    return TransportSocket.newBuilder()
+        .setName(TLS_SOCKET)
+        .setTypedConfig(
+            Any.pack(UpstreamTlsContext.newBuilder().setCommonTlsContext(context).build()))
+        .build();
   }
 
   static TransportSocket downstream(CommonTlsContext context) {
-    return TransportSocket.newBuilder().setName(TLS_SOCKET).setTypedConfig(Any.pack(DownstreamTlsContext.newBuilder()
-        .setCommonTlsContext(context).setRequireClientCertificate(BoolValue.of(true)).build())).build();
+    return TransportSocket.newBuilder()
+        .setName(TLS_SOCKET)
+        .setTypedConfig(
+            Any.pack(
+                DownstreamTlsContext.newBuilder()
+                    .setCommonTlsContext(context)
+                    .setRequireClientCertificate(BoolValue.of(true))
+                    .build()))
+        .build();
   }
 
   static boolean istioMutual(io.tollgate.pilot.model.DestinationRule.TrafficPolicy policy) {

@@ -13,49 +13,62 @@ import java.net.UnknownHostException;
  * <p>A sidecar names its own in its node metadata ({@value #INBOUND_PORT}, {@value #OUTBOUND_PORT},
  * {@value #INBOUND_ADDRESS}, strings or numbers, each optional), so that two sidecars on one host,
  * or pods whose redirect uses other ports, each get listeners where their traffic arrives; keys
- * left out take the server's defaults. Values are checked, never guessed: a bad one is an
- * {@link IllegalArgumentException} naming the key and the value. The inbound address is an IP
- * literal the redirected traffic reaches (the wildcard {@code 0.0.0.0} or {@code ::}, or the pod's IP).
+ * left out take the server's defaults. Values are checked, never guessed: a bad one is an {@link
+ * IllegalArgumentException} naming the key and the value. The inbound address is an IP literal the
+ * redirected traffic reaches (the wildcard {@code 0.0.0.0} or {@code ::}, or the pod's IP).
  */
 public record SidecarPorts(int inboundPort, int outboundPort, String inboundAddress) {
   public static final String INBOUND_PORT = "TOLLGATE_INBOUND_PORT";
   public static final String OUTBOUND_PORT = "TOLLGATE_OUTBOUND_PORT";
   public static final String INBOUND_ADDRESS = "TOLLGATE_INBOUND_ADDRESS";
+
   /** Istio's ports: inbound 15006 on every address, outbound 15001. */
   public static final SidecarPorts DEFAULT = new SidecarPorts(15006, 15001, "0.0.0.0");
+
   private static final String ADDRESS_KEY = "node metadata " + INBOUND_ADDRESS;
 
   public SidecarPorts {
     check("the inbound port", inboundPort);
     check("the outbound port", outboundPort);
     if (inboundPort == outboundPort) {
-      throw new IllegalArgumentException("the inbound and the outbound port are both " + inboundPort + "; they must differ");
+      throw new IllegalArgumentException(
+          "the inbound and the outbound port are both " + inboundPort + "; they must differ");
     }
     address("the inbound address", inboundAddress);
   }
 
-  /** This sidecar's ports: each key of {@code metadata} that is set replaces the one of {@code defaults}. */
+  /**
+   * This sidecar's ports: each key of {@code metadata} that is set replaces the one of {@code
+   * defaults}.
+   */
   public static SidecarPorts fromMetadata(Struct metadata, SidecarPorts defaults) {
     Value in = metadata.getFieldsMap().get(INBOUND_PORT);
     Value out = metadata.getFieldsMap().get(OUTBOUND_PORT);
     Value address = metadata.getFieldsMap().get(INBOUND_ADDRESS);
-    return new SidecarPorts(in == null ? defaults.inboundPort() : port("node metadata " + INBOUND_PORT, in),
+    return new SidecarPorts(
+        in == null ? defaults.inboundPort() : port("node metadata " + INBOUND_PORT, in),
         out == null ? defaults.outboundPort() : port("node metadata " + OUTBOUND_PORT, out),
-        address == null ? defaults.inboundAddress() : address(ADDRESS_KEY, text(ADDRESS_KEY, address)));
+        address == null
+            ? defaults.inboundAddress()
+            : address(ADDRESS_KEY, text(ADDRESS_KEY, address)));
   }
 
   private static int port(String what, Value v) {
     if (v.hasNumberValue()) {
       double d = v.getNumberValue();
       if (d != Math.rint(d) || d < 1 || d > 65535) {
-        throw new IllegalArgumentException(what + ": " + v.getNumberValue() + " is not a port (1-65535)");
+        throw new IllegalArgumentException(
+            what + ": " + v.getNumberValue() + " is not a port (1-65535)");
       }
       return (int) d;
     }
     return port(what, text(what, v));
   }
 
-  /** {@code text} as a port (1-65535, decimal digits only); {@code what} names where it was written, for the message. */
+  /**
+   * {@code text} as a port (1-65535, decimal digits only); {@code what} names where it was written,
+   * for the message.
+   */
   public static int port(String what, String text) {
     if (text.isEmpty() || text.length() > 5 || !text.chars().allMatch(c -> c >= '0' && c <= '9')) {
       throw new IllegalArgumentException(what + ": '" + text + "' is not a port (1-65535)");
@@ -73,8 +86,10 @@ public record SidecarPorts(int inboundPort, int outboundPort, String inboundAddr
 
   private static String text(String what, Value v) {
     if (!v.hasStringValue()) {
-      throw new IllegalArgumentException(what + ": expected a string or a number, not " + v.getKindCase().name().toLowerCase(
-          java.util.Locale.ROOT).replace("_value", ""));
+      throw new IllegalArgumentException(
+          what
+              + ": expected a string or a number, not "
+              + v.getKindCase().name().toLowerCase(java.util.Locale.ROOT).replace("_value", ""));
     }
     return v.getStringValue();
   }
@@ -85,7 +100,8 @@ public record SidecarPorts(int inboundPort, int outboundPort, String inboundAddr
    */
   public static String address(String what, String text) {
     if (text == null || !isIpLiteral(text)) {
-      throw new IllegalArgumentException(what + ": '" + text + "' is not an IP address (e.g. 0.0.0.0, :: or the pod's IP)");
+      throw new IllegalArgumentException(
+          what + ": '" + text + "' is not an IP address (e.g. 0.0.0.0, :: or the pod's IP)");
     }
     return text;
   }
@@ -100,7 +116,10 @@ public record SidecarPorts(int inboundPort, int outboundPort, String inboundAddr
         return false;
       }
       for (String p : parts) {
-        if (p.isEmpty() || p.length() > 3 || !p.chars().allMatch(c -> c >= '0' && c <= '9') || Integer.parseInt(p) > 255) {
+        if (p.isEmpty()
+            || p.length() > 3
+            || !p.chars().allMatch(c -> c >= '0' && c <= '9')
+            || Integer.parseInt(p) > 255) {
           return false;
         }
       }

@@ -43,37 +43,47 @@ import java.util.List;
  * ports its node asks for ({@link SidecarPorts}; by default Istio's 15006 and 15001):
  *
  * <ul>
- *   <li>{@code inbound|<inbound port>} on the inbound address (by default 0.0.0.0): every request to
- *       the workload passes ext_authz, then the global rate limit (descriptors {@code destination=<host>}
- *       and the configured request headers, by default {@code path=<:path>}, in the wired domain), and
- *       is logged to the policy server's access-log service; then it goes to the application on
- *       127.0.0.1 at the port's target port. The route tells ext_authz which workload it protects in
- *       its per-route context extensions ({@value #DESTINATION_HOST}, and {@value #DESTINATION_NAMESPACE}
- *       when the ServiceEntry has a namespace): configuration, which a caller cannot forge as it can
- *       the Host header;
- *   <li>{@code outbound|<outbound port>} on 127.0.0.1: the workload's calls to the mesh, routed by the
- *       same route tables as proxyless clients (route configuration {@code outbound});
+ *   <li>{@code inbound|<inbound port>} on the inbound address (by default 0.0.0.0): every request
+ *       to the workload passes ext_authz, then the global rate limit (descriptors {@code
+ *       destination=<host>} and the configured request headers, by default {@code path=<:path>}, in
+ *       the wired domain), and is logged to the policy server's access-log service; then it goes to
+ *       the application on 127.0.0.1 at the port's target port. The route tells ext_authz which
+ *       workload it protects in its per-route context extensions ({@value #DESTINATION_HOST}, and
+ *       {@value #DESTINATION_NAMESPACE} when the ServiceEntry has a namespace): configuration,
+ *       which a caller cannot forge as it can the Host header;
+ *   <li>{@code outbound|<outbound port>} on 127.0.0.1: the workload's calls to the mesh, routed by
+ *       the same route tables as proxyless clients (route configuration {@code outbound});
  *   <li>the cluster {@value PolicyWiring#CLUSTER} (HTTP/2) those filters call.
  * </ul>
  */
 public final class Sidecars {
   /** Context extension naming the ServiceEntry host the sidecar's workload serves. */
   public static final String DESTINATION_HOST = "destination.service.host";
+
   /** Context extension naming that ServiceEntry's namespace. */
   public static final String DESTINATION_NAMESPACE = "destination.service.namespace";
+
   static final String OUTBOUND_ROUTES = "outbound";
 
   private Sidecars() {}
 
   /** The sidecar's own resources; the mesh-wide clusters and endpoints are added by the caller. */
-  public static Translator.Resources forWorkload(Mesh mesh, Translator.Resources shared, String host, SidecarPorts ports,
+  public static Translator.Resources forWorkload(
+      Mesh mesh,
+      Translator.Resources shared,
+      String host,
+      SidecarPorts ports,
       PolicyWiring policy) {
     Mesh.Located<ServiceEntry> entry = mesh.hosts().get(host);
     List<Listener> listeners = new ArrayList<>();
-    // Sidecars take the workload certificate by SDS where proxyless clients use a provider instance.
+    // Sidecars take the workload certificate by SDS where proxyless clients use a provider
+    // instance.
     List<Cluster> clusters = new ArrayList<>();
     for (Cluster c : shared.clusters()) {
-      clusters.add(c.hasTransportSocket() ? c.toBuilder().setTransportSocket(MutualTls.upstream(MutualTls.sidecar())).build() : c);
+      clusters.add(
+          c.hasTransportSocket()
+              ? c.toBuilder().setTransportSocket(MutualTls.upstream(MutualTls.sidecar())).build()
+              : c);
     }
     List<ClusterLoadAssignment> endpoints = new ArrayList<>(shared.endpoints());
     List<RouteConfiguration> routes = new ArrayList<>(shared.routes());
@@ -82,91 +92,204 @@ public final class Sidecars {
       outbound.addAllVirtualHosts(r.getVirtualHostsList());
     }
     routes.add(outbound.build());
-    listeners.add(listener("outbound|" + ports.outboundPort(), "127.0.0.1", ports.outboundPort(),
-        hcm("outbound", policy, false).setRds(Rds.newBuilder().setConfigSource(Translator.ADS).setRouteConfigName(OUTBOUND_ROUTES))));
+    listeners.add(
+        listener(
+            "outbound|" + ports.outboundPort(),
+            "127.0.0.1",
+            ports.outboundPort(),
+            hcm("outbound", policy, false)
+                .setRds(
+                    Rds.newBuilder()
+                        .setConfigSource(Translator.ADS)
+                        .setRouteConfigName(OUTBOUND_ROUTES))));
     if (entry != null) {
       ServiceEntry.Port port = entry.resource().spec().ports().get(0);
       int app = port.targetPort() != null ? port.targetPort() : port.number();
       String local = "inbound|" + port.number() + "||" + host;
-      clusters.add(Cluster.newBuilder().setName(local).setType(Cluster.DiscoveryType.STATIC)
-          .setLoadAssignment(assignment(local, "127.0.0.1", app)).build());
-      Route.Builder toApp = Route.newBuilder().setName("inbound").setMatch(RouteMatch.newBuilder().setPrefix("/"))
-          .setRoute(RouteAction.newBuilder().setCluster(local));
+      clusters.add(
+          Cluster.newBuilder()
+              .setName(local)
+              .setType(Cluster.DiscoveryType.STATIC)
+              .setLoadAssignment(assignment(local, "127.0.0.1", app))
+              .build());
+      Route.Builder toApp =
+          Route.newBuilder()
+              .setName("inbound")
+              .setMatch(RouteMatch.newBuilder().setPrefix("/"))
+              .setRoute(RouteAction.newBuilder().setCluster(local));
       if (policy.enabled()) {
-        RateLimit.Builder limit = RateLimit.newBuilder().addActions(RateLimit.Action.newBuilder()
-            .setGenericKey(RateLimit.Action.GenericKey.newBuilder().setDescriptorKey("destination").setDescriptorValue(host)));
-        new java.util.TreeMap<>(policy.rateLimitHeaders()).forEach((header, key) -> limit.addActions(RateLimit.Action.newBuilder()
-            .setRequestHeaders(RateLimit.Action.RequestHeaders.newBuilder().setHeaderName(header).setDescriptorKey(key))));
+        RateLimit.Builder limit =
+            RateLimit.newBuilder()
+                .addActions(
+                    RateLimit.Action.newBuilder()
+                        .setGenericKey(
+                            RateLimit.Action.GenericKey.newBuilder()
+                                .setDescriptorKey("destination")
+                                .setDescriptorValue(host)));
+        new java.util.TreeMap<>(policy.rateLimitHeaders())
+            .forEach(
+                (header, key) ->
+                    limit.addActions(
+                        RateLimit.Action.newBuilder()
+                            .setRequestHeaders(
+                                RateLimit.Action.RequestHeaders.newBuilder()
+                                    .setHeaderName(header)
+                                    .setDescriptorKey(key))));
         toApp.getRouteBuilder().addRateLimits(limit);
-        toApp.putTypedPerFilterConfig(Translator.EXT_AUTHZ_FILTER, Any.pack(destination(host, entry.resource().metadata().namespace())));
+        toApp.putTypedPerFilterConfig(
+            Translator.EXT_AUTHZ_FILTER,
+            Any.pack(destination(host, entry.resource().metadata().namespace())));
       }
-      Listener inbound = listener("inbound|" + ports.inboundPort(), ports.inboundAddress(), ports.inboundPort(), hcm("inbound", policy, true)
-          .setRouteConfig(RouteConfiguration.newBuilder().setName("inbound|" + host)
-              .addVirtualHosts(VirtualHost.newBuilder().setName("inbound").addDomains("*").addRoutes(toApp))));
-      boolean mutual = mesh.destinationRules().stream().map(Mesh.Located::resource)
-          .anyMatch(dr -> dr.spec().host().equals(host) && MutualTls.istioMutual(dr.spec().trafficPolicy()));
+      Listener inbound =
+          listener(
+              "inbound|" + ports.inboundPort(),
+              ports.inboundAddress(),
+              ports.inboundPort(),
+              hcm("inbound", policy, true)
+                  .setRouteConfig(
+                      RouteConfiguration.newBuilder()
+                          .setName("inbound|" + host)
+                          .addVirtualHosts(
+                              VirtualHost.newBuilder()
+                                  .setName("inbound")
+                                  .addDomains("*")
+                                  .addRoutes(toApp))));
+      boolean mutual =
+          mesh.destinationRules().stream()
+              .map(Mesh.Located::resource)
+              .anyMatch(
+                  dr ->
+                      dr.spec().host().equals(host)
+                          && MutualTls.istioMutual(dr.spec().trafficPolicy()));
       if (mutual) {
-        // Callers must present a workload certificate; Envoy hands the verified identity to ext_authz as source.principal.
-        inbound = inbound.toBuilder().setFilterChains(0, inbound.getFilterChains(0).toBuilder()
-            .setTransportSocket(MutualTls.downstream(MutualTls.sidecar()))).build();
+        // Callers must present a workload certificate; Envoy hands the verified identity to
+        // ext_authz as source.principal.
+        inbound =
+            inbound.toBuilder()
+                .setFilterChains(
+                    0,
+                    inbound.getFilterChains(0).toBuilder()
+                        .setTransportSocket(MutualTls.downstream(MutualTls.sidecar())))
+                .build();
       }
       listeners.add(inbound);
     }
     if (policy.enabled()) {
-      clusters.add(Cluster.newBuilder().setName(PolicyWiring.CLUSTER).setType(Cluster.DiscoveryType.STRICT_DNS)
-          .setLoadAssignment(assignment(PolicyWiring.CLUSTER, policy.host(), policy.port()))
-          .putTypedExtensionProtocolOptions("envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
-              Any.pack(HttpProtocolOptions.newBuilder().setExplicitHttpConfig(HttpProtocolOptions.ExplicitHttpConfig.newBuilder()
-                  .setHttp2ProtocolOptions(Http2ProtocolOptions.getDefaultInstance())).build()))
-          .build());
+      clusters.add(
+          Cluster.newBuilder()
+              .setName(PolicyWiring.CLUSTER)
+              .setType(Cluster.DiscoveryType.STRICT_DNS)
+              .setLoadAssignment(assignment(PolicyWiring.CLUSTER, policy.host(), policy.port()))
+              .putTypedExtensionProtocolOptions(
+                  "envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+                  Any.pack(
+                      HttpProtocolOptions.newBuilder()
+                          .setExplicitHttpConfig(
+                              HttpProtocolOptions.ExplicitHttpConfig.newBuilder()
+                                  .setHttp2ProtocolOptions(
+                                      Http2ProtocolOptions.getDefaultInstance()))
+                          .build()))
+              .build());
     }
     return new Translator.Resources(listeners, routes, clusters, endpoints);
   }
 
   private static ExtAuthzPerRoute destination(String host, String namespace) {
-    CheckSettings.Builder check = CheckSettings.newBuilder().putContextExtensions(DESTINATION_HOST, host);
+    CheckSettings.Builder check =
+        CheckSettings.newBuilder().putContextExtensions(DESTINATION_HOST, host);
     if (namespace != null && !namespace.isEmpty()) {
       check.putContextExtensions(DESTINATION_NAMESPACE, namespace);
     }
     return ExtAuthzPerRoute.newBuilder().setCheckSettings(check).build();
   }
 
-  private static HttpConnectionManager.Builder hcm(String prefix, PolicyWiring policy, boolean inbound) {
+  private static HttpConnectionManager.Builder hcm(
+      String prefix, PolicyWiring policy, boolean inbound) {
     HttpConnectionManager.Builder hcm = HttpConnectionManager.newBuilder().setStatPrefix(prefix);
-    GrpcService policyService = GrpcService.newBuilder()
-        .setEnvoyGrpc(GrpcService.EnvoyGrpc.newBuilder().setClusterName(PolicyWiring.CLUSTER))
-        .setTimeout(Translator.proto(policy.timeout())).build();
+    GrpcService policyService =
+        GrpcService.newBuilder()
+            .setEnvoyGrpc(GrpcService.EnvoyGrpc.newBuilder().setClusterName(PolicyWiring.CLUSTER))
+            .setTimeout(Translator.proto(policy.timeout()))
+            .build();
     if (inbound && policy.enabled()) {
-      hcm.addHttpFilters(HttpFilter.newBuilder().setName(Translator.EXT_AUTHZ_FILTER).setTypedConfig(Any.pack(ExtAuthz.newBuilder()
-          .setTransportApiVersion(ApiVersion.V3).setFailureModeAllow(policy.failureModeAllow()).setGrpcService(policyService).build())));
-      hcm.addHttpFilters(HttpFilter.newBuilder().setName("envoy.filters.http.ratelimit").setTypedConfig(Any.pack(
-          io.envoyproxy.envoy.extensions.filters.http.ratelimit.v3.RateLimit.newBuilder()
-              .setDomain(policy.rateLimitDomain())
-              .setFailureModeDeny(!policy.failureModeAllow())
-              .setTimeout(Translator.proto(policy.timeout()))
-              .setRateLimitService(RateLimitServiceConfig.newBuilder().setGrpcService(policyService)
-                  .setTransportApiVersion(ApiVersion.V3))
-              .build())));
-      hcm.addAccessLog(AccessLog.newBuilder().setName("envoy.access_loggers.http_grpc").setTypedConfig(Any.pack(
-          HttpGrpcAccessLogConfig.newBuilder().setCommonConfig(CommonGrpcAccessLogConfig.newBuilder().setLogName("tollgate")
-              .setGrpcService(policyService).setTransportApiVersion(ApiVersion.V3)).build())));
+      hcm.addHttpFilters(
+          HttpFilter.newBuilder()
+              .setName(Translator.EXT_AUTHZ_FILTER)
+              .setTypedConfig(
+                  Any.pack(
+                      ExtAuthz.newBuilder()
+                          .setTransportApiVersion(ApiVersion.V3)
+                          .setFailureModeAllow(policy.failureModeAllow())
+                          .setGrpcService(policyService)
+                          .build())));
+      hcm.addHttpFilters(
+          HttpFilter.newBuilder()
+              .setName("envoy.filters.http.ratelimit")
+              .setTypedConfig(
+                  Any.pack(
+                      io.envoyproxy.envoy.extensions.filters.http.ratelimit.v3.RateLimit
+                          .newBuilder()
+                          .setDomain(policy.rateLimitDomain())
+                          .setFailureModeDeny(!policy.failureModeAllow())
+                          .setTimeout(Translator.proto(policy.timeout()))
+                          .setRateLimitService(
+                              RateLimitServiceConfig.newBuilder()
+                                  .setGrpcService(policyService)
+                                  .setTransportApiVersion(ApiVersion.V3))
+                          .build())));
+      hcm.addAccessLog(
+          AccessLog.newBuilder()
+              .setName("envoy.access_loggers.http_grpc")
+              .setTypedConfig(
+                  Any.pack(
+                      HttpGrpcAccessLogConfig.newBuilder()
+                          .setCommonConfig(
+                              CommonGrpcAccessLogConfig.newBuilder()
+                                  .setLogName("tollgate")
+                                  .setGrpcService(policyService)
+                                  .setTransportApiVersion(ApiVersion.V3))
+                          .build())));
     }
-    hcm.addHttpFilters(HttpFilter.newBuilder().setName(Translator.ROUTER_FILTER).setTypedConfig(Any.pack(Router.getDefaultInstance())));
+    hcm.addHttpFilters(
+        HttpFilter.newBuilder()
+            .setName(Translator.ROUTER_FILTER)
+            .setTypedConfig(Any.pack(Router.getDefaultInstance())));
     return hcm;
   }
 
-  private static Listener listener(String name, String address, int port, HttpConnectionManager.Builder hcm) {
-    return Listener.newBuilder().setName(name)
-        .setAddress(Address.newBuilder().setSocketAddress(SocketAddress.newBuilder().setAddress(address).setPortValue(port)))
-        .addFilterChains(FilterChain.newBuilder().addFilters(Filter.newBuilder()
-            .setName("envoy.filters.network.http_connection_manager").setTypedConfig(Any.pack(hcm.build()))))
+  private static Listener listener(
+      String name, String address, int port, HttpConnectionManager.Builder hcm) {
+    return Listener.newBuilder()
+        .setName(name)
+        .setAddress(
+            Address.newBuilder()
+                .setSocketAddress(
+                    SocketAddress.newBuilder().setAddress(address).setPortValue(port)))
+        .addFilterChains(
+            FilterChain.newBuilder()
+                .addFilters(
+                    Filter.newBuilder()
+                        .setName("envoy.filters.network.http_connection_manager")
+                        .setTypedConfig(Any.pack(hcm.build()))))
         .build();
   }
 
   private static ClusterLoadAssignment assignment(String name, String address, int port) {
-    return ClusterLoadAssignment.newBuilder().setClusterName(name).addEndpoints(LocalityLbEndpoints.newBuilder()
-        .setLoadBalancingWeight(UInt32Value.of(1))
-        .addLbEndpoints(LbEndpoint.newBuilder().setEndpoint(Endpoint.newBuilder().setAddress(Address.newBuilder()
-            .setSocketAddress(SocketAddress.newBuilder().setAddress(address).setPortValue(port)))))).build();
+    return ClusterLoadAssignment.newBuilder()
+        .setClusterName(name)
+        .addEndpoints(
+            LocalityLbEndpoints.newBuilder()
+                .setLoadBalancingWeight(UInt32Value.of(1))
+                .addLbEndpoints(
+                    LbEndpoint.newBuilder()
+                        .setEndpoint(
+                            Endpoint.newBuilder()
+                                .setAddress(
+                                    Address.newBuilder()
+                                        .setSocketAddress(
+                                            SocketAddress.newBuilder()
+                                                .setAddress(address)
+                                                .setPortValue(port))))))
+        .build();
   }
 }

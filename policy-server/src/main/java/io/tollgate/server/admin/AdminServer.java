@@ -25,13 +25,13 @@ import java.util.function.Supplier;
  *
  * <ul>
  *   <li>{@code GET /healthz}: 200 while the process runs;
- *   <li>{@code GET /readyz}: 200 once a policy serves, the transports listen, OPA holds the
- *       serving Rego and the quota cluster is up (when the policy needs them); else 503 and why;
+ *   <li>{@code GET /readyz}: 200 once a policy serves, the transports listen, OPA holds the serving
+ *       Rego and the quota cluster is up (when the policy needs them); else 503 and why;
  *   <li>{@code GET /metrics}: Prometheus text or protobuf exposition;
- *   <li>{@code GET /config}: JSON of the serving policy version, its files, rules and handlers,
- *       and the last failed reload's errors;
- *   <li>{@code POST /reload}: compile the policy now; needs {@code Authorization: Bearer
- *       <admin token>}, and is refused when no token is configured.
+ *   <li>{@code GET /config}: JSON of the serving policy version, its files, rules and handlers, and
+ *       the last failed reload's errors;
+ *   <li>{@code POST /reload}: compile the policy now; needs {@code Authorization: Bearer <admin
+ *       token>}, and is refused when no token is configured.
  * </ul>
  *
  * A process without a policy (a quota node) passes no runtime and serves the first three only.
@@ -50,26 +50,35 @@ public final class AdminServer implements AutoCloseable {
       String adminToken)
       throws IOException {
     server = HttpServer.create(address, 64);
-    executor = Executors.newFixedThreadPool(2, r -> {
-      Thread t = new Thread(r, "tollgate-admin");
-      t.setDaemon(true);
-      return t;
-    });
+    executor =
+        Executors.newFixedThreadPool(
+            2,
+            r -> {
+              Thread t = new Thread(r, "tollgate-admin");
+              t.setDaemon(true);
+              return t;
+            });
     server.setExecutor(executor);
     server.createContext("/healthz", ex -> text(ex, 200, "ok\n"));
-    server.createContext("/readyz", ex -> {
-      String reason = serverNotReady.get();
-      if (reason.isEmpty() && runtime != null) {
-        reason = runtime.notReadyReason();
-      }
-      text(ex, reason.isEmpty() ? 200 : 503, reason.isEmpty() ? "ready\n" : "not ready: " + reason + "\n");
-    });
+    server.createContext(
+        "/readyz",
+        ex -> {
+          String reason = serverNotReady.get();
+          if (reason.isEmpty() && runtime != null) {
+            reason = runtime.notReadyReason();
+          }
+          text(
+              ex,
+              reason.isEmpty() ? 200 : 503,
+              reason.isEmpty() ? "ready\n" : "not ready: " + reason + "\n");
+        });
     server.createContext("/metrics", new MetricsHandler(registry));
     if (runtime != null) {
       server.createContext("/config", ex -> json(ex, 200, config(runtime.status())));
       server.createContext("/reload", ex -> reload(ex, runtime, adminToken));
     }
-    String paths = runtime != null ? "/healthz /readyz /metrics /config" : "/healthz /readyz /metrics";
+    String paths =
+        runtime != null ? "/healthz /readyz /metrics /config" : "/healthz /readyz /metrics";
     server.createContext("/", ex -> text(ex, 404, "not found; try " + paths + "\n"));
   }
 
@@ -78,18 +87,25 @@ public final class AdminServer implements AutoCloseable {
    * its chart library from the WebJar at {@code /webjars/}. Call before {@link #start()}.
    */
   public void dashboard() {
-    server.createContext("/dashboard", ex -> {
-      String path = ex.getRequestURI().getPath();
-      if (path.equals("/dashboard")) {
-        ex.getResponseHeaders().set("location", "/dashboard/");
-        send(ex, 308, "text/plain; charset=utf-8", new byte[0]);
-        return;
-      }
-      String file = path.substring("/dashboard/".length());
-      resource(ex, "dashboard/" + (file.isEmpty() ? "index.html" : file));
-    });
-    server.createContext("/webjars/", ex ->
-        resource(ex, "META-INF/resources/webjars/" + ex.getRequestURI().getPath().substring("/webjars/".length())));
+    server.createContext(
+        "/dashboard",
+        ex -> {
+          String path = ex.getRequestURI().getPath();
+          if (path.equals("/dashboard")) {
+            ex.getResponseHeaders().set("location", "/dashboard/");
+            send(ex, 308, "text/plain; charset=utf-8", new byte[0]);
+            return;
+          }
+          String file = path.substring("/dashboard/".length());
+          resource(ex, "dashboard/" + (file.isEmpty() ? "index.html" : file));
+        });
+    server.createContext(
+        "/webjars/",
+        ex ->
+            resource(
+                ex,
+                "META-INF/resources/webjars/"
+                    + ex.getRequestURI().getPath().substring("/webjars/".length())));
   }
 
   private static void resource(HttpExchange ex, String name) throws IOException {
@@ -105,8 +121,10 @@ public final class AdminServer implements AutoCloseable {
       ex.getResponseHeaders().set("cache-control", "no-cache");
       if (name.endsWith(".html")) {
         // Everything the page loads comes from this server.
-        ex.getResponseHeaders().set("content-security-policy",
-            "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'");
+        ex.getResponseHeaders()
+            .set(
+                "content-security-policy",
+                "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'");
       }
       ex.getResponseHeaders().set("x-content-type-options", "nosniff");
       send(ex, 200, contentType(name), in.readAllBytes());
@@ -128,21 +146,27 @@ public final class AdminServer implements AutoCloseable {
 
   /** Serves the JSON of {@code body} at {@code path} (GET). Call before {@link #start()}. */
   public void json(String path, Supplier<Object> body) {
-    server.createContext(path, ex -> {
-      byte[] json;
-      try {
-        json = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(body.get());
-      } catch (IOException | RuntimeException e) {
-        text(ex, 500, path + " failed: " + e + "\n");
-        return;
-      }
-      send(ex, 200, "application/json", json);
-    });
+    server.createContext(
+        path,
+        ex -> {
+          byte[] json;
+          try {
+            json = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(body.get());
+          } catch (IOException | RuntimeException e) {
+            text(ex, 500, path + " failed: " + e + "\n");
+            return;
+          }
+          send(ex, 200, "application/json", json);
+        });
   }
 
-  /** Serves the text {@code body} gives at {@code path} (GET), as {@code contentType}. Call before {@link #start()}. */
+  /**
+   * Serves the text {@code body} gives at {@code path} (GET), as {@code contentType}. Call before
+   * {@link #start()}.
+   */
   public void text(String path, String contentType, Supplier<String> body) {
-    server.createContext(path, ex -> send(ex, 200, contentType, body.get().getBytes(StandardCharsets.UTF_8)));
+    server.createContext(
+        path, ex -> send(ex, 200, contentType, body.get().getBytes(StandardCharsets.UTF_8)));
   }
 
   public void start() {
@@ -167,7 +191,8 @@ public final class AdminServer implements AutoCloseable {
     return m;
   }
 
-  private static void reload(HttpExchange ex, PolicyRuntime runtime, String token) throws IOException {
+  private static void reload(HttpExchange ex, PolicyRuntime runtime, String token)
+      throws IOException {
     if (!ex.getRequestMethod().equals("POST")) {
       ex.getResponseHeaders().set("allow", "POST");
       text(ex, 405, "use POST\n");
@@ -194,14 +219,19 @@ public final class AdminServer implements AutoCloseable {
   }
 
   private static void json(HttpExchange ex, int status, Object body) throws IOException {
-    send(ex, status, "application/json", JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(body));
+    send(
+        ex,
+        status,
+        "application/json",
+        JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(body));
   }
 
   private static void text(HttpExchange ex, int status, String body) throws IOException {
     send(ex, status, "text/plain; charset=utf-8", body.getBytes(StandardCharsets.UTF_8));
   }
 
-  private static void send(HttpExchange ex, int status, String type, byte[] body) throws IOException {
+  private static void send(HttpExchange ex, int status, String type, byte[] body)
+      throws IOException {
     try (ex) {
       ex.getRequestBody().readAllBytes();
       ex.getResponseHeaders().set("content-type", type);

@@ -31,38 +31,69 @@ import picocli.CommandLine.Option;
 final class AgentCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--ca-address", defaultValue = "127.0.0.1:15012", paramLabel = "HOST:PORT",
+  @Option(
+      names = "--ca-address",
+      defaultValue = "127.0.0.1:15012",
+      paramLabel = "HOST:PORT",
       description = "The CA's CSR API (default: ${DEFAULT-VALUE}).")
   String caAddress;
 
-  @Option(names = "--ca-root", paramLabel = "PEM-FILE",
-      description = "Trust bundle that verifies the CA (its root-cert.pem, or GET /trust-bundle on its admin port).")
+  @Option(
+      names = "--ca-root",
+      paramLabel = "PEM-FILE",
+      description =
+          "Trust bundle that verifies the CA (its root-cert.pem, or GET /trust-bundle on its admin port).")
   Path caRoot;
 
-  @Option(names = "--token", description = "Bootstrap token (tollgate ca token); prefer --token-file or TOLLGATE_TOKEN, "
-      + "which other users cannot read in the process list.")
+  @Option(
+      names = "--token",
+      description =
+          "Bootstrap token (tollgate ca token); prefer --token-file or TOLLGATE_TOKEN, "
+              + "which other users cannot read in the process list.")
   String token;
 
-  @Option(names = "--token-file", paramLabel = "FILE", description = "File holding the bootstrap token, reread at every attempt.")
+  @Option(
+      names = "--token-file",
+      paramLabel = "FILE",
+      description = "File holding the bootstrap token, reread at every attempt.")
   Path tokenFile;
 
-  @Option(names = "--out", required = true, paramLabel = "DIR", description = "Where key.pem, cert-chain.pem and root-cert.pem go.")
+  @Option(
+      names = "--out",
+      required = true,
+      paramLabel = "DIR",
+      description = "Where key.pem, cert-chain.pem and root-cert.pem go.")
   Path out;
 
-  @Option(names = "--key-type", defaultValue = "EC_P256", description = "EC_P256 or RSA_2048 (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--key-type",
+      defaultValue = "EC_P256",
+      description = "EC_P256 or RSA_2048 (default: ${DEFAULT-VALUE}).")
   KeyType keyType;
 
-  @Option(names = "--ttl", defaultValue = "0s", description = "Lifetime to ask for; 0s takes the CA's default (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--ttl",
+      defaultValue = "0s",
+      description = "Lifetime to ask for; 0s takes the CA's default (default: ${DEFAULT-VALUE}).")
   Duration ttl;
 
-  @Option(names = "--renew-at", defaultValue = "0.5",
-      description = "Renew when this fraction of the lifetime has passed (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--renew-at",
+      defaultValue = "0.5",
+      description =
+          "Renew when this fraction of the lifetime has passed (default: ${DEFAULT-VALUE}).")
   double renewAt;
 
-  @Option(names = "--max-backoff", defaultValue = "30s", description = "Longest wait between retries (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--max-backoff",
+      defaultValue = "30s",
+      description = "Longest wait between retries (default: ${DEFAULT-VALUE}).")
   Duration maxBackoff;
 
-  @Option(names = "--sds-socket", paramLabel = "PATH", description = "Also serve the certificate to Envoy by SDS on this Unix socket.")
+  @Option(
+      names = "--sds-socket",
+      paramLabel = "PATH",
+      description = "Also serve the certificate to Envoy by SDS on this Unix socket.")
   Path sdsSocket;
 
   @Option(names = "--once", description = "Fetch one certificate, write it, and exit.")
@@ -72,13 +103,17 @@ final class AgentCommand implements Callable<Integer> {
   public Integer call() throws InterruptedException {
     PrintWriter err = spec.commandLine().getErr();
     if (caRoot == null || !Files.isReadable(caRoot)) {
-      err.println("tollgate agent: give --ca-root, the CA's trust bundle (root-cert.pem in its state directory, or GET /trust-bundle"
-          + " on its admin port)" + (caRoot == null ? "" : "; " + caRoot + " cannot be read"));
+      err.println(
+          "tollgate agent: give --ca-root, the CA's trust bundle (root-cert.pem in its state directory, or GET /trust-bundle"
+              + " on its admin port)"
+              + (caRoot == null ? "" : "; " + caRoot + " cannot be read"));
       return 2;
     }
     WorkloadAgent.Settings settings;
     try {
-      settings = new WorkloadAgent.Settings(caAddress, caRoot, token, tokenFile, out, keyType, ttl, renewAt, maxBackoff);
+      settings =
+          new WorkloadAgent.Settings(
+              caAddress, caRoot, token, tokenFile, out, keyType, ttl, renewAt, maxBackoff);
     } catch (IllegalArgumentException e) {
       err.println("tollgate agent: " + e.getMessage());
       return 2;
@@ -87,8 +122,13 @@ final class AgentCommand implements Callable<Integer> {
     if (once) {
       try (agent) {
         CertificateFiles.Bundle b = agent.fetch();
-        spec.commandLine().getOut().printf("tollgate agent: certificate serial %s valid until %s written to %s%n",
-            b.certificate().getSerialNumber().toString(16), b.certificate().getNotAfter().toInstant(), out);
+        spec.commandLine()
+            .getOut()
+            .printf(
+                "tollgate agent: certificate serial %s valid until %s written to %s%n",
+                b.certificate().getSerialNumber().toString(16),
+                b.certificate().getNotAfter().toInstant(),
+                out);
         return 0;
       } catch (WorkloadAgent.FetchException e) {
         err.println("tollgate agent: " + e.getMessage());
@@ -106,18 +146,25 @@ final class AgentCommand implements Callable<Integer> {
       }
     }
     agent.start();
-    spec.commandLine().getOut().printf("tollgate agent: keeping the certificate in %s fresh from %s%s%n", out, caAddress,
-        sdsSocket == null ? "" : ", SDS on unix:" + sdsSocket);
+    spec.commandLine()
+        .getOut()
+        .printf(
+            "tollgate agent: keeping the certificate in %s fresh from %s%s%n",
+            out, caAddress, sdsSocket == null ? "" : ", SDS on unix:" + sdsSocket);
     spec.commandLine().getOut().flush();
     CountDownLatch stopped = new CountDownLatch(1);
     SdsServer sdsServer = sds;
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      agent.close();
-      if (sdsServer != null) {
-        sdsServer.close();
-      }
-      stopped.countDown();
-    }, "tollgate-agent-shutdown"));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  agent.close();
+                  if (sdsServer != null) {
+                    sdsServer.close();
+                  }
+                  stopped.countDown();
+                },
+                "tollgate-agent-shutdown"));
     stopped.await();
     return 0;
   }

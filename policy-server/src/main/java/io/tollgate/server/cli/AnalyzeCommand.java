@@ -12,7 +12,9 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code tollgate analyze}: the mesh's pod requirements and common mistakes in a set of manifests. */
+/**
+ * {@code tollgate analyze}: the mesh's pod requirements and common mistakes in a set of manifests.
+ */
 @Command(
     name = "analyze",
     mixinStandardHelpOptions = true,
@@ -24,7 +26,11 @@ import picocli.CommandLine.Option;
 final class AnalyzeCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  @Option(names = {"-f", "--filename"}, required = true, paramLabel = "FILE|DIR", description = "A manifest, or a directory of them.")
+  @Option(
+      names = {"-f", "--filename"},
+      required = true,
+      paramLabel = "FILE|DIR",
+      description = "A manifest, or a directory of them.")
   Path path;
 
   @Override

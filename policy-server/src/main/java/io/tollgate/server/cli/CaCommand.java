@@ -44,37 +44,66 @@ final class CaCommand implements Callable<Integer> {
 
   /** What the CA and its subcommands share. */
   static final class State {
-    @Option(names = "--state-dir", defaultValue = "tollgate-ca", paramLabel = "DIR",
+    @Option(
+        names = "--state-dir",
+        defaultValue = "tollgate-ca",
+        paramLabel = "DIR",
         description = "Keys, certificates, token key and revocations (default: ${DEFAULT-VALUE}).")
     Path stateDir;
 
-    @Option(names = "--trust-domain", defaultValue = "cluster.local", description = "Trust domain of the identities (default: ${DEFAULT-VALUE}).")
+    @Option(
+        names = "--trust-domain",
+        defaultValue = "cluster.local",
+        description = "Trust domain of the identities (default: ${DEFAULT-VALUE}).")
     String trustDomain;
   }
 
   @CommandLine.Mixin State state;
 
-  @Option(names = "--ca-certs", paramLabel = "DIR",
-      description = "A plugged-in CA: ca-cert.pem, ca-key.pem, cert-chain.pem and root-cert.pem (Istio's cacerts layout).")
+  @Option(
+      names = "--ca-certs",
+      paramLabel = "DIR",
+      description =
+          "A plugged-in CA: ca-cert.pem, ca-key.pem, cert-chain.pem and root-cert.pem (Istio's cacerts layout).")
   Path caCerts;
 
-  @Option(names = "--bind", defaultValue = "127.0.0.1", description = "Address to listen on (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--bind",
+      defaultValue = "127.0.0.1",
+      description = "Address to listen on (default: ${DEFAULT-VALUE}).")
   String bind;
 
-  @Option(names = "--port", defaultValue = "15012", description = "CSR API port, TLS (default: ${DEFAULT-VALUE}; 0 picks a free one).")
+  @Option(
+      names = "--port",
+      defaultValue = "15012",
+      description = "CSR API port, TLS (default: ${DEFAULT-VALUE}; 0 picks a free one).")
   int port;
 
-  @Option(names = "--admin-port", defaultValue = "15016", description = "Admin port (default: ${DEFAULT-VALUE}; 0 picks a free one).")
+  @Option(
+      names = "--admin-port",
+      defaultValue = "15016",
+      description = "Admin port (default: ${DEFAULT-VALUE}; 0 picks a free one).")
   int adminPort;
 
-  @Option(names = "--hosts", split = ",", defaultValue = "localhost,127.0.0.1",
-      description = "Names and addresses agents dial, put in the CA's TLS certificate (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--hosts",
+      split = ",",
+      defaultValue = "localhost,127.0.0.1",
+      description =
+          "Names and addresses agents dial, put in the CA's TLS certificate (default: ${DEFAULT-VALUE}).")
   List<String> hosts;
 
-  @Option(names = "--default-ttl", defaultValue = "24h", description = "Lifetime when a CSR asks for none (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--default-ttl",
+      defaultValue = "24h",
+      description = "Lifetime when a CSR asks for none (default: ${DEFAULT-VALUE}).")
   Duration defaultTtl;
 
-  @Option(names = "--max-ttl", defaultValue = "90d", description = "Longest lifetime issued; longer requests get this (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--max-ttl",
+      defaultValue = "90d",
+      description =
+          "Longest lifetime issued; longer requests get this (default: ${DEFAULT-VALUE}).")
   Duration maxTtl;
 
   @Override
@@ -85,36 +114,66 @@ final class CaCommand implements Callable<Integer> {
     Citadel ca;
     AdminServer admin;
     try {
-      ca = Citadel.start(new Citadel.Settings(state.stateDir, caCerts, state.trustDomain, defaultTtl, maxTtl, bind, port, hosts),
-          registry, Clock.systemUTC());
+      ca =
+          Citadel.start(
+              new Citadel.Settings(
+                  state.stateDir,
+                  caCerts,
+                  state.trustDomain,
+                  defaultTtl,
+                  maxTtl,
+                  bind,
+                  port,
+                  hosts),
+              registry,
+              Clock.systemUTC());
     } catch (IOException | IllegalArgumentException e) {
       err.println("tollgate ca: cannot start: " + e.getMessage());
       return 1;
     }
     try {
       admin = new AdminServer(new InetSocketAddress(bind, adminPort), null, registry, () -> "", "");
-      admin.text("/trust-bundle", "application/x-pem-file", () -> Pem.encode(ca.authority().trustBundle()));
+      admin.text(
+          "/trust-bundle",
+          "application/x-pem-file",
+          () -> Pem.encode(ca.authority().trustBundle()));
     } catch (IOException e) {
       ca.close();
-      err.println("tollgate ca: cannot listen on " + bind + ":" + adminPort + " (choose another --admin-port): " + e.getMessage());
+      err.println(
+          "tollgate ca: cannot listen on "
+              + bind
+              + ":"
+              + adminPort
+              + " (choose another --admin-port): "
+              + e.getMessage());
       return 1;
     }
     admin.start();
-    spec.commandLine().getOut().printf("tollgate ca: trust domain %s, CSR API on %s:%d, admin on %s:%d, trust bundle %s%n",
-        state.trustDomain, bind, ca.port(), bind, admin.port(), ca.rootCertFile());
+    spec.commandLine()
+        .getOut()
+        .printf(
+            "tollgate ca: trust domain %s, CSR API on %s:%d, admin on %s:%d, trust bundle %s%n",
+            state.trustDomain, bind, ca.port(), bind, admin.port(), ca.rootCertFile());
     spec.commandLine().getOut().flush();
     CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      admin.close();
-      ca.close();
-      stopped.countDown();
-    }, "tollgate-ca-shutdown"));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  admin.close();
+                  ca.close();
+                  stopped.countDown();
+                },
+                "tollgate-ca-shutdown"));
     stopped.await();
     return 0;
   }
 
-  @Command(name = "token", mixinStandardHelpOptions = true,
-      description = "Prints a bootstrap token for one workload identity (a JWT the CA accepts until it expires).")
+  @Command(
+      name = "token",
+      mixinStandardHelpOptions = true,
+      description =
+          "Prints a bootstrap token for one workload identity (a JWT the CA accepts until it expires).")
   static final class Token implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
     @CommandLine.Mixin State state;
@@ -122,42 +181,69 @@ final class CaCommand implements Callable<Integer> {
     @Option(names = "--namespace", required = true, description = "The workload's namespace.")
     String namespace;
 
-    @Option(names = "--service-account", required = true, description = "The workload's service account.")
+    @Option(
+        names = "--service-account",
+        required = true,
+        description = "The workload's service account.")
     String serviceAccount;
 
-    @Option(names = "--ttl", defaultValue = "1h", description = "How long the token is accepted (default: ${DEFAULT-VALUE}).")
+    @Option(
+        names = "--ttl",
+        defaultValue = "1h",
+        description = "How long the token is accepted (default: ${DEFAULT-VALUE}).")
     Duration ttl;
 
     @Override
     public Integer call() {
       try {
         SpiffeId id = new SpiffeId(state.trustDomain, namespace, serviceAccount);
-        String token = new BootstrapTokens(CaState.openTokenKey(state.stateDir), state.trustDomain, Clock.systemUTC()).issue(id, ttl);
+        String token =
+            new BootstrapTokens(
+                    CaState.openTokenKey(state.stateDir), state.trustDomain, Clock.systemUTC())
+                .issue(id, ttl);
         spec.commandLine().getOut().println(token);
         return 0;
       } catch (IllegalArgumentException e) {
         spec.commandLine().getErr().println("tollgate ca token: " + e.getMessage());
         return 2;
       } catch (IOException e) {
-        spec.commandLine().getErr().println("tollgate ca token: cannot use the state directory " + state.stateDir + ": " + e.getMessage());
+        spec.commandLine()
+            .getErr()
+            .println(
+                "tollgate ca token: cannot use the state directory "
+                    + state.stateDir
+                    + ": "
+                    + e.getMessage());
         return 1;
       }
     }
   }
 
-  @Command(name = "revoke", mixinStandardHelpOptions = true,
-      description = "Refuses renewal with a certificate from now on (the running CA rereads its revocations).")
+  @Command(
+      name = "revoke",
+      mixinStandardHelpOptions = true,
+      description =
+          "Refuses renewal with a certificate from now on (the running CA rereads its revocations).")
   static final class Revoke implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
     @CommandLine.Mixin State state;
 
-    @Option(names = "--serial", paramLabel = "HEX", description = "Serial number, hexadecimal (as in the CA's audit log).")
+    @Option(
+        names = "--serial",
+        paramLabel = "HEX",
+        description = "Serial number, hexadecimal (as in the CA's audit log).")
     String serial;
 
-    @Option(names = "--cert", paramLabel = "PEM-FILE", description = "Or the certificate itself (the first in the file).")
+    @Option(
+        names = "--cert",
+        paramLabel = "PEM-FILE",
+        description = "Or the certificate itself (the first in the file).")
     Path cert;
 
-    @Option(names = "--reason", defaultValue = "revoked by an operator", description = "Why; kept beside the serial.")
+    @Option(
+        names = "--reason",
+        defaultValue = "revoked by an operator",
+        description = "Why; kept beside the serial.")
     String reason;
 
     @Override
@@ -168,10 +254,13 @@ final class CaCommand implements Callable<Integer> {
         return 2;
       }
       try {
-        BigInteger s = serial != null ? new BigInteger(serial.replace(":", ""), 16)
-            : Pem.readCertificates(cert).get(0).getSerialNumber();
+        BigInteger s =
+            serial != null
+                ? new BigInteger(serial.replace(":", ""), 16)
+                : Pem.readCertificates(cert).get(0).getSerialNumber();
         if (!Files.isDirectory(state.stateDir)) {
-          err.println("tollgate ca revoke: no CA state in " + state.stateDir + " (give --state-dir)");
+          err.println(
+              "tollgate ca revoke: no CA state in " + state.stateDir + " (give --state-dir)");
           return 1;
         }
         new Revocations(state.stateDir).revoke(s, reason);

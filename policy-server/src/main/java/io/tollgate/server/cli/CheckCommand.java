@@ -28,38 +28,66 @@ import picocli.CommandLine.Option;
 final class CheckCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--address", defaultValue = "127.0.0.1:9091", description = "The server's gRPC address (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--address",
+      defaultValue = "127.0.0.1:9091",
+      description = "The server's gRPC address (default: ${DEFAULT-VALUE}).")
   String address;
 
-  @Option(names = "--method", defaultValue = "GET", description = "HTTP method (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--method",
+      defaultValue = "GET",
+      description = "HTTP method (default: ${DEFAULT-VALUE}).")
   String method;
 
-  @Option(names = "--path", defaultValue = "/", description = "Path with optional query (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--path",
+      defaultValue = "/",
+      description = "Path with optional query (default: ${DEFAULT-VALUE}).")
   String path;
 
-  @Option(names = "--host", defaultValue = "localhost", description = "Host (authority) (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--host",
+      defaultValue = "localhost",
+      description = "Host (authority) (default: ${DEFAULT-VALUE}).")
   String host;
 
-  @Option(names = "--header", paramLabel = "NAME=VALUE", description = "A request header; repeat for more.")
+  @Option(
+      names = "--header",
+      paramLabel = "NAME=VALUE",
+      description = "A request header; repeat for more.")
   Map<String, String> headers = new LinkedHashMap<>();
 
-  @Option(names = "--principal", defaultValue = "", description = "The caller's SPIFFE ID (source.principal), as for a verified mTLS peer.")
+  @Option(
+      names = "--principal",
+      defaultValue = "",
+      description = "The caller's SPIFFE ID (source.principal), as for a verified mTLS peer.")
   String principal;
 
-  @Option(names = "--source-ip", defaultValue = "127.0.0.1", description = "The caller's address (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--source-ip",
+      defaultValue = "127.0.0.1",
+      description = "The caller's address (default: ${DEFAULT-VALUE}).")
   String sourceIp;
 
-  @Option(names = "--context", paramLabel = "KEY=VALUE", description = "A context extension (context.extensions); repeat for more.")
+  @Option(
+      names = "--context",
+      paramLabel = "KEY=VALUE",
+      description = "A context extension (context.extensions); repeat for more.")
   Map<String, String> context = new LinkedHashMap<>();
 
-  @Option(names = "--timeout", defaultValue = "5s", description = "How long to wait for the answer (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--timeout",
+      defaultValue = "5s",
+      description = "How long to wait for the answer (default: ${DEFAULT-VALUE}).")
   Duration timeout;
 
   @Override
   public Integer call() throws InterruptedException {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    EnvoyCheckRequest req = EnvoyCheckRequest.http(method, host, path).principal(principal).source(sourceIp, 40000);
+    EnvoyCheckRequest req =
+        EnvoyCheckRequest.http(method, host, path).principal(principal).source(sourceIp, 40000);
     headers.forEach(req::header);
     context.forEach(req::contextExtension);
     ManagedChannel channel = NettyChannelBuilder.forTarget(address).usePlaintext().build();
@@ -73,22 +101,32 @@ final class CheckCommand implements Callable<Integer> {
       if (r.hasOkResponse() || r.getStatus().getCode() == 0) {
         out.println("ALLOW" + (rule.isEmpty() ? "" : " (last matching rule " + rule + ")"));
         print(out, "upstream header", r.getOkResponse().getHeadersList());
-        r.getOkResponse().getHeadersToRemoveList().forEach(h -> out.println("  upstream header removed: " + h));
+        r.getOkResponse()
+            .getHeadersToRemoveList()
+            .forEach(h -> out.println("  upstream header removed: " + h));
         print(out, "response header", r.getOkResponse().getResponseHeadersToAddList());
         return 0;
       }
       String handler = meta.containsKey("handler") ? meta.get("handler").getStringValue() : "";
-      out.println("DENY " + r.getDeniedResponse().getStatus().getCodeValue()
-          + (rule.isEmpty() ? "" : " rule " + rule + " (handler " + handler + ")") + ": " + r.getStatus().getMessage());
+      out.println(
+          "DENY "
+              + r.getDeniedResponse().getStatus().getCodeValue()
+              + (rule.isEmpty() ? "" : " rule " + rule + " (handler " + handler + ")")
+              + ": "
+              + r.getStatus().getMessage());
       print(out, "response header", r.getDeniedResponse().getHeadersList());
       if (!r.getDeniedResponse().getBody().isEmpty()) {
         out.println("  body: " + r.getDeniedResponse().getBody());
       }
       return 3;
     } catch (StatusRuntimeException e) {
-      err.println("tollgate check: no answer from " + address + ": " + e.getStatus().getCode()
-          + (e.getStatus().getDescription() == null ? "" : " " + e.getStatus().getDescription())
-          + " (is `tollgate serve` running there?)");
+      err.println(
+          "tollgate check: no answer from "
+              + address
+              + ": "
+              + e.getStatus().getCode()
+              + (e.getStatus().getDescription() == null ? "" : " " + e.getStatus().getDescription())
+              + " (is `tollgate serve` running there?)");
       return 1;
     } finally {
       channel.shutdownNow().awaitTermination(2, TimeUnit.SECONDS);
@@ -97,8 +135,16 @@ final class CheckCommand implements Callable<Integer> {
 
   private static void print(PrintWriter out, String what, java.util.List<HeaderValueOption> hs) {
     for (HeaderValueOption h : hs) {
-      boolean append = h.getAppendAction() == HeaderValueOption.HeaderAppendAction.APPEND_IF_EXISTS_OR_ADD;
-      out.println("  " + what + (append ? " (append)" : "") + ": " + h.getHeader().getKey() + ": " + h.getHeader().getValue());
+      boolean append =
+          h.getAppendAction() == HeaderValueOption.HeaderAppendAction.APPEND_IF_EXISTS_OR_ADD;
+      out.println(
+          "  "
+              + what
+              + (append ? " (append)" : "")
+              + ": "
+              + h.getHeader().getKey()
+              + ": "
+              + h.getHeader().getValue());
     }
   }
 }

@@ -15,8 +15,8 @@ import java.util.Set;
 /**
  * {@code ConfigFile} is the optional YAML file given with {@code --config}: keys are the long
  * option names without dashes ({@code grpc-port: 9091}, {@code policy: /etc/tollgate/policy}).
- * Precedence: command-line flag, then {@code TOLLGATE_*} environment variable, then this file,
- * then the built-in default.
+ * Precedence: command-line flag, then {@code TOLLGATE_*} environment variable, then this file, then
+ * the built-in default.
  */
 record ConfigFile(Path path, Map<String, String> values) {
   static final ConfigFile NONE = new ConfigFile(null, Map.of());
@@ -51,7 +51,8 @@ record ConfigFile(Path path, Map<String, String> values) {
       return new ConfigFile(path, values);
     }
     if (!root.isObject()) {
-      throw new ConfigFileException(path + ": the config file must be a mapping of option names to values");
+      throw new ConfigFileException(
+          path + ": the config file must be a mapping of option names to values");
     }
     for (Map.Entry<String, JsonNode> e : root.properties()) {
       if (e.getValue().isContainerNode()) {
@@ -67,7 +68,11 @@ record ConfigFile(Path path, Map<String, String> values) {
     for (String k : values.keySet()) {
       if (!known.contains(k)) {
         throw new ConfigFileException(
-            path + ": unknown option '" + k + "'; known: " + String.join(", ", new java.util.TreeSet<>(known)));
+            path
+                + ": unknown option '"
+                + k
+                + "'; known: "
+                + String.join(", ", new java.util.TreeSet<>(known)));
       }
     }
   }

@@ -20,7 +20,8 @@ final class DefaultsProvider implements CommandLine.IDefaultValueProvider {
   }
 
   static String envName(String longOption) {
-    return "TOLLGATE_" + longOption.replaceFirst("^--", "").replace('-', '_').toUpperCase(Locale.ROOT);
+    return "TOLLGATE_"
+        + longOption.replaceFirst("^--", "").replace('-', '_').toUpperCase(Locale.ROOT);
   }
 
   @Override

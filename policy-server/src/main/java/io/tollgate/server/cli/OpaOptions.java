@@ -1,27 +1,45 @@
 package io.tollgate.server.cli;
 
 import io.tollgate.rules.PolicyRuntime;
-import io.tollgate.server.PolicyEnvironment;
 import io.tollgate.rules.rego.RegoEngine;
+import io.tollgate.server.PolicyEnvironment;
 import java.nio.file.Path;
 import java.time.Duration;
 import picocli.CommandLine.Option;
 
 /** {@code OpaOptions} are the options of one-shot commands that may need OPA for Rego. */
 final class OpaOptions {
-  @Option(names = "--plugins", paramLabel = "DIR", description = "Directory of adapter plugin jars.")
+  @Option(
+      names = "--plugins",
+      paramLabel = "DIR",
+      description = "Directory of adapter plugin jars.")
   Path plugins;
 
-  @Option(names = "--opa-url", paramLabel = "URL",
-      description = "OPA server to check Rego with. Default: run the opa program found on the PATH (or ~/go/bin).")
+  @Option(
+      names = "--opa-url",
+      paramLabel = "URL",
+      description =
+          "OPA server to check Rego with. Default: run the opa program found on the PATH (or ~/go/bin).")
   String opaUrl;
 
-  @Option(names = "--opa-binary", paramLabel = "FILE", description = "The opa program to run when no --opa-url is given.")
+  @Option(
+      names = "--opa-binary",
+      paramLabel = "FILE",
+      description = "The opa program to run when no --opa-url is given.")
   Path opaBinary;
 
-  /** What {@code validate} and {@code test} compile {@code dir} with: what {@code serve} does, offline. */
+  /**
+   * What {@code validate} and {@code test} compile {@code dir} with: what {@code serve} does,
+   * offline.
+   */
   PolicyRuntime.Options runtimeOptions(Path dir) {
-    return PolicyEnvironment.offline(new PolicyRuntime.Options(dir, plugins, Duration.ofMillis(100),
-        new RegoEngine.Settings(opaUrl, opaBinary, Duration.ofSeconds(5)), Duration.ofSeconds(2), null));
+    return PolicyEnvironment.offline(
+        new PolicyRuntime.Options(
+            dir,
+            plugins,
+            Duration.ofMillis(100),
+            new RegoEngine.Settings(opaUrl, opaBinary, Duration.ofSeconds(5)),
+            Duration.ofSeconds(2),
+            null));
   }
 }

@@ -37,100 +37,178 @@ import picocli.CommandLine.Option;
 final class PilotCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--mesh", required = true, paramLabel = "DIR", description = "Directory of Istio networking YAML files.")
+  @Option(
+      names = "--mesh",
+      required = true,
+      paramLabel = "DIR",
+      description = "Directory of Istio networking YAML files.")
   Path mesh;
 
-  @Option(names = "--bind", defaultValue = "127.0.0.1", description = "Address to listen on (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--bind",
+      defaultValue = "127.0.0.1",
+      description = "Address to listen on (default: ${DEFAULT-VALUE}).")
   String bind;
 
-  @Option(names = "--port", defaultValue = "15010", description = "xDS port (default: ${DEFAULT-VALUE}; 0 picks a free one).")
+  @Option(
+      names = "--port",
+      defaultValue = "15010",
+      description = "xDS port (default: ${DEFAULT-VALUE}; 0 picks a free one).")
   int port;
 
-  @Option(names = "--admin-port", defaultValue = "15018", description = "Admin port (default: ${DEFAULT-VALUE}; 0 picks a free one).")
+  @Option(
+      names = "--admin-port",
+      defaultValue = "15018",
+      description = "Admin port (default: ${DEFAULT-VALUE}; 0 picks a free one).")
   int adminPort;
 
-  @Option(names = "--reload-interval", defaultValue = "1s", description = "How often the files are checked; 0s: never (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--reload-interval",
+      defaultValue = "1s",
+      description = "How often the files are checked; 0s: never (default: ${DEFAULT-VALUE}).")
   Duration reloadInterval;
 
-  @Option(names = "--reload-settle", defaultValue = "300ms",
-      description = "How long changed files must stay the same before a version is built from them, so a file being written"
-          + " is never read half-written (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--reload-settle",
+      defaultValue = "300ms",
+      description =
+          "How long changed files must stay the same before a version is built from them, so a file being written"
+              + " is never read half-written (default: ${DEFAULT-VALUE}).")
   Duration reloadSettle;
 
-  @Option(names = "--sidecar-inbound-port", defaultValue = "15006", paramLabel = "PORT",
-      description = "Inbound listener port of sidecars whose node metadata has no TOLLGATE_INBOUND_PORT, and of the pods the"
-          + " webhook injects (istio-iptables -z) (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--sidecar-inbound-port",
+      defaultValue = "15006",
+      paramLabel = "PORT",
+      description =
+          "Inbound listener port of sidecars whose node metadata has no TOLLGATE_INBOUND_PORT, and of the pods the"
+              + " webhook injects (istio-iptables -z) (default: ${DEFAULT-VALUE}).")
   int sidecarInboundPort;
 
-  @Option(names = "--sidecar-outbound-port", defaultValue = "15001", paramLabel = "PORT",
-      description = "Outbound listener port (on 127.0.0.1) of sidecars whose node metadata has no TOLLGATE_OUTBOUND_PORT, and of"
-          + " the pods the webhook injects (istio-iptables -p) (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--sidecar-outbound-port",
+      defaultValue = "15001",
+      paramLabel = "PORT",
+      description =
+          "Outbound listener port (on 127.0.0.1) of sidecars whose node metadata has no TOLLGATE_OUTBOUND_PORT, and of"
+              + " the pods the webhook injects (istio-iptables -p) (default: ${DEFAULT-VALUE}).")
   int sidecarOutboundPort;
 
-  @Option(names = "--sidecar-inbound-address", defaultValue = "0.0.0.0", paramLabel = "IP",
-      description = "Address of the inbound listener of sidecars whose node metadata has no TOLLGATE_INBOUND_ADDRESS, and of"
-          + " the pods the webhook injects (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--sidecar-inbound-address",
+      defaultValue = "0.0.0.0",
+      paramLabel = "IP",
+      description =
+          "Address of the inbound listener of sidecars whose node metadata has no TOLLGATE_INBOUND_ADDRESS, and of"
+              + " the pods the webhook injects (default: ${DEFAULT-VALUE}).")
   String sidecarInboundAddress;
 
-  @Option(names = "--policy-address", defaultValue = "127.0.0.1:9091", paramLabel = "HOST:PORT",
-      description = "The policy server's gRPC address for ext_authz, rate limits and access logs; empty turns the filters off"
-          + " (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--policy-address",
+      defaultValue = "127.0.0.1:9091",
+      paramLabel = "HOST:PORT",
+      description =
+          "The policy server's gRPC address for ext_authz, rate limits and access logs; empty turns the filters off"
+              + " (default: ${DEFAULT-VALUE}).")
   String policyAddress;
 
-  @Option(names = "--policy-failure-mode-allow", defaultValue = "false", arity = "1", paramLabel = "true|false",
-      description = "Let requests through when the policy server does not answer (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--policy-failure-mode-allow",
+      defaultValue = "false",
+      arity = "1",
+      paramLabel = "true|false",
+      description =
+          "Let requests through when the policy server does not answer (default: ${DEFAULT-VALUE}).")
   boolean failureModeAllow;
 
-  @Option(names = "--policy-timeout", defaultValue = "200ms", description = "Deadline of one check (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--policy-timeout",
+      defaultValue = "200ms",
+      description = "Deadline of one check (default: ${DEFAULT-VALUE}).")
   Duration policyTimeout;
 
-  @Option(names = "--proxyless-ext-authz", defaultValue = "false", arity = "1", paramLabel = "true|false",
-      description = "Also put ext_authz on proxyless gRPC routes (gRFC A92; grpc-java 1.85.1 clients need"
-          + " GRPC_EXPERIMENTAL_XDS_EXT_AUTHZ_ON_CLIENT and then cancel allowed calls, see the README) (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--proxyless-ext-authz",
+      defaultValue = "false",
+      arity = "1",
+      paramLabel = "true|false",
+      description =
+          "Also put ext_authz on proxyless gRPC routes (gRFC A92; grpc-java 1.85.1 clients need"
+              + " GRPC_EXPERIMENTAL_XDS_EXT_AUTHZ_ON_CLIENT and then cancel allowed calls, see the README) (default: ${DEFAULT-VALUE}).")
   boolean proxylessExtAuthz;
 
-  @Option(names = "--ratelimit-domain", defaultValue = "mesh",
+  @Option(
+      names = "--ratelimit-domain",
+      defaultValue = "mesh",
       description = "Rate-limit domain of the sidecars' descriptors (default: ${DEFAULT-VALUE}).")
   String rateLimitDomain;
 
-  @Option(names = "--ratelimit-descriptor", paramLabel = "HEADER=KEY",
-      description = "A request header that becomes a rate-limit descriptor entry (repeatable; default :path=path). "
-          + "Every descriptor also has destination=<the workload's host>.")
+  @Option(
+      names = "--ratelimit-descriptor",
+      paramLabel = "HEADER=KEY",
+      description =
+          "A request header that becomes a rate-limit descriptor entry (repeatable; default :path=path). "
+              + "Every descriptor also has destination=<the workload's host>.")
   java.util.List<String> rateLimitDescriptors = new java.util.ArrayList<>();
 
-  @Option(names = "--tls-cert", paramLabel = "PEM-FILE", description = "Serve xDS over TLS with this certificate chain (and --tls-key).")
+  @Option(
+      names = "--tls-cert",
+      paramLabel = "PEM-FILE",
+      description = "Serve xDS over TLS with this certificate chain (and --tls-key).")
   Path tlsCert;
 
-  @Option(names = "--tls-key", paramLabel = "PEM-FILE", description = "The xDS server's private key (PEM).")
+  @Option(
+      names = "--tls-key",
+      paramLabel = "PEM-FILE",
+      description = "The xDS server's private key (PEM).")
   Path tlsKey;
 
-  @Option(names = "--tls-client-ca", paramLabel = "PEM-FILE",
-      description = "With --tls-cert: require proxies to present a certificate from these roots (the mesh CA's root-cert.pem).")
+  @Option(
+      names = "--tls-client-ca",
+      paramLabel = "PEM-FILE",
+      description =
+          "With --tls-cert: require proxies to present a certificate from these roots (the mesh CA's root-cert.pem).")
   Path tlsClientCa;
 
-  @Option(names = "--webhook-port", defaultValue = "15017",
-      description = "Port of the sidecar injection webhook, served when --webhook-tls-cert and --webhook-tls-key are given"
-          + " (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--webhook-port",
+      defaultValue = "15017",
+      description =
+          "Port of the sidecar injection webhook, served when --webhook-tls-cert and --webhook-tls-key are given"
+              + " (default: ${DEFAULT-VALUE}).")
   int webhookPort;
 
-  @Option(names = "--webhook-tls-cert", paramLabel = "PEM-FILE", description = "The webhook's certificate chain (PEM).")
+  @Option(
+      names = "--webhook-tls-cert",
+      paramLabel = "PEM-FILE",
+      description = "The webhook's certificate chain (PEM).")
   Path webhookCert;
 
-  @Option(names = "--webhook-tls-key", paramLabel = "PEM-FILE", description = "The webhook's private key (PEM).")
+  @Option(
+      names = "--webhook-tls-key",
+      paramLabel = "PEM-FILE",
+      description = "The webhook's private key (PEM).")
   Path webhookKey;
 
-  @Option(names = "--proxy-image", defaultValue = "envoyproxy/envoy:v1.34.1", description = "Sidecar image the webhook injects (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--proxy-image",
+      defaultValue = "envoyproxy/envoy:v1.34.1",
+      description = "Sidecar image the webhook injects (default: ${DEFAULT-VALUE}).")
   String proxyImage;
 
-  @Option(names = "--init-image", defaultValue = "docker.io/istio/proxyv2:1.24.2",
-      description = "Image with istio-iptables for the injected init container (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--init-image",
+      defaultValue = "docker.io/istio/proxyv2:1.24.2",
+      description =
+          "Image with istio-iptables for the injected init container (default: ${DEFAULT-VALUE}).")
   String initImage;
 
   @Override
   public Integer call() throws InterruptedException {
     PrintWriter err = spec.commandLine().getErr();
     if (!Files.isDirectory(mesh)) {
-      err.println("tollgate pilot: mesh directory " + mesh + " does not exist or is not a directory");
+      err.println(
+          "tollgate pilot: mesh directory " + mesh + " does not exist or is not a directory");
       return 1;
     }
     PrometheusRegistry registry = new PrometheusRegistry();
@@ -138,11 +216,19 @@ final class PilotCommand implements Callable<Integer> {
     PolicyWiring wiring;
     SidecarPorts sidecarPorts;
     try {
-      wiring = PolicyWiring.of(policyAddress, failureModeAllow, policyTimeout, rateLimitDomain, rateLimitDescriptors)
-          .withProxylessExtAuthz(proxylessExtAuthz);
-      sidecarPorts = new SidecarPorts(SidecarPorts.port("--sidecar-inbound-port", String.valueOf(sidecarInboundPort)),
-          SidecarPorts.port("--sidecar-outbound-port", String.valueOf(sidecarOutboundPort)),
-          SidecarPorts.address("--sidecar-inbound-address", sidecarInboundAddress));
+      wiring =
+          PolicyWiring.of(
+                  policyAddress,
+                  failureModeAllow,
+                  policyTimeout,
+                  rateLimitDomain,
+                  rateLimitDescriptors)
+              .withProxylessExtAuthz(proxylessExtAuthz);
+      sidecarPorts =
+          new SidecarPorts(
+              SidecarPorts.port("--sidecar-inbound-port", String.valueOf(sidecarInboundPort)),
+              SidecarPorts.port("--sidecar-outbound-port", String.valueOf(sidecarOutboundPort)),
+              SidecarPorts.address("--sidecar-inbound-address", sidecarInboundAddress));
       if (reloadSettle.isNegative()) {
         throw new IllegalArgumentException("--reload-settle must not be negative: " + reloadSettle);
       }
@@ -152,14 +238,17 @@ final class PilotCommand implements Callable<Integer> {
     }
     io.grpc.ServerCredentials credentials = null;
     if ((tlsCert == null) != (tlsKey == null) || (tlsClientCa != null && tlsCert == null)) {
-      err.println("tollgate pilot: give --tls-cert and --tls-key together (and --tls-client-ca only with them)");
+      err.println(
+          "tollgate pilot: give --tls-cert and --tls-key together (and --tls-client-ca only with them)");
       return 2;
     }
     if (tlsCert != null) {
       try {
-        var tls = io.grpc.TlsServerCredentials.newBuilder().keyManager(tlsCert.toFile(), tlsKey.toFile());
+        var tls =
+            io.grpc.TlsServerCredentials.newBuilder().keyManager(tlsCert.toFile(), tlsKey.toFile());
         if (tlsClientCa != null) {
-          tls.trustManager(tlsClientCa.toFile()).clientAuth(io.grpc.TlsServerCredentials.ClientAuth.REQUIRE);
+          tls.trustManager(tlsClientCa.toFile())
+              .clientAuth(io.grpc.TlsServerCredentials.ClientAuth.REQUIRE);
         }
         credentials = tls.build();
       } catch (IOException e) {
@@ -169,8 +258,19 @@ final class PilotCommand implements Callable<Integer> {
     }
     PilotServer pilot;
     try {
-      pilot = PilotServer.start(new PilotServer.Settings(mesh, bind, port, reloadInterval, wiring,
-          io.tollgate.pilot.xds.SecretSource.NONE, credentials, sidecarPorts, reloadSettle), registry);
+      pilot =
+          PilotServer.start(
+              new PilotServer.Settings(
+                  mesh,
+                  bind,
+                  port,
+                  reloadInterval,
+                  wiring,
+                  io.tollgate.pilot.xds.SecretSource.NONE,
+                  credentials,
+                  sidecarPorts,
+                  reloadSettle),
+              registry);
     } catch (MeshException e) {
       err.println("tollgate pilot: the mesh does not load; nothing started:");
       e.problems().forEach(p -> err.println("  " + p));
@@ -182,15 +282,23 @@ final class PilotCommand implements Callable<Integer> {
     AdminServer admin;
     try {
       admin = new AdminServer(new InetSocketAddress(bind, adminPort), null, registry, () -> "", "");
-      admin.json("/mesh", () -> {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("version", pilot.version());
-        m.put("lastReloadProblems", pilot.lastProblems());
-        return m;
-      });
+      admin.json(
+          "/mesh",
+          () -> {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("version", pilot.version());
+            m.put("lastReloadProblems", pilot.lastProblems());
+            return m;
+          });
     } catch (IOException e) {
       pilot.close();
-      err.println("tollgate pilot: cannot listen on " + bind + ":" + adminPort + " (choose another --admin-port): " + e.getMessage());
+      err.println(
+          "tollgate pilot: cannot listen on "
+              + bind
+              + ":"
+              + adminPort
+              + " (choose another --admin-port): "
+              + e.getMessage());
       return 1;
     }
     InjectionWebhook webhook = null;
@@ -202,8 +310,13 @@ final class PilotCommand implements Callable<Integer> {
     }
     if (webhookCert != null) {
       try {
-        webhook = InjectionWebhook.start(new InetSocketAddress(bind, webhookPort), TlsFiles.serverContext(webhookCert, webhookKey),
-            new Injector.Images(proxyImage, initImage), sidecarPorts, registry);
+        webhook =
+            InjectionWebhook.start(
+                new InetSocketAddress(bind, webhookPort),
+                TlsFiles.serverContext(webhookCert, webhookKey),
+                new Injector.Images(proxyImage, initImage),
+                sidecarPorts,
+                registry);
       } catch (IOException e) {
         err.println("tollgate pilot: the injection webhook cannot start: " + e.getMessage());
         admin.close();
@@ -212,19 +325,34 @@ final class PilotCommand implements Callable<Integer> {
       }
     }
     admin.start();
-    spec.commandLine().getOut().printf("tollgate pilot: xDS on %s:%d, admin on %s:%d, mesh %s version %s%s%n", bind, pilot.port(), bind,
-        admin.port(), mesh, pilot.version(), webhook == null ? "" : ", injection webhook on https://" + bind + ":" + webhook.port() + "/inject");
+    spec.commandLine()
+        .getOut()
+        .printf(
+            "tollgate pilot: xDS on %s:%d, admin on %s:%d, mesh %s version %s%s%n",
+            bind,
+            pilot.port(),
+            bind,
+            admin.port(),
+            mesh,
+            pilot.version(),
+            webhook == null
+                ? ""
+                : ", injection webhook on https://" + bind + ":" + webhook.port() + "/inject");
     InjectionWebhook injection = webhook;
     spec.commandLine().getOut().flush();
     CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      if (injection != null) {
-        injection.close();
-      }
-      admin.close();
-      pilot.close();
-      stopped.countDown();
-    }, "tollgate-pilot-shutdown"));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  if (injection != null) {
+                    injection.close();
+                  }
+                  admin.close();
+                  pilot.close();
+                  stopped.countDown();
+                },
+                "tollgate-pilot-shutdown"));
     stopped.await();
     return 0;
   }

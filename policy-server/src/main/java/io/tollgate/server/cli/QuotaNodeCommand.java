@@ -18,9 +18,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code tollgate quota-node}: a dedicated member of the quota cluster. Policy servers started
- * with {@code --quota-client=true --quota-members=...} keep their quotas here instead of in
- * themselves.
+ * {@code tollgate quota-node}: a dedicated member of the quota cluster. Policy servers started with
+ * {@code --quota-client=true --quota-members=...} keep their quotas here instead of in themselves.
  */
 @Command(
     name = "quota-node",
@@ -33,30 +32,50 @@ import picocli.CommandLine.Option;
 final class QuotaNodeCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--bind", defaultValue = "127.0.0.1", description = "Address to listen on (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--bind",
+      defaultValue = "127.0.0.1",
+      description = "Address to listen on (default: ${DEFAULT-VALUE}).")
   String bind;
 
-  @Option(names = "--quota-cluster-name", defaultValue = "tollgate",
+  @Option(
+      names = "--quota-cluster-name",
+      defaultValue = "tollgate",
       description = "Name of the quota cluster to join or form (default: ${DEFAULT-VALUE}).")
   String clusterName;
 
-  @Option(names = "--quota-port", defaultValue = "5701",
-      description = "First port to try for the cluster; the next ones are tried when it is taken (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--quota-port",
+      defaultValue = "5701",
+      description =
+          "First port to try for the cluster; the next ones are tried when it is taken (default: ${DEFAULT-VALUE}).")
   int port;
 
-  @Option(names = "--quota-members", split = ",", paramLabel = "HOST[:PORT]",
-      description = "The other quota nodes (TCP-IP discovery, comma-separated). Default: none, this node alone.")
+  @Option(
+      names = "--quota-members",
+      split = ",",
+      paramLabel = "HOST[:PORT]",
+      description =
+          "The other quota nodes (TCP-IP discovery, comma-separated). Default: none, this node alone.")
   List<String> members = new ArrayList<>();
 
-  @Option(names = "--quota-kubernetes-dns", paramLabel = "SERVICE-DNS",
-      description = "Find the other nodes at the addresses of this headless Kubernetes service instead of --quota-members.")
+  @Option(
+      names = "--quota-kubernetes-dns",
+      paramLabel = "SERVICE-DNS",
+      description =
+          "Find the other nodes at the addresses of this headless Kubernetes service instead of --quota-members.")
   String kubernetesDns;
 
-  @Option(names = "--max-buckets", defaultValue = "1000000",
-      description = "Most buckets this node keeps; least recently used go first (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--max-buckets",
+      defaultValue = "1000000",
+      description =
+          "Most buckets this node keeps; least recently used go first (default: ${DEFAULT-VALUE}).")
   int maxBuckets;
 
-  @Option(names = "--admin-port", defaultValue = "15015",
+  @Option(
+      names = "--admin-port",
+      defaultValue = "15015",
       description = "Admin port: /healthz /readyz /metrics (default: ${DEFAULT-VALUE}).")
   int adminPort;
 
@@ -64,38 +83,69 @@ final class QuotaNodeCommand implements Callable<Integer> {
   public Integer call() throws IOException, InterruptedException {
     PrintWriter err = spec.commandLine().getErr();
     if (maxBuckets < 1 || port < 1 || port > 65535) {
-      err.println("tollgate quota-node: --max-buckets must be positive and --quota-port within 1..65535");
+      err.println(
+          "tollgate quota-node: --max-buckets must be positive and --quota-port within 1..65535");
       return 2;
     }
-    HazelcastQuotas node = HazelcastQuotas.start(new HazelcastQuotas.Settings(
-        clusterName, bind, port, members, kubernetesDns, maxBuckets, ServerConfig.Quota.defaults().timeout()));
+    HazelcastQuotas node =
+        HazelcastQuotas.start(
+            new HazelcastQuotas.Settings(
+                clusterName,
+                bind,
+                port,
+                members,
+                kubernetesDns,
+                maxBuckets,
+                ServerConfig.Quota.defaults().timeout()));
     PrometheusRegistry registry = new PrometheusRegistry();
     JvmMetrics.builder().register(registry);
-    GaugeWithCallback.builder().name("tollgate_quota_cluster_members")
-        .help("Members of the quota cluster this node sees").callback(cb -> cb.call(node.clusterSize()))
+    GaugeWithCallback.builder()
+        .name("tollgate_quota_cluster_members")
+        .help("Members of the quota cluster this node sees")
+        .callback(cb -> cb.call(node.clusterSize()))
         .register(registry);
-    GaugeWithCallback.builder().name("tollgate_quota_buckets")
-        .help("Quota buckets this node owns").callback(cb -> cb.call(node.localBuckets()))
+    GaugeWithCallback.builder()
+        .name("tollgate_quota_buckets")
+        .help("Quota buckets this node owns")
+        .callback(cb -> cb.call(node.localBuckets()))
         .register(registry);
     AdminServer admin;
     try {
-      admin = new AdminServer(new InetSocketAddress(bind, adminPort), null, registry,
-          () -> node.reachable() ? "" : "the quota member is shutting down", "");
+      admin =
+          new AdminServer(
+              new InetSocketAddress(bind, adminPort),
+              null,
+              registry,
+              () -> node.reachable() ? "" : "the quota member is shutting down",
+              "");
     } catch (IOException e) {
       node.close();
-      err.println("tollgate quota-node: cannot listen on " + bind + ":" + adminPort + " (choose another --admin-port): " + e.getMessage());
+      err.println(
+          "tollgate quota-node: cannot listen on "
+              + bind
+              + ":"
+              + adminPort
+              + " (choose another --admin-port): "
+              + e.getMessage());
       return 1;
     }
     admin.start();
-    spec.commandLine().getOut().printf("tollgate quota-node: cluster '%s' member on %s, admin on %s:%d%n",
-        clusterName, bind, bind, admin.port());
+    spec.commandLine()
+        .getOut()
+        .printf(
+            "tollgate quota-node: cluster '%s' member on %s, admin on %s:%d%n",
+            clusterName, bind, bind, admin.port());
     spec.commandLine().getOut().flush();
     CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      admin.close();
-      node.close();
-      stopped.countDown();
-    }, "tollgate-quota-node-shutdown"));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  admin.close();
+                  node.close();
+                  stopped.countDown();
+                },
+                "tollgate-quota-node-shutdown"));
     stopped.await();
     return 0;
   }

@@ -1,19 +1,19 @@
 package io.tollgate.server.cli;
 
+import io.envoyproxy.envoy.config.core.v3.DataSource;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
+import io.tollgate.citadel.Citadel;
+import io.tollgate.citadel.Pem;
+import io.tollgate.pilot.PilotServer;
+import io.tollgate.pilot.model.MeshException;
+import io.tollgate.pilot.xds.PolicyWiring;
+import io.tollgate.pilot.xds.SecretSource;
 import io.tollgate.rules.ConfigError;
 import io.tollgate.rules.PolicyLoadException;
 import io.tollgate.server.DecisionLog;
 import io.tollgate.server.PolicyServer;
 import io.tollgate.server.ServerConfig;
-import io.tollgate.citadel.Citadel;
-import io.tollgate.pilot.PilotServer;
-import io.tollgate.pilot.model.MeshException;
-import io.envoyproxy.envoy.config.core.v3.DataSource;
-import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext;
-import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
-import io.tollgate.citadel.Pem;
-import io.tollgate.pilot.xds.PolicyWiring;
-import io.tollgate.pilot.xds.SecretSource;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -41,136 +41,257 @@ import picocli.CommandLine.Option;
 final class ServeCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--config", paramLabel = "FILE", description = "YAML file of option values (keys: option names without dashes).")
+  @Option(
+      names = "--config",
+      paramLabel = "FILE",
+      description = "YAML file of option values (keys: option names without dashes).")
   Path config;
 
-  @Option(names = "--policy", paramLabel = "DIR", description = "Policy directory (default: the bundled example).")
+  @Option(
+      names = "--policy",
+      paramLabel = "DIR",
+      description = "Policy directory (default: the bundled example).")
   Path policy;
 
-  @Option(names = "--plugins", paramLabel = "DIR", description = "Directory of adapter plugin jars.")
+  @Option(
+      names = "--plugins",
+      paramLabel = "DIR",
+      description = "Directory of adapter plugin jars.")
   Path plugins;
 
-  @Option(names = "--bind", defaultValue = "127.0.0.1", description = "Address to listen on (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--bind",
+      defaultValue = "127.0.0.1",
+      description = "Address to listen on (default: ${DEFAULT-VALUE}).")
   String bind;
 
-  @Option(names = "--grpc-port", defaultValue = "9091", description = "gRPC port: ext_authz, health, reflection (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--grpc-port",
+      defaultValue = "9091",
+      description = "gRPC port: ext_authz, health, reflection (default: ${DEFAULT-VALUE}).")
   int grpcPort;
 
-  @Option(names = "--http-port", defaultValue = "9092", description = "HTTP check port; -1 turns it off (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--http-port",
+      defaultValue = "9092",
+      description = "HTTP check port; -1 turns it off (default: ${DEFAULT-VALUE}).")
   int httpPort;
 
-  @Option(names = "--admin-port", defaultValue = "15014", description = "Admin port: /healthz /readyz /metrics /config (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--admin-port",
+      defaultValue = "15014",
+      description = "Admin port: /healthz /readyz /metrics /config (default: ${DEFAULT-VALUE}).")
   int adminPort;
 
-  @Option(names = "--all", description = "Also run the certificate authority (as tollgate ca) on --ca-port and, with --mesh,"
-      + " pilot-lite (as tollgate pilot) on --xds-port, in this process.")
+  @Option(
+      names = "--all",
+      description =
+          "Also run the certificate authority (as tollgate ca) on --ca-port and, with --mesh,"
+              + " pilot-lite (as tollgate pilot) on --xds-port, in this process.")
   boolean all;
 
-  @Option(names = "--mesh", paramLabel = "DIR", description = "With --all: Istio networking files for pilot-lite.")
+  @Option(
+      names = "--mesh",
+      paramLabel = "DIR",
+      description = "With --all: Istio networking files for pilot-lite.")
   Path mesh;
 
-  @Option(names = "--xds-port", defaultValue = "15010", description = "With --all and --mesh: pilot-lite's xDS port (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--xds-port",
+      defaultValue = "15010",
+      description = "With --all and --mesh: pilot-lite's xDS port (default: ${DEFAULT-VALUE}).")
   int xdsPort;
 
-  @Option(names = "--ca-port", defaultValue = "15012", description = "With --all: the CA's CSR API port (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--ca-port",
+      defaultValue = "15012",
+      description = "With --all: the CA's CSR API port (default: ${DEFAULT-VALUE}).")
   int caPort;
 
-  @Option(names = "--ca-state-dir", defaultValue = "tollgate-ca", paramLabel = "DIR",
+  @Option(
+      names = "--ca-state-dir",
+      defaultValue = "tollgate-ca",
+      paramLabel = "DIR",
       description = "With --all: the CA's state directory (default: ${DEFAULT-VALUE}).")
   Path caStateDir;
 
-  @Option(names = "--trust-domain", defaultValue = "cluster.local",
+  @Option(
+      names = "--trust-domain",
+      defaultValue = "cluster.local",
       description = "With --all: trust domain of workload identities (default: ${DEFAULT-VALUE}).")
   String trustDomain;
 
-  @Option(names = "--reload-interval", defaultValue = "1s", description = "How often policy inputs are polled; 0s turns watching off (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--reload-interval",
+      defaultValue = "1s",
+      description =
+          "How often policy inputs are polled; 0s turns watching off (default: ${DEFAULT-VALUE}).")
   Duration reloadInterval;
 
-  @Option(names = "--handler-timeout", defaultValue = "100ms", description = "Default deadline of handlers that block (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--handler-timeout",
+      defaultValue = "100ms",
+      description = "Default deadline of handlers that block (default: ${DEFAULT-VALUE}).")
   Duration handlerTimeout;
 
-  @Option(names = "--reveal-rule", defaultValue = "true", arity = "1", paramLabel = "true|false",
-      description = "Name the deciding rule in denials (x-tollgate-* headers, body) (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--reveal-rule",
+      defaultValue = "true",
+      arity = "1",
+      paramLabel = "true|false",
+      description =
+          "Name the deciding rule in denials (x-tollgate-* headers, body) (default: ${DEFAULT-VALUE}).")
   boolean revealRule;
 
-  @Option(names = "--decision-log", defaultValue = "deny", paramLabel = "off|deny|all",
+  @Option(
+      names = "--decision-log",
+      defaultValue = "deny",
+      paramLabel = "off|deny|all",
       description = "Which decisions get a JSON log line (default: ${DEFAULT-VALUE}).")
   DecisionLog.Mode decisionLog;
 
-  @Option(names = "--decision-log-sample", defaultValue = "1.0", description = "Fraction of those logged, 0..1 (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--decision-log-sample",
+      defaultValue = "1.0",
+      description = "Fraction of those logged, 0..1 (default: ${DEFAULT-VALUE}).")
   double decisionLogSample;
 
-  @Option(names = "--http-path-prefix", defaultValue = "", description = "Prefix Envoy's HTTP-service ext_authz adds to the path (path_prefix).")
+  @Option(
+      names = "--http-path-prefix",
+      defaultValue = "",
+      description = "Prefix Envoy's HTTP-service ext_authz adds to the path (path_prefix).")
   String httpPathPrefix;
 
-  @Option(names = "--trust-forwarded-for", defaultValue = "false", arity = "1", paramLabel = "true|false",
-      description = "HTTP check: take source.ip from X-Forwarded-For (only behind a proxy that sets it) (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--trust-forwarded-for",
+      defaultValue = "false",
+      arity = "1",
+      paramLabel = "true|false",
+      description =
+          "HTTP check: take source.ip from X-Forwarded-For (only behind a proxy that sets it) (default: ${DEFAULT-VALUE}).")
   boolean trustForwardedFor;
 
-  @Option(names = "--worker-threads", defaultValue = "0", description = "Threads deciding checks (default: twice the CPUs, at least 4).")
+  @Option(
+      names = "--worker-threads",
+      defaultValue = "0",
+      description = "Threads deciding checks (default: twice the CPUs, at least 4).")
   int workerThreads;
 
-  @Option(names = "--admin-token", defaultValue = "", paramLabel = "TOKEN",
-      description = "Bearer token for admin actions (POST /reload); prefer TOLLGATE_ADMIN_TOKEN. Empty: admin actions off.")
+  @Option(
+      names = "--admin-token",
+      defaultValue = "",
+      paramLabel = "TOKEN",
+      description =
+          "Bearer token for admin actions (POST /reload); prefer TOLLGATE_ADMIN_TOKEN. Empty: admin actions off.")
   String adminToken;
 
-  @Option(names = "--opa-url", paramLabel = "URL",
-      description = "OPA server for Rego policies. Default: run the opa program found on the PATH (or ~/go/bin).")
+  @Option(
+      names = "--opa-url",
+      paramLabel = "URL",
+      description =
+          "OPA server for Rego policies. Default: run the opa program found on the PATH (or ~/go/bin).")
   String opaUrl;
 
-  @Option(names = "--opa-binary", paramLabel = "FILE", description = "The opa program to run when no --opa-url is given.")
+  @Option(
+      names = "--opa-binary",
+      paramLabel = "FILE",
+      description = "The opa program to run when no --opa-url is given.")
   Path opaBinary;
 
-  @Option(names = "--rego-timeout", defaultValue = "5ms",
-      description = "Default deadline of Rego handlers (a Handler's timeout overrides it) (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--rego-timeout",
+      defaultValue = "5ms",
+      description =
+          "Default deadline of Rego handlers (a Handler's timeout overrides it) (default: ${DEFAULT-VALUE}).")
   Duration regoTimeout;
 
-  @Option(names = "--quota-cluster-name", defaultValue = "tollgate",
-      description = "Name of the quota cluster; members and clients with the same name form one (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--quota-cluster-name",
+      defaultValue = "tollgate",
+      description =
+          "Name of the quota cluster; members and clients with the same name form one (default: ${DEFAULT-VALUE}).")
   String quotaClusterName;
 
-  @Option(names = "--quota-port", defaultValue = "5701",
-      description = "First port of the embedded quota member (Hazelcast), started when the policy has rate limits or quota handlers (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--quota-port",
+      defaultValue = "5701",
+      description =
+          "First port of the embedded quota member (Hazelcast), started when the policy has rate limits or quota handlers (default: ${DEFAULT-VALUE}).")
   int quotaPort;
 
-  @Option(names = "--quota-members", split = ",", paramLabel = "HOST[:PORT]",
-      description = "The other quota members (TCP-IP discovery, comma-separated), or the quota nodes with --quota-client. Default: none, this member alone.")
+  @Option(
+      names = "--quota-members",
+      split = ",",
+      paramLabel = "HOST[:PORT]",
+      description =
+          "The other quota members (TCP-IP discovery, comma-separated), or the quota nodes with --quota-client. Default: none, this member alone.")
   java.util.List<String> quotaMembers = new java.util.ArrayList<>();
 
-  @Option(names = "--quota-kubernetes-dns", paramLabel = "SERVICE-DNS",
-      description = "Find the quota members (or nodes) at the addresses of this headless Kubernetes service instead of --quota-members, e.g. tollgate-quota.mesh.svc.cluster.local.")
+  @Option(
+      names = "--quota-kubernetes-dns",
+      paramLabel = "SERVICE-DNS",
+      description =
+          "Find the quota members (or nodes) at the addresses of this headless Kubernetes service instead of --quota-members, e.g. tollgate-quota.mesh.svc.cluster.local.")
   String quotaKubernetesDns;
 
-  @Option(names = "--quota-client", defaultValue = "false", arity = "1", paramLabel = "true|false",
-      description = "Connect to `tollgate quota-node` processes at --quota-members as a client instead of holding quotas in this process (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--quota-client",
+      defaultValue = "false",
+      arity = "1",
+      paramLabel = "true|false",
+      description =
+          "Connect to `tollgate quota-node` processes at --quota-members as a client instead of holding quotas in this process (default: ${DEFAULT-VALUE}).")
   boolean quotaClient;
 
-  @Option(names = "--quota-timeout", defaultValue = "500ms",
-      description = "How long one rate-limit decision may take in the quota cluster (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--quota-timeout",
+      defaultValue = "500ms",
+      description =
+          "How long one rate-limit decision may take in the quota cluster (default: ${DEFAULT-VALUE}).")
   Duration quotaTimeout;
 
-  @Option(names = "--ratelimit-failure-mode", defaultValue = "allow", paramLabel = "allow|deny",
-      description = "Answer to a rate-limit check the quota cluster cannot decide (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--ratelimit-failure-mode",
+      defaultValue = "allow",
+      paramLabel = "allow|deny",
+      description =
+          "Answer to a rate-limit check the quota cluster cannot decide (default: ${DEFAULT-VALUE}).")
   String rateLimitFailureMode;
 
-  @Option(names = "--ratelimit-headers", defaultValue = "false", arity = "1", paramLabel = "true|false",
-      description = "Rate-limit answers carry RateLimit-Limit, RateLimit-Remaining and RateLimit-Reset headers for Envoy to add (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--ratelimit-headers",
+      defaultValue = "false",
+      arity = "1",
+      paramLabel = "true|false",
+      description =
+          "Rate-limit answers carry RateLimit-Limit, RateLimit-Remaining and RateLimit-Reset headers for Envoy to add (default: ${DEFAULT-VALUE}).")
   boolean rateLimitHeaders;
 
-  @Option(names = "--report-queue", defaultValue = "10000",
-      description = "Access-log entries that may wait for the report rules; more are dropped and counted (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--report-queue",
+      defaultValue = "10000",
+      description =
+          "Access-log entries that may wait for the report rules; more are dropped and counted (default: ${DEFAULT-VALUE}).")
   int reportQueue;
 
-  @Option(names = "--report-threads", defaultValue = "2",
+  @Option(
+      names = "--report-threads",
+      defaultValue = "2",
       description = "Report workers running the report rules (default: ${DEFAULT-VALUE}).")
   int reportThreads;
 
-  @Option(names = "--warm-up-time", defaultValue = "10s",
-      description = "The most one warm-up of a policy version may take before it serves; 0s turns warming up off (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--warm-up-time",
+      defaultValue = "10s",
+      description =
+          "The most one warm-up of a policy version may take before it serves; 0s turns warming up off (default: ${DEFAULT-VALUE}).")
   Duration warmUpTime;
 
-  @Option(names = "--warm-up-rounds", defaultValue = "" + ServerConfig.WarmUp.DEFAULT_ROUNDS,
-      description = "Rounds of warm-up traffic (an ext_authz check, an HTTP check, a rate-limit call) per warm-up, at most (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--warm-up-rounds",
+      defaultValue = "" + ServerConfig.WarmUp.DEFAULT_ROUNDS,
+      description =
+          "Rounds of warm-up traffic (an ext_authz check, an HTTP check, a rate-limit call) per warm-up, at most (default: ${DEFAULT-VALUE}).")
   int warmUpRounds;
 
   /** The option names a config file may use. */
@@ -202,8 +323,15 @@ final class ServeCommand implements Callable<Integer> {
         opaUrl,
         opaBinary,
         regoTimeout,
-        new ServerConfig.Quota(quotaClusterName, quotaPort, quotaMembers, quotaKubernetesDns, quotaClient, quotaTimeout,
-            failureDeny(rateLimitFailureMode), rateLimitHeaders),
+        new ServerConfig.Quota(
+            quotaClusterName,
+            quotaPort,
+            quotaMembers,
+            quotaKubernetesDns,
+            quotaClient,
+            quotaTimeout,
+            failureDeny(rateLimitFailureMode),
+            rateLimitHeaders),
         reportQueue,
         reportThreads,
         new ServerConfig.WarmUp(warmUpTime, warmUpRounds));
@@ -213,17 +341,29 @@ final class ServeCommand implements Callable<Integer> {
     return switch (mode) {
       case "allow" -> false;
       case "deny" -> true;
-      default -> throw new IllegalArgumentException("--ratelimit-failure-mode must be allow or deny, not " + mode);
+      default ->
+          throw new IllegalArgumentException(
+              "--ratelimit-failure-mode must be allow or deny, not " + mode);
     };
   }
 
-  /** pilot-lite's SDS serves the CA's roots as {@code ROOTCA}; workload keys come from each workload's agent. */
+  /**
+   * pilot-lite's SDS serves the CA's roots as {@code ROOTCA}; workload keys come from each
+   * workload's agent.
+   */
   static SecretSource trustBundle(Citadel ca) {
     if (ca == null) {
       return SecretSource.NONE;
     }
-    Secret root = Secret.newBuilder().setName("ROOTCA").setValidationContext(CertificateValidationContext.newBuilder()
-        .setTrustedCa(DataSource.newBuilder().setInlineString(Pem.encode(ca.authority().trustBundle())))).build();
+    Secret root =
+        Secret.newBuilder()
+            .setName("ROOTCA")
+            .setValidationContext(
+                CertificateValidationContext.newBuilder()
+                    .setTrustedCa(
+                        DataSource.newBuilder()
+                            .setInlineString(Pem.encode(ca.authority().trustBundle()))))
+            .build();
     return host -> List.of(root);
   }
 
@@ -239,7 +379,8 @@ final class ServeCommand implements Callable<Integer> {
       }
     }
     if (policy != null && !Files.isDirectory(policy)) {
-      err.println("tollgate serve: policy directory " + policy + " does not exist or is not a directory");
+      err.println(
+          "tollgate serve: policy directory " + policy + " does not exist or is not a directory");
       return 1;
     }
     ServerConfig cfg;
@@ -265,23 +406,45 @@ final class ServeCommand implements Callable<Integer> {
     Citadel ca = null;
     if (all) {
       try {
-        ca = Citadel.start(new Citadel.Settings(caStateDir, null, trustDomain, Duration.ofHours(24), Duration.ofDays(90), bind,
-            caPort, List.of("localhost", bind)), server.metrics().registry(), Clock.systemUTC());
+        ca =
+            Citadel.start(
+                new Citadel.Settings(
+                    caStateDir,
+                    null,
+                    trustDomain,
+                    Duration.ofHours(24),
+                    Duration.ofDays(90),
+                    bind,
+                    caPort,
+                    List.of("localhost", bind)),
+                server.metrics().registry(),
+                Clock.systemUTC());
       } catch (IOException | RuntimeException e) {
         server.close();
         err.println("tollgate serve: the CA cannot start: " + e.getMessage());
         return 1;
       }
-      spec.commandLine().getOut().printf("tollgate ca: trust domain %s, CSR API on %s:%d, trust bundle %s%n",
-          trustDomain, bind, ca.port(), ca.rootCertFile());
+      spec.commandLine()
+          .getOut()
+          .printf(
+              "tollgate ca: trust domain %s, CSR API on %s:%d, trust bundle %s%n",
+              trustDomain, bind, ca.port(), ca.rootCertFile());
       spec.commandLine().getOut().flush();
     }
     PilotServer pilotServer = null;
     if (all && mesh != null) {
       try {
-        pilotServer = PilotServer.start(new PilotServer.Settings(mesh, bind, xdsPort, reloadInterval,
-            PolicyWiring.of(bind + ":" + server.grpcPort(), false, Duration.ofMillis(200), "mesh"), trustBundle(ca)),
-            server.metrics().registry());
+        pilotServer =
+            PilotServer.start(
+                new PilotServer.Settings(
+                    mesh,
+                    bind,
+                    xdsPort,
+                    reloadInterval,
+                    PolicyWiring.of(
+                        bind + ":" + server.grpcPort(), false, Duration.ofMillis(200), "mesh"),
+                    trustBundle(ca)),
+                server.metrics().registry());
       } catch (MeshException | IOException e) {
         if (ca != null) {
           ca.close();
@@ -290,21 +453,28 @@ final class ServeCommand implements Callable<Integer> {
         err.println("tollgate serve: pilot-lite cannot start: " + e.getMessage());
         return 1;
       }
-      spec.commandLine().getOut().printf("tollgate pilot: xDS on %s:%d, mesh %s version %s%n", bind, pilotServer.port(), mesh,
-          pilotServer.version());
+      spec.commandLine()
+          .getOut()
+          .printf(
+              "tollgate pilot: xDS on %s:%d, mesh %s version %s%n",
+              bind, pilotServer.port(), mesh, pilotServer.version());
       spec.commandLine().getOut().flush();
     }
     Citadel citadel = ca;
     PilotServer pilot = pilotServer;
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      if (pilot != null) {
-        pilot.close();
-      }
-      if (citadel != null) {
-        citadel.close();
-      }
-      server.close();
-    }, "tollgate-shutdown"));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  if (pilot != null) {
+                    pilot.close();
+                  }
+                  if (citadel != null) {
+                    citadel.close();
+                  }
+                  server.close();
+                },
+                "tollgate-shutdown"));
     server.awaitTermination();
     return 0;
   }

@@ -54,8 +54,12 @@ final class TestCommand implements Callable<Integer> {
       }
     }
     long failed = report.failures();
-    out.println(report.cases().size() + " case(s), " + failed + " failed"
-        + (report.errors().isEmpty() ? "" : ", " + report.errors().size() + " error(s)"));
+    out.println(
+        report.cases().size()
+            + " case(s), "
+            + failed
+            + " failed"
+            + (report.errors().isEmpty() ? "" : ", " + report.errors().size() + " error(s)"));
     if (report.cases().isEmpty() && report.errors().isEmpty()) {
       err.println(dir + ": no test cases (put them in " + dir.resolve("tests") + "/*.yaml)");
       return 1;

@@ -23,13 +23,15 @@ final class TlsFiles {
       store.load(null, null);
       char[] password = new char[0];
       store.setKeyEntry("server", privateKey, password, chain.toArray(X509Certificate[]::new));
-      KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+      KeyManagerFactory kmf =
+          KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
       kmf.init(store, password);
       SSLContext tls = SSLContext.getInstance("TLS");
       tls.init(kmf.getKeyManagers(), null, null);
       return tls;
     } catch (GeneralSecurityException | IllegalArgumentException e) {
-      throw new IOException("cannot use " + certChain + " and " + key + " for TLS: " + e.getMessage(), e);
+      throw new IOException(
+          "cannot use " + certChain + " and " + key + " for TLS: " + e.getMessage(), e);
     }
   }
 }

@@ -4,8 +4,9 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * {@code Tollgate} is the {@code tollgate} command line: {@code serve}, {@code validate},
- * {@code test}, {@code check}, {@code quota-node}, {@code ca}, {@code agent}, {@code pilot}, {@code inject} and {@code analyze}. Exit codes: 0 success (or allowed), 1 failure (invalid policy,
+ * {@code Tollgate} is the {@code tollgate} command line: {@code serve}, {@code validate}, {@code
+ * test}, {@code check}, {@code quota-node}, {@code ca}, {@code agent}, {@code pilot}, {@code
+ * inject} and {@code analyze}. Exit codes: 0 success (or allowed), 1 failure (invalid policy,
  * failed tests, server could not start), 2 usage error, 3 denied ({@code check}).
  */
 @Command(
@@ -41,7 +42,10 @@ public final class Tollgate implements Runnable {
     System.exit(cl.execute(args));
   }
 
-  /** The command line, with defaults from the environment and the {@code --config} file in {@code args}. */
+  /**
+   * The command line, with defaults from the environment and the {@code --config} file in {@code
+   * args}.
+   */
   public static CommandLine commandLine(String[] args) {
     CommandLine cl = new CommandLine(new Tollgate());
     cl.setDefaultValueProvider(new DefaultsProvider(System.getenv(), ConfigFile.find(args)));

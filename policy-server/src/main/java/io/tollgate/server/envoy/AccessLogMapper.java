@@ -47,6 +47,7 @@ import java.util.Map;
 public final class AccessLogMapper {
   static final int MAX_HEADERS = 100;
   static final int MAX_HEADER_VALUE = 8192;
+
   /** 9999-12-31T23:59:59Z: later start times are absurd and left out. */
   private static final long MAX_EPOCH_SECOND = 253_402_300_799L;
 
@@ -56,29 +57,45 @@ public final class AccessLogMapper {
   public static Attributes map(HTTPAccessLogEntry e) {
     MapAttributes.Builder b = MapAttributes.builder();
     AccessLogCommon c = e.getCommonProperties();
-    AttributeMapper.address(b, c.getDownstreamRemoteAddress(), Vocabulary.SOURCE_IP, Vocabulary.SOURCE_PORT);
-    AttributeMapper.address(b, c.getDownstreamLocalAddress(), Vocabulary.DESTINATION_IP, Vocabulary.DESTINATION_PORT);
+    AttributeMapper.address(
+        b, c.getDownstreamRemoteAddress(), Vocabulary.SOURCE_IP, Vocabulary.SOURCE_PORT);
+    AttributeMapper.address(
+        b, c.getDownstreamLocalAddress(), Vocabulary.DESTINATION_IP, Vocabulary.DESTINATION_PORT);
     if (c.hasTlsProperties()) {
       TLSProperties tls = c.getTlsProperties();
       String peer = uri(tls.getPeerCertificateProperties());
       AttributeMapper.nonEmpty(b, Vocabulary.SOURCE_PRINCIPAL, peer);
       String ns = peer == null ? null : AttributeMapper.spiffeNamespace(peer);
       AttributeMapper.nonEmpty(b, Vocabulary.SOURCE_NAMESPACE, ns);
-      AttributeMapper.nonEmpty(b, Vocabulary.DESTINATION_PRINCIPAL, uri(tls.getLocalCertificateProperties()));
-      b.put(Vocabulary.CONNECTION_MTLS, tls.hasPeerCertificateProperties()
-          && tls.getPeerCertificateProperties().getSubjectAltNameCount() > 0);
+      AttributeMapper.nonEmpty(
+          b, Vocabulary.DESTINATION_PRINCIPAL, uri(tls.getLocalCertificateProperties()));
+      b.put(
+          Vocabulary.CONNECTION_MTLS,
+          tls.hasPeerCertificateProperties()
+              && tls.getPeerCertificateProperties().getSubjectAltNameCount() > 0);
       AttributeMapper.nonEmpty(b, Vocabulary.CONNECTION_SNI, tls.getTlsSniHostname());
     }
-    if (c.hasStartTime() && c.getStartTime().getSeconds() >= 0 && c.getStartTime().getSeconds() <= MAX_EPOCH_SECOND) {
-      b.put(Vocabulary.REQUEST_TIME, Instant.ofEpochSecond(c.getStartTime().getSeconds(), clampNanos(c.getStartTime().getNanos())));
+    if (c.hasStartTime()
+        && c.getStartTime().getSeconds() >= 0
+        && c.getStartTime().getSeconds() <= MAX_EPOCH_SECOND) {
+      b.put(
+          Vocabulary.REQUEST_TIME,
+          Instant.ofEpochSecond(
+              c.getStartTime().getSeconds(), clampNanos(c.getStartTime().getNanos())));
     }
-    Duration d = c.hasTimeToLastDownstreamTxByte() ? c.getTimeToLastDownstreamTxByte() : c.hasDuration() ? c.getDuration() : null;
+    Duration d =
+        c.hasTimeToLastDownstreamTxByte()
+            ? c.getTimeToLastDownstreamTxByte()
+            : c.hasDuration() ? c.getDuration() : null;
     if (d != null && d.getSeconds() >= 0) {
-      b.put(Vocabulary.RESPONSE_DURATION, java.time.Duration.ofSeconds(d.getSeconds(), clampNanos(d.getNanos())));
+      b.put(
+          Vocabulary.RESPONSE_DURATION,
+          java.time.Duration.ofSeconds(d.getSeconds(), clampNanos(d.getNanos())));
     }
 
     HTTPRequestProperties r = e.getRequest();
-    if (r.getRequestMethod() != RequestMethod.METHOD_UNSPECIFIED && r.getRequestMethod() != RequestMethod.UNRECOGNIZED) {
+    if (r.getRequestMethod() != RequestMethod.METHOD_UNSPECIFIED
+        && r.getRequestMethod() != RequestMethod.UNRECOGNIZED) {
       b.put(Vocabulary.REQUEST_METHOD, r.getRequestMethod().name());
     }
     AttributeMapper.nonEmpty(b, Vocabulary.REQUEST_SCHEME, r.getScheme());
@@ -107,7 +124,9 @@ public final class AccessLogMapper {
     if (requestSize > 0) { // both are uint64: a sum past Long.MAX_VALUE is absurd and left out
       b.put(Vocabulary.REQUEST_SIZE, requestSize);
     }
-    b.put(Vocabulary.CONTEXT_PROTOCOL, headers.getOrDefault("content-type", "").startsWith("application/grpc") ? "grpc" : "http");
+    b.put(
+        Vocabulary.CONTEXT_PROTOCOL,
+        headers.getOrDefault("content-type", "").startsWith("application/grpc") ? "grpc" : "http");
 
     HTTPResponseProperties p = e.getResponse();
     if (p.hasResponseCode()) {
@@ -141,10 +160,14 @@ public final class AccessLogMapper {
   }
 
   private static void putIfRoom(Map<String, String> headers, String name, String value) {
-    if (value == null || value.isEmpty() || headers.size() >= MAX_HEADERS || headers.containsKey(name)) {
+    if (value == null
+        || value.isEmpty()
+        || headers.size() >= MAX_HEADERS
+        || headers.containsKey(name)) {
       return;
     }
-    headers.put(name, value.length() > MAX_HEADER_VALUE ? value.substring(0, MAX_HEADER_VALUE) : value);
+    headers.put(
+        name, value.length() > MAX_HEADER_VALUE ? value.substring(0, MAX_HEADER_VALUE) : value);
   }
 
   private static int clampNanos(int nanos) {

@@ -20,8 +20,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@code AttributeMapper} turns Envoy's {@code CheckRequest} into Tollgate's attributes. This
- * class is the mapping table; the README repeats it:
+ * {@code AttributeMapper} turns Envoy's {@code CheckRequest} into Tollgate's attributes. This class
+ * is the mapping table; the README repeats it:
  *
  * <pre>
  * source.ip / source.port          attributes.source.address.socket_address.{address,port_value}
@@ -60,8 +60,10 @@ import java.util.Map;
  */
 public final class AttributeMapper {
   private static final int MAX_QUERY_PARAMS = 100;
+
   /** The context extension that names the protected workload's host, set by the proxy's config. */
   public static final String EXTENSION_SERVICE_HOST = Vocabulary.DESTINATION_SERVICE_HOST;
+
   /** The context extension that names the protected workload's namespace. */
   public static final String EXTENSION_SERVICE_NAMESPACE = Vocabulary.DESTINATION_SERVICE_NAMESPACE;
 
@@ -80,7 +82,8 @@ public final class AttributeMapper {
       }
       String ns = spiffeNamespace(s.getPrincipal());
       nonEmpty(b, Vocabulary.SOURCE_NAMESPACE, ns);
-      b.put(Vocabulary.CONNECTION_MTLS, !s.getPrincipal().isEmpty() || !s.getCertificate().isEmpty());
+      b.put(
+          Vocabulary.CONNECTION_MTLS, !s.getPrincipal().isEmpty() || !s.getCertificate().isEmpty());
     }
     if (a.hasDestination()) {
       AttributeContext.Peer d = a.getDestination();
@@ -90,7 +93,9 @@ public final class AttributeMapper {
     if (a.hasRequest()) {
       AttributeContext.Request r = a.getRequest();
       if (r.hasTime()) {
-        b.put(Vocabulary.REQUEST_TIME, Instant.ofEpochSecond(r.getTime().getSeconds(), r.getTime().getNanos()));
+        b.put(
+            Vocabulary.REQUEST_TIME,
+            Instant.ofEpochSecond(r.getTime().getSeconds(), r.getTime().getNanos()));
       }
       if (r.hasHttp()) {
         http(b, r.getHttp());
@@ -104,9 +109,13 @@ public final class AttributeMapper {
     if (configuredHost != null) {
       nonEmpty(b, Vocabulary.DESTINATION_SERVICE_HOST, configuredHost);
     } else if (a.hasRequest() && a.getRequest().hasHttp()) {
-      nonEmpty(b, Vocabulary.DESTINATION_SERVICE_HOST, hostWithoutPort(a.getRequest().getHttp().getHost()));
+      nonEmpty(
+          b,
+          Vocabulary.DESTINATION_SERVICE_HOST,
+          hostWithoutPort(a.getRequest().getHttp().getHost()));
     }
-    nonEmpty(b, Vocabulary.DESTINATION_SERVICE_NAMESPACE, extensions.get(EXTENSION_SERVICE_NAMESPACE));
+    nonEmpty(
+        b, Vocabulary.DESTINATION_SERVICE_NAMESPACE, extensions.get(EXTENSION_SERVICE_NAMESPACE));
     if (a.hasMetadataContext() && a.getMetadataContext().getFilterMetadataCount() > 0) {
       Map<String, Object> m = new LinkedHashMap<>();
       a.getMetadataContext().getFilterMetadataMap().forEach((k, v) -> m.put(k, struct(v)));

@@ -8,15 +8,14 @@ import io.grpc.ServerServiceDefinition;
 import io.grpc.ServiceDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.protobuf.ProtoUtils;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
-import java.io.InputStream;
 import io.tollgate.adapter.spi.Attributes;
 import io.tollgate.rules.Decider;
 import io.tollgate.rules.PolicyDecision;
 import io.tollgate.server.CheckListener;
 import io.tollgate.server.warmup.WarmUpCalls;
+import java.io.InputStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,9 +23,9 @@ import org.slf4j.LoggerFactory;
  * {@code AuthorizationService} answers Envoy's {@code envoy.service.auth.v3.Authorization/Check}.
  * It runs on the gRPC server's application executor, never on a Netty event loop.
  *
- * <p>Register it with {@link #bind()}: a request that is not a valid {@code CheckRequest} (bad
- * wire format, invalid UTF-8 in a string field) is then answered {@code INVALID_ARGUMENT} with
- * the parser's reason, instead of grpc-java's generic {@code UNKNOWN}.
+ * <p>Register it with {@link #bind()}: a request that is not a valid {@code CheckRequest} (bad wire
+ * format, invalid UTF-8 in a string field) is then answered {@code INVALID_ARGUMENT} with the
+ * parser's reason, instead of grpc-java's generic {@code UNKNOWN}.
  */
 public final class AuthorizationService extends AuthorizationGrpc.AuthorizationImplBase {
   private static final Logger log = LoggerFactory.getLogger(AuthorizationService.class);
@@ -41,11 +40,15 @@ public final class AuthorizationService extends AuthorizationGrpc.AuthorizationI
     this.revealRule = revealRule;
   }
 
-  /** The service definition, with requests that fail to parse answered as {@code INVALID_ARGUMENT}. */
+  /**
+   * The service definition, with requests that fail to parse answered as {@code INVALID_ARGUMENT}.
+   */
   public ServerServiceDefinition bind() {
     MethodDescriptor<CheckRequest, CheckResponse> stock = AuthorizationGrpc.getCheckMethod();
     MethodDescriptor<Parsed, CheckResponse> tolerant =
-        stock.toBuilder(new TolerantMarshaller(stock.getRequestMarshaller()), stock.getResponseMarshaller()).build();
+        stock.toBuilder(
+                new TolerantMarshaller(stock.getRequestMarshaller()), stock.getResponseMarshaller())
+            .build();
     ServiceDescriptor service =
         ServiceDescriptor.newBuilder(AuthorizationGrpc.SERVICE_NAME)
             .setSchemaDescriptor(AuthorizationGrpc.getServiceDescriptor().getSchemaDescriptor())
@@ -114,7 +117,11 @@ public final class AuthorizationService extends AuthorizationGrpc.AuthorizationI
       log.warn("check failed", e);
       out.onError(
           Status.INTERNAL
-              .withDescription("tollgate could not decide: " + e.getClass().getSimpleName() + ": " + e.getMessage())
+              .withDescription(
+                  "tollgate could not decide: "
+                      + e.getClass().getSimpleName()
+                      + ": "
+                      + e.getMessage())
               .asRuntimeException());
       return;
     }

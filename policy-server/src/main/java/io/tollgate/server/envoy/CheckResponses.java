@@ -16,9 +16,9 @@ import java.util.List;
 
 /**
  * {@code CheckResponses} turns a decision into Envoy's {@code CheckResponse}: allowed requests get
- * {@code OK} with header changes for the upstream and the client; denied ones get
- * {@code PERMISSION_DENIED} (or {@code UNAUTHENTICATED} for 401, {@code RESOURCE_EXHAUSTED} for
- * 429) with the HTTP status, headers and a JSON body Envoy sends to the client.
+ * {@code OK} with header changes for the upstream and the client; denied ones get {@code
+ * PERMISSION_DENIED} (or {@code UNAUTHENTICATED} for 401, {@code RESOURCE_EXHAUSTED} for 429) with
+ * the HTTP status, headers and a JSON body Envoy sends to the client.
  */
 public final class CheckResponses {
   private CheckResponses() {}
@@ -39,7 +39,9 @@ public final class CheckResponses {
           ok.addResponseHeadersToAdd(option(op));
         }
       }
-      return r.setStatus(com.google.rpc.Status.newBuilder().setCode(Code.OK_VALUE)).setOkResponse(ok).build();
+      return r.setStatus(com.google.rpc.Status.newBuilder().setCode(Code.OK_VALUE))
+          .setOkResponse(ok)
+          .build();
     }
     Code code =
         switch (d.httpStatus()) {
@@ -48,9 +50,12 @@ public final class CheckResponses {
           default -> Code.PERMISSION_DENIED;
         };
     DeniedHttpResponse.Builder denied =
-        DeniedHttpResponse.newBuilder().setStatus(HttpStatus.newBuilder().setCodeValue(d.httpStatus()));
+        DeniedHttpResponse.newBuilder()
+            .setStatus(HttpStatus.newBuilder().setCodeValue(d.httpStatus()));
     if (d.body().isEmpty()) {
-      denied.setBody(DenialBody.json(d, revealRule)).addHeaders(option(HeaderOp.replace("content-type", "application/json")));
+      denied
+          .setBody(DenialBody.json(d, revealRule))
+          .addHeaders(option(HeaderOp.replace("content-type", "application/json")));
     } else {
       denied.setBody(d.body());
     }

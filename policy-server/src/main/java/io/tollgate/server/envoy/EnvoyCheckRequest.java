@@ -95,14 +95,21 @@ public final class EnvoyCheckRequest {
     headers.forEach(http::putHeaders);
     Instant now = Instant.now();
     AttributeContext.Peer.Builder source =
-        AttributeContext.Peer.newBuilder().setAddress(address(sourceIp, sourcePort)).setPrincipal(principal);
+        AttributeContext.Peer.newBuilder()
+            .setAddress(address(sourceIp, sourcePort))
+            .setPrincipal(principal);
     AttributeContext.Builder a =
         AttributeContext.newBuilder()
             .setSource(source)
-            .setDestination(AttributeContext.Peer.newBuilder().setAddress(address(destinationIp, destinationPort)))
+            .setDestination(
+                AttributeContext.Peer.newBuilder()
+                    .setAddress(address(destinationIp, destinationPort)))
             .setRequest(
                 AttributeContext.Request.newBuilder()
-                    .setTime(Timestamp.newBuilder().setSeconds(now.getEpochSecond()).setNanos(now.getNano()))
+                    .setTime(
+                        Timestamp.newBuilder()
+                            .setSeconds(now.getEpochSecond())
+                            .setNanos(now.getNano()))
                     .setHttp(http))
             .putAllContextExtensions(context);
     if (!sni.isEmpty()) {

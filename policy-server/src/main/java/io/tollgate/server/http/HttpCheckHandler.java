@@ -31,19 +31,19 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li><b>nginx</b> ({@code auth_request}), at {@value #NGINX_PATH}: the original method, URI,
- *       client address and host come from {@code X-Original-Method}, {@code X-Original-URI},
- *       {@code X-Original-Remote-Addr} and {@code X-Original-Host}, which nginx sets with
- *       {@code proxy_set_header} (overwriting anything a client sent). This endpoint must only be
+ *       client address and host come from {@code X-Original-Method}, {@code X-Original-URI}, {@code
+ *       X-Original-Remote-Addr} and {@code X-Original-Host}, which nginx sets with {@code
+ *       proxy_set_header} (overwriting anything a client sent). This endpoint must only be
  *       reachable by the proxy.
- *   <li><b>Envoy HTTP service</b>, every other path: the request line and headers are the
- *       original request's (after an optional configured prefix, Envoy's {@code path_prefix}).
- *       The peer is Envoy, so {@code source.ip} is the first {@code X-Forwarded-For} entry only
- *       when {@code trustForwardedFor} is set.
+ *   <li><b>Envoy HTTP service</b>, every other path: the request line and headers are the original
+ *       request's (after an optional configured prefix, Envoy's {@code path_prefix}). The peer is
+ *       Envoy, so {@code source.ip} is the first {@code X-Forwarded-For} entry only when {@code
+ *       trustForwardedFor} is set.
  * </ul>
  *
- * <p>Allowed: 200, with upstream header changes as response headers (copy them with Envoy's
- * {@code allowed_upstream_headers} or nginx's {@code auth_request_set}). Denied: the decided
- * status with a JSON body and {@code x-tollgate-*} headers.
+ * <p>Allowed: 200, with upstream header changes as response headers (copy them with Envoy's {@code
+ * allowed_upstream_headers} or nginx's {@code auth_request_set}). Denied: the decided status with a
+ * JSON body and {@code x-tollgate-*} headers.
  */
 public final class HttpCheckHandler implements HttpHandler {
   /** The path nginx's auth_request subrequest is sent to. */
@@ -51,7 +51,14 @@ public final class HttpCheckHandler implements HttpHandler {
 
   private static final Logger log = LoggerFactory.getLogger(HttpCheckHandler.class);
   private static final Set<String> HOP_BY_HOP =
-      Set.of("connection", "keep-alive", "transfer-encoding", "te", "upgrade", "proxy-connection", "content-length");
+      Set.of(
+          "connection",
+          "keep-alive",
+          "transfer-encoding",
+          "te",
+          "upgrade",
+          "proxy-connection",
+          "content-length");
   private static final int MAX_BODY_DRAIN = 64 * 1024;
 
   private final Decider decider;
@@ -62,7 +69,11 @@ public final class HttpCheckHandler implements HttpHandler {
   private final WarmUpCalls warmUpCalls;
 
   public HttpCheckHandler(
-      Decider decider, CheckListener listener, boolean revealRule, String pathPrefix, boolean trustForwardedFor) {
+      Decider decider,
+      CheckListener listener,
+      boolean revealRule,
+      String pathPrefix,
+      boolean trustForwardedFor) {
     this(decider, listener, revealRule, pathPrefix, trustForwardedFor, null);
   }
 
@@ -71,7 +82,11 @@ public final class HttpCheckHandler implements HttpHandler {
    *     version being warmed and not reported to {@code listener}; {@code null}: none are
    */
   public HttpCheckHandler(
-      Decider decider, CheckListener listener, boolean revealRule, String pathPrefix, boolean trustForwardedFor,
+      Decider decider,
+      CheckListener listener,
+      boolean revealRule,
+      String pathPrefix,
+      boolean trustForwardedFor,
       WarmUpCalls warmUpCalls) {
     this.decider = decider;
     this.listener = listener;
@@ -86,7 +101,9 @@ public final class HttpCheckHandler implements HttpHandler {
     long started = System.nanoTime();
     try (ex) {
       drain(ex.getRequestBody());
-      boolean warmUp = warmUpCalls != null && warmUpCalls.isWarmUp(ex.getRequestHeaders().getFirst(WarmUpCalls.HEADER));
+      boolean warmUp =
+          warmUpCalls != null
+              && warmUpCalls.isWarmUp(ex.getRequestHeaders().getFirst(WarmUpCalls.HEADER));
       Attributes attributes;
       try {
         attributes = attributes(ex);
@@ -94,7 +111,13 @@ public final class HttpCheckHandler implements HttpHandler {
         if (!warmUp) {
           listener.failed("http");
         }
-        send(ex, 400, "{\"status\":400,\"message\":\"bad check request: " + e.getMessage().replace("\"", "'") + "\"}", Map.of());
+        send(
+            ex,
+            400,
+            "{\"status\":400,\"message\":\"bad check request: "
+                + e.getMessage().replace("\"", "'")
+                + "\"}",
+            Map.of());
         return;
       }
       PolicyDecision d;
@@ -143,12 +166,14 @@ public final class HttpCheckHandler implements HttpHandler {
   private Attributes attributes(HttpExchange ex) {
     MapAttributes.Builder b = MapAttributes.builder();
     Map<String, String> headers = new HashMap<>();
-    ex.getRequestHeaders().forEach((k, vs) -> {
-      String name = k.toLowerCase(Locale.ROOT);
-      if (!HOP_BY_HOP.contains(name) && !name.equals(WarmUpCalls.HEADER)) {
-        headers.put(name, String.join(",", vs));
-      }
-    });
+    ex.getRequestHeaders()
+        .forEach(
+            (k, vs) -> {
+              String name = k.toLowerCase(Locale.ROOT);
+              if (!HOP_BY_HOP.contains(name) && !name.equals(WarmUpCalls.HEADER)) {
+                headers.put(name, String.join(",", vs));
+              }
+            });
     String rawPath = ex.getRequestURI().getRawPath();
     String query = ex.getRequestURI().getRawQuery();
     String method;
@@ -174,7 +199,8 @@ public final class HttpCheckHandler implements HttpHandler {
       String path = rawPath;
       if (!pathPrefix.isEmpty()) {
         if (!path.startsWith(pathPrefix)) {
-          throw new IllegalArgumentException("path does not start with the configured prefix " + pathPrefix);
+          throw new IllegalArgumentException(
+              "path does not start with the configured prefix " + pathPrefix);
         }
         path = path.substring(pathPrefix.length());
         if (path.isEmpty()) {
@@ -221,11 +247,13 @@ public final class HttpCheckHandler implements HttpHandler {
     switch (op.op()) {
       case REPLACE -> h.set(op.name(), op.value());
       case APPEND -> h.add(op.name(), op.value());
-      case REMOVE -> { } // a response cannot express removal; Envoy and nginx copy what is present
+      case REMOVE -> {} // a response cannot express removal; Envoy and nginx copy what is present
     }
   }
 
-  private static void send(HttpExchange ex, int status, String body, Map<String, List<String>> extra) throws IOException {
+  private static void send(
+      HttpExchange ex, int status, String body, Map<String, List<String>> extra)
+      throws IOException {
     byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
     ex.getResponseHeaders().set("content-type", "application/json");
     extra.forEach((k, v) -> ex.getResponseHeaders().put(k, v));

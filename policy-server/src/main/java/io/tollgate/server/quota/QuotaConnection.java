@@ -4,9 +4,9 @@ import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.tollgate.adapter.spi.Quotas;
 import io.tollgate.quota.HazelcastQuotas;
-import io.tollgate.server.ServerConfig;
 import io.tollgate.quota.config.ReservedDomains;
 import io.tollgate.rules.WarmUp;
+import io.tollgate.server.ServerConfig;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,8 +28,13 @@ public final class QuotaConnection implements Quotas, AutoCloseable {
   private final ServerConfig.Quota config;
   private volatile HazelcastQuotas quotas;
   private boolean closed;
-  /** Where warm-up requests spend: under the reserved warm-up domain, apart from every user's bucket. */
+
+  /**
+   * Where warm-up requests spend: under the reserved warm-up domain, apart from every user's
+   * bucket.
+   */
   static final String WARM_UP_KEYS = ReservedDomains.WARM_UP + '\u001f';
+
   /** Buckets warm-up requests spent from and that are not discarded yet. */
   private final Set<String> warmUpKeys = ConcurrentHashMap.newKeySet();
 
@@ -50,14 +55,30 @@ public final class QuotaConnection implements Quotas, AutoCloseable {
       }
       if (quotas == null) {
         if (config.client()) {
-          quotas = HazelcastQuotas.connect(
-              config.clusterName(), config.members(), config.kubernetesServiceDns(), config.timeout());
+          quotas =
+              HazelcastQuotas.connect(
+                  config.clusterName(),
+                  config.members(),
+                  config.kubernetesServiceDns(),
+                  config.timeout());
         } else {
-          log.info("starting the embedded quota member on {}:{}+ (members: {})", bind, config.port(),
-              config.kubernetesServiceDns() != null ? "the addresses of " + config.kubernetesServiceDns()
+          log.info(
+              "starting the embedded quota member on {}:{}+ (members: {})",
+              bind,
+              config.port(),
+              config.kubernetesServiceDns() != null
+                  ? "the addresses of " + config.kubernetesServiceDns()
                   : config.members().isEmpty() ? "none, alone" : config.members());
-          quotas = HazelcastQuotas.start(new HazelcastQuotas.Settings(config.clusterName(), bind, config.port(),
-              config.members(), config.kubernetesServiceDns(), 1_000_000, config.timeout()));
+          quotas =
+              HazelcastQuotas.start(
+                  new HazelcastQuotas.Settings(
+                      config.clusterName(),
+                      bind,
+                      config.port(),
+                      config.members(),
+                      config.kubernetesServiceDns(),
+                      1_000_000,
+                      config.timeout()));
         }
       }
       return quotas;
@@ -96,9 +117,9 @@ public final class QuotaConnection implements Quotas, AutoCloseable {
   }
 
   /**
-   * Spends from {@code key}'s bucket. Warm-up requests ({@link WarmUp#active()}) spend from
-   * buckets of their own instead, under the reserved warm-up domain, which {@link
-   * #discardWarmUp()} forgets afterwards.
+   * Spends from {@code key}'s bucket. Warm-up requests ({@link WarmUp#active()}) spend from buckets
+   * of their own instead, under the reserved warm-up domain, which {@link #discardWarmUp()} forgets
+   * afterwards.
    */
   @Override
   public Decision tryConsume(String key, Limit limit, long hits) {
@@ -120,7 +141,8 @@ public final class QuotaConnection implements Quotas, AutoCloseable {
         }
         warmUpKeys.remove(k);
       } catch (RuntimeException e) {
-        log.debug("could not discard warm-up bucket {}; it expires on its own: {}", k, e.toString());
+        log.debug(
+            "could not discard warm-up bucket {}; it expires on its own: {}", k, e.toString());
       }
     }
   }
@@ -129,19 +151,22 @@ public final class QuotaConnection implements Quotas, AutoCloseable {
   public void register(PrometheusRegistry registry) {
     GaugeWithCallback.builder()
         .name("tollgate_quota_cluster_members")
-        .help("Members of the quota cluster this server sees (0 until a policy needs quotas, or while a client is cut off)")
-        .callback(cb -> {
-          HazelcastQuotas q = quotas;
-          cb.call(q == null ? 0 : q.clusterSize());
-        })
+        .help(
+            "Members of the quota cluster this server sees (0 until a policy needs quotas, or while a client is cut off)")
+        .callback(
+            cb -> {
+              HazelcastQuotas q = quotas;
+              cb.call(q == null ? 0 : q.clusterSize());
+            })
         .register(registry);
     GaugeWithCallback.builder()
         .name("tollgate_quota_buckets")
         .help("Quota buckets this member owns (0 for a client of quota nodes)")
-        .callback(cb -> {
-          HazelcastQuotas q = quotas;
-          cb.call(q == null ? 0 : q.localBucketsExcept(warmUpKeys));
-        })
+        .callback(
+            cb -> {
+              HazelcastQuotas q = quotas;
+              cb.call(q == null ? 0 : q.localBucketsExcept(warmUpKeys));
+            })
         .register(registry);
   }
 

@@ -28,8 +28,14 @@ public final class RateLimitConfigs implements RateLimitCompiler {
       }
       DomainConfig first = domains.putIfAbsent(r.config().domain(), r.config());
       if (first != null) {
-        errors.add(ConfigError.of(f.getKey(), "domain '" + r.config().domain() + "' is already configured in "
-            + first.file() + "; one domain, one file"));
+        errors.add(
+            ConfigError.of(
+                f.getKey(),
+                "domain '"
+                    + r.config().domain()
+                    + "' is already configured in "
+                    + first.file()
+                    + "; one domain, one file"));
       }
     }
     return new DescriptorMatcher(domains);

@@ -1,2 +1,5 @@
-/** Envoy's global rate-limit service (RLS v3), answered from the policy's descriptor config and the quota cluster. */
+/**
+ * Envoy's global rate-limit service (RLS v3), answered from the policy's descriptor config and the
+ * quota cluster.
+ */
 package io.tollgate.server.ratelimit;

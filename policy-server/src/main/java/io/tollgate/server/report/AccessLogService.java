@@ -25,7 +25,8 @@ public final class AccessLogService extends AccessLogServiceGrpc.AccessLogServic
   }
 
   @Override
-  public StreamObserver<StreamAccessLogsMessage> streamAccessLogs(StreamObserver<StreamAccessLogsResponse> out) {
+  public StreamObserver<StreamAccessLogsMessage> streamAccessLogs(
+      StreamObserver<StreamAccessLogsResponse> out) {
     return new StreamObserver<>() {
       @Override
       public void onNext(StreamAccessLogsMessage m) {

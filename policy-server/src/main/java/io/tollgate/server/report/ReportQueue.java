@@ -36,30 +36,35 @@ public final class ReportQueue implements AutoCloseable {
   private final DistributionDataPoint latency;
   private volatile boolean closed;
 
-  public ReportQueue(PolicyRuntime runtime, int capacity, int threads, PrometheusRegistry registry) {
+  public ReportQueue(
+      PolicyRuntime runtime, int capacity, int threads, PrometheusRegistry registry) {
     this.runtime = runtime;
     this.queue = new ArrayBlockingQueue<>(capacity);
-    Counter entries = Counter.builder()
-        .name("tollgate_report_entries_total")
-        .help("Access-log entries received, by result: queued for the report rules, dropped (queue full), invalid")
-        .labelNames("result")
-        .register(registry);
+    Counter entries =
+        Counter.builder()
+            .name("tollgate_report_entries_total")
+            .help(
+                "Access-log entries received, by result: queued for the report rules, dropped (queue full), invalid")
+            .labelNames("result")
+            .register(registry);
     queued = entries.labelValues("queued");
     dropped = entries.labelValues("dropped");
     invalid = entries.labelValues("invalid");
-    recorded = Counter.builder()
-        .name("tollgate_report_instances_total")
-        .help("Metric and logentry instances recorded by report handlers")
-        .register(registry)
-        .labelValues();
-    latency = Histogram.builder()
-        .name("tollgate_report_duration_seconds")
-        .help("Time to run the report rules for one entry, on a report worker")
-        .unit(Unit.SECONDS)
-        .classicOnly()
-        .classicUpperBounds(0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1)
-        .register(registry)
-        .labelValues();
+    recorded =
+        Counter.builder()
+            .name("tollgate_report_instances_total")
+            .help("Metric and logentry instances recorded by report handlers")
+            .register(registry)
+            .labelValues();
+    latency =
+        Histogram.builder()
+            .name("tollgate_report_duration_seconds")
+            .help("Time to run the report rules for one entry, on a report worker")
+            .unit(Unit.SECONDS)
+            .classicOnly()
+            .classicUpperBounds(0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1)
+            .register(registry)
+            .labelValues();
     GaugeWithCallback.builder()
         .name("tollgate_report_queue_entries")
         .help("Entries waiting for a report worker (the queue holds " + capacity + ")")

@@ -22,7 +22,8 @@ public final class WarmUpCalls {
   /** The header (gRPC metadata key) a warm-up call carries its token in. */
   public static final String HEADER = "x-tollgate-warm-up";
 
-  static final Metadata.Key<String> METADATA = Metadata.Key.of(HEADER, Metadata.ASCII_STRING_MARSHALLER);
+  static final Metadata.Key<String> METADATA =
+      Metadata.Key.of(HEADER, Metadata.ASCII_STRING_MARSHALLER);
   private static final Context.Key<Boolean> MARK = Context.key("tollgate-warm-up");
 
   private final byte[] token;
@@ -57,7 +58,8 @@ public final class WarmUpCalls {
         if (!isWarmUp(headers.get(METADATA))) {
           return next.startCall(call, headers);
         }
-        return Contexts.interceptCall(Context.current().withValue(MARK, Boolean.TRUE), call, headers, next);
+        return Contexts.interceptCall(
+            Context.current().withValue(MARK, Boolean.TRUE), call, headers, next);
       }
     };
   }

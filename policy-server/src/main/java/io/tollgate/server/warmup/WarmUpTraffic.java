@@ -40,20 +40,23 @@ import org.slf4j.LoggerFactory;
  * with the version being warmed and record it nowhere.
  *
  * <p>It stops after {@link ServerConfig.WarmUp#rounds()} rounds or at {@link
- * ServerConfig.WarmUp#time()}, whichever comes first, and logs what it sent and how long it took.
- * A call that fails is counted and the warm-up goes on: warming only makes the first answers
- * fast, so a warm-up that goes badly never keeps a version from serving. Not thread-safe: the
- * runtime warms one version at a time.
+ * ServerConfig.WarmUp#time()}, whichever comes first, and logs what it sent and how long it took. A
+ * call that fails is counted and the warm-up goes on: warming only makes the first answers fast, so
+ * a warm-up that goes badly never keeps a version from serving. Not thread-safe: the runtime warms
+ * one version at a time.
  */
 public final class WarmUpTraffic implements PolicyRuntime.Warmer, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(WarmUpTraffic.class);
-  private static final Set<String> PLAIN_METHODS = Set.of("GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS");
+  private static final Set<String> PLAIN_METHODS =
+      Set.of("GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS");
+
   /**
    * Calls in flight at once: one caller at a time leaves the cores idle between a call and its
    * answer, so a fresh JVM got through only a few dozen rounds in its time and served its first
    * checks interpreted.
    */
   static final int CALLERS = Math.max(2, 2 * Runtime.getRuntime().availableProcessors());
+
   private static final Pattern URI_PATH = Pattern.compile("/[A-Za-z0-9._~!$&'()*+,;=:@/?%-]*");
 
   private final ServerConfig.WarmUp plan;
@@ -76,8 +79,13 @@ public final class WarmUpTraffic implements PolicyRuntime.Warmer, AutoCloseable 
    * @param after runs after each warm-up (e.g. forgets the buckets it spent from)
    */
   public WarmUpTraffic(
-      ServerConfig.WarmUp plan, WarmUpCalls calls, String bind, int grpcPort, int httpPort,
-      Consumer<PolicySnapshot> before, Runnable after) {
+      ServerConfig.WarmUp plan,
+      WarmUpCalls calls,
+      String bind,
+      int grpcPort,
+      int httpPort,
+      Consumer<PolicySnapshot> before,
+      Runnable after) {
     this.plan = plan;
     this.calls = calls;
     this.host = reachable(bind);
@@ -112,8 +120,15 @@ public final class WarmUpTraffic implements PolicyRuntime.Warmer, AutoCloseable 
    * @param millis how long it took
    * @param outOfTime whether it stopped at its time limit before sending every round
    */
-  public record Report(long version, int rounds, int grpcFailures, int httpFailures, int rateLimitFailures,
-      String firstFailure, long millis, boolean outOfTime) {}
+  public record Report(
+      long version,
+      int rounds,
+      int grpcFailures,
+      int httpFailures,
+      int rateLimitFailures,
+      String firstFailure,
+      long millis,
+      boolean outOfTime) {}
 
   private volatile Report last;
 
@@ -136,19 +151,37 @@ public final class WarmUpTraffic implements PolicyRuntime.Warmer, AutoCloseable 
     } finally {
       after.run();
     }
-    String what = String.format(
-        "in %d ms%s: %d rounds of an ext_authz check over gRPC, %s and a rate-limit call on domain %s; "
-            + "%d request shapes, %d from the rules' conditions",
-        r.millis(), r.outOfTime() ? " (its time limit, " + plan.time().toMillis() + " ms; " + plan.rounds() + " rounds planned)" : "",
-        r.rounds(), httpPort < 0 ? "no HTTP check (port off)" : "an HTTP check", ReservedDomains.WARM_UP,
-        shapes.size(), snapshot.ruleExamples().size());
+    String what =
+        String.format(
+            "in %d ms%s: %d rounds of an ext_authz check over gRPC, %s and a rate-limit call on domain %s; "
+                + "%d request shapes, %d from the rules' conditions",
+            r.millis(),
+            r.outOfTime()
+                ? " (its time limit, "
+                    + plan.time().toMillis()
+                    + " ms; "
+                    + plan.rounds()
+                    + " rounds planned)"
+                : "",
+            r.rounds(),
+            httpPort < 0 ? "no HTTP check (port off)" : "an HTTP check",
+            ReservedDomains.WARM_UP,
+            shapes.size(),
+            snapshot.ruleExamples().size());
     int failures = r.grpcFailures() + r.httpFailures() + r.rateLimitFailures();
     if (failures == 0) {
       log.info("policy version {} warmed up {}", snapshot.version(), what);
     } else {
-      log.warn("policy version {} warmed up {}; {} calls failed (gRPC {}, HTTP {}, rate limit {}; first: {}), it serves "
-          + "anyway and its first answers may be slow", snapshot.version(), what, failures, r.grpcFailures(), r.httpFailures(),
-          r.rateLimitFailures(), r.firstFailure());
+      log.warn(
+          "policy version {} warmed up {}; {} calls failed (gRPC {}, HTTP {}, rate limit {}; first: {}), it serves "
+              + "anyway and its first answers may be slow",
+          snapshot.version(),
+          what,
+          failures,
+          r.grpcFailures(),
+          r.httpFailures(),
+          r.rateLimitFailures(),
+          r.firstFailure());
     }
   }
 
@@ -159,33 +192,48 @@ public final class WarmUpTraffic implements PolicyRuntime.Warmer, AutoCloseable 
     token.put(WarmUpCalls.METADATA, calls.token());
     ManagedChannel ch = channel();
     AuthorizationGrpc.AuthorizationBlockingStub authz =
-        AuthorizationGrpc.newBlockingStub(ch).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(token));
+        AuthorizationGrpc.newBlockingStub(ch)
+            .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(token));
     RateLimitServiceGrpc.RateLimitServiceBlockingStub rls =
-        RateLimitServiceGrpc.newBlockingStub(ch).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(token));
+        RateLimitServiceGrpc.newBlockingStub(ch)
+            .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(token));
     Tally grpc = new Tally("ext_authz");
     Tally httpCalls = new Tally("HTTP check");
     Tally rateLimit = new Tally("rate limit");
     AtomicInteger next = new AtomicInteger();
     AtomicInteger done = new AtomicInteger();
-    Runnable caller = () -> {
-      int i;
-      while (System.nanoTime() < deadline && (i = next.getAndIncrement()) < plan.rounds()) {
-        int round = i;
-        Map<String, String> shape = shapes.get(round % shapes.size());
-        grpc.call(deadline, left -> authz.withDeadlineAfter(left, TimeUnit.NANOSECONDS)
-            .check(WarmUpRequests.check(shape, round % 2 == 0, round)));
-        if (httpPort >= 0) {
-          httpCalls.call(deadline, left -> http(shape, round % 2 == 0, left));
-        }
-        rateLimit.call(deadline, left -> rls.withDeadlineAfter(left, TimeUnit.NANOSECONDS)
-            .shouldRateLimit(RateLimitRequest.newBuilder()
-                .setDomain(ReservedDomains.WARM_UP)
-                .addDescriptors(RateLimitDescriptor.newBuilder().addEntries(RateLimitDescriptor.Entry.newBuilder()
-                    .setKey(ReservedDomains.WARM_UP_KEY).setValue(round % 2 == 0 ? "strict" : "fast")))
-                .build()));
-        done.incrementAndGet();
-      }
-    };
+    Runnable caller =
+        () -> {
+          int i;
+          while (System.nanoTime() < deadline && (i = next.getAndIncrement()) < plan.rounds()) {
+            int round = i;
+            Map<String, String> shape = shapes.get(round % shapes.size());
+            grpc.call(
+                deadline,
+                left ->
+                    authz
+                        .withDeadlineAfter(left, TimeUnit.NANOSECONDS)
+                        .check(WarmUpRequests.check(shape, round % 2 == 0, round)));
+            if (httpPort >= 0) {
+              httpCalls.call(deadline, left -> http(shape, round % 2 == 0, left));
+            }
+            rateLimit.call(
+                deadline,
+                left ->
+                    rls.withDeadlineAfter(left, TimeUnit.NANOSECONDS)
+                        .shouldRateLimit(
+                            RateLimitRequest.newBuilder()
+                                .setDomain(ReservedDomains.WARM_UP)
+                                .addDescriptors(
+                                    RateLimitDescriptor.newBuilder()
+                                        .addEntries(
+                                            RateLimitDescriptor.Entry.newBuilder()
+                                                .setKey(ReservedDomains.WARM_UP_KEY)
+                                                .setValue(round % 2 == 0 ? "strict" : "fast")))
+                                .build()));
+            done.incrementAndGet();
+          }
+        };
     Thread[] callers = new Thread[CALLERS];
     for (int c = 0; c < callers.length; c++) {
       callers[c] = new Thread(caller, "tollgate-warm-up-" + (c + 1));
@@ -196,9 +244,19 @@ public final class WarmUpTraffic implements PolicyRuntime.Warmer, AutoCloseable 
       joinUninterruptibly(t);
     }
     int rounds = done.get();
-    String first = grpc.first != null ? grpc.first : httpCalls.first != null ? httpCalls.first : rateLimit.first;
-    return new Report(version, rounds, grpc.failures, httpCalls.failures, rateLimit.failures, first,
-        (System.nanoTime() - start) / 1_000_000, rounds < plan.rounds());
+    String first =
+        grpc.first != null
+            ? grpc.first
+            : httpCalls.first != null ? httpCalls.first : rateLimit.first;
+    return new Report(
+        version,
+        rounds,
+        grpc.failures,
+        httpCalls.failures,
+        rateLimit.failures,
+        first,
+        (System.nanoTime() - start) / 1_000_000,
+        rounds < plan.rounds());
   }
 
   /** Every call has a deadline within the warm-up's, so a caller always ends. */
@@ -259,7 +317,9 @@ public final class WarmUpTraffic implements PolicyRuntime.Warmer, AutoCloseable 
     nginx |= !PLAIN_METHODS.contains(method) || !URI_PATH.matcher(original).matches();
     String path = nginx ? HttpCheckHandler.NGINX_PATH : original;
     String h = host.contains(":") ? "[" + host + "]" : host;
-    HttpURLConnection c = (HttpURLConnection) URI.create("http://" + h + ":" + httpPort + path).toURL().openConnection();
+    HttpURLConnection c =
+        (HttpURLConnection)
+            URI.create("http://" + h + ":" + httpPort + path).toURL().openConnection();
     int timeout = (int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(nanosLeft));
     c.setConnectTimeout(timeout);
     c.setReadTimeout(timeout);
@@ -279,7 +339,8 @@ public final class WarmUpTraffic implements PolicyRuntime.Warmer, AutoCloseable 
 
   private ManagedChannel channel() {
     if (channel == null) {
-      channel = NettyChannelBuilder.forAddress(host, grpcPort).usePlaintext().directExecutor().build();
+      channel =
+          NettyChannelBuilder.forAddress(host, grpcPort).usePlaintext().directExecutor().build();
     }
     return channel;
   }

@@ -46,10 +46,14 @@ class CliTest {
 
   @Test
   void validateReportsFileLineColumnAndExitsOne() throws Exception {
-    Files.writeString(dir.resolve("p.yaml"), "kind: Rule\nname: r\nmatch: request.path > 3\nactions:\n- handler: h\n---\nkind: Handler\nname: h\nadapter: denier\n");
+    Files.writeString(
+        dir.resolve("p.yaml"),
+        "kind: Rule\nname: r\nmatch: request.path > 3\nactions:\n- handler: h\n---\nkind: Handler\nname: h\nadapter: denier\n");
     Run r = run("validate", dir.toString());
     assertThat(r.exit()).isEqualTo(1);
-    assertThat(r.err()).contains("p.yaml:3:21: CEL: found no matching overload for '_>_'").contains("1 problem(s)");
+    assertThat(r.err())
+        .contains("p.yaml:3:21: CEL: found no matching overload for '_>_'")
+        .contains("1 problem(s)");
   }
 
   @Test
@@ -63,7 +67,9 @@ class CliTest {
   @Test
   void testFailsOnAMismatchAndShowsBothSides() throws Exception {
     BundledPolicy.copyTo(dir);
-    Files.writeString(dir.resolve("tests/wrong.yaml"), """
+    Files.writeString(
+        dir.resolve("tests/wrong.yaml"),
+        """
         cases:
         - name: admin area is open (it is not)
           attributes: {request.method: GET, request.url_path: /admin, request.path: /admin}
@@ -71,17 +77,23 @@ class CliTest {
         """);
     Run r = run("test", dir.toString());
     assertThat(r.exit()).isEqualTo(1);
-    assertThat(r.out()).contains("FAIL  admin area is open (it is not)").contains("expected:").contains("1 failed");
+    assertThat(r.out())
+        .contains("FAIL  admin area is open (it is not)")
+        .contains("expected:")
+        .contains("1 failed");
   }
 
   @Test
   void optionsComeFromFlagsThenEnvironmentThenConfigFile() throws Exception {
     Path file = dir.resolve("tollgate.yaml");
-    Files.writeString(file, "grpc-port: 7001\nhttp-port: 7002\nadmin-port: 7003\ndecision-log: all\n");
+    Files.writeString(
+        file, "grpc-port: 7001\nhttp-port: 7002\nadmin-port: 7003\ndecision-log: all\n");
     ConfigFile cf = ConfigFile.read(file);
     ServeCommand serve = new ServeCommand();
     CommandLine cl = new CommandLine(serve);
-    cl.setDefaultValueProvider(new DefaultsProvider(Map.of("TOLLGATE_HTTP_PORT", "8002", "TOLLGATE_ADMIN_PORT", "8003"), cf));
+    cl.setDefaultValueProvider(
+        new DefaultsProvider(
+            Map.of("TOLLGATE_HTTP_PORT", "8002", "TOLLGATE_ADMIN_PORT", "8003"), cf));
     cl.setCaseInsensitiveEnumValuesAllowed(true);
     cl.registerConverter(Duration.class, Durations::parse);
     cl.parseArgs("--admin-port", "9003", "--reload-interval", "250ms");
@@ -115,7 +127,17 @@ class CliTest {
   @Test
   void serveRefusesAnInvalidPolicyWithoutStarting() throws Exception {
     Files.writeString(dir.resolve("p.yaml"), "kind: Handler\nname: h\nadapter: nope\n");
-    Run r = run("serve", "--policy", dir.toString(), "--grpc-port", "0", "--http-port", "0", "--admin-port", "0");
+    Run r =
+        run(
+            "serve",
+            "--policy",
+            dir.toString(),
+            "--grpc-port",
+            "0",
+            "--http-port",
+            "0",
+            "--admin-port",
+            "0");
     assertThat(r.exit()).isEqualTo(1);
     assertThat(r.err()).contains("p.yaml:3:10: unknown adapter 'nope'");
   }
@@ -131,7 +153,19 @@ class CliTest {
 
   @Test
   void everyCommandHasHelp() {
-    for (String c : new String[] {"serve", "validate", "test", "check", "quota-node", "ca", "agent", "pilot", "inject", "analyze"}) {
+    for (String c :
+        new String[] {
+          "serve",
+          "validate",
+          "test",
+          "check",
+          "quota-node",
+          "ca",
+          "agent",
+          "pilot",
+          "inject",
+          "analyze"
+        }) {
       Run r = run(c, "--help");
       assertThat(r.exit()).isZero();
       assertThat(r.out()).contains("Usage: tollgate " + c);
@@ -139,19 +173,46 @@ class CliTest {
   }
 
   @Test
-  void caAndAgentRefuseBadArgumentsWithAReason(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+  void caAndAgentRefuseBadArgumentsWithAReason(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
     Run noRoot = run("agent", "--once", "--out", dir.resolve("out").toString(), "--token", "x");
     assertThat(noRoot.exit()).isEqualTo(2);
     assertThat(noRoot.err()).contains("give --ca-root");
     java.nio.file.Files.writeString(dir.resolve("root.pem"), "");
-    Run badFraction = run("agent", "--once", "--out", dir.resolve("out").toString(), "--ca-root", dir.resolve("root.pem").toString(),
-        "--renew-at", "1.5");
+    Run badFraction =
+        run(
+            "agent",
+            "--once",
+            "--out",
+            dir.resolve("out").toString(),
+            "--ca-root",
+            dir.resolve("root.pem").toString(),
+            "--renew-at",
+            "1.5");
     assertThat(badFraction.exit()).isEqualTo(2);
     assertThat(badFraction.err()).contains("renewAt must be between 0 and 1");
-    Run badName = run("ca", "token", "--state-dir", dir.resolve("ca").toString(), "--namespace", "Shop/../x", "--service-account", "a");
+    Run badName =
+        run(
+            "ca",
+            "token",
+            "--state-dir",
+            dir.resolve("ca").toString(),
+            "--namespace",
+            "Shop/../x",
+            "--service-account",
+            "a");
     assertThat(badName.exit()).isEqualTo(2);
     assertThat(badName.err()).contains("namespace 'Shop/../x' must be lower-case letters");
-    Run token = run("ca", "token", "--state-dir", dir.resolve("ca").toString(), "--namespace", "shop", "--service-account", "cart");
+    Run token =
+        run(
+            "ca",
+            "token",
+            "--state-dir",
+            dir.resolve("ca").toString(),
+            "--namespace",
+            "shop",
+            "--service-account",
+            "cart");
     assertThat(token.exit()).as(token.err()).isZero();
     assertThat(io.tollgate.citadel.BootstrapTokens.subjectOf(token.out().trim()).toString())
         .isEqualTo("spiffe://cluster.local/ns/shop/sa/cart");
@@ -161,8 +222,11 @@ class CliTest {
   }
 
   @Test
-  void analyzeExitsOneOnErrorsAndInjectWritesTheManifest(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
-    java.nio.file.Files.writeString(dir.resolve("svc.yaml"), """
+  void analyzeExitsOneOnErrorsAndInjectWritesTheManifest(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    java.nio.file.Files.writeString(
+        dir.resolve("svc.yaml"),
+        """
         apiVersion: v1
         kind: Service
         metadata: {name: web}
@@ -171,13 +235,22 @@ class CliTest {
         """);
     Run bad = run("analyze", "-f", dir.toString());
     assertThat(bad.exit()).isEqualTo(1);
-    assertThat(bad.out()).contains("ERROR svc.yaml:1 Service default/web: port 80 has no name").contains("1 error(s), 0 warning(s)");
-    java.nio.file.Files.writeString(dir.resolve("svc.yaml"), "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  ports: [{port: 80, name: http}]\n");
+    assertThat(bad.out())
+        .contains("ERROR svc.yaml:1 Service default/web: port 80 has no name")
+        .contains("1 error(s), 0 warning(s)");
+    java.nio.file.Files.writeString(
+        dir.resolve("svc.yaml"),
+        "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  ports: [{port: 80, name: http}]\n");
     assertThat(run("analyze", "-f", dir.toString()).exit()).isZero();
-    java.nio.file.Files.writeString(dir.resolve("pod.yaml"), "apiVersion: v1\nkind: Pod\nmetadata: {name: p, labels: {app: p}}\nspec:\n  containers: [{name: a, image: x}]\n");
+    java.nio.file.Files.writeString(
+        dir.resolve("pod.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p, labels: {app: p}}\nspec:\n  containers: [{name: a, image: x}]\n");
     Run injected = run("inject", "-f", dir.resolve("pod.yaml").toString());
     assertThat(injected.exit()).isZero();
-    assertThat(injected.out()).contains("name: tollgate-proxy").contains("name: tollgate-init").contains("sidecar.tollgate.io/status: injected");
+    assertThat(injected.out())
+        .contains("name: tollgate-proxy")
+        .contains("name: tollgate-init")
+        .contains("sidecar.tollgate.io/status: injected");
     assertThat(run("analyze", "-f", dir.resolve("missing").toString()).exit()).isEqualTo(2);
   }
 
@@ -192,9 +265,15 @@ class CliTest {
     int checked = 0;
     try (var files = Files.list(manifests)) {
       for (Path f : files.filter(p -> p.toString().endsWith(".yaml")).toList()) {
-        for (var doc : new com.fasterxml.jackson.databind.ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory())
-            .readerFor(Map.class).readValues(f.toFile()).readAll()) {
-          for (var c : (Iterable<com.fasterxml.jackson.databind.JsonNode>) () -> containers(doc).iterator()) {
+        for (var doc :
+            new com.fasterxml.jackson.databind.ObjectMapper(
+                    new com.fasterxml.jackson.dataformat.yaml.YAMLFactory())
+                .readerFor(Map.class)
+                .readValues(f.toFile())
+                .readAll()) {
+          for (var c :
+              (Iterable<com.fasterxml.jackson.databind.JsonNode>)
+                  () -> containers(doc).iterator()) {
             String[] args = new String[c.get("args").size()];
             for (int i = 0; i < args.length; i++) {
               args[i] = c.get("args").get(i).asText();
@@ -207,7 +286,9 @@ class CliTest {
       }
     }
     assertThat(checked).as("containers checked").isEqualTo(5);
-    var serve = ServeCommandAccess.parse("serve", "--quota-client=true", "--quota-kubernetes-dns=q.mesh.svc.cluster.local");
+    var serve =
+        ServeCommandAccess.parse(
+            "serve", "--quota-client=true", "--quota-kubernetes-dns=q.mesh.svc.cluster.local");
     assertThat(serve.quota().client()).isTrue();
     assertThat(serve.quota().kubernetesServiceDns()).isEqualTo("q.mesh.svc.cluster.local");
   }

@@ -31,7 +31,8 @@ import picocli.CommandLine;
 class CompileParityTest {
   @TempDir Path dir;
 
-  private static final String DENY_ADMIN = """
+  private static final String DENY_ADMIN =
+      """
       kind: Handler
       name: closed
       adapter: denier
@@ -43,7 +44,8 @@ class CompileParityTest {
       actions: [{handler: closed}]
       """;
 
-  private static final String DENY_ADMIN_CASES = """
+  private static final String DENY_ADMIN_CASES =
+      """
       cases:
       - name: admin is closed
         attributes: {request.method: GET, request.url_path: /admin, request.path: /admin}
@@ -54,7 +56,8 @@ class CompileParityTest {
       """;
 
   private static String prometheus(String metricName, String kind) {
-    return DENY_ADMIN + """
+    return DENY_ADMIN
+        + """
         ---
         kind: Handler
         name: prom
@@ -73,7 +76,8 @@ class CompileParityTest {
         kind: Rule
         name: count
         actions: [{handler: prom, instances: [requestcount]}]
-        """.formatted(metricName, kind);
+        """
+            .formatted(metricName, kind);
   }
 
   private static String limits(String unit) {
@@ -84,10 +88,12 @@ class CompileParityTest {
             rate_limit:
               unit: %s
               requests_per_unit: 10
-        """.formatted(unit);
+        """
+        .formatted(unit);
   }
 
-  private static final String DRL = """
+  private static final String DRL =
+      """
       package shop.security
 
       import io.tollgate.rules.drools.Request
@@ -102,7 +108,9 @@ class CompileParityTest {
       end
       """;
 
-  private static final String QUOTA = DENY_ADMIN + """
+  private static final String QUOTA =
+      DENY_ADMIN
+          + """
       ---
       kind: Handler
       name: per-user
@@ -122,7 +130,9 @@ class CompileParityTest {
       actions: [{handler: per-user, instances: [requests]}]
       """;
 
-  /** A case: the files of a policy directory (besides its tests), and a phrase its refusal holds. */
+  /**
+   * A case: the files of a policy directory (besides its tests), and a phrase its refusal holds.
+   */
   static Stream<Arguments> policies() {
     return Stream.of(
         Arguments.of("the bundled example", null, Map.of(), ""),
@@ -130,16 +140,32 @@ class CompileParityTest {
         Arguments.of("a prometheus handler", prometheus("shop_requests", "COUNTER"), Map.of(), ""),
         Arguments.of("a quota handler", QUOTA, Map.of(), ""),
         Arguments.of("a DRL file", DENY_ADMIN, Map.of("security.drl", DRL), ""),
-        Arguments.of("a broken rate-limit file", DENY_ADMIN, Map.of("limits.yaml", limits("fortnight")), "fortnight"),
-        Arguments.of("a broken prometheus param", prometheus("shop_requests", "SUMMARY"), Map.of(), "SUMMARY"),
-        Arguments.of("a metric named like the server's own", prometheus("jvm_threads_current", "GAUGE"), Map.of(),
+        Arguments.of(
+            "a broken rate-limit file",
+            DENY_ADMIN,
+            Map.of("limits.yaml", limits("fortnight")),
+            "fortnight"),
+        Arguments.of(
+            "a broken prometheus param",
+            prometheus("shop_requests", "SUMMARY"),
+            Map.of(),
+            "SUMMARY"),
+        Arguments.of(
+            "a metric named like the server's own",
+            prometheus("jvm_threads_current", "GAUGE"),
+            Map.of(),
             "jvm_threads_current"),
-        Arguments.of("a broken DRL file", DENY_ADMIN, Map.of("security.drl", DRL.replace("then", "than")), "security.drl"));
+        Arguments.of(
+            "a broken DRL file",
+            DENY_ADMIN,
+            Map.of("security.drl", DRL.replace("then", "than")),
+            "security.drl"));
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("policies")
-  void validateAndTestAgreeWithServe(String name, String rules, Map<String, String> files, String refusal) throws Exception {
+  void validateAndTestAgreeWithServe(
+      String name, String rules, Map<String, String> files, String refusal) throws Exception {
     if (rules == null) {
       BundledPolicy.copyTo(dir);
     } else {
@@ -156,13 +182,20 @@ class CompileParityTest {
     if (accepted) {
       assertThat(serve).as("serve's problems").isEmpty();
     } else {
-      assertThat(serve).as("serve's problems").isNotEmpty().anySatisfy(e -> assertThat(e).contains(refusal));
+      assertThat(serve)
+          .as("serve's problems")
+          .isNotEmpty()
+          .anySatisfy(e -> assertThat(e).contains(refusal));
     }
 
     CliTest.Run validate = CliTest.run("validate", dir.toString());
     assertThat(validate.exit()).as(validate.err()).isEqualTo(accepted ? 0 : 1);
-    assertThat(lines(validate.err()).stream().filter(l -> !l.endsWith(" problem(s) in " + dir)).toList())
-        .as("validate's problems").isEqualTo(serve);
+    assertThat(
+            lines(validate.err()).stream()
+                .filter(l -> !l.endsWith(" problem(s) in " + dir))
+                .toList())
+        .as("validate's problems")
+        .isEqualTo(serve);
 
     CliTest.Run test = CliTest.run("test", dir.toString());
     assertThat(test.exit()).as(test.out() + test.err()).isEqualTo(accepted ? 0 : 1);
@@ -173,16 +206,32 @@ class CompileParityTest {
 
     if (!accepted) {
       // Refused, serve itself starts nothing; what it prints is the same list.
-      CliTest.Run s = CliTest.run("serve", "--policy", dir.toString(), "--grpc-port", "0", "--http-port", "0",
-          "--admin-port", "0", "--reload-interval", "0s");
+      CliTest.Run s =
+          CliTest.run(
+              "serve",
+              "--policy",
+              dir.toString(),
+              "--grpc-port",
+              "0",
+              "--http-port",
+              "0",
+              "--admin-port",
+              "0",
+              "--reload-interval",
+              "0s");
       assertThat(s.exit()).isEqualTo(1);
       List<String> printed = lines(s.err());
-      assertThat(printed.get(0)).isEqualTo("tollgate serve: the policy does not load; nothing started:");
-      assertThat(printed.subList(1, printed.size()).stream().map(String::strip).toList()).isEqualTo(serve);
+      assertThat(printed.get(0))
+          .isEqualTo("tollgate serve: the policy does not load; nothing started:");
+      assertThat(printed.subList(1, printed.size()).stream().map(String::strip).toList())
+          .isEqualTo(serve);
     }
   }
 
-  /** Compiles {@code dir} as {@code tollgate serve --policy dir} does before it listens; its problems. */
+  /**
+   * Compiles {@code dir} as {@code tollgate serve --policy dir} does before it listens; its
+   * problems.
+   */
   private static List<String> serveCompiles(Path dir) {
     ServeCommand command = new ServeCommand();
     CommandLine cl = new CommandLine(command);
@@ -192,8 +241,10 @@ class CompileParityTest {
     cl.parseArgs("--policy", dir.toString());
     ServerConfig config = command.serverConfig();
     try (QuotaConnection quotas = new QuotaConnection(config.bind(), config.quota());
-        PolicyRuntime rt = PolicyRuntime.start(PolicyServer.runtimeOptions(
-            config, dir, RegoEngine.Observer.NONE, quotas, PolicyEnvironment.registry()))) {
+        PolicyRuntime rt =
+            PolicyRuntime.start(
+                PolicyServer.runtimeOptions(
+                    config, dir, RegoEngine.Observer.NONE, quotas, PolicyEnvironment.registry()))) {
       assertThat(quotas.isOpen()).as("compiling needs no quota cluster").isFalse();
       return List.of();
     } catch (PolicyLoadException e) {
@@ -204,5 +255,4 @@ class CompileParityTest {
   private static List<String> lines(String s) {
     return Arrays.stream(s.split("\n")).filter(l -> !l.isBlank()).toList();
   }
-
 }

@@ -19,17 +19,19 @@ import org.junit.jupiter.params.provider.ValueSource;
 class AttributeMapperTest {
   @Test
   void mapsAnEnvoyRequestOntoTheVocabulary() {
-    CheckRequest r = EnvoyCheckRequest.http("POST", "ratings:9080", "/ratings/7?stars=5&by=a%20b&stars=1")
-        .header("X-User", "alice")
-        .principal("spiffe://cluster.local/ns/bookinfo/sa/reviews")
-        .source("10.1.2.3", 51000)
-        .destination("10.9.9.9", 9080)
-        .contextExtension("service", "ratings")
-        .sni("ratings.bookinfo")
-        .build();
+    CheckRequest r =
+        EnvoyCheckRequest.http("POST", "ratings:9080", "/ratings/7?stars=5&by=a%20b&stars=1")
+            .header("X-User", "alice")
+            .principal("spiffe://cluster.local/ns/bookinfo/sa/reviews")
+            .source("10.1.2.3", 51000)
+            .destination("10.9.9.9", 9080)
+            .contextExtension("service", "ratings")
+            .sni("ratings.bookinfo")
+            .build();
     Attributes a = AttributeMapper.map(r);
     assertThat(a.getString(Vocabulary.REQUEST_METHOD)).isEqualTo("POST");
-    assertThat(a.getString(Vocabulary.REQUEST_PATH)).isEqualTo("/ratings/7?stars=5&by=a%20b&stars=1");
+    assertThat(a.getString(Vocabulary.REQUEST_PATH))
+        .isEqualTo("/ratings/7?stars=5&by=a%20b&stars=1");
     assertThat(a.getString(Vocabulary.REQUEST_URL_PATH)).isEqualTo("/ratings/7");
     assertThat(a.get(Vocabulary.REQUEST_QUERY_PARAMS)).isEqualTo(Map.of("stars", "5", "by", "a b"));
     assertThat(a.getString(Vocabulary.REQUEST_HOST)).isEqualTo("ratings:9080");
@@ -37,72 +39,112 @@ class AttributeMapperTest {
     assertThat(a.getString(Vocabulary.SOURCE_IP)).isEqualTo("10.1.2.3");
     assertThat(a.get(Vocabulary.SOURCE_PORT)).isEqualTo(51000L);
     assertThat(a.getString(Vocabulary.DESTINATION_IP)).isEqualTo("10.9.9.9");
-    assertThat(a.getString(Vocabulary.SOURCE_PRINCIPAL)).isEqualTo("spiffe://cluster.local/ns/bookinfo/sa/reviews");
+    assertThat(a.getString(Vocabulary.SOURCE_PRINCIPAL))
+        .isEqualTo("spiffe://cluster.local/ns/bookinfo/sa/reviews");
     assertThat(a.getString(Vocabulary.SOURCE_NAMESPACE)).isEqualTo("bookinfo");
     assertThat(a.get(Vocabulary.CONNECTION_MTLS)).isEqualTo(true);
     assertThat(a.getString(Vocabulary.CONNECTION_SNI)).isEqualTo("ratings.bookinfo");
     assertThat(a.getString(Vocabulary.CONTEXT_PROTOCOL)).isEqualTo("HTTP/1.1");
     assertThat(a.get(Vocabulary.CONTEXT_EXTENSIONS)).isEqualTo(Map.of("service", "ratings"));
     assertThat(a.headers()).containsEntry("x-user", "alice").containsEntry(":method", "POST");
-    assertThat(a.headers().get("X-USER")).as("header names are case-insensitive").isEqualTo("alice");
+    assertThat(a.headers().get("X-USER"))
+        .as("header names are case-insensitive")
+        .isEqualTo("alice");
     assertThat(a.get(Vocabulary.REQUEST_TIME)).isNotNull();
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"ratings.shop", "ratings.shop:9080", "other", "other:80", "reviews.shop:9080",
-      "RATINGS.SHOP", "[::1]:9080", "10.0.0.7", "ratings.shop.evil.example", "ratings.shop:9080:1", ""})
+  @ValueSource(
+      strings = {
+        "ratings.shop",
+        "ratings.shop:9080",
+        "other",
+        "other:80",
+        "reviews.shop:9080",
+        "RATINGS.SHOP",
+        "[::1]:9080",
+        "10.0.0.7",
+        "ratings.shop.evil.example",
+        "ratings.shop:9080:1",
+        ""
+      })
   void theConfiguredDestinationWinsWhateverHostTheCallerSends(String host) {
-    Attributes a = AttributeMapper.map(EnvoyCheckRequest.http("GET", host, "/ratings/1")
-        .contextExtension("destination.service.host", "ratings.shop")
-        .contextExtension("destination.service.namespace", "shop")
-        .build());
+    Attributes a =
+        AttributeMapper.map(
+            EnvoyCheckRequest.http("GET", host, "/ratings/1")
+                .contextExtension("destination.service.host", "ratings.shop")
+                .contextExtension("destination.service.namespace", "shop")
+                .build());
     assertThat(a.getString(Vocabulary.DESTINATION_SERVICE_HOST)).isEqualTo("ratings.shop");
     assertThat(a.getString(Vocabulary.DESTINATION_SERVICE_NAMESPACE)).isEqualTo("shop");
-    assertThat(a.get(Vocabulary.REQUEST_HOST)).as("request.host stays what the caller sent")
+    assertThat(a.get(Vocabulary.REQUEST_HOST))
+        .as("request.host stays what the caller sent")
         .isEqualTo(host.isEmpty() ? null : host);
   }
 
   @Test
   void withoutConfiguredDestinationTheHostHeaderNamesIt() {
-    Attributes a = AttributeMapper.map(EnvoyCheckRequest.http("GET", "ratings.shop:9080", "/").build());
+    Attributes a =
+        AttributeMapper.map(EnvoyCheckRequest.http("GET", "ratings.shop:9080", "/").build());
     assertThat(a.getString(Vocabulary.DESTINATION_SERVICE_HOST)).isEqualTo("ratings.shop");
     assertThat(a.get(Vocabulary.DESTINATION_SERVICE_NAMESPACE)).isNull();
 
-    Attributes otherExtensions = AttributeMapper.map(EnvoyCheckRequest.http("GET", "ratings.shop:9080", "/")
-        .contextExtension("service", "x").build());
-    assertThat(otherExtensions.getString(Vocabulary.DESTINATION_SERVICE_HOST)).isEqualTo("ratings.shop");
+    Attributes otherExtensions =
+        AttributeMapper.map(
+            EnvoyCheckRequest.http("GET", "ratings.shop:9080", "/")
+                .contextExtension("service", "x")
+                .build());
+    assertThat(otherExtensions.getString(Vocabulary.DESTINATION_SERVICE_HOST))
+        .isEqualTo("ratings.shop");
   }
 
   @Test
   void anEmptyConfiguredDestinationIsNotReplacedByTheHostHeader() {
-    Attributes a = AttributeMapper.map(EnvoyCheckRequest.http("GET", "ratings.shop", "/")
-        .contextExtension("destination.service.host", "").build());
+    Attributes a =
+        AttributeMapper.map(
+            EnvoyCheckRequest.http("GET", "ratings.shop", "/")
+                .contextExtension("destination.service.host", "")
+                .build());
     assertThat(a.get(Vocabulary.DESTINATION_SERVICE_HOST)).isNull();
     assertThat(a.getString(Vocabulary.REQUEST_HOST)).isEqualTo("ratings.shop");
   }
 
   @Test
   void theConfiguredDestinationNeedsNoHttpRequest() {
-    Attributes a = AttributeMapper.map(CheckRequest.newBuilder().setAttributes(AttributeContext.newBuilder()
-        .putContextExtensions("destination.service.host", "ratings.shop")
-        .putContextExtensions("destination.service.namespace", "shop")).build());
+    Attributes a =
+        AttributeMapper.map(
+            CheckRequest.newBuilder()
+                .setAttributes(
+                    AttributeContext.newBuilder()
+                        .putContextExtensions("destination.service.host", "ratings.shop")
+                        .putContextExtensions("destination.service.namespace", "shop"))
+                .build());
     assertThat(a.getString(Vocabulary.DESTINATION_SERVICE_HOST)).isEqualTo("ratings.shop");
     assertThat(a.getString(Vocabulary.DESTINATION_SERVICE_NAMESPACE)).isEqualTo("shop");
   }
 
   @Test
   void headerMapFormAndRawValuesAreRead() {
-    AttributeContext.HttpRequest http = AttributeContext.HttpRequest.newBuilder()
-        .setMethod("GET")
-        .setPath("/")
-        .setHeaderMap(HeaderMap.newBuilder()
-            .addHeaders(HeaderValue.newBuilder().setKey("x-a").setValue("1"))
-            .addHeaders(HeaderValue.newBuilder().setKey("x-a").setRawValue(com.google.protobuf.ByteString.copyFromUtf8("2")))
-            .addHeaders(HeaderValue.newBuilder().setKey("Cookie").setValue("c=1")))
-        .build();
-    Attributes a = AttributeMapper.map(CheckRequest.newBuilder()
-        .setAttributes(AttributeContext.newBuilder().setRequest(AttributeContext.Request.newBuilder().setHttp(http)))
-        .build());
+    AttributeContext.HttpRequest http =
+        AttributeContext.HttpRequest.newBuilder()
+            .setMethod("GET")
+            .setPath("/")
+            .setHeaderMap(
+                HeaderMap.newBuilder()
+                    .addHeaders(HeaderValue.newBuilder().setKey("x-a").setValue("1"))
+                    .addHeaders(
+                        HeaderValue.newBuilder()
+                            .setKey("x-a")
+                            .setRawValue(com.google.protobuf.ByteString.copyFromUtf8("2")))
+                    .addHeaders(HeaderValue.newBuilder().setKey("Cookie").setValue("c=1")))
+            .build();
+    Attributes a =
+        AttributeMapper.map(
+            CheckRequest.newBuilder()
+                .setAttributes(
+                    AttributeContext.newBuilder()
+                        .setRequest(AttributeContext.Request.newBuilder().setHttp(http)))
+                .build());
     assertThat(a.headers()).containsEntry("x-a", "1,2").containsEntry("cookie", "c=1");
   }
 
@@ -116,13 +158,20 @@ class AttributeMapperTest {
 
   @Test
   void metadataBecomesNestedMaps() {
-    Struct s = Struct.newBuilder()
-        .putFields("tenant", Value.newBuilder().setStringValue("acme").build())
-        .putFields("tier", Value.newBuilder().setNumberValue(2).build())
-        .build();
-    Attributes a = AttributeMapper.map(CheckRequest.newBuilder()
-        .setAttributes(AttributeContext.newBuilder().setMetadataContext(Metadata.newBuilder().putFilterMetadata("envoy.filters.http.jwt_authn", s)))
-        .build());
+    Struct s =
+        Struct.newBuilder()
+            .putFields("tenant", Value.newBuilder().setStringValue("acme").build())
+            .putFields("tier", Value.newBuilder().setNumberValue(2).build())
+            .build();
+    Attributes a =
+        AttributeMapper.map(
+            CheckRequest.newBuilder()
+                .setAttributes(
+                    AttributeContext.newBuilder()
+                        .setMetadataContext(
+                            Metadata.newBuilder()
+                                .putFilterMetadata("envoy.filters.http.jwt_authn", s)))
+                .build());
     assertThat(a.get(Vocabulary.CONTEXT_METADATA))
         .isEqualTo(Map.of("envoy.filters.http.jwt_authn", Map.of("tenant", "acme", "tier", 2.0)));
   }
@@ -135,6 +184,7 @@ class AttributeMapperTest {
     assertThat(AttributeMapper.spiffeNamespace("spiffe://td/ns/shop/sa/cart")).isEqualTo("shop");
     assertThat(AttributeMapper.spiffeNamespace("spiffe://td/sa/cart")).isEmpty();
     assertThat(AttributeMapper.spiffeNamespace("not-spiffe")).isEmpty();
-    assertThat(AttributeMapper.query("a=1&a=2&b&c=%zz")).isEqualTo(Map.of("a", "1", "b", "", "c", "%zz"));
+    assertThat(AttributeMapper.query("a=1&a=2&b&c=%zz"))
+        .isEqualTo(Map.of("a", "1", "b", "", "c", "%zz"));
   }
 }

@@ -31,7 +31,8 @@ class EnvoyColdStartIT {
   void theFirstRequestAfterReadyIsDecidedWithinEnvoysTimeout() throws Exception {
     int grpc = FreePorts.next();
     int port = FreePorts.next();
-    String filter = """
+    String filter =
+        """
         - name: envoy.filters.http.ext_authz
           typed_config:
             "@type": type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthz
@@ -42,20 +43,29 @@ class EnvoyColdStartIT {
               timeout: 0.25s
         """;
     try (EchoUpstream upstream = new EchoUpstream();
-        EnvoyLauncher envoy = EnvoyLauncher.start(EnvoyConfigs.staticBootstrap(
-            listener("cold", port, filter, routeAll("upstream")),
-            grpcCluster("tollgate", grpc) + httpCluster("upstream", upstream.port())))) {
+        EnvoyLauncher envoy =
+            EnvoyLauncher.start(
+                EnvoyConfigs.staticBootstrap(
+                    listener("cold", port, filter, routeAll("upstream")),
+                    grpcCluster("tollgate", grpc) + httpCluster("upstream", upstream.port())))) {
       TestServer.itPolicy(dir);
-      try (TestServer ts = TestServer.start(TestServer.config(dir, TestServer.testPlugins(), Duration.ZERO)
-          .withPorts(grpc, 0, 0))) {
+      try (TestServer ts =
+          TestServer.start(
+              TestServer.config(dir, TestServer.testPlugins(), Duration.ZERO)
+                  .withPorts(grpc, 0, 0))) {
         assertThat(ts.admin("/readyz").statusCode()).isEqualTo(200);
         HttpResponse<String> first = ProxyClient.get(port, "productpage", "/productpage");
-        assertThat(first.statusCode()).as("the first request after ready\n%s", envoy.log()).isEqualTo(200);
+        assertThat(first.statusCode())
+            .as("the first request after ready\n%s", envoy.log())
+            .isEqualTo(200);
         assertThat(first.body()).contains("x-tollgate-caller: anonymous");
         for (int i = 0; i < 100; i++) {
-          assertThat(ProxyClient.get(port, "productpage", "/productpage").statusCode()).isEqualTo(200);
+          assertThat(ProxyClient.get(port, "productpage", "/productpage").statusCode())
+              .isEqualTo(200);
         }
-        assertThat(envoy.stat("http.cold.ext_authz.error")).as("timeouts or errors among the first 101").isZero();
+        assertThat(envoy.stat("http.cold.ext_authz.error"))
+            .as("timeouts or errors among the first 101")
+            .isZero();
         assertThat(envoy.stat("http.cold.ext_authz.ok")).isEqualTo(101);
       }
     }

@@ -49,7 +49,8 @@ class EnvoyExtAuthzIT {
               envoy_grpc: {cluster_name: %s}
               timeout: 0.25s
         %s
-        """.formatted(cluster, extra.stripTrailing());
+        """
+        .formatted(cluster, extra.stripTrailing());
   }
 
   @BeforeAll
@@ -65,16 +66,38 @@ class EnvoyExtAuthzIT {
     downOpen = FreePorts.next();
     int nobody = FreePorts.next();
     String route = routeAll("upstream");
-    String listeners = listener("plain", plain, extAuthz("tollgate", "    failure_mode_allow: false"), route)
-        + listener("body_string", bodyString, extAuthz("tollgate",
-            "    with_request_body: {max_request_bytes: 4096, allow_partial_message: false}"), route)
-        + listener("body_bytes", bodyBytes, extAuthz("tollgate",
-            "    with_request_body: {max_request_bytes: 4096, allow_partial_message: false, pack_as_bytes: true}"), route)
-        + listener("down_closed", downClosed, extAuthz("nobody", "    failure_mode_allow: false"), route)
-        + listener("down_open", downOpen, extAuthz("nobody",
-            "    failure_mode_allow: true\n    failure_mode_allow_header_add: true"), route);
-    String clusters = grpcCluster("tollgate", ts.server.grpcPort()) + grpcCluster("nobody", nobody)
-        + httpCluster("upstream", upstream.port());
+    String listeners =
+        listener("plain", plain, extAuthz("tollgate", "    failure_mode_allow: false"), route)
+            + listener(
+                "body_string",
+                bodyString,
+                extAuthz(
+                    "tollgate",
+                    "    with_request_body: {max_request_bytes: 4096, allow_partial_message: false}"),
+                route)
+            + listener(
+                "body_bytes",
+                bodyBytes,
+                extAuthz(
+                    "tollgate",
+                    "    with_request_body: {max_request_bytes: 4096, allow_partial_message: false, pack_as_bytes: true}"),
+                route)
+            + listener(
+                "down_closed",
+                downClosed,
+                extAuthz("nobody", "    failure_mode_allow: false"),
+                route)
+            + listener(
+                "down_open",
+                downOpen,
+                extAuthz(
+                    "nobody",
+                    "    failure_mode_allow: true\n    failure_mode_allow_header_add: true"),
+                route);
+    String clusters =
+        grpcCluster("tollgate", ts.server.grpcPort())
+            + grpcCluster("nobody", nobody)
+            + httpCluster("upstream", upstream.port());
     envoy = EnvoyLauncher.start(EnvoyConfigs.staticBootstrap(listeners, clusters));
   }
 
@@ -87,12 +110,15 @@ class EnvoyExtAuthzIT {
   void allowedRequestsReachTheUpstreamWithThePolicysHeaders() {
     HttpResponse<String> r = ProxyClient.get(plain, "productpage", "/productpage");
     assertThat(r.statusCode()).as("%s\n%s", r.body(), envoy.log()).isEqualTo(200);
-    assertThat(r.body()).contains("upstream saw GET /productpage").contains("x-tollgate-caller: anonymous");
+    assertThat(r.body())
+        .contains("upstream saw GET /productpage")
+        .contains("x-tollgate-caller: anonymous");
   }
 
   @Test
   void aForgedUpstreamHeaderIsReplaced() {
-    HttpResponse<String> r = ProxyClient.get(plain, "productpage", "/productpage", "x-tollgate-caller", ADMIN);
+    HttpResponse<String> r =
+        ProxyClient.get(plain, "productpage", "/productpage", "x-tollgate-caller", ADMIN);
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.body()).contains("x-tollgate-caller: anonymous").doesNotContain(ADMIN);
   }
@@ -102,7 +128,9 @@ class EnvoyExtAuthzIT {
     int before = upstream.hits();
     HttpResponse<String> r = ProxyClient.send(plain, "POST", "productpage", "/productpage", "{}");
     assertThat(r.statusCode()).isEqualTo(405);
-    assertThat(r.body()).contains("\"message\":\"productpage only serves reads\"").contains("\"rule\":\"productpage-read-only\"");
+    assertThat(r.body())
+        .contains("\"message\":\"productpage only serves reads\"")
+        .contains("\"rule\":\"productpage-read-only\"");
     assertThat(r.headers().firstValue("x-tollgate-rule")).hasValue("productpage-read-only");
     assertThat(r.headers().firstValue("x-tollgate-handler")).hasValue("read-only");
     assertThat(r.headers().firstValue("x-tollgate-policy-version")).hasValue("1");
@@ -117,14 +145,17 @@ class EnvoyExtAuthzIT {
   @Test
   void rulesSeeTheRequestBodyAsStringAndAsBytes() {
     for (int port : new int[] {bodyString, bodyBytes}) {
-      HttpResponse<String> secret = ProxyClient.send(port, "POST", "uploads", "/upload", "{\"note\":\"top-secret\"}");
+      HttpResponse<String> secret =
+          ProxyClient.send(port, "POST", "uploads", "/upload", "{\"note\":\"top-secret\"}");
       assertThat(secret.statusCode()).as("port %d: %s", port, secret.body()).isEqualTo(403);
       assertThat(secret.headers().firstValue("x-tollgate-rule")).hasValue("no-secrets-in-uploads");
-      HttpResponse<String> fine = ProxyClient.send(port, "POST", "uploads", "/upload", "{\"note\":\"hello\"}");
+      HttpResponse<String> fine =
+          ProxyClient.send(port, "POST", "uploads", "/upload", "{\"note\":\"hello\"}");
       assertThat(fine.statusCode()).as("port %d: %s", port, fine.body()).isEqualTo(200);
     }
     assertThat(ProxyClient.send(plain, "POST", "uploads", "/upload", "top-secret").statusCode())
-        .as("without with_request_body the rule sees no body").isEqualTo(200);
+        .as("without with_request_body the rule sees no body")
+        .isEqualTo(200);
   }
 
   @Test
@@ -136,7 +167,9 @@ class EnvoyExtAuthzIT {
 
     HttpResponse<String> open = ProxyClient.get(downOpen, "productpage", "/productpage");
     assertThat(open.statusCode()).isEqualTo(200);
-    assertThat(open.body()).contains("x-envoy-auth-failure-mode-allowed: true").doesNotContain("x-tollgate-caller");
+    assertThat(open.body())
+        .contains("x-envoy-auth-failure-mode-allowed: true")
+        .doesNotContain("x-tollgate-caller");
     assertThat(envoy.stat("http.down_open.ext_authz.failure_mode_allowed")).isPositive();
   }
 
@@ -149,7 +182,9 @@ class EnvoyExtAuthzIT {
     }
     assertThat(envoy.stat("http.plain.ext_authz.ok")).isGreaterThanOrEqualTo(40);
     assertThat(envoy.stat("http.plain.ext_authz.denied")).isGreaterThanOrEqualTo(10);
-    assertThat(envoy.stat("http.plain.ext_authz.error")).as("ext_authz errors\n%s", envoy.log()).isZero();
+    assertThat(envoy.stat("http.plain.ext_authz.error"))
+        .as("ext_authz errors\n%s", envoy.log())
+        .isZero();
     assertThat(envoy.stat("http.plain.ext_authz.failure_mode_allowed")).isZero();
   }
 }

@@ -34,10 +34,14 @@ class EnvoyHttpExtAuthzIT {
   @BeforeAll
   static void start() throws Exception {
     TestServer.itPolicy(dir);
-    ts = TestServer.start(TestServer.config(dir, TestServer.testPlugins(), Duration.ZERO).withHttpPathPrefix("/authz"));
+    ts =
+        TestServer.start(
+            TestServer.config(dir, TestServer.testPlugins(), Duration.ZERO)
+                .withHttpPathPrefix("/authz"));
     upstream = new EchoUpstream();
     port = FreePorts.next();
-    String filter = """
+    String filter =
+        """
         - name: envoy.filters.http.ext_authz
           typed_config:
             "@type": type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthz
@@ -49,10 +53,14 @@ class EnvoyHttpExtAuthzIT {
               authorization_response:
                 allowed_upstream_headers:
                   patterns: [{prefix: "x-tollgate-"}]
-        """.formatted(ts.server.httpPort());
-    envoy = EnvoyLauncher.start(EnvoyConfigs.staticBootstrap(
-        listener("http_authz", port, filter, routeAll("upstream")),
-        httpCluster("tollgate_http", ts.server.httpPort()) + httpCluster("upstream", upstream.port())));
+        """
+            .formatted(ts.server.httpPort());
+    envoy =
+        EnvoyLauncher.start(
+            EnvoyConfigs.staticBootstrap(
+                listener("http_authz", port, filter, routeAll("upstream")),
+                httpCluster("tollgate_http", ts.server.httpPort())
+                    + httpCluster("upstream", upstream.port())));
   }
 
   @AfterAll
@@ -62,9 +70,13 @@ class EnvoyHttpExtAuthzIT {
 
   @Test
   void allowedRequestsCarryThePolicysHeadersUpstreamReplacingForgedOnes() {
-    HttpResponse<String> r = ProxyClient.get(port, "productpage", "/productpage", "x-tollgate-caller", "spiffe://forged");
+    HttpResponse<String> r =
+        ProxyClient.get(
+            port, "productpage", "/productpage", "x-tollgate-caller", "spiffe://forged");
     assertThat(r.statusCode()).as("%s\n%s", r.body(), envoy.log()).isEqualTo(200);
-    assertThat(r.body()).contains("upstream saw GET /productpage").contains("x-tollgate-caller: anonymous")
+    assertThat(r.body())
+        .contains("upstream saw GET /productpage")
+        .contains("x-tollgate-caller: anonymous")
         .doesNotContain("spiffe://forged");
   }
 
@@ -77,7 +89,9 @@ class EnvoyHttpExtAuthzIT {
     assertThat(post.body()).contains("productpage only serves reads");
 
     HttpResponse<String> admin = ProxyClient.get(port, "details", "/admin/users");
-    assertThat(admin.statusCode()).as("the server saw /admin/users, not /authz/admin/users").isEqualTo(403);
+    assertThat(admin.statusCode())
+        .as("the server saw /admin/users, not /authz/admin/users")
+        .isEqualTo(403);
     assertThat(admin.headers().firstValue("x-tollgate-rule")).hasValue("admin-only");
     assertThat(upstream.hits()).isEqualTo(before);
     assertThat(envoy.stat("http.http_authz.ext_authz.error")).as(envoy.log()).isZero();

@@ -26,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
  * listener. Envoy accepts every resource (no NACK, no rejected update).
  */
 class EnvoyMeshIT {
-  static final String POLICY = """
+  static final String POLICY =
+      """
       kind: Handler
       name: private
       adapter: denier
@@ -61,7 +62,8 @@ class EnvoyMeshIT {
       - handler: prom
         instances: [requestcount]
       """;
-  static final String LIMITS = """
+  static final String LIMITS =
+      """
       domain: mesh
       descriptors:
         - key: destination
@@ -92,10 +94,12 @@ class EnvoyMeshIT {
         spec:
           hosts: [reviews.shop]
           http:
-        %s""".formatted(httpRoutes.indent(2));
+        %s"""
+        .formatted(httpRoutes.indent(2));
   }
 
-  static final String CANARY_AND_WEIGHTS = """
+  static final String CANARY_AND_WEIGHTS =
+      """
       - match: [{headers: {x-tag: {exact: canary}}}]
         route: [{destination: {host: reviews.shop, subset: v2}}]
       - route:
@@ -115,7 +119,9 @@ class EnvoyMeshIT {
     productpageOut = FreePorts.next();
     detailsIn = FreePorts.next();
     mesh = Files.createDirectories(dir.resolve("mesh"));
-    Files.writeString(mesh.resolve("services.yaml"), """
+    Files.writeString(
+        mesh.resolve("services.yaml"),
+        """
         apiVersion: networking.istio.io/v1
         kind: ServiceEntry
         metadata: {name: reviews, namespace: shop}
@@ -148,14 +154,35 @@ class EnvoyMeshIT {
         spec:
           host: reviews.shop
           subsets: [{name: v1, labels: {version: v1}}, {name: v2, labels: {version: v2}}]
-        """.formatted(v1.port(), v2.port(), detailsApp.port(), detailsIn));
+        """
+            .formatted(v1.port(), v2.port(), detailsApp.port(), detailsIn));
     Files.writeString(mesh.resolve("reviews-routes.yaml"), reviewsRoutes(CANARY_AND_WEIGHTS));
-    pilot = ServerProcess.pilot("--mesh", mesh.toString(), "--reload-interval", "100ms",
-        "--policy-address", "127.0.0.1:" + policy.server.grpcPort());
-    productpage = EnvoyLauncher.start(SidecarBootstrap.of("sidecar~127.0.0.1~productpage-1.shop~shop.svc.cluster.local",
-        "productpage.shop", FreePorts.next(), productpageOut, pilot.grpcPort, null));
-    details = EnvoyLauncher.start(SidecarBootstrap.of("sidecar~127.0.0.1~details-1.shop~shop.svc.cluster.local",
-        "details.shop", detailsIn, FreePorts.next(), pilot.grpcPort, null));
+    pilot =
+        ServerProcess.pilot(
+            "--mesh",
+            mesh.toString(),
+            "--reload-interval",
+            "100ms",
+            "--policy-address",
+            "127.0.0.1:" + policy.server.grpcPort());
+    productpage =
+        EnvoyLauncher.start(
+            SidecarBootstrap.of(
+                "sidecar~127.0.0.1~productpage-1.shop~shop.svc.cluster.local",
+                "productpage.shop",
+                FreePorts.next(),
+                productpageOut,
+                pilot.grpcPort,
+                null));
+    details =
+        EnvoyLauncher.start(
+            SidecarBootstrap.of(
+                "sidecar~127.0.0.1~details-1.shop~shop.svc.cluster.local",
+                "details.shop",
+                detailsIn,
+                FreePorts.next(),
+                pilot.grpcPort,
+                null));
   }
 
   @AfterAll
@@ -167,11 +194,12 @@ class EnvoyMeshIT {
     Map<String, Long> stats = envoy.stats();
     assertThat(stats.get("listener_manager.lds.update_success")).as("LDS updates").isPositive();
     assertThat(stats.get("cluster_manager.cds.update_success")).as("CDS updates").isPositive();
-    stats.forEach((name, value) -> {
-      if (name.endsWith(".update_rejected")) {
-        assertThat(value).as("%s\n%s", name, envoy.log()).isZero();
-      }
-    });
+    stats.forEach(
+        (name, value) -> {
+          if (name.endsWith(".update_rejected")) {
+            assertThat(value).as("%s\n%s", name, envoy.log()).isZero();
+          }
+        });
   }
 
   @Test
@@ -180,7 +208,9 @@ class EnvoyMeshIT {
     assertEverythingAccepted(details);
     assertThat(policy.get("http://127.0.0.1:" + pilot.adminPort + "/metrics").body())
         .doesNotContainPattern("tollgate_pilot_rejected_configs_total\\S* [1-9]");
-    assertThat(productpage.configDump()).contains("outbound|" + productpageOut).contains("reviews.shop");
+    assertThat(productpage.configDump())
+        .contains("outbound|" + productpageOut)
+        .contains("reviews.shop");
   }
 
   @Test
@@ -188,7 +218,8 @@ class EnvoyMeshIT {
     int v1Before = v1.hits();
     int v2Before = v2.hits();
     for (int i = 0; i < 20; i++) {
-      HttpResponse<String> r = ProxyClient.get(productpageOut, "reviews.shop:9080", "/reviews/1", "x-tag", "canary");
+      HttpResponse<String> r =
+          ProxyClient.get(productpageOut, "reviews.shop:9080", "/reviews/1", "x-tag", "canary");
       assertThat(r.statusCode()).as("%s\n%s", r.body(), productpage.log()).isEqualTo(200);
     }
     assertThat(v2.hits() - v2Before).as("the canary header goes to v2").isEqualTo(20);
@@ -197,20 +228,26 @@ class EnvoyMeshIT {
     v1Before = v1.hits();
     v2Before = v2.hits();
     for (int i = 0; i < 200; i++) {
-      assertThat(ProxyClient.get(productpageOut, "reviews.shop:9080", "/reviews/1").statusCode()).isEqualTo(200);
+      assertThat(ProxyClient.get(productpageOut, "reviews.shop:9080", "/reviews/1").statusCode())
+          .isEqualTo(200);
     }
     int toV1 = v1.hits() - v1Before;
     assertThat(toV1 + v2.hits() - v2Before).isEqualTo(200);
-    assertThat(toV1).as("80%% of 200 to v1 (seven standard deviations either side)").isBetween(120, 199);
+    assertThat(toV1)
+        .as("80%% of 200 to v1 (seven standard deviations either side)")
+        .isBetween(120, 199);
 
     long rdsBefore = productpage.stat("http.outbound.rds.outbound.update_success");
     try {
-      writeAtomically(mesh.resolve("reviews-routes.yaml"),
+      writeAtomically(
+          mesh.resolve("reviews-routes.yaml"),
           reviewsRoutes("- route: [{destination: {host: reviews.shop, subset: v2}}]\n"));
-      productpage.awaitStat("http.outbound.rds.outbound.update_success", v -> v > rdsBefore, Duration.ofSeconds(30));
+      productpage.awaitStat(
+          "http.outbound.rds.outbound.update_success", v -> v > rdsBefore, Duration.ofSeconds(30));
       int v2Now = v2.hits();
       for (int i = 0; i < 20; i++) {
-        assertThat(ProxyClient.get(productpageOut, "reviews.shop:9080", "/reviews/1").statusCode()).isEqualTo(200);
+        assertThat(ProxyClient.get(productpageOut, "reviews.shop:9080", "/reviews/1").statusCode())
+            .isEqualTo(200);
       }
       assertThat(v2.hits() - v2Now).as("after the edit everything goes to v2").isEqualTo(20);
       assertEverythingAccepted(productpage);
@@ -220,7 +257,10 @@ class EnvoyMeshIT {
   }
 
   static double count(String code) {
-    return Math.max(0, TelemetryIT.metric(policy, "sidecar_requests_total{code=\"" + code + "\",service=\"details.shop\"}"));
+    return Math.max(
+        0,
+        TelemetryIT.metric(
+            policy, "sidecar_requests_total{code=\"" + code + "\",service=\"details.shop\"}"));
   }
 
   @Test
@@ -237,24 +277,32 @@ class EnvoyMeshIT {
     assertThat(denied.headers().firstValue("x-tollgate-rule")).hasValue("details-private");
 
     for (int i = 0; i < 2; i++) {
-      assertThat(ProxyClient.get(detailsIn, "details.shop", "/limited").statusCode()).isEqualTo(200);
+      assertThat(ProxyClient.get(detailsIn, "details.shop", "/limited").statusCode())
+          .isEqualTo(200);
     }
     assertThat(ProxyClient.get(detailsIn, "details.shop", "/limited").statusCode()).isEqualTo(429);
 
-    HttpResponse<String> viaMesh = ProxyClient.get(productpageOut, "details.shop:9080", "/details/2");
-    assertThat(viaMesh.statusCode()).as("productpage -> its sidecar -> details' sidecar -> details").isEqualTo(200);
+    HttpResponse<String> viaMesh =
+        ProxyClient.get(productpageOut, "details.shop:9080", "/details/2");
+    assertThat(viaMesh.statusCode())
+        .as("productpage -> its sidecar -> details' sidecar -> details")
+        .isEqualTo(200);
 
-    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-      assertThat(count("200") - ok200).as("allowed requests logged").isEqualTo(4);
-      assertThat(count("429") - limited429).as("rate-limited requests logged").isEqualTo(1);
-      assertThat(count("403") - denied403).as("denied requests logged").isEqualTo(1);
-    });
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(
+            () -> {
+              assertThat(count("200") - ok200).as("allowed requests logged").isEqualTo(4);
+              assertThat(count("429") - limited429).as("rate-limited requests logged").isEqualTo(1);
+              assertThat(count("403") - denied403).as("denied requests logged").isEqualTo(1);
+            });
     assertThat(details.stat("http.inbound.ext_authz.error")).as(details.log()).isZero();
   }
 
   @Test
   void noHostHeaderSkipsARuleWrittenForTheWorkload() {
-    for (String host : new String[] {"other", "other:9080", "details.shop.evil", "DETAILS.SHOP:1", "127.0.0.1"}) {
+    for (String host :
+        new String[] {"other", "other:9080", "details.shop.evil", "DETAILS.SHOP:1", "127.0.0.1"}) {
       HttpResponse<String> r = ProxyClient.get(detailsIn, host, "/private/keys");
       assertThat(r.statusCode()).as("Host: %s", host).isEqualTo(403);
       assertThat(r.headers().firstValue("x-tollgate-rule")).hasValue("details-private");
@@ -264,6 +312,10 @@ class EnvoyMeshIT {
   static void writeAtomically(Path file, String text) throws Exception {
     Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
     Files.writeString(tmp, text);
-    Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    Files.move(
+        tmp,
+        file,
+        java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
   }
 }

@@ -36,13 +36,14 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Mutual TLS between two real Envoy sidecars configured by pilot-lite ({@code DestinationRule
  * tls.mode: ISTIO_MUTUAL}), with certificates from {@code tollgate ca} delivered by two {@code
- * tollgate agent --sds-socket} processes: a rule on {@code source.principal} lets the frontend
- * call ratings and denies reviews, which holds a valid mesh certificate too; a caller without a
+ * tollgate agent --sds-socket} processes: a rule on {@code source.principal} lets the frontend call
+ * ratings and denies reviews, which holds a valid mesh certificate too; a caller without a
  * certificate does not get through the TLS handshake.
  */
 class EnvoyMutualTlsIT {
   static final String FRONTEND = "spiffe://cluster.local/ns/shop/sa/frontend";
-  static final String POLICY = """
+  static final String POLICY =
+      """
       kind: Handler
       name: ratings-callers
       adapter: denier
@@ -59,7 +60,8 @@ class EnvoyMutualTlsIT {
       requestHeaderOperations:
       - name: x-tollgate-caller
         values: ['source.principal == "" ? "anonymous" : source.principal']
-      """.formatted(FRONTEND);
+      """
+          .formatted(FRONTEND);
 
   @TempDir static Path dir;
   static ServerProcess all;
@@ -83,15 +85,33 @@ class EnvoyMutualTlsIT {
     Files.writeString(tokenFile, CitadelIT.token(state, "shop", sa));
     Path socket = dir.resolve(sa + ".sock");
     Path log = dir.resolve(sa + "-agent.log");
-    Process p = new ProcessBuilder(ShadedJarIT.java("agent", "--ca-address", "127.0.0.1:" + caPort, "--ca-root",
-            state.resolve("root-cert.pem").toString(), "--token-file", tokenFile.toString(),
-            "--out", dir.resolve(sa).toString(), "--sds-socket", socket.toString()))
-        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    Process p =
+        new ProcessBuilder(
+                ShadedJarIT.java(
+                    "agent",
+                    "--ca-address",
+                    "127.0.0.1:" + caPort,
+                    "--ca-root",
+                    state.resolve("root-cert.pem").toString(),
+                    "--token-file",
+                    tokenFile.toString(),
+                    "--out",
+                    dir.resolve(sa).toString(),
+                    "--sds-socket",
+                    socket.toString()))
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile())
+            .start();
     agents.add(p);
-    await().atMost(Duration.ofSeconds(60)).until(() -> {
-      assertThat(p.isAlive()).as("agent for %s exited:\n%s", sa, Files.readString(log)).isTrue();
-      return Files.readString(log).contains("SDS serving");
-    });
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () -> {
+              assertThat(p.isAlive())
+                  .as("agent for %s exited:\n%s", sa, Files.readString(log))
+                  .isTrue();
+              return Files.readString(log).contains("SDS serving");
+            });
     return socket;
   }
 
@@ -104,7 +124,9 @@ class EnvoyMutualTlsIT {
     frontendOut = FreePorts.next();
     ratingsIn = FreePorts.next();
     Path mesh = Files.createDirectories(dir.resolve("mesh"));
-    Files.writeString(mesh.resolve("mesh.yaml"), """
+    Files.writeString(
+        mesh.resolve("mesh.yaml"),
+        """
         apiVersion: networking.istio.io/v1
         kind: ServiceEntry
         metadata: {name: ratings, namespace: shop}
@@ -127,22 +149,61 @@ class EnvoyMutualTlsIT {
           hosts: [frontend.shop]
           ports: [{number: 9080, name: http}]
           endpoints: [{address: 127.0.0.1}]
-        """.formatted(ratingsApp.port(), ratingsIn));
-    all = ServerProcess.start("--all", "--policy", policyDir.toString(), "--ca-port", "0", "--ca-state-dir",
-        state.toString(), "--mesh", mesh.toString(), "--xds-port", "0");
-    int caPort = logged(Pattern.compile("tollgate ca: trust domain cluster.local, CSR API on 127\\.0\\.0\\.1:(\\d+)"));
+        """
+            .formatted(ratingsApp.port(), ratingsIn));
+    all =
+        ServerProcess.start(
+            "--all",
+            "--policy",
+            policyDir.toString(),
+            "--ca-port",
+            "0",
+            "--ca-state-dir",
+            state.toString(),
+            "--mesh",
+            mesh.toString(),
+            "--xds-port",
+            "0");
+    int caPort =
+        logged(
+            Pattern.compile(
+                "tollgate ca: trust domain cluster.local, CSR API on 127\\.0\\.0\\.1:(\\d+)"));
     int xdsPort = logged(Pattern.compile("tollgate pilot: xDS on 127\\.0\\.0\\.1:(\\d+)"));
     Path frontendSds = agent(caPort, "frontend");
     Path ratingsSds = agent(caPort, "ratings");
     Path reviewsToken = dir.resolve("reviews.token");
     Files.writeString(reviewsToken, CitadelIT.token(state, "shop", "reviews"));
-    ShadedJarIT.Result reviews = ShadedJarIT.run("agent", "--once", "--ca-address", "127.0.0.1:" + caPort, "--ca-root",
-        state.resolve("root-cert.pem").toString(), "--token-file", reviewsToken.toString(), "--out", dir.resolve("reviews").toString());
+    ShadedJarIT.Result reviews =
+        ShadedJarIT.run(
+            "agent",
+            "--once",
+            "--ca-address",
+            "127.0.0.1:" + caPort,
+            "--ca-root",
+            state.resolve("root-cert.pem").toString(),
+            "--token-file",
+            reviewsToken.toString(),
+            "--out",
+            dir.resolve("reviews").toString());
     assertThat(reviews.exit()).as(reviews.out()).isZero();
-    frontend = EnvoyLauncher.start(SidecarBootstrap.of("sidecar~127.0.0.1~frontend-1.shop~shop.svc.cluster.local",
-        "frontend.shop", FreePorts.next(), frontendOut, xdsPort, frontendSds));
-    ratings = EnvoyLauncher.start(SidecarBootstrap.of("sidecar~127.0.0.1~ratings-1.shop~shop.svc.cluster.local",
-        "ratings.shop", ratingsIn, FreePorts.next(), xdsPort, ratingsSds));
+    frontend =
+        EnvoyLauncher.start(
+            SidecarBootstrap.of(
+                "sidecar~127.0.0.1~frontend-1.shop~shop.svc.cluster.local",
+                "frontend.shop",
+                FreePorts.next(),
+                frontendOut,
+                xdsPort,
+                frontendSds));
+    ratings =
+        EnvoyLauncher.start(
+            SidecarBootstrap.of(
+                "sidecar~127.0.0.1~ratings-1.shop~shop.svc.cluster.local",
+                "ratings.shop",
+                ratingsIn,
+                FreePorts.next(),
+                xdsPort,
+                ratingsSds));
   }
 
   @AfterAll
@@ -156,11 +217,17 @@ class EnvoyMutualTlsIT {
 
   @Test
   void theFrontendsSidecarIsAllowedWithItsVerifiedIdentity() {
-    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-      HttpResponse<String> r = ProxyClient.get(frontendOut, "ratings.shop:9080", "/ratings/1");
-      assertThat(r.statusCode()).as("%s\nfrontend:\n%s\nratings:\n%s", r.body(), frontend.log(), ratings.log()).isEqualTo(200);
-      assertThat(r.body()).contains("x-tollgate-caller: " + FRONTEND);
-    });
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(
+            () -> {
+              HttpResponse<String> r =
+                  ProxyClient.get(frontendOut, "ratings.shop:9080", "/ratings/1");
+              assertThat(r.statusCode())
+                  .as("%s\nfrontend:\n%s\nratings:\n%s", r.body(), frontend.log(), ratings.log())
+                  .isEqualTo(200);
+              assertThat(r.body()).contains("x-tollgate-caller: " + FRONTEND);
+            });
     assertThat(ratings.stat("http.inbound.ext_authz.error")).isZero();
     assertThat(ratings.stat("listener.127.0.0.1_" + ratingsIn + ".ssl.handshake")).isPositive();
   }
@@ -168,9 +235,13 @@ class EnvoyMutualTlsIT {
   @Test
   void anotherWorkloadWithAValidCertificateIsDeniedByTheRule() throws Exception {
     String answer = httpsWithCertificate(dir.resolve("reviews"), "ratings.shop");
-    assertThat(answer).startsWith("HTTP/1.1 403").containsIgnoringCase("x-tollgate-rule: ratings-from-frontend-only");
+    assertThat(answer)
+        .startsWith("HTTP/1.1 403")
+        .containsIgnoringCase("x-tollgate-rule: ratings-from-frontend-only");
     String forged = httpsWithCertificate(dir.resolve("reviews"), "frontend.shop");
-    assertThat(forged).as("the Host header does not change who is protected").startsWith("HTTP/1.1 403");
+    assertThat(forged)
+        .as("the Host header does not change who is protected")
+        .startsWith("HTTP/1.1 403");
   }
 
   @Test
@@ -182,12 +253,19 @@ class EnvoyMutualTlsIT {
       answer = "";
     }
     assertThat(answer).as("no HTTP answer without a client certificate").isEmpty();
-    ratings.awaitStat("listener.127.0.0.1_" + ratingsIn + ".ssl.fail_verify_no_cert", v -> v > 0, Duration.ofSeconds(10));
+    ratings.awaitStat(
+        "listener.127.0.0.1_" + ratingsIn + ".ssl.fail_verify_no_cert",
+        v -> v > 0,
+        Duration.ofSeconds(10));
     assertThatThrownBy(() -> ProxyClient.get(ratingsIn, "ratings.shop", "/ratings/1"))
-        .as("plain text is not served").isInstanceOf(RuntimeException.class);
+        .as("plain text is not served")
+        .isInstanceOf(RuntimeException.class);
   }
 
-  /** One HTTP/1.1 request over TLS to the ratings sidecar, with the workload files in {@code certs} (or none). */
+  /**
+   * One HTTP/1.1 request over TLS to the ratings sidecar, with the workload files in {@code certs}
+   * (or none).
+   */
   static String httpsWithCertificate(Path certs, String host) throws Exception {
     KeyStore trust = KeyStore.getInstance("PKCS12");
     trust.load(null, null);
@@ -195,13 +273,17 @@ class EnvoyMutualTlsIT {
     for (X509Certificate c : Pem.readCertificates(state.resolve("root-cert.pem"))) {
       trust.setCertificateEntry("root" + i++, c);
     }
-    TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    TrustManagerFactory tmf =
+        TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
     tmf.init(trust);
     KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
     KeyStore keys = KeyStore.getInstance("PKCS12");
     keys.load(null, null);
     if (certs != null) {
-      keys.setKeyEntry("workload", Pem.readPrivateKey(certs.resolve("key.pem")), new char[0],
+      keys.setKeyEntry(
+          "workload",
+          Pem.readPrivateKey(certs.resolve("key.pem")),
+          new char[0],
           Pem.readCertificates(certs.resolve("cert-chain.pem")).toArray(X509Certificate[]::new));
     }
     kmf.init(keys, new char[0]);
@@ -211,7 +293,9 @@ class EnvoyMutualTlsIT {
       s.setSoTimeout(15_000);
       s.startHandshake();
       OutputStream out = s.getOutputStream();
-      out.write(("GET /ratings/1 HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      out.write(
+          ("GET /ratings/1 HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n")
+              .getBytes(StandardCharsets.US_ASCII));
       out.flush();
       InputStream in = s.getInputStream();
       return new String(in.readAllBytes(), StandardCharsets.UTF_8);

@@ -28,7 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
  * shadow_mode}, and {@code failure_mode_deny} with the service down.
  */
 class EnvoyRateLimitIT {
-  static final String LIMITS = """
+  static final String LIMITS =
+      """
       domain: edge
       descriptors:
         - key: remote_address
@@ -62,10 +63,12 @@ class EnvoyRateLimitIT {
             rate_limit_service:
               transport_api_version: V3
               grpc_service: {envoy_grpc: {cluster_name: %s}}
-        """.formatted(failureModeDeny, cluster);
+        """
+        .formatted(failureModeDeny, cluster);
   }
 
-  static final String ROUTES = """
+  static final String ROUTES =
+      """
       - match: {prefix: "/by-address"}
         route:
           cluster: upstream
@@ -90,19 +93,33 @@ class EnvoyRateLimitIT {
     Files.writeString(dir.resolve("limits.yaml"), LIMITS);
     ServerConfig c = TestServer.config(dir, TestServer.testPlugins(), Duration.ZERO);
     ServerConfig.Quota q = c.quota();
-    ts = TestServer.start(c.withQuota(new ServerConfig.Quota(q.clusterName(), q.port(), q.members(),
-        q.kubernetesServiceDns(), q.client(), q.timeout(), q.failureDeny(), true)));
+    ts =
+        TestServer.start(
+            c.withQuota(
+                new ServerConfig.Quota(
+                    q.clusterName(),
+                    q.port(),
+                    q.members(),
+                    q.kubernetesServiceDns(),
+                    q.client(),
+                    q.timeout(),
+                    q.failureDeny(),
+                    true)));
     upstream = new EchoUpstream();
     port = FreePorts.next();
     downAllow = FreePorts.next();
     downDeny = FreePorts.next();
     String remote = "use_remote_address: true";
-    envoy = EnvoyLauncher.start(EnvoyConfigs.staticBootstrap(
-        listener("rl", port, remote, rateLimit("tollgate", false), ROUTES)
-            + listener("rl_down_allow", downAllow, remote, rateLimit("nobody", false), ROUTES)
-            + listener("rl_down_deny", downDeny, remote, rateLimit("nobody", true), ROUTES),
-        grpcCluster("tollgate", ts.server.grpcPort()) + grpcCluster("nobody", FreePorts.next())
-            + httpCluster("upstream", upstream.port())));
+    envoy =
+        EnvoyLauncher.start(
+            EnvoyConfigs.staticBootstrap(
+                listener("rl", port, remote, rateLimit("tollgate", false), ROUTES)
+                    + listener(
+                        "rl_down_allow", downAllow, remote, rateLimit("nobody", false), ROUTES)
+                    + listener("rl_down_deny", downDeny, remote, rateLimit("nobody", true), ROUTES),
+                grpcCluster("tollgate", ts.server.grpcPort())
+                    + grpcCluster("nobody", FreePorts.next())
+                    + httpCluster("upstream", upstream.port())));
   }
 
   @AfterAll
@@ -114,9 +131,14 @@ class EnvoyRateLimitIT {
   static void exactlyTheLimitPasses(int limit, String path, String... headers) {
     for (int i = 1; i <= limit; i++) {
       HttpResponse<String> ok = ProxyClient.get(port, "shop", path, headers);
-      assertThat(ok.statusCode()).as("request %d of %d on %s: %s\n%s", i, limit, path, ok.body(), envoy.log()).isEqualTo(200);
-      assertThat(ok.headers().firstValue("ratelimit-limit")).as("%s", ok.headers().map()).hasValue(Integer.toString(limit));
-      assertThat(ok.headers().firstValue("ratelimit-remaining")).hasValue(Integer.toString(limit - i));
+      assertThat(ok.statusCode())
+          .as("request %d of %d on %s: %s\n%s", i, limit, path, ok.body(), envoy.log())
+          .isEqualTo(200);
+      assertThat(ok.headers().firstValue("ratelimit-limit"))
+          .as("%s", ok.headers().map())
+          .hasValue(Integer.toString(limit));
+      assertThat(ok.headers().firstValue("ratelimit-remaining"))
+          .hasValue(Integer.toString(limit - i));
       assertThat(ok.headers().firstValue("x-envoy-ratelimited")).isEmpty();
     }
     HttpResponse<String> over = ProxyClient.get(port, "shop", path, headers);
@@ -124,7 +146,8 @@ class EnvoyRateLimitIT {
     assertThat(over.headers().firstValue("x-envoy-ratelimited")).hasValue("true");
     assertThat(over.headers().firstValue("ratelimit-limit")).hasValue(Integer.toString(limit));
     assertThat(over.headers().firstValue("ratelimit-remaining")).hasValue("0");
-    assertThat(Long.parseLong(over.headers().firstValue("ratelimit-reset").orElseThrow())).isBetween(0L, 3600L);
+    assertThat(Long.parseLong(over.headers().firstValue("ratelimit-reset").orElseThrow()))
+        .isBetween(0L, 3600L);
   }
 
   @Test
@@ -137,9 +160,11 @@ class EnvoyRateLimitIT {
   @Test
   void requestHeaderValuesAreCountedApart() {
     exactlyTheLimitPasses(3, "/by-key", "x-api-key", "alpha");
-    assertThat(ProxyClient.get(port, "shop", "/by-key", "x-api-key", "beta").statusCode()).isEqualTo(200);
+    assertThat(ProxyClient.get(port, "shop", "/by-key", "x-api-key", "beta").statusCode())
+        .isEqualTo(200);
     assertThat(ProxyClient.get(port, "shop", "/by-key").statusCode())
-        .as("no header, no descriptor, no limit").isEqualTo(200);
+        .as("no header, no descriptor, no limit")
+        .isEqualTo(200);
   }
 
   @Test
@@ -150,10 +175,12 @@ class EnvoyRateLimitIT {
   @Test
   void shadowModeCountsButAdmits() {
     for (int i = 0; i < 3; i++) {
-      assertThat(ProxyClient.get(port, "shop", "/by-tenant", "x-tenant", "acme").statusCode()).isEqualTo(200);
+      assertThat(ProxyClient.get(port, "shop", "/by-tenant", "x-tenant", "acme").statusCode())
+          .isEqualTo(200);
     }
-    assertThat(ts.admin("/metrics").body()).containsPattern(
-        "tollgate_ratelimit_decisions_total\\{domain=\"edge\",limit=\"per-tenant\",result=\"shadow_rejected\"} 2");
+    assertThat(ts.admin("/metrics").body())
+        .containsPattern(
+            "tollgate_ratelimit_decisions_total\\{domain=\"edge\",limit=\"per-tenant\",result=\"shadow_rejected\"} 2");
   }
 
   @Test

@@ -34,7 +34,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Malformed and oversized requests get a decision or a clean error, and the server goes on serving. */
+/**
+ * Malformed and oversized requests get a decision or a clean error, and the server goes on serving.
+ */
 class MalformedRequestIT {
   @TempDir static Path dir;
   static TestServer ts;
@@ -64,9 +66,12 @@ class MalformedRequestIT {
 
   @Test
   void noHttpRequest() {
-    CheckRequest req = CheckRequest.newBuilder()
-        .setAttributes(AttributeContext.newBuilder().setSource(AttributeContext.Peer.newBuilder().setPrincipal("x")))
-        .build();
+    CheckRequest req =
+        CheckRequest.newBuilder()
+            .setAttributes(
+                AttributeContext.newBuilder()
+                    .setSource(AttributeContext.Peer.newBuilder().setPrincipal("x")))
+            .build();
     assertThat(ts.check(req).hasStatus()).isTrue();
   }
 
@@ -86,7 +91,8 @@ class MalformedRequestIT {
     String path = "/" + "a".repeat(1024 * 1024);
     CheckResponse r = ts.check(EnvoyCheckRequest.http("GET", "details", path).build());
     assertThat(r.getStatus().getCode()).isEqualTo(Code.OK_VALUE);
-    CheckResponse admin = ts.check(EnvoyCheckRequest.http("GET", "details", "/admin" + path).build());
+    CheckResponse admin =
+        ts.check(EnvoyCheckRequest.http("GET", "details", "/admin" + path).build());
     assertThat(admin.getDeniedResponse().getStatus().getCodeValue()).isEqualTo(403);
   }
 
@@ -94,7 +100,8 @@ class MalformedRequestIT {
   void overTheMessageLimitIsRefusedCleanly() {
     String path = "/" + "a".repeat(5 * 1024 * 1024);
     assertThatThrownBy(() -> ts.check(EnvoyCheckRequest.http("GET", "details", path).build()))
-        .isInstanceOfSatisfying(StatusRuntimeException.class,
+        .isInstanceOfSatisfying(
+            StatusRuntimeException.class,
             e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED));
   }
 
@@ -107,61 +114,88 @@ class MalformedRequestIT {
     bytes[at + 2] = (byte) 0x28;
     final byte[] invalid = bytes;
     assertThatThrownBy(() -> raw(invalid))
-        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
-          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
-          assertThat(e.getStatus().getDescription()).startsWith("malformed CheckRequest: ").contains("UTF-8");
-        });
+        .isInstanceOfSatisfying(
+            StatusRuntimeException.class,
+            e -> {
+              assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+              assertThat(e.getStatus().getDescription())
+                  .startsWith("malformed CheckRequest: ")
+                  .contains("UTF-8");
+            });
   }
 
   @Test
   void invalidUtf8InRawHeaderValues() {
-    AttributeContext.HttpRequest http = AttributeContext.HttpRequest.newBuilder()
-        .setMethod("GET")
-        .setPath("/")
-        .setHost("details")
-        .setHeaderMap(HeaderMap.newBuilder().addHeaders(HeaderValue.newBuilder()
-            .setKey("user-agent")
-            .setRawValue(ByteString.copyFrom(new byte[] {'s', 'q', 'l', 'm', 'a', 'p', (byte) 0xFF}))))
-        .build();
-    CheckRequest req = CheckRequest.newBuilder()
-        .setAttributes(AttributeContext.newBuilder().setRequest(AttributeContext.Request.newBuilder().setHttp(http)))
-        .build();
+    AttributeContext.HttpRequest http =
+        AttributeContext.HttpRequest.newBuilder()
+            .setMethod("GET")
+            .setPath("/")
+            .setHost("details")
+            .setHeaderMap(
+                HeaderMap.newBuilder()
+                    .addHeaders(
+                        HeaderValue.newBuilder()
+                            .setKey("user-agent")
+                            .setRawValue(
+                                ByteString.copyFrom(
+                                    new byte[] {'s', 'q', 'l', 'm', 'a', 'p', (byte) 0xFF}))))
+            .build();
+    CheckRequest req =
+        CheckRequest.newBuilder()
+            .setAttributes(
+                AttributeContext.newBuilder()
+                    .setRequest(AttributeContext.Request.newBuilder().setHttp(http)))
+            .build();
     CheckResponse r = ts.check(req);
-    assertThat(r.getDeniedResponse().getStatus().getCodeValue()).as("regex list still sees sqlmap").isEqualTo(403);
+    assertThat(r.getDeniedResponse().getStatus().getCodeValue())
+        .as("regex list still sees sqlmap")
+        .isEqualTo(403);
   }
 
   @Test
   void bytesThatAreNotProtobuf() {
     assertThatThrownBy(() -> raw(new byte[] {(byte) 0xFF, (byte) 0xFF, (byte) 0xFF, 0x01, 0x02}))
-        .isInstanceOfSatisfying(StatusRuntimeException.class,
+        .isInstanceOfSatisfying(
+            StatusRuntimeException.class,
             e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT));
   }
 
   @Test
   void nginxEndpointWithoutOriginalHeaders() {
-    HttpResponse<String> r = ts.send(HttpRequest.newBuilder(
-        URI.create("http://127.0.0.1:" + ts.server.httpPort() + "/_tollgate/nginx")).build());
+    HttpResponse<String> r =
+        ts.send(
+            HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + ts.server.httpPort() + "/_tollgate/nginx"))
+                .build());
     assertThat(r.statusCode()).isEqualTo(400);
     assertThat(r.body()).contains("X-Original-Method and X-Original-URI");
   }
 
   static CheckResponse raw(byte[] request) {
-    MethodDescriptor<byte[], CheckResponse> m = MethodDescriptor.<byte[], CheckResponse>newBuilder()
-        .setType(MethodDescriptor.MethodType.UNARY)
-        .setFullMethodName(AuthorizationGrpc.getCheckMethod().getFullMethodName())
-        .setRequestMarshaller(new MethodDescriptor.Marshaller<>() {
-          @Override public InputStream stream(byte[] value) { return new ByteArrayInputStream(value); }
-          @Override public byte[] parse(InputStream in) {
-            try {
-              return in.readAllBytes();
-            } catch (java.io.IOException e) {
-              throw new UncheckedIOException(e);
-            }
-          }
-        })
-        .setResponseMarshaller(ProtoUtils.marshaller(CheckResponse.getDefaultInstance()))
-        .build();
-    return ClientCalls.blockingUnaryCall(ts.channel, m, CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), request);
+    MethodDescriptor<byte[], CheckResponse> m =
+        MethodDescriptor.<byte[], CheckResponse>newBuilder()
+            .setType(MethodDescriptor.MethodType.UNARY)
+            .setFullMethodName(AuthorizationGrpc.getCheckMethod().getFullMethodName())
+            .setRequestMarshaller(
+                new MethodDescriptor.Marshaller<>() {
+                  @Override
+                  public InputStream stream(byte[] value) {
+                    return new ByteArrayInputStream(value);
+                  }
+
+                  @Override
+                  public byte[] parse(InputStream in) {
+                    try {
+                      return in.readAllBytes();
+                    } catch (java.io.IOException e) {
+                      throw new UncheckedIOException(e);
+                    }
+                  }
+                })
+            .setResponseMarshaller(ProtoUtils.marshaller(CheckResponse.getDefaultInstance()))
+            .build();
+    return ClientCalls.blockingUnaryCall(
+        ts.channel, m, CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), request);
   }
 
   static int indexOf(byte[] haystack, byte[] needle) {

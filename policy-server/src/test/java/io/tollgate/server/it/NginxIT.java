@@ -40,7 +40,8 @@ class NginxIT {
   }
 
   HttpResponse<String> get(String path, String... headers) {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + nginx.port() + path));
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + nginx.port() + path));
     if (headers.length > 0) {
       b.headers(headers);
     }
@@ -52,7 +53,9 @@ class NginxIT {
     int before = upstream.hits();
     HttpResponse<String> r = get("/productpage?u=normal");
     assertThat(r.statusCode()).as("nginx log: %s", nginx.log()).isEqualTo(200);
-    assertThat(r.body()).contains("upstream saw GET /productpage?u=normal").contains("x-tollgate-caller: anonymous");
+    assertThat(r.body())
+        .contains("upstream saw GET /productpage?u=normal")
+        .contains("x-tollgate-caller: anonymous");
     assertThat(upstream.hits()).isEqualTo(before + 1);
   }
 
@@ -74,7 +77,8 @@ class NginxIT {
 
   @Test
   void aClientCannotForgeTheOriginalUri() {
-    HttpResponse<String> r = get("/admin/users", "X-Original-URI", "/productpage", "X-Original-Method", "GET");
+    HttpResponse<String> r =
+        get("/admin/users", "X-Original-URI", "/productpage", "X-Original-Method", "GET");
     assertThat(r.statusCode()).isEqualTo(403);
   }
 }

@@ -39,11 +39,14 @@ class OpaEnvoyIT {
     for (String f : new String[] {"authz.rego", "users/data.json", "tests/opa.yaml"}) {
       TestServer.copyResource("opa-envoy/" + f, dir.resolve(f));
     }
-    ts = new TestServer(PolicyServer.start(ServerConfig.ephemeral()
-        .withPolicy(dir, null)
-        .withReloadInterval(Duration.ZERO)
-        .withDecisionLog(DecisionLog.Mode.OFF, 1)
-        .withOpa(null, Opa.binary(), Duration.ofMillis(500))));
+    ts =
+        new TestServer(
+            PolicyServer.start(
+                ServerConfig.ephemeral()
+                    .withPolicy(dir, null)
+                    .withReloadInterval(Duration.ZERO)
+                    .withDecisionLog(DecisionLog.Mode.OFF, 1)
+                    .withOpa(null, Opa.binary(), Duration.ofMillis(500))));
     await().atMost(Duration.ofSeconds(15)).until(() -> ts.admin("/readyz").statusCode() == 200);
   }
 
@@ -80,14 +83,17 @@ class OpaEnvoyIT {
         row("GET", "/", null, "", "10.1.1.1", false));
   }
 
-  static Arguments row(String method, String path, String user, String principal, String ip, boolean allowed) {
+  static Arguments row(
+      String method, String path, String user, String principal, String ip, boolean allowed) {
     return Arguments.of(method, path, user, principal, ip, allowed);
   }
 
   @ParameterizedTest(name = "{0} {1} user={2} principal={3} from {4} -> allowed={5}")
   @MethodSource("table")
-  void decidesAsOpaEnvoyWould(String method, String path, String user, String principal, String ip, boolean allowed) {
-    EnvoyCheckRequest r = EnvoyCheckRequest.http(method, "shop", path).principal(principal).source(ip, 41000);
+  void decidesAsOpaEnvoyWould(
+      String method, String path, String user, String principal, String ip, boolean allowed) {
+    EnvoyCheckRequest r =
+        EnvoyCheckRequest.http(method, "shop", path).principal(principal).source(ip, 41000);
     if (user != null) {
       r.header("x-user", user);
     }
@@ -97,7 +103,8 @@ class OpaEnvoyIT {
     } else {
       assertThat(resp.getStatus().getCode()).as("%s", resp).isEqualTo(Code.PERMISSION_DENIED_VALUE);
       assertThat(resp.getDeniedResponse().getStatus().getCodeValue()).isEqualTo(403);
-      assertThat(resp.getDynamicMetadata().getFieldsMap().get("rule").getStringValue()).isEqualTo("envoy.authz.allow");
+      assertThat(resp.getDynamicMetadata().getFieldsMap().get("rule").getStringValue())
+          .isEqualTo("envoy.authz.allow");
     }
   }
 
@@ -105,14 +112,25 @@ class OpaEnvoyIT {
   void opaMetricsAreExported() {
     ts.check(EnvoyCheckRequest.http("GET", "shop", "/books").build());
     String m = ts.admin("/metrics").body();
-    assertThat(m).containsPattern("tollgate_opa_query_duration_seconds_count\\{outcome=\"ok\"} [1-9]");
-    assertThat(m).contains("tollgate_opa_circuit_breaker_state 0.0").contains("tollgate_opa_ready 1.0");
+    assertThat(m)
+        .containsPattern("tollgate_opa_query_duration_seconds_count\\{outcome=\"ok\"} [1-9]");
+    assertThat(m)
+        .contains("tollgate_opa_circuit_breaker_state 0.0")
+        .contains("tollgate_opa_ready 1.0");
   }
 
   @Test
   void ruleTestsAndValidateRunRegoThroughOpa() throws Exception {
-    var test = io.tollgate.rules.testing.RuleTestRunner.run(new io.tollgate.rules.PolicyRuntime.Options(dir, null, null,
-        new io.tollgate.rules.rego.RegoEngine.Settings(null, Opa.binary(), Duration.ofSeconds(5)), Duration.ofSeconds(2), null));
+    var test =
+        io.tollgate.rules.testing.RuleTestRunner.run(
+            new io.tollgate.rules.PolicyRuntime.Options(
+                dir,
+                null,
+                null,
+                new io.tollgate.rules.rego.RegoEngine.Settings(
+                    null, Opa.binary(), Duration.ofSeconds(5)),
+                Duration.ofSeconds(2),
+                null));
     assertThat(test.passed()).as("%s", test).isTrue();
     assertThat(test.cases()).hasSize(3);
   }

@@ -25,9 +25,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** OPA dies or is not there yet: decisions follow the failure policy, nothing hangs, and it recovers. */
+/**
+ * OPA dies or is not there yet: decisions follow the failure policy, nothing hangs, and it
+ * recovers.
+ */
 class OpaFailureIT {
-  static final String REGO = """
+  static final String REGO =
+      """
       package shop
 
       import rego.v1
@@ -49,7 +53,8 @@ class OpaFailureIT {
         name: shop
         actions:
         - handler: shop
-        """.formatted(failurePolicy);
+        """
+        .formatted(failurePolicy);
   }
 
   @TempDir Path dir;
@@ -60,9 +65,14 @@ class OpaFailureIT {
   void opaKilledMidLoadFailsClosedWithinTheDeadlineAndRecovers() throws Exception {
     Files.writeString(dir.resolve("shop.rego"), REGO);
     Files.writeString(dir.resolve("rules.yaml"), rules("closed"));
-    try (TestServer ts = new TestServer(PolicyServer.start(ServerConfig.ephemeral()
-        .withPolicy(dir, null).withReloadInterval(Duration.ZERO).withDecisionLog(DecisionLog.Mode.OFF, 1)
-        .withOpa(null, Opa.binary(), Duration.ofMillis(200))))) {
+    try (TestServer ts =
+        new TestServer(
+            PolicyServer.start(
+                ServerConfig.ephemeral()
+                    .withPolicy(dir, null)
+                    .withReloadInterval(Duration.ZERO)
+                    .withDecisionLog(DecisionLog.Mode.OFF, 1)
+                    .withOpa(null, Opa.binary(), Duration.ofMillis(200))))) {
       await().atMost(Duration.ofSeconds(15)).until(() -> ts.admin("/readyz").statusCode() == 200);
       ConcurrentLinkedQueue<Seen> seen = new ConcurrentLinkedQueue<>();
       ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
@@ -71,32 +81,46 @@ class OpaFailureIT {
       List<Future<?>> done = new ArrayList<>();
       for (int c = 0; c < 3; c++) {
         int client = c;
-        done.add(clients.submit(() -> {
-          int i = client;
-          while (running.get()) {
-            String method = i++ % 2 == 0 ? "GET" : "POST";
-            long t0 = System.nanoTime();
-            try {
-              CheckResponse r = ts.authz.withDeadlineAfter(5, TimeUnit.SECONDS)
-                  .check(EnvoyCheckRequest.http(method, "shop", "/items").build());
-              seen.add(new Seen(method, r.getStatus().getCode(), r.getDeniedResponse().getStatus().getCodeValue(),
-                  (System.nanoTime() - t0) / 1_000_000));
-            } catch (RuntimeException e) {
-              errors.add(e);
-            }
-          }
-        }));
+        done.add(
+            clients.submit(
+                () -> {
+                  int i = client;
+                  while (running.get()) {
+                    String method = i++ % 2 == 0 ? "GET" : "POST";
+                    long t0 = System.nanoTime();
+                    try {
+                      CheckResponse r =
+                          ts.authz
+                              .withDeadlineAfter(5, TimeUnit.SECONDS)
+                              .check(EnvoyCheckRequest.http(method, "shop", "/items").build());
+                      seen.add(
+                          new Seen(
+                              method,
+                              r.getStatus().getCode(),
+                              r.getDeniedResponse().getStatus().getCodeValue(),
+                              (System.nanoTime() - t0) / 1_000_000));
+                    } catch (RuntimeException e) {
+                      errors.add(e);
+                    }
+                  }
+                }));
       }
       await().atMost(Duration.ofSeconds(10)).until(() -> seen.size() > 300);
       long pid = ts.server.runtime().regoEngineIfStarted().opaPid();
       assertThat(pid).isPositive();
       ProcessHandle.of(pid).orElseThrow().destroyForcibly(); // SIGKILL
       int atKill = seen.size();
-      await().atMost(Duration.ofSeconds(10)).until(() -> seen.stream().skip(atKill).anyMatch(s -> s.status() == 500));
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> seen.stream().skip(atKill).anyMatch(s -> s.status() == 500));
       assertThat(ts.admin("/readyz").statusCode()).isIn(200, 503);
       // The supervisor restarts OPA and the engine uploads the policy again, by themselves.
-      await().atMost(Duration.ofSeconds(30)).until(() -> ts.server.runtime().regoEngineIfStarted().opaPid() != pid
-          && ts.admin("/readyz").statusCode() == 200);
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(
+              () ->
+                  ts.server.runtime().regoEngineIfStarted().opaPid() != pid
+                      && ts.admin("/readyz").statusCode() == 200);
       int recovered = seen.size();
       await().atMost(Duration.ofSeconds(10)).until(() -> seen.size() > recovered + 200);
       running.set(false);
@@ -112,13 +136,20 @@ class OpaFailureIT {
         } else {
           assertThat(s.status()).as("%s", s).isIn(403, 500);
         }
-        assertThat(s.millis()).as("decided within the deadline (and some scheduling slack)").isLessThan(2000);
+        assertThat(s.millis())
+            .as("decided within the deadline (and some scheduling slack)")
+            .isLessThan(2000);
       }
       List<Seen> after = new ArrayList<>(seen).subList(recovered, seen.size());
-      assertThat(after).allSatisfy(s -> assertThat(s.code() == Code.OK_VALUE).isEqualTo(s.method().equals("GET")));
+      assertThat(after)
+          .allSatisfy(
+              s -> assertThat(s.code() == Code.OK_VALUE).isEqualTo(s.method().equals("GET")));
       String metrics = ts.admin("/metrics").body();
-      assertThat(metrics).containsPattern("tollgate_opa_query_failures_total\\{reason=\"(error|rejected)\"} [1-9]");
-      assertThat(metrics).containsPattern("tollgate_handler_failures_total\\{handler=\"shop\"} [1-9]");
+      assertThat(metrics)
+          .containsPattern(
+              "tollgate_opa_query_failures_total\\{reason=\"(error|rejected)\"} [1-9]");
+      assertThat(metrics)
+          .containsPattern("tollgate_handler_failures_total\\{handler=\"shop\"} [1-9]");
     }
   }
 
@@ -127,9 +158,14 @@ class OpaFailureIT {
     Files.writeString(dir.resolve("shop.rego"), REGO);
     Files.writeString(dir.resolve("rules.yaml"), rules("open"));
     int port = FreePorts.next();
-    try (TestServer ts = new TestServer(PolicyServer.start(ServerConfig.ephemeral()
-        .withPolicy(dir, null).withReloadInterval(Duration.ZERO).withDecisionLog(DecisionLog.Mode.OFF, 1)
-        .withOpa("http://127.0.0.1:" + port, null, Duration.ofMillis(200))))) {
+    try (TestServer ts =
+        new TestServer(
+            PolicyServer.start(
+                ServerConfig.ephemeral()
+                    .withPolicy(dir, null)
+                    .withReloadInterval(Duration.ZERO)
+                    .withDecisionLog(DecisionLog.Mode.OFF, 1)
+                    .withOpa("http://127.0.0.1:" + port, null, Duration.ofMillis(200))))) {
       CheckResponse r = ts.check(EnvoyCheckRequest.http("POST", "shop", "/items").build());
       assertThat(r.getStatus().getCode()).isEqualTo(Code.OK_VALUE);
     }
@@ -140,24 +176,51 @@ class OpaFailureIT {
     Files.writeString(dir.resolve("shop.rego"), REGO);
     Files.writeString(dir.resolve("rules.yaml"), rules("closed"));
     int port = FreePorts.next();
-    try (TestServer ts = new TestServer(PolicyServer.start(ServerConfig.ephemeral()
-        .withPolicy(dir, null).withReloadInterval(Duration.ZERO).withDecisionLog(DecisionLog.Mode.OFF, 1)
-        .withOpa("http://127.0.0.1:" + port, null, Duration.ofMillis(200))))) {
+    try (TestServer ts =
+        new TestServer(
+            PolicyServer.start(
+                ServerConfig.ephemeral()
+                    .withPolicy(dir, null)
+                    .withReloadInterval(Duration.ZERO)
+                    .withDecisionLog(DecisionLog.Mode.OFF, 1)
+                    .withOpa("http://127.0.0.1:" + port, null, Duration.ofMillis(200))))) {
       var notReady = ts.admin("/readyz");
       assertThat(notReady.statusCode()).isEqualTo(503);
       assertThat(notReady.body()).contains("OPA at http://127.0.0.1:" + port + " is unreachable");
       CheckResponse early = ts.check(EnvoyCheckRequest.http("GET", "shop", "/items").build());
-      assertThat(early.getDeniedResponse().getStatus().getCodeValue()).as("fail closed").isEqualTo(500);
+      assertThat(early.getDeniedResponse().getStatus().getCodeValue())
+          .as("fail closed")
+          .isEqualTo(500);
 
-      Process opa = new ProcessBuilder(Opa.binary().toString(), "run", "--server", "--addr", "127.0.0.1:" + port,
-          "--log-level", "error", "--skip-version-check").redirectErrorStream(true)
-          .redirectOutput(dir.resolve("opa.log").toFile()).start();
+      Process opa =
+          new ProcessBuilder(
+                  Opa.binary().toString(),
+                  "run",
+                  "--server",
+                  "--addr",
+                  "127.0.0.1:" + port,
+                  "--log-level",
+                  "error",
+                  "--skip-version-check")
+              .redirectErrorStream(true)
+              .redirectOutput(dir.resolve("opa.log").toFile())
+              .start();
       try {
         await().atMost(Duration.ofSeconds(30)).until(() -> ts.admin("/readyz").statusCode() == 200);
-        await().atMost(Duration.ofSeconds(10)).until(() ->
-            ts.check(EnvoyCheckRequest.http("GET", "shop", "/items").build()).getStatus().getCode() == Code.OK_VALUE);
-        assertThat(ts.check(EnvoyCheckRequest.http("POST", "shop", "/items").build())
-            .getDeniedResponse().getStatus().getCodeValue()).isEqualTo(403);
+        await()
+            .atMost(Duration.ofSeconds(10))
+            .until(
+                () ->
+                    ts.check(EnvoyCheckRequest.http("GET", "shop", "/items").build())
+                            .getStatus()
+                            .getCode()
+                        == Code.OK_VALUE);
+        assertThat(
+                ts.check(EnvoyCheckRequest.http("POST", "shop", "/items").build())
+                    .getDeniedResponse()
+                    .getStatus()
+                    .getCodeValue())
+            .isEqualTo(403);
       } finally {
         opa.destroyForcibly();
       }

@@ -33,7 +33,8 @@ class PrometheusIT {
   @TempDir Path dir;
   @TempDir Path cutOff;
 
-  static final String LIMITS = """
+  static final String LIMITS =
+      """
       domain: edge
       descriptors:
         - key: remote_address
@@ -44,11 +45,18 @@ class PrometheusIT {
     main.check(EnvoyCheckRequest.http("GET", "productpage", "/productpage").build());
     main.check(EnvoyCheckRequest.http("GET", "details", "/admin/users").build());
     for (TestServer s : List.of(main, orphan)) {
-      RateLimitServiceGrpc.newBlockingStub(s.channel).withDeadlineAfter(10, TimeUnit.SECONDS)
-          .shouldRateLimit(RateLimitRequest.newBuilder().setDomain("edge")
-              .addDescriptors(RateLimitDescriptor.newBuilder().addEntries(RateLimitDescriptor.Entry.newBuilder()
-                  .setKey("remote_address").setValue("203.0.113." + (round % 2))))
-              .build());
+      RateLimitServiceGrpc.newBlockingStub(s.channel)
+          .withDeadlineAfter(10, TimeUnit.SECONDS)
+          .shouldRateLimit(
+              RateLimitRequest.newBuilder()
+                  .setDomain("edge")
+                  .addDescriptors(
+                      RateLimitDescriptor.newBuilder()
+                          .addEntries(
+                              RateLimitDescriptor.Entry.newBuilder()
+                                  .setKey("remote_address")
+                                  .setValue("203.0.113." + (round % 2))))
+                  .build());
     }
     List<io.envoyproxy.envoy.data.accesslog.v3.HTTPAccessLogEntry> entries = new ArrayList<>();
     entries.add(TelemetryIT.entry("GET", "ratings", "/ratings/1", 200, 12, TelemetryIT.RATINGS));
@@ -62,16 +70,36 @@ class PrometheusIT {
     Files.writeString(dir.resolve("limits.yaml"), LIMITS);
     TestServer.copyResource("telemetry-policy/telemetry.yaml", dir.resolve("telemetry.yaml"));
     Files.writeString(cutOff.resolve("limits.yaml"), LIMITS);
-    ServerConfig orphanConfig = TestServer.config(cutOff, null, Duration.ZERO).withQuota(new ServerConfig.Quota(
-        "nobody", 5701, List.of("127.0.0.1:" + FreePorts.next()), null, true, Duration.ofMillis(200), false, false));
+    ServerConfig orphanConfig =
+        TestServer.config(cutOff, null, Duration.ZERO)
+            .withQuota(
+                new ServerConfig.Quota(
+                    "nobody",
+                    5701,
+                    List.of("127.0.0.1:" + FreePorts.next()),
+                    null,
+                    true,
+                    Duration.ofMillis(200),
+                    false,
+                    false));
     try (TestServer main = TestServer.start(dir, null, Duration.ZERO);
         TestServer orphan = TestServer.start(orphanConfig)) {
       assertThat(main.reload().statusCode()).isEqualTo(200);
       traffic(main, orphan, 0);
-      try (PrometheusServer prometheus = PrometheusServer.start("tollgate", List.of(
-          "127.0.0.1:" + main.server.adminPort(), "127.0.0.1:" + orphan.server.adminPort()))) {
-        await().atMost(Duration.ofSeconds(60)).until(() ->
-            JSON.readTree(prometheus.query("sum(up{job=\"tollgate\"})")).at("/data/result/0/value/1").asText().equals("2"));
+      try (PrometheusServer prometheus =
+          PrometheusServer.start(
+              "tollgate",
+              List.of(
+                  "127.0.0.1:" + main.server.adminPort(),
+                  "127.0.0.1:" + orphan.server.adminPort()))) {
+        await()
+            .atMost(Duration.ofSeconds(60))
+            .until(
+                () ->
+                    JSON.readTree(prometheus.query("sum(up{job=\"tollgate\"})"))
+                        .at("/data/result/0/value/1")
+                        .asText()
+                        .equals("2"));
         // Traffic over several scrapes, so that rates and quantiles have something to work on:
         // after each round, wait for Prometheus to scrape both servers again.
         for (int round = 1; round <= 8; round++) {
@@ -80,25 +108,40 @@ class PrometheusIT {
           await().atMost(Duration.ofSeconds(30)).until(() -> scrapes(prometheus) >= before + 2);
         }
 
-        assertThat(values(prometheus, "tollgate_checks_total{decision=\"deny\",rule=\"admin-only\"}")).isNotEmpty();
-        assertThat(values(prometheus, "tollgate_check_duration_seconds_count{transport=\"grpc\"}")).isNotEmpty();
-        assertThat(values(prometheus, "tollgate_ratelimit_decisions_total{domain=\"edge\",limit=\"per-address\",result=\"rejected\"}"))
+        assertThat(
+                values(prometheus, "tollgate_checks_total{decision=\"deny\",rule=\"admin-only\"}"))
             .isNotEmpty();
-        assertThat(values(prometheus, "tollgate_ratelimit_failures_total{domain=\"edge\",answer=\"ok\"}")).isNotEmpty();
+        assertThat(values(prometheus, "tollgate_check_duration_seconds_count{transport=\"grpc\"}"))
+            .isNotEmpty();
+        assertThat(
+                values(
+                    prometheus,
+                    "tollgate_ratelimit_decisions_total{domain=\"edge\",limit=\"per-address\",result=\"rejected\"}"))
+            .isNotEmpty();
+        assertThat(
+                values(
+                    prometheus, "tollgate_ratelimit_failures_total{domain=\"edge\",answer=\"ok\"}"))
+            .isNotEmpty();
         assertThat(values(prometheus, "mesh_requests_total{service=\"ratings\"}")).isNotEmpty();
 
-        JsonNode grafana = JSON.readTree(Path.of("..", "deploy", "grafana", "tollgate.json").toFile());
+        JsonNode grafana =
+            JSON.readTree(Path.of("..", "deploy", "grafana", "tollgate.json").toFile());
         int checked = 0;
         for (JsonNode panel : grafana.get("panels")) {
           for (JsonNode target : panel.get("targets")) {
             String expr = target.get("expr").asText();
-            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-              JsonNode r = JSON.readTree(prometheus.query(expr));
-              assertThat(r.get("status").asText()).as("%s (panel '%s'): %s", expr, panel.get("title").asText(), r)
-                  .isEqualTo("success");
-              assertThat(r.at("/data/result").size()).as("data for %s (panel '%s')", expr, panel.get("title").asText())
-                  .isGreaterThan(0);
-            });
+            await()
+                .atMost(Duration.ofSeconds(30))
+                .untilAsserted(
+                    () -> {
+                      JsonNode r = JSON.readTree(prometheus.query(expr));
+                      assertThat(r.get("status").asText())
+                          .as("%s (panel '%s'): %s", expr, panel.get("title").asText(), r)
+                          .isEqualTo("success");
+                      assertThat(r.at("/data/result").size())
+                          .as("data for %s (panel '%s')", expr, panel.get("title").asText())
+                          .isGreaterThan(0);
+                    });
             checked++;
           }
         }
@@ -109,13 +152,17 @@ class PrometheusIT {
 
   /** Scrapes of Tollgate Prometheus holds from the last five minutes. */
   static double scrapes(PrometheusServer p) throws Exception {
-    JsonNode r = JSON.readTree(p.query("sum(count_over_time(up{job=\"tollgate\"}[5m]))")).at("/data/result/0/value/1");
+    JsonNode r =
+        JSON.readTree(p.query("sum(count_over_time(up{job=\"tollgate\"}[5m]))"))
+            .at("/data/result/0/value/1");
     return r.isMissingNode() ? 0 : Double.parseDouble(r.asText());
   }
 
   static List<String> values(PrometheusServer p, String selector) throws Exception {
     List<String> out = new ArrayList<>();
-    JSON.readTree(p.query(selector)).at("/data/result").forEach(r -> out.add(r.at("/value/1").asText()));
+    JSON.readTree(p.query(selector))
+        .at("/data/result")
+        .forEach(r -> out.add(r.at("/value/1").asText()));
     return out;
   }
 }

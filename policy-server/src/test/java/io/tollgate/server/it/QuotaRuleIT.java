@@ -23,7 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
  * quota cluster, denies an ext_authz Check with 429 and {@code x-ratelimit-*} headers.
  */
 class QuotaRuleIT {
-  static final String QUOTA_RULES = """
+  static final String QUOTA_RULES =
+      """
       kind: Handler
       name: per-client
       adapter: quota
@@ -67,7 +68,8 @@ class QuotaRuleIT {
   }
 
   static CheckResponse ratings(String source) {
-    return ts.check(EnvoyCheckRequest.http("GET", "ratings", "/ratings/1").source(source, 40000).build());
+    return ts.check(
+        EnvoyCheckRequest.http("GET", "ratings", "/ratings/1").source(source, 40000).build());
   }
 
   @Test
@@ -76,25 +78,37 @@ class QuotaRuleIT {
       CheckResponse ok = ratings("203.0.113.1");
       assertThat(ok.getStatus().getCode()).as("%s", ok).isEqualTo(Code.OK_VALUE);
       Map<String, String> h = headers(ok.getOkResponse().getResponseHeadersToAddList());
-      assertThat(h).containsEntry("x-ratelimit-limit", "3").containsEntry("x-ratelimit-remaining", Integer.toString(i));
+      assertThat(h)
+          .containsEntry("x-ratelimit-limit", "3")
+          .containsEntry("x-ratelimit-remaining", Integer.toString(i));
       assertThat(Long.parseLong(h.get("x-ratelimit-reset"))).isBetween(1L, 3600L);
     }
     CheckResponse denied = ratings("203.0.113.1");
     assertThat(denied.getStatus().getCode()).isEqualTo(Code.RESOURCE_EXHAUSTED_VALUE);
     assertThat(denied.getDeniedResponse().getStatus().getCodeValue()).isEqualTo(429);
     Map<String, String> h = headers(denied.getDeniedResponse().getHeadersList());
-    assertThat(h).containsEntry("x-ratelimit-limit", "3").containsEntry("x-ratelimit-remaining", "0")
-        .containsEntry("x-tollgate-rule", "ratings-quota").containsKey("retry-after");
+    assertThat(h)
+        .containsEntry("x-ratelimit-limit", "3")
+        .containsEntry("x-ratelimit-remaining", "0")
+        .containsEntry("x-tollgate-rule", "ratings-quota")
+        .containsKey("retry-after");
     assertThat(Long.parseLong(h.get("retry-after"))).isBetween(1L, 3600L);
     assertThat(denied.getDeniedResponse().getBody()).contains("quota 'requestcount' is spent");
 
     // Another client has its own quota; the overridden one only 1.
     assertThat(ratings("203.0.113.2").getStatus().getCode()).isEqualTo(Code.OK_VALUE);
     assertThat(ratings("198.51.100.9").getStatus().getCode()).isEqualTo(Code.OK_VALUE);
-    assertThat(ratings("198.51.100.9").getDeniedResponse().getStatus().getCodeValue()).isEqualTo(429);
+    assertThat(ratings("198.51.100.9").getDeniedResponse().getStatus().getCodeValue())
+        .isEqualTo(429);
     // Requests the rule does not match spend nothing.
-    assertThat(ts.check(EnvoyCheckRequest.http("GET", "ratings", "/other").source("203.0.113.1", 1).build())
-        .getStatus().getCode()).isEqualTo(Code.OK_VALUE);
+    assertThat(
+            ts.check(
+                    EnvoyCheckRequest.http("GET", "ratings", "/other")
+                        .source("203.0.113.1", 1)
+                        .build())
+                .getStatus()
+                .getCode())
+        .isEqualTo(Code.OK_VALUE);
   }
 
   @Test
@@ -111,7 +125,8 @@ class QuotaRuleIT {
 
   @Test
   void theServerIsReadyOnlyWithTheQuotaClusterAndShowsIt() {
-    assertThat(ts.get("http://127.0.0.1:" + ts.server.adminPort() + "/readyz").statusCode()).isEqualTo(200);
+    assertThat(ts.get("http://127.0.0.1:" + ts.server.adminPort() + "/readyz").statusCode())
+        .isEqualTo(200);
     String metrics = ts.get("http://127.0.0.1:" + ts.server.adminPort() + "/metrics").body();
     assertThat(metrics).contains("tollgate_quota_cluster_members 1");
   }

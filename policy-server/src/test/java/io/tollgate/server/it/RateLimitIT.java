@@ -3,13 +3,13 @@ package io.tollgate.server.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.envoyproxy.envoy.extensions.common.ratelimit.v3.RateLimitDescriptor;
 import io.envoyproxy.envoy.service.ratelimit.v3.RateLimitRequest;
 import io.envoyproxy.envoy.service.ratelimit.v3.RateLimitResponse;
 import io.envoyproxy.envoy.service.ratelimit.v3.RateLimitResponse.Code;
 import io.envoyproxy.envoy.service.ratelimit.v3.RateLimitServiceGrpc;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.nio.file.Files;
@@ -24,7 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Envoy's global rate-limit service, called with a real grpc-java client and Envoy's stubs. */
 class RateLimitIT {
-  static final String LIMITS = """
+  static final String LIMITS =
+      """
       domain: edge
       descriptors:
         - key: remote_address
@@ -73,7 +74,8 @@ class RateLimitIT {
   }
 
   static RateLimitResponse ask(String domain, int hits, RateLimitDescriptor... ds) {
-    RateLimitRequest.Builder r = RateLimitRequest.newBuilder().setDomain(domain).setHitsAddend(hits);
+    RateLimitRequest.Builder r =
+        RateLimitRequest.newBuilder().setDomain(domain).setHitsAddend(hits);
     for (RateLimitDescriptor d : ds) {
       r.addDescriptors(d);
     }
@@ -83,7 +85,8 @@ class RateLimitIT {
   @Test
   void limitsPerValueUnderAWildcardWithTheResponseFields() {
     for (int i = 0; i < 3; i++) {
-      assertThat(ask("edge", 0, descriptor("remote_address", "203.0.113.1")).getOverallCode()).isEqualTo(Code.OK);
+      assertThat(ask("edge", 0, descriptor("remote_address", "203.0.113.1")).getOverallCode())
+          .isEqualTo(Code.OK);
     }
     RateLimitResponse over = ask("edge", 0, descriptor("remote_address", "203.0.113.1"));
     assertThat(over.getOverallCode()).isEqualTo(Code.OVER_LIMIT);
@@ -94,21 +97,36 @@ class RateLimitIT {
     assertThat(s.getCurrentLimit().getName()).isEqualTo("per-address");
     assertThat(s.getLimitRemaining()).isZero();
     assertThat(s.getDurationUntilReset().getSeconds()).isBetween(0L, 3600L);
-    assertThat(ask("edge", 0, descriptor("remote_address", "203.0.113.2")).getStatuses(0).getLimitRemaining())
-        .as("another address has its own count").isEqualTo(2);
+    assertThat(
+            ask("edge", 0, descriptor("remote_address", "203.0.113.2"))
+                .getStatuses(0)
+                .getLimitRemaining())
+        .as("another address has its own count")
+        .isEqualTo(2);
   }
 
   @Test
   void nestedDescriptorsAndHitsAddend() {
-    RateLimitResponse r = ask("edge", 1, descriptor("remote_address", "203.0.113.9", "path", "/login"));
+    RateLimitResponse r =
+        ask("edge", 1, descriptor("remote_address", "203.0.113.9", "path", "/login"));
     assertThat(r.getOverallCode()).isEqualTo(Code.OK);
-    assertThat(ask("edge", 1, descriptor("remote_address", "203.0.113.9", "path", "/login")).getOverallCode())
+    assertThat(
+            ask("edge", 1, descriptor("remote_address", "203.0.113.9", "path", "/login"))
+                .getOverallCode())
         .isEqualTo(Code.OVER_LIMIT);
-    assertThat(ask("edge", 2, descriptor("remote_address", "203.0.113.10")).getStatuses(0).getLimitRemaining())
+    assertThat(
+            ask("edge", 2, descriptor("remote_address", "203.0.113.10"))
+                .getStatuses(0)
+                .getLimitRemaining())
         .isEqualTo(1);
-    assertThat(ask("edge", 1_000_000, descriptor("remote_address", "203.0.113.11")).getOverallCode())
-        .as("a huge hits_addend is over the limit and spends nothing").isEqualTo(Code.OVER_LIMIT);
-    assertThat(ask("edge", 0, descriptor("remote_address", "203.0.113.11")).getStatuses(0).getLimitRemaining())
+    assertThat(
+            ask("edge", 1_000_000, descriptor("remote_address", "203.0.113.11")).getOverallCode())
+        .as("a huge hits_addend is over the limit and spends nothing")
+        .isEqualTo(Code.OVER_LIMIT);
+    assertThat(
+            ask("edge", 0, descriptor("remote_address", "203.0.113.11"))
+                .getStatuses(0)
+                .getLimitRemaining())
         .isEqualTo(2);
   }
 
@@ -119,17 +137,29 @@ class RateLimitIT {
       assertThat(u.getOverallCode()).isEqualTo(Code.OK);
       assertThat(u.getStatuses(0).hasCurrentLimit()).isFalse();
     }
-    assertThat(ask("nope", 0, descriptor("remote_address", "1.2.3.4")).getOverallCode()).isEqualTo(Code.OK);
+    assertThat(ask("nope", 0, descriptor("remote_address", "1.2.3.4")).getOverallCode())
+        .isEqualTo(Code.OK);
     assertThat(ask("edge", 0, descriptor("user", "bob")).getOverallCode()).isEqualTo(Code.OK);
     assertThat(ask("edge", 0, descriptor("api_key", "k")).getOverallCode()).isEqualTo(Code.OK);
-    assertThat(ask("edge", 0, descriptor("api_key", "k")).getOverallCode()).as("shadow mode answers OK").isEqualTo(Code.OK);
+    assertThat(ask("edge", 0, descriptor("api_key", "k")).getOverallCode())
+        .as("shadow mode answers OK")
+        .isEqualTo(Code.OK);
     assertThat(ts.admin("/metrics").body())
-        .containsPattern("tollgate_ratelimit_decisions_total\\{domain=\"edge\",limit=\"api_key\",result=\"shadow_rejected\"} [1-9]");
+        .containsPattern(
+            "tollgate_ratelimit_decisions_total\\{domain=\"edge\",limit=\"api_key\",result=\"shadow_rejected\"} [1-9]");
     ask("edge", 0, descriptor("tenant", "acme"));
-    assertThat(ts.admin("/metrics").body()).as("detailed_metric labels the value as sent")
-        .containsPattern("tollgate_ratelimit_decisions_total\\{domain=\"edge\",limit=\"tenant=acme\",result=\"admitted\"} 1");
-    assertThat(ask("edge", 0, descriptor("remote_address", "10.0.0.1", "path", "/" + "x".repeat(1 << 20)))
-        .getOverallCode()).as("a 1 MiB value matches nothing").isEqualTo(Code.OK);
+    assertThat(ts.admin("/metrics").body())
+        .as("detailed_metric labels the value as sent")
+        .containsPattern(
+            "tollgate_ratelimit_decisions_total\\{domain=\"edge\",limit=\"tenant=acme\",result=\"admitted\"} 1");
+    assertThat(
+            ask(
+                    "edge",
+                    0,
+                    descriptor("remote_address", "10.0.0.1", "path", "/" + "x".repeat(1 << 20)))
+                .getOverallCode())
+        .as("a 1 MiB value matches nothing")
+        .isEqualTo(Code.OK);
   }
 
   @Test
@@ -146,7 +176,8 @@ class RateLimitIT {
     assertThat(api.at("/cluster/reachable").asBoolean()).isTrue();
     JsonNode perAddress = null;
     for (JsonNode l : api.get("limits")) {
-      if (l.get("domain").asText().equals("edge") && l.get("limit").asText().equals("per-address")) {
+      if (l.get("domain").asText().equals("edge")
+          && l.get("limit").asText().equals("per-address")) {
         perAddress = l;
       }
     }
@@ -161,11 +192,18 @@ class RateLimitIT {
   @Test
   void replacedLimitsAreNotApplied() {
     for (int i = 0; i < 10; i++) {
-      RateLimitResponse r = ask("edge", 0, descriptor("remote_address", "192.168.1.1"), descriptor("remote_address", "203.0.113.50"));
+      RateLimitResponse r =
+          ask(
+              "edge",
+              0,
+              descriptor("remote_address", "192.168.1.1"),
+              descriptor("remote_address", "203.0.113.50"));
       if (i < 3) {
         assertThat(r.getOverallCode()).isEqualTo(Code.OK);
       }
-      assertThat(r.getStatuses(1).hasCurrentLimit()).as("per-address is replaced by office").isFalse();
+      assertThat(r.getStatuses(1).hasCurrentLimit())
+          .as("per-address is replaced by office")
+          .isFalse();
       assertThat(r.getStatuses(0).getCurrentLimit().getName()).isEqualTo("office");
     }
   }
@@ -173,24 +211,34 @@ class RateLimitIT {
   @Test
   void malformedRequestsGetACleanError() {
     assertThatThrownBy(() -> ask("edge", 0))
-        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
-          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
-          assertThat(e.getStatus().getDescription()).contains("descriptor list must not be empty");
-        });
+        .isInstanceOfSatisfying(
+            StatusRuntimeException.class,
+            e -> {
+              assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+              assertThat(e.getStatus().getDescription())
+                  .contains("descriptor list must not be empty");
+            });
     assertThatThrownBy(() -> ask("", 0, descriptor("a", "b")))
-        .isInstanceOfSatisfying(StatusRuntimeException.class,
+        .isInstanceOfSatisfying(
+            StatusRuntimeException.class,
             e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT));
   }
 
   @Test
   void aBadConfigIsRefusedWithItsLocationAndTheOldOneServes() throws Exception {
-    Files.writeString(dir.resolve("limits.yaml"), LIMITS.replace("requests_per_unit: 3,", "requests_per_unit: 0,"));
+    Files.writeString(
+        dir.resolve("limits.yaml"),
+        LIMITS.replace("requests_per_unit: 3,", "requests_per_unit: 0,"));
     try {
       var r = ts.reload();
       assertThat(r.statusCode()).isEqualTo(422);
       assertThat(r.body()).contains("limits.yaml:4:49: requests_per_unit must be positive, not 0");
-      assertThat(ask("edge", 0, descriptor("remote_address", "203.0.113.77")).getStatuses(0).getCurrentLimit()
-          .getRequestsPerUnit()).isEqualTo(3);
+      assertThat(
+              ask("edge", 0, descriptor("remote_address", "203.0.113.77"))
+                  .getStatuses(0)
+                  .getCurrentLimit()
+                  .getRequestsPerUnit())
+          .isEqualTo(3);
     } finally {
       Files.writeString(dir.resolve("limits.yaml"), LIMITS);
       assertThat(ts.reload().statusCode()).isEqualTo(200);

@@ -15,17 +15,21 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * {@code ServerProcess} runs {@code tollgate.jar serve} (or {@code quota-node}, {@code ca}) as its own JVM and
- * reads its ports from its log.
+ * {@code ServerProcess} runs {@code tollgate.jar serve} (or {@code quota-node}, {@code ca}) as its
+ * own JVM and reads its ports from its log.
  */
 final class ServerProcess implements AutoCloseable {
   private static final Pattern SERVING =
-      Pattern.compile("tollgate serving: grpc 127\\.0\\.0\\.1:(\\d+) .* admin 127\\.0\\.0\\.1:(\\d+)");
+      Pattern.compile(
+          "tollgate serving: grpc 127\\.0\\.0\\.1:(\\d+) .* admin 127\\.0\\.0\\.1:(\\d+)");
   private static final Pattern CA =
-      Pattern.compile("tollgate ca: .* CSR API on 127\\.0\\.0\\.1:(\\d+), admin on 127\\.0\\.0\\.1:(\\d+)");
+      Pattern.compile(
+          "tollgate ca: .* CSR API on 127\\.0\\.0\\.1:(\\d+), admin on 127\\.0\\.0\\.1:(\\d+)");
   private static final Pattern PILOT =
-      Pattern.compile("tollgate pilot: xDS on 127\\.0\\.0\\.1:(\\d+), admin on 127\\.0\\.0\\.1:(\\d+)");
-  private static final Pattern QUOTA_NODE = Pattern.compile("tollgate quota-node: .* admin on 127\\.0\\.0\\.1:(\\d+)");
+      Pattern.compile(
+          "tollgate pilot: xDS on 127\\.0\\.0\\.1:(\\d+), admin on 127\\.0\\.0\\.1:(\\d+)");
+  private static final Pattern QUOTA_NODE =
+      Pattern.compile("tollgate quota-node: .* admin on 127\\.0\\.0\\.1:(\\d+)");
 
   final Process process;
   final int grpcPort;
@@ -41,13 +45,29 @@ final class ServerProcess implements AutoCloseable {
 
   static ServerProcess start(String... serveArgs) throws Exception {
     // The quick warm-up of the in-process servers: these tests measure no first answers.
-    List<String> cmd = new ArrayList<>(ShadedJarIT.java("serve", "--grpc-port", "0", "--http-port", "-1",
-        "--admin-port", "0", "--decision-log", "off", "--warm-up-time", "2s", "--warm-up-rounds", "500"));
+    List<String> cmd =
+        new ArrayList<>(
+            ShadedJarIT.java(
+                "serve",
+                "--grpc-port",
+                "0",
+                "--http-port",
+                "-1",
+                "--admin-port",
+                "0",
+                "--decision-log",
+                "off",
+                "--warm-up-time",
+                "2s",
+                "--warm-up-rounds",
+                "500"));
     cmd.addAll(List.of(serveArgs));
     return launch(cmd, SERVING);
   }
 
-  /** Starts {@code tollgate quota-node}; its admin port is {@link #adminPort}, it has no gRPC port. */
+  /**
+   * Starts {@code tollgate quota-node}; its admin port is {@link #adminPort}, it has no gRPC port.
+   */
   static ServerProcess quotaNode(String... args) throws Exception {
     List<String> cmd = new ArrayList<>(ShadedJarIT.java("quota-node", "--admin-port", "0"));
     cmd.addAll(List.of(args));
@@ -63,7 +83,8 @@ final class ServerProcess implements AutoCloseable {
 
   /** Starts {@code tollgate pilot}; {@link #grpcPort} is its xDS port. */
   static ServerProcess pilot(String... args) throws Exception {
-    List<String> cmd = new ArrayList<>(ShadedJarIT.java("pilot", "--port", "0", "--admin-port", "0"));
+    List<String> cmd =
+        new ArrayList<>(ShadedJarIT.java("pilot", "--port", "0", "--admin-port", "0"));
     cmd.addAll(List.of(args));
     return launch(cmd, PILOT);
   }
@@ -72,24 +93,30 @@ final class ServerProcess implements AutoCloseable {
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     StringBuilder log = new StringBuilder();
     CompletableFuture<int[]> ports = new CompletableFuture<>();
-    Thread reader = new Thread(() -> {
-      try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-        for (String line; (line = r.readLine()) != null; ) {
-          synchronized (log) {
-            log.append(line).append('\n');
-          }
-          Matcher m = ready.matcher(line);
-          if (m.find()) {
-            ports.complete(m.groupCount() == 2
-                ? new int[] {Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2))}
-                : new int[] {-1, Integer.parseInt(m.group(1))});
-          }
-        }
-      } catch (IOException e) {
-        // the process ended
-      }
-      ports.completeExceptionally(new AssertionError("server exited before serving:\n" + log));
-    });
+    Thread reader =
+        new Thread(
+            () -> {
+              try (BufferedReader r =
+                  new BufferedReader(
+                      new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line; (line = r.readLine()) != null; ) {
+                  synchronized (log) {
+                    log.append(line).append('\n');
+                  }
+                  Matcher m = ready.matcher(line);
+                  if (m.find()) {
+                    ports.complete(
+                        m.groupCount() == 2
+                            ? new int[] {Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2))}
+                            : new int[] {-1, Integer.parseInt(m.group(1))});
+                  }
+                }
+              } catch (IOException e) {
+                // the process ended
+              }
+              ports.completeExceptionally(
+                  new AssertionError("server exited before serving:\n" + log));
+            });
     reader.setDaemon(true);
     reader.start();
     int[] got = ports.get(120, TimeUnit.SECONDS);

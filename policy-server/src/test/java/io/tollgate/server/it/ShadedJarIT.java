@@ -49,43 +49,69 @@ class ShadedJarIT {
 
   @Test
   void servesTheBundledPolicyAndAnswersTheCheckCommand() throws Exception {
-    Process server = new ProcessBuilder(java("serve", "--grpc-port", "0", "--http-port", "0", "--admin-port", "0"))
-        .redirectErrorStream(true)
-        .start();
+    Process server =
+        new ProcessBuilder(
+                java("serve", "--grpc-port", "0", "--http-port", "0", "--admin-port", "0"))
+            .redirectErrorStream(true)
+            .start();
     StringBuilder log = new StringBuilder();
     CompletableFuture<Integer> port = new CompletableFuture<>();
-    Thread reader = new Thread(() -> {
-      try (BufferedReader r = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8))) {
-        for (String line; (line = r.readLine()) != null; ) {
-          synchronized (log) {
-            log.append(line).append('\n');
-          }
-          Matcher m = SERVING.matcher(line);
-          if (m.find()) {
-            port.complete(Integer.parseInt(m.group(1)));
-          }
-        }
-      } catch (IOException e) {
-        port.completeExceptionally(e);
-      }
-      port.completeExceptionally(new AssertionError("server exited before serving"));
-    });
+    Thread reader =
+        new Thread(
+            () -> {
+              try (BufferedReader r =
+                  new BufferedReader(
+                      new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line; (line = r.readLine()) != null; ) {
+                  synchronized (log) {
+                    log.append(line).append('\n');
+                  }
+                  Matcher m = SERVING.matcher(line);
+                  if (m.find()) {
+                    port.complete(Integer.parseInt(m.group(1)));
+                  }
+                }
+              } catch (IOException e) {
+                port.completeExceptionally(e);
+              }
+              port.completeExceptionally(new AssertionError("server exited before serving"));
+            });
     reader.setDaemon(true);
     reader.start();
     try {
       int grpc = port.get(90, TimeUnit.SECONDS);
       String address = "127.0.0.1:" + grpc;
 
-      Result allow = run("check", "--address", address, "--host", "productpage", "--path", "/productpage");
+      Result allow =
+          run("check", "--address", address, "--host", "productpage", "--path", "/productpage");
       assertThat(allow.exit()).as(allow.out()).isZero();
       assertThat(allow.out()).contains("ALLOW").contains("x-tollgate-caller: anonymous");
 
-      Result deny = run("check", "--address", address, "--host", "details", "--path", "/admin/users",
-          "--principal", "spiffe://cluster.local/ns/bookinfo/sa/productpage");
+      Result deny =
+          run(
+              "check",
+              "--address",
+              address,
+              "--host",
+              "details",
+              "--path",
+              "/admin/users",
+              "--principal",
+              "spiffe://cluster.local/ns/bookinfo/sa/productpage");
       assertThat(deny.exit()).as(deny.out()).isEqualTo(3);
       assertThat(deny.out()).contains("DENY 403 rule admin-only");
 
-      Result drl = run("check", "--address", address, "--host", "ratings", "--method", "POST", "--path", "/ratings/1");
+      Result drl =
+          run(
+              "check",
+              "--address",
+              address,
+              "--host",
+              "ratings",
+              "--method",
+              "POST",
+              "--path",
+              "/ratings/1");
       assertThat(drl.exit()).as(drl.out()).isEqualTo(3);
       assertThat(drl.out()).contains("only the reviews service may write ratings");
     } finally {

@@ -11,9 +11,9 @@ import java.nio.file.Path;
 
 /**
  * {@code SidecarBootstrap} is the shipped sidecar bootstrap, {@code deploy/envoy/bootstrap.yaml},
- * adapted for a test only by ports and addresses: the node's id and metadata (the service it
- * serves and its listener ports), pilot-lite's address, the agent's SDS socket. The admin section
- * is left to {@link io.tollgate.testing.EnvoyLauncher}.
+ * adapted for a test only by ports and addresses: the node's id and metadata (the service it serves
+ * and its listener ports), pilot-lite's address, the agent's SDS socket. The admin section is left
+ * to {@link io.tollgate.testing.EnvoyLauncher}.
  */
 final class SidecarBootstrap {
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
@@ -27,7 +27,8 @@ final class SidecarBootstrap {
         return p;
       }
     }
-    throw new AssertionError("deploy/envoy/bootstrap.yaml not found above " + Path.of("").toAbsolutePath());
+    throw new AssertionError(
+        "deploy/envoy/bootstrap.yaml not found above " + Path.of("").toAbsolutePath());
   }
 
   /**
@@ -36,7 +37,13 @@ final class SidecarBootstrap {
    * pilot-lite on 127.0.0.1:{@code xdsPort}; {@code sdsSocket} may be null when no certificate is
    * needed (the sds-grpc cluster then keeps its shipped path and is never used).
    */
-  static String of(String nodeId, String service, int inboundPort, int outboundPort, int xdsPort, Path sdsSocket) {
+  static String of(
+      String nodeId,
+      String service,
+      int inboundPort,
+      int outboundPort,
+      int xdsPort,
+      Path sdsSocket) {
     try {
       ObjectNode root = (ObjectNode) YAML.readTree(shipped().toFile());
       root.remove("admin");
@@ -49,7 +56,8 @@ final class SidecarBootstrap {
       metadata.put("TOLLGATE_INBOUND_PORT", Integer.toString(inboundPort));
       metadata.put("TOLLGATE_OUTBOUND_PORT", Integer.toString(outboundPort));
       for (JsonNode c : root.at("/static_resources/clusters")) {
-        ObjectNode endpoint = (ObjectNode) c.at("/load_assignment/endpoints/0/lb_endpoints/0/endpoint");
+        ObjectNode endpoint =
+            (ObjectNode) c.at("/load_assignment/endpoints/0/lb_endpoints/0/endpoint");
         switch (c.get("name").asText()) {
           case "pilot-lite" -> {
             ObjectNode socket = (ObjectNode) endpoint.at("/address/socket_address");
@@ -61,7 +69,9 @@ final class SidecarBootstrap {
               ((ObjectNode) endpoint.at("/address/pipe")).put("path", sdsSocket.toString());
             }
           }
-          default -> throw new AssertionError("deploy/envoy/bootstrap.yaml has a cluster this test does not know: " + c);
+          default ->
+              throw new AssertionError(
+                  "deploy/envoy/bootstrap.yaml has a cluster this test does not know: " + c);
         }
       }
       return YAML.writeValueAsString(root);

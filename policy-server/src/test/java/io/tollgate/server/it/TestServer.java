@@ -35,7 +35,8 @@ final class TestServer implements AutoCloseable {
 
   TestServer(PolicyServer server) {
     this.server = server;
-    this.channel = NettyChannelBuilder.forAddress("127.0.0.1", server.grpcPort()).usePlaintext().build();
+    this.channel =
+        NettyChannelBuilder.forAddress("127.0.0.1", server.grpcPort()).usePlaintext().build();
     this.authz = AuthorizationGrpc.newBlockingStub(channel);
   }
 
@@ -60,7 +61,10 @@ final class TestServer implements AutoCloseable {
     }
   }
 
-  /** The bundled bookinfo example plus {@code it-policy/} (regex list, apikey plugin) in {@code dir}. */
+  /**
+   * The bundled bookinfo example plus {@code it-policy/} (regex list, apikey plugin) in {@code
+   * dir}.
+   */
   static Path itPolicy(Path dir) throws IOException {
     BundledPolicy.copyTo(dir);
     copyResource("it-policy/extras.yaml", dir.resolve("extras.yaml"));
@@ -74,8 +78,10 @@ final class TestServer implements AutoCloseable {
     String p = System.getProperty("tollgate.testPlugins", "target/test-plugins");
     Path dir = Path.of(p);
     if (!Files.isDirectory(dir)) {
-      throw new AssertionError("no example plugin jar in " + dir.toAbsolutePath()
-          + "; run through Maven (mvn verify) so the build copies it there");
+      throw new AssertionError(
+          "no example plugin jar in "
+              + dir.toAbsolutePath()
+              + "; run through Maven (mvn verify) so the build copies it there");
     }
     return dir;
   }
@@ -98,10 +104,11 @@ final class TestServer implements AutoCloseable {
   }
 
   HttpResponse<String> reload() {
-    return send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.adminPort() + "/reload"))
-        .header("authorization", "Bearer " + ADMIN_TOKEN)
-        .POST(HttpRequest.BodyPublishers.noBody())
-        .build());
+    return send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.adminPort() + "/reload"))
+            .header("authorization", "Bearer " + ADMIN_TOKEN)
+            .POST(HttpRequest.BodyPublishers.noBody())
+            .build());
   }
 
   HttpResponse<String> get(String url) {

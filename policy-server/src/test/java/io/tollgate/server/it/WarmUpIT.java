@@ -39,20 +39,25 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Readiness means "answers fast": a real server warms the check and rate-limit paths up through
- * its own listeners before {@code /readyz} says ready, and before a reloaded version serves, and
- * the warm-up spends no one's quota and shows in no metric or dashboard. Real gRPC and HTTP
- * clients, the bundled policy plus a rate limit and a quota rule.
+ * Readiness means "answers fast": a real server warms the check and rate-limit paths up through its
+ * own listeners before {@code /readyz} says ready, and before a reloaded version serves, and the
+ * warm-up spends no one's quota and shows in no metric or dashboard. Real gRPC and HTTP clients,
+ * the bundled policy plus a rate limit and a quota rule.
  */
 class WarmUpIT {
-  static final String LIMITS = """
+  static final String LIMITS =
+      """
       domain: edge
       descriptors:
         - key: remote_address
           rate_limit: {unit: hour, requests_per_unit: 5}
       """;
-  /** A quota on the destination alone: a warm-up request to ratings would spend from the real one. */
-  static final String QUOTA = """
+
+  /**
+   * A quota on the destination alone: a warm-up request to ratings would spend from the real one.
+   */
+  static final String QUOTA =
+      """
       kind: Handler
       name: per-service
       adapter: quota
@@ -99,32 +104,54 @@ class WarmUpIT {
     int http = FreePorts.next();
     int admin = FreePorts.next();
     ServerConfig config = TestServer.config(dir, null, Duration.ZERO).withPorts(grpc, http, admin);
-    ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", grpc).usePlaintext().build();
+    ManagedChannel channel =
+        NettyChannelBuilder.forAddress("127.0.0.1", grpc).usePlaintext().build();
     try {
-      CompletableFuture<TestServer> starting = CompletableFuture.supplyAsync(() -> TestServer.start(config));
-      await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(5)).until(() -> {
-        if (starting.isCompletedExceptionally()) {
-          starting.join();
-        }
-        try {
-          HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin + "/readyz"))
-              .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
-          if (r.statusCode() != 200) {
-            notReadyBodies.add(r.body());
-          }
-          return r.statusCode() == 200;
-        } catch (java.io.IOException e) {
-          return false; // the admin port does not listen yet
-        }
-      });
+      CompletableFuture<TestServer> starting =
+          CompletableFuture.supplyAsync(() -> TestServer.start(config));
+      await()
+          .atMost(Duration.ofMinutes(2))
+          .pollInterval(Duration.ofMillis(5))
+          .until(
+              () -> {
+                if (starting.isCompletedExceptionally()) {
+                  starting.join();
+                }
+                try {
+                  HttpResponse<String> r =
+                      HTTP.send(
+                          HttpRequest.newBuilder(
+                                  URI.create("http://127.0.0.1:" + admin + "/readyz"))
+                              .timeout(Duration.ofSeconds(2))
+                              .build(),
+                          HttpResponse.BodyHandlers.ofString());
+                  if (r.statusCode() != 200) {
+                    notReadyBodies.add(r.body());
+                  }
+                  return r.statusCode() == 200;
+                } catch (java.io.IOException e) {
+                  return false; // the admin port does not listen yet
+                }
+              });
       long t0 = System.nanoTime();
-      firstCheck = AuthorizationGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
-          .check(EnvoyCheckRequest.http("GET", "ratings:9080", "/ratings/1").source("10.9.9.9", 40000).build());
+      firstCheck =
+          AuthorizationGrpc.newBlockingStub(channel)
+              .withDeadlineAfter(10, TimeUnit.SECONDS)
+              .check(
+                  EnvoyCheckRequest.http("GET", "ratings:9080", "/ratings/1")
+                      .source("10.9.9.9", 40000)
+                      .build());
       firstCheckMillis = (System.nanoTime() - t0) / 1_000_000;
-      firstRateLimit = RateLimitServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
-          .shouldRateLimit(rateLimit("edge", "remote_address", "10.9.9.9"));
-      firstHttpCheck = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http + "/productpage"))
-          .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+      firstRateLimit =
+          RateLimitServiceGrpc.newBlockingStub(channel)
+              .withDeadlineAfter(10, TimeUnit.SECONDS)
+              .shouldRateLimit(rateLimit("edge", "remote_address", "10.9.9.9"));
+      firstHttpCheck =
+          HTTP.send(
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http + "/productpage"))
+                  .timeout(Duration.ofSeconds(10))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
       ts = starting.get(2, TimeUnit.MINUTES);
       firstWarmUp = ts.server.lastWarmUp();
     } finally {
@@ -143,8 +170,11 @@ class WarmUpIT {
   }
 
   static RateLimitRequest rateLimit(String domain, String key, String value) {
-    return RateLimitRequest.newBuilder().setDomain(domain)
-        .addDescriptors(RateLimitDescriptor.newBuilder().addEntries(RateLimitDescriptor.Entry.newBuilder().setKey(key).setValue(value)))
+    return RateLimitRequest.newBuilder()
+        .setDomain(domain)
+        .addDescriptors(
+            RateLimitDescriptor.newBuilder()
+                .addEntries(RateLimitDescriptor.Entry.newBuilder().setKey(key).setValue(value)))
         .build();
   }
 
@@ -164,15 +194,20 @@ class WarmUpIT {
   @Test
   void theFirstCallsAfterReadyAreAnsweredAndFindEveryQuotaFull() {
     System.out.printf("first check after /readyz answered 200: %d ms%n", firstCheckMillis);
-    assertThat(notReadyBodies).as("/readyz said why it was not ready").allSatisfy(b -> assertThat(b).isNotBlank());
+    assertThat(notReadyBodies)
+        .as("/readyz said why it was not ready")
+        .allSatisfy(b -> assertThat(b).isNotBlank());
     assertThat(firstCheck.getStatus().getCode()).as("%s", firstCheck).isEqualTo(Code.OK_VALUE);
     assertThat(headers(firstCheck.getOkResponse().getResponseHeadersToAddList()))
         .as("the warm-up sent requests to ratings, but spent nothing of its quota")
-        .containsEntry("x-ratelimit-limit", "4").containsEntry("x-ratelimit-remaining", "3");
+        .containsEntry("x-ratelimit-limit", "4")
+        .containsEntry("x-ratelimit-remaining", "3");
     RateLimitResponse.DescriptorStatus s = firstRateLimit.getStatuses(0);
     assertThat(firstRateLimit.getOverallCode()).isEqualTo(RateLimitResponse.Code.OK);
     assertThat(s.getCurrentLimit().getRequestsPerUnit()).isEqualTo(5);
-    assertThat(s.getLimitRemaining()).as("the first real hit on a key sees the full limit").isEqualTo(4);
+    assertThat(s.getLimitRemaining())
+        .as("the first real hit on a key sees the full limit")
+        .isEqualTo(4);
     assertThat(firstHttpCheck.statusCode()).isEqualTo(200);
   }
 
@@ -183,14 +218,19 @@ class WarmUpIT {
     assertThat(r.version()).isEqualTo(1);
     assertThat(r.rounds()).isPositive();
     assertThat(r.grpcFailures() + r.httpFailures() + r.rateLimitFailures()).as("%s", r).isZero();
-    assertThat(r.millis()).isLessThanOrEqualTo(ServerConfig.WarmUp.defaults().time().toMillis() + 1000);
+    assertThat(r.millis())
+        .isLessThanOrEqualTo(ServerConfig.WarmUp.defaults().time().toMillis() + 1000);
   }
 
   @Test
   void theWarmUpShowsInNoMetricAndNoDashboard() throws Exception {
     String m = metricsAfterFirstCalls;
-    assertThat(metric(m, "tollgate_checks_total", "transport=\"grpc\"")).as("only the one real gRPC check").isEqualTo(1);
-    assertThat(metric(m, "tollgate_checks_total", "transport=\"http\"")).as("only the one real HTTP check").isEqualTo(1);
+    assertThat(metric(m, "tollgate_checks_total", "transport=\"grpc\""))
+        .as("only the one real gRPC check")
+        .isEqualTo(1);
+    assertThat(metric(m, "tollgate_checks_total", "transport=\"http\""))
+        .as("only the one real HTTP check")
+        .isEqualTo(1);
     assertThat(metric(m, "tollgate_check_duration_seconds_count", "")).isEqualTo(2);
     assertThat(metric(m, "tollgate_check_errors_total", "")).isZero();
     assertThat(metric(m, "tollgate_ratelimit_decisions_total", "")).isEqualTo(1);
@@ -199,7 +239,9 @@ class WarmUpIT {
     assertThat(metric(m, "tollgate_ratelimit_failures_total", "")).isZero();
     assertThat(metric(m, "tollgate_handler_failures_total", "")).isZero();
     assertThat(metric(m, "tollgate_rule_errors_total", "")).isZero();
-    assertThat(metric(m, "tollgate_quota_buckets", "")).as("the real calls' two buckets, none of the warm-up's").isEqualTo(2);
+    assertThat(metric(m, "tollgate_quota_buckets", ""))
+        .as("the real calls' two buckets, none of the warm-up's")
+        .isEqualTo(2);
     assertThat(m).doesNotContain("tollgate.internal").doesNotContain("warm-up");
 
     JsonNode quotas = JSON.readTree(quotasAfterFirstCalls);
@@ -217,27 +259,38 @@ class WarmUpIT {
 
   @Test
   void aWarmUpMarkWithoutTheServersTokenIsAnOrdinaryCall() {
-    double before = metric(ts.admin("/metrics").body(), "tollgate_checks_total", "transport=\"grpc\"");
+    double before =
+        metric(ts.admin("/metrics").body(), "tollgate_checks_total", "transport=\"grpc\"");
     Metadata forged = new Metadata();
     forged.put(Metadata.Key.of("x-tollgate-warm-up", Metadata.ASCII_STRING_MARSHALLER), "guessed");
-    CheckResponse r = ts.authz.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(forged))
-        .withDeadlineAfter(10, TimeUnit.SECONDS).check(EnvoyCheckRequest.http("GET", "productpage", "/").build());
+    CheckResponse r =
+        ts.authz
+            .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(forged))
+            .withDeadlineAfter(10, TimeUnit.SECONDS)
+            .check(EnvoyCheckRequest.http("GET", "productpage", "/").build());
     assertThat(r.getStatus().getCode()).isEqualTo(Code.OK_VALUE);
-    RateLimitResponse rl = RateLimitServiceGrpc.newBlockingStub(ts.channel)
-        .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(forged)).withDeadlineAfter(10, TimeUnit.SECONDS)
-        .shouldRateLimit(rateLimit("tollgate.internal.warm-up", "warm-up", "strict"));
+    RateLimitResponse rl =
+        RateLimitServiceGrpc.newBlockingStub(ts.channel)
+            .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(forged))
+            .withDeadlineAfter(10, TimeUnit.SECONDS)
+            .shouldRateLimit(rateLimit("tollgate.internal.warm-up", "warm-up", "strict"));
     assertThat(rl.getOverallCode()).isEqualTo(RateLimitResponse.Code.OK);
-    assertThat(rl.getStatuses(0).hasCurrentLimit()).as("outsiders find no limit on the reserved domain").isFalse();
+    assertThat(rl.getStatuses(0).hasCurrentLimit())
+        .as("outsiders find no limit on the reserved domain")
+        .isFalse();
     String m = ts.admin("/metrics").body();
     assertThat(metric(m, "tollgate_checks_total", "transport=\"grpc\"")).isEqualTo(before + 1);
     assertThat(m).doesNotContain("tollgate.internal");
   }
 
   @Test
-  void aReloadedVersionIsWarmedUpBeforeItServesAndUserLimitsMayNotUseTheReservedDomain() throws Exception {
+  void aReloadedVersionIsWarmedUpBeforeItServesAndUserLimitsMayNotUseTheReservedDomain()
+      throws Exception {
     long version = ts.server.runtime().status().version();
     double checks = metric(ts.admin("/metrics").body(), "tollgate_checks_total", "");
-    Files.writeString(dir.resolve("reviews.yaml"), """
+    Files.writeString(
+        dir.resolve("reviews.yaml"),
+        """
         kind: Handler
         name: closed
         adapter: denier
@@ -250,16 +303,21 @@ class WarmUpIT {
         """);
     assertThat(ts.reload().statusCode()).isEqualTo(200);
     WarmUpTraffic.Report r = ts.server.lastWarmUp();
-    assertThat(r.version()).as("the new version was warmed before it served").isEqualTo(version + 1);
+    assertThat(r.version())
+        .as("the new version was warmed before it served")
+        .isEqualTo(version + 1);
     assertThat(r.rounds()).isPositive();
     assertThat(r.grpcFailures() + r.httpFailures() + r.rateLimitFailures()).as("%s", r).isZero();
     CheckResponse denied = ts.check(EnvoyCheckRequest.http("GET", "reviews:9080", "/").build());
     assertThat(denied.getDeniedResponse().getStatus().getCodeValue()).isEqualTo(403);
-    assertThat(metric(ts.admin("/metrics").body(), "tollgate_checks_total", "")).as("only the one real check")
+    assertThat(metric(ts.admin("/metrics").body(), "tollgate_checks_total", ""))
+        .as("only the one real check")
         .isEqualTo(checks + 1);
     assertThat(ts.admin("/api/quotas").body()).doesNotContain("tollgate.internal");
 
-    Files.writeString(dir.resolve("internal.yaml"), """
+    Files.writeString(
+        dir.resolve("internal.yaml"),
+        """
         domain: tollgate.internal.warm-up
         descriptors:
           - key: warm-up
@@ -267,12 +325,14 @@ class WarmUpIT {
         """);
     try {
       HttpResponse<String> refused = ts.reload();
-      assertThat(refused.body()).contains("internal.yaml:1:9: domain 'tollgate.internal.warm-up' is reserved");
+      assertThat(refused.body())
+          .contains("internal.yaml:1:9: domain 'tollgate.internal.warm-up' is reserved");
       assertThat(ts.server.runtime().status().version()).isEqualTo(version + 1);
-      assertThat(ts.server.lastWarmUp().version()).as("a version that does not compile is not warmed").isEqualTo(version + 1);
+      assertThat(ts.server.lastWarmUp().version())
+          .as("a version that does not compile is not warmed")
+          .isEqualTo(version + 1);
     } finally {
       Files.delete(dir.resolve("internal.yaml"));
     }
   }
-
 }

@@ -25,32 +25,64 @@ class RateLimitServiceTest {
   @TempDir Path dir;
   final QuotaUsage usage = new QuotaUsage();
 
-  static final Quotas BROKEN = (key, limit, hits) -> {
-    throw new IllegalStateException("cluster unreachable");
-  };
+  static final Quotas BROKEN =
+      (key, limit, hits) -> {
+        throw new IllegalStateException("cluster unreachable");
+      };
 
   /** Every limit has as much left as its key is long: enough to tell which one the headers name. */
-  static final Quotas BY_KEY_LENGTH = (key, limit, hits) ->
-      new Quotas.Decision(true, limit.requests(), key.length(), Duration.ofMillis(2500));
+  static final Quotas BY_KEY_LENGTH =
+      (key, limit, hits) ->
+          new Quotas.Decision(true, limit.requests(), key.length(), Duration.ofMillis(2500));
 
-  RateLimitResponse ask(String top, boolean failClosed, Quotas quotas, boolean headers) throws Exception {
-    Files.writeString(dir.resolve("limits.yaml"), "domain: edge\n" + top + "descriptors:\n"
-        + "  - key: tenant\n    rate_limit: {unit: hour, requests_per_unit: 5}\n"
-        + "  - key: path\n    rate_limit: {unit: minute, requests_per_unit: 50, mode: fast}\n");
-    try (PolicyRuntime rt = PolicyRuntime.start(
-        PolicyRuntime.Options.of(dir, null).withRateLimits(new RateLimitConfigs()))) {
+  RateLimitResponse ask(String top, boolean failClosed, Quotas quotas, boolean headers)
+      throws Exception {
+    Files.writeString(
+        dir.resolve("limits.yaml"),
+        "domain: edge\n"
+            + top
+            + "descriptors:\n"
+            + "  - key: tenant\n    rate_limit: {unit: hour, requests_per_unit: 5}\n"
+            + "  - key: path\n    rate_limit: {unit: minute, requests_per_unit: 50, mode: fast}\n");
+    try (PolicyRuntime rt =
+        PolicyRuntime.start(
+            PolicyRuntime.Options.of(dir, null).withRateLimits(new RateLimitConfigs()))) {
       RateLimitService s =
-          new RateLimitService(rt, quotas, new RateLimitMetrics(new PrometheusRegistry()), usage, failClosed, headers);
+          new RateLimitService(
+              rt,
+              quotas,
+              new RateLimitMetrics(new PrometheusRegistry()),
+              usage,
+              failClosed,
+              headers);
       AtomicReference<RateLimitResponse> got = new AtomicReference<>();
-      s.shouldRateLimit(RateLimitRequest.newBuilder().setDomain("edge")
-          .addDescriptors(RateLimitDescriptor.newBuilder()
-              .addEntries(RateLimitDescriptor.Entry.newBuilder().setKey("tenant").setValue("t")))
-          .addDescriptors(RateLimitDescriptor.newBuilder()
-              .addEntries(RateLimitDescriptor.Entry.newBuilder().setKey("path").setValue("/a/long/path")))
-          .build(), new StreamObserver<>() {
-            @Override public void onNext(RateLimitResponse r) { got.set(r); }
-            @Override public void onError(Throwable t) { throw new AssertionError(t); }
-            @Override public void onCompleted() { }
+      s.shouldRateLimit(
+          RateLimitRequest.newBuilder()
+              .setDomain("edge")
+              .addDescriptors(
+                  RateLimitDescriptor.newBuilder()
+                      .addEntries(
+                          RateLimitDescriptor.Entry.newBuilder().setKey("tenant").setValue("t")))
+              .addDescriptors(
+                  RateLimitDescriptor.newBuilder()
+                      .addEntries(
+                          RateLimitDescriptor.Entry.newBuilder()
+                              .setKey("path")
+                              .setValue("/a/long/path")))
+              .build(),
+          new StreamObserver<>() {
+            @Override
+            public void onNext(RateLimitResponse r) {
+              got.set(r);
+            }
+
+            @Override
+            public void onError(Throwable t) {
+              throw new AssertionError(t);
+            }
+
+            @Override
+            public void onCompleted() {}
           });
       return got.get();
     }
@@ -73,11 +105,18 @@ class RateLimitServiceTest {
   void usageIsRecordedPerLimitWithTheKeysAsSent() throws Exception {
     ask("", false, BY_KEY_LENGTH, false);
     ask("", false, BY_KEY_LENGTH, false);
-    assertThat(usage.snapshot(5)).extracting(QuotaUsage.LimitUsage::limit).containsExactlyInAnyOrder("tenant", "path");
-    QuotaUsage.LimitUsage path = usage.snapshot(5, QuotaUsage.Remaining.UNKNOWN, RateLimitService::displayKey).stream()
-        .filter(l -> l.limit().equals("path")).findFirst().orElseThrow();
+    assertThat(usage.snapshot(5))
+        .extracting(QuotaUsage.LimitUsage::limit)
+        .containsExactlyInAnyOrder("tenant", "path");
+    QuotaUsage.LimitUsage path =
+        usage.snapshot(5, QuotaUsage.Remaining.UNKNOWN, RateLimitService::displayKey).stream()
+            .filter(l -> l.limit().equals("path"))
+            .findFirst()
+            .orElseThrow();
     assertThat(path.admitted()).isEqualTo(2);
-    assertThat(path.topKeys()).extracting(QuotaUsage.TopKey::key).containsExactly("path=/a/long/path");
+    assertThat(path.topKeys())
+        .extracting(QuotaUsage.TopKey::key)
+        .containsExactly("path=/a/long/path");
   }
 
   @Test
@@ -91,21 +130,37 @@ class RateLimitServiceTest {
   @Test
   void responseHeadersNameTheLimitClosestToBeingSpent() throws Exception {
     RateLimitResponse r = ask("", false, BY_KEY_LENGTH, true);
-    Map<String, String> h = r.getResponseHeadersToAddList().stream()
-        .collect(Collectors.toMap(HeaderValue::getKey, HeaderValue::getValue));
+    Map<String, String> h =
+        r.getResponseHeadersToAddList().stream()
+            .collect(Collectors.toMap(HeaderValue::getKey, HeaderValue::getValue));
     // The tenant key is the shorter one, so it has less left.
-    assertThat(h).containsExactlyInAnyOrderEntriesOf(Map.of(
-        "RateLimit-Limit", "5", "RateLimit-Remaining", String.valueOf("edge\u001ftenant=t".length()), "RateLimit-Reset", "3"));
-    assertThat(ask("", false, BY_KEY_LENGTH, false).getResponseHeadersToAddCount()).as("off by default").isZero();
+    assertThat(h)
+        .containsExactlyInAnyOrderEntriesOf(
+            Map.of(
+                "RateLimit-Limit",
+                "5",
+                "RateLimit-Remaining",
+                String.valueOf("edge\u001ftenant=t".length()),
+                "RateLimit-Reset",
+                "3"));
+    assertThat(ask("", false, BY_KEY_LENGTH, false).getResponseHeadersToAddCount())
+        .as("off by default")
+        .isZero();
   }
 
   @Test
   void eachLimitIsSpentInItsMode() throws Exception {
     Map<String, Quotas.Mode> modes = new java.util.concurrent.ConcurrentHashMap<>();
-    ask("", false, (key, limit, hits) -> {
-      modes.put(key.substring(key.indexOf('\u001f') + 1, key.indexOf('=')), limit.mode());
-      return new Quotas.Decision(true, limit.requests(), 1, Duration.ofSeconds(1));
-    }, false);
-    assertThat(modes).containsExactlyInAnyOrderEntriesOf(Map.of("tenant", Quotas.Mode.STRICT, "path", Quotas.Mode.FAST));
+    ask(
+        "",
+        false,
+        (key, limit, hits) -> {
+          modes.put(key.substring(key.indexOf('\u001f') + 1, key.indexOf('=')), limit.mode());
+          return new Quotas.Decision(true, limit.requests(), 1, Duration.ofSeconds(1));
+        },
+        false);
+    assertThat(modes)
+        .containsExactlyInAnyOrderEntriesOf(
+            Map.of("tenant", Quotas.Mode.STRICT, "path", Quotas.Mode.FAST));
   }
 }

@@ -6,10 +6,10 @@ import java.util.Map;
 /**
  * {@code DescriptorMatcher} finds the limit for one request descriptor, as envoyproxy/ratelimit
  * does. The descriptor's entries are walked down the domain's tree, one level per entry; at each
- * level the most specific node wins: the exact {@code key_value}, then the longest matching
- * {@code prefix*} value, then the node for the key with any value. The limit is the one of the
- * node the last entry reaches; a domain, entry or level that matches nothing means no limit.
- * Immutable and thread-safe.
+ * level the most specific node wins: the exact {@code key_value}, then the longest matching {@code
+ * prefix*} value, then the node for the key with any value. The limit is the one of the node the
+ * last entry reaches; a domain, entry or level that matches nothing means no limit. Immutable and
+ * thread-safe.
  */
 public final class DescriptorMatcher {
   /** One {@code key=value} entry of a request descriptor. */
@@ -20,8 +20,8 @@ public final class DescriptorMatcher {
    *
    * @param descriptor the node the last entry reached
    * @param limit its limit
-   * @param bucketKey the counter's identity: domain and every entry as sent, so each distinct
-   *     value under an any-value node is counted apart
+   * @param bucketKey the counter's identity: domain and every entry as sent, so each distinct value
+   *     under an any-value node is counted apart
    * @param limitId the limit's name for metrics and dashboards: its {@code name}, or else the path
    *     of configured nodes ({@code remote_address/path=/login}); with {@code detailed_metric} the
    *     path of the values as sent
@@ -61,18 +61,22 @@ public final class DescriptorMatcher {
     if (node.limit() == null) {
       return null;
     }
-    String id = node.detailedMetric() ? detailed.toString()
-        : node.limit().name().isEmpty() ? path.toString() : node.limit().name();
+    String id =
+        node.detailedMetric()
+            ? detailed.toString()
+            : node.limit().name().isEmpty() ? path.toString() : node.limit().name();
     return new Match(node, node.limit(), key.toString(), id);
   }
 
-  private static Descriptor step(Map<String, Descriptor> level, List<Descriptor> prefixes, Entry e) {
+  private static Descriptor step(
+      Map<String, Descriptor> level, List<Descriptor> prefixes, Entry e) {
     Descriptor exact = e.value().isEmpty() ? null : level.get(Descriptor.id(e.key(), e.value()));
     if (exact != null && !exact.isPrefix()) {
       return exact;
     }
     for (Descriptor p : prefixes) {
-      if (p.key().equals(e.key()) && e.value().startsWith(p.value().substring(0, p.value().length() - 1))) {
+      if (p.key().equals(e.key())
+          && e.value().startsWith(p.value().substring(0, p.value().length() - 1))) {
         return p;
       }
     }
@@ -83,5 +87,4 @@ public final class DescriptorMatcher {
   public DomainConfig domain(String domain) {
     return domains.get(domain);
   }
-
 }

@@ -10,9 +10,13 @@ import java.util.Map;
  * @param file where it was read from
  * @param descriptors the top level, by {@link Descriptor#id()}
  * @param prefixes top-level descriptors with a prefix value, longest prefix first
- * @param failureModeDeny what to answer when the quota cluster cannot decide: OVER_LIMIT
- *     ({@code true}), OK ({@code false}), or the server's setting ({@code null}); written as
- *     {@code failure_mode_deny}, a Tollgate extension
+ * @param failureModeDeny what to answer when the quota cluster cannot decide: OVER_LIMIT ({@code
+ *     true}), OK ({@code false}), or the server's setting ({@code null}); written as {@code
+ *     failure_mode_deny}, a Tollgate extension
  */
 public record DomainConfig(
-    String domain, String file, Map<String, Descriptor> descriptors, List<Descriptor> prefixes, Boolean failureModeDeny) {}
+    String domain,
+    String file,
+    Map<String, Descriptor> descriptors,
+    List<Descriptor> prefixes,
+    Boolean failureModeDeny) {}

@@ -15,7 +15,12 @@ import java.util.List;
  *     strict unless said)
  */
 public record RateLimit(
-    String name, RateLimitUnit unit, long requestsPerUnit, boolean unlimited, List<String> replaces, Quotas.Mode mode) {
+    String name,
+    RateLimitUnit unit,
+    long requestsPerUnit,
+    boolean unlimited,
+    List<String> replaces,
+    Quotas.Mode mode) {
   public RateLimit {
     name = name == null ? "" : name;
     replaces = List.copyOf(replaces);

@@ -43,17 +43,19 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
  *     descriptors: [...]           # nested
  * </pre>
  *
- * The same with {@code kind: RateLimitConfig} at the top is accepted too. Every problem is
- * reported with its line and column; a file with problems yields no config.
+ * The same with {@code kind: RateLimitConfig} at the top is accepted too. Every problem is reported
+ * with its line and column; a file with problems yields no config.
  */
 public final class RateLimitConfigParser {
   /** The {@code kind} of the wrapped form. */
   public static final String KIND = "RateLimitConfig";
 
-  private static final Set<String> TOP = Set.of("kind", "domain", "descriptors", "failure_mode_deny");
+  private static final Set<String> TOP =
+      Set.of("kind", "domain", "descriptors", "failure_mode_deny");
   private static final Set<String> DESCRIPTOR =
       Set.of("key", "value", "rate_limit", "descriptors", "shadow_mode", "detailed_metric");
-  private static final Set<String> LIMIT = Set.of("unit", "requests_per_unit", "unlimited", "name", "replaces", "mode");
+  private static final Set<String> LIMIT =
+      Set.of("unit", "requests_per_unit", "unlimited", "name", "replaces", "mode");
 
   /** The outcome: a config, or the problems that kept it from loading. */
   public record Result(DomainConfig config, List<ConfigProblem> problems) {}
@@ -67,10 +69,14 @@ public final class RateLimitConfigParser {
     this.file = file;
   }
 
-  /** Whether a parsed YAML mapping looks like a rate-limit config (top-level domain and descriptors, no other kind). */
+  /**
+   * Whether a parsed YAML mapping looks like a rate-limit config (top-level domain and descriptors,
+   * no other kind).
+   */
   public static boolean looksLikeRateLimitConfig(Map<?, ?> top) {
     Object kind = top.get("kind");
-    return (kind == null && top.containsKey("domain") && top.containsKey("descriptors")) || KIND.equals(kind);
+    return (kind == null && top.containsKey("domain") && top.containsKey("descriptors"))
+        || KIND.equals(kind);
   }
 
   public static Result parse(String file, String text) {
@@ -83,8 +89,12 @@ public final class RateLimitConfigParser {
       root = new Yaml(new SafeConstructor(new LoaderOptions())).compose(new StringReader(text));
     } catch (MarkedYAMLException e) {
       Mark m = e.getProblemMark();
-      problems.add(new ConfigProblem(file, m == null ? 0 : m.getLine() + 1, m == null ? 0 : m.getColumn() + 1,
-          "YAML syntax error: " + e.getProblem()));
+      problems.add(
+          new ConfigProblem(
+              file,
+              m == null ? 0 : m.getLine() + 1,
+              m == null ? 0 : m.getColumn() + 1,
+              "YAML syntax error: " + e.getProblem()));
       return new Result(null, problems);
     }
     if (!(root instanceof MappingNode top)) {
@@ -94,7 +104,8 @@ public final class RateLimitConfigParser {
     Map<String, NodeTuple> fields = fields(top, TOP, "");
     String domain = null;
     if (fields.containsKey("kind") && !KIND.equals(scalar(fields.get("kind").getValueNode()))) {
-      problem(fields.get("kind").getValueNode(), "kind must be " + KIND + " in a rate-limit config");
+      problem(
+          fields.get("kind").getValueNode(), "kind must be " + KIND + " in a rate-limit config");
     }
     if (!fields.containsKey("domain")) {
       problem(top, "missing 'domain'");
@@ -104,9 +115,18 @@ public final class RateLimitConfigParser {
         problem(fields.get("domain").getValueNode(), "domain must be a non-empty string");
         domain = null;
       } else if (ReservedDomains.isReserved(domain)) {
-        problem(fields.get("domain").getValueNode(), "domain '" + domain + "' is reserved: domains named "
-            + ReservedDomains.PREFIX + " or under " + ReservedDomains.PREFIX + ". are Tollgate's own (its warm-up "
-            + "spends from " + ReservedDomains.WARM_UP + "); choose another name");
+        problem(
+            fields.get("domain").getValueNode(),
+            "domain '"
+                + domain
+                + "' is reserved: domains named "
+                + ReservedDomains.PREFIX
+                + " or under "
+                + ReservedDomains.PREFIX
+                + ". are Tollgate's own (its warm-up "
+                + "spends from "
+                + ReservedDomains.WARM_UP
+                + "); choose another name");
         domain = null;
       }
     }
@@ -116,18 +136,26 @@ public final class RateLimitConfigParser {
     } else {
       descriptors = descriptors(fields.get("descriptors").getValueNode());
     }
-    Boolean failureModeDeny = fields.containsKey("failure_mode_deny")
-        ? bool(fields.get("failure_mode_deny").getValueNode()) : null;
+    Boolean failureModeDeny =
+        fields.containsKey("failure_mode_deny")
+            ? bool(fields.get("failure_mode_deny").getValueNode())
+            : null;
     for (Object[] ref : replaceRefs) {
       if (!limitNames.containsKey((String) ref[0])) {
-        problem((Node) ref[1], "replaces unknown rate limit name '" + ref[0] + "'; names in this domain: "
-            + new java.util.TreeSet<>(limitNames.keySet()));
+        problem(
+            (Node) ref[1],
+            "replaces unknown rate limit name '"
+                + ref[0]
+                + "'; names in this domain: "
+                + new java.util.TreeSet<>(limitNames.keySet()));
       }
     }
     if (!problems.isEmpty() || domain == null) {
       return new Result(null, problems);
     }
-    return new Result(new DomainConfig(domain, file, descriptors, prefixes(descriptors), failureModeDeny), List.of());
+    return new Result(
+        new DomainConfig(domain, file, descriptors, prefixes(descriptors), failureModeDeny),
+        List.of());
   }
 
   private Map<String, Descriptor> descriptors(Node node) {
@@ -151,8 +179,15 @@ public final class RateLimitConfigParser {
       }
       Integer first = firstLine.putIfAbsent(d.id(), d.line());
       if (first != null) {
-        problem(m, "duplicate descriptor " + (d.value().isEmpty() ? "key '" + d.key() + "'"
-            : "'" + d.key() + "' = '" + d.value() + "'") + " (first at line " + first + ")");
+        problem(
+            m,
+            "duplicate descriptor "
+                + (d.value().isEmpty()
+                    ? "key '" + d.key() + "'"
+                    : "'" + d.key() + "' = '" + d.value() + "'")
+                + " (first at line "
+                + first
+                + ")");
         continue;
       }
       out.put(d.id(), d);
@@ -164,7 +199,9 @@ public final class RateLimitConfigParser {
     Map<String, NodeTuple> f = fields(m, DESCRIPTOR, "descriptor ");
     String key = f.containsKey("key") ? scalar(f.get("key").getValueNode()) : null;
     if (key == null || key.isEmpty()) {
-      problem(f.containsKey("key") ? f.get("key").getValueNode() : m, "a descriptor needs a non-empty 'key'");
+      problem(
+          f.containsKey("key") ? f.get("key").getValueNode() : m,
+          "a descriptor needs a non-empty 'key'");
       return null;
     }
     String value = "";
@@ -175,11 +212,21 @@ public final class RateLimitConfigParser {
         value = "";
       }
     }
-    RateLimit limit = f.containsKey("rate_limit") ? limit(f.get("rate_limit").getValueNode()) : null;
+    RateLimit limit =
+        f.containsKey("rate_limit") ? limit(f.get("rate_limit").getValueNode()) : null;
     boolean shadow = f.containsKey("shadow_mode") && bool(f.get("shadow_mode").getValueNode());
-    boolean detailed = f.containsKey("detailed_metric") && bool(f.get("detailed_metric").getValueNode());
-    Map<String, Descriptor> children = f.containsKey("descriptors") ? descriptors(f.get("descriptors").getValueNode()) : Map.of();
-    return new Descriptor(key, value, limit, shadow, detailed, children, prefixes(children),
+    boolean detailed =
+        f.containsKey("detailed_metric") && bool(f.get("detailed_metric").getValueNode());
+    Map<String, Descriptor> children =
+        f.containsKey("descriptors") ? descriptors(f.get("descriptors").getValueNode()) : Map.of();
+    return new Descriptor(
+        key,
+        value,
+        limit,
+        shadow,
+        detailed,
+        children,
+        prefixes(children),
         m.getStartMark().getLine() + 1);
   }
 
@@ -193,7 +240,9 @@ public final class RateLimitConfigParser {
     if (name != null && !name.isEmpty()) {
       Integer first = limitNames.putIfAbsent(name, m.getStartMark().getLine() + 1);
       if (first != null) {
-        problem(f.get("name").getValueNode(), "duplicate rate limit name '" + name + "' (first at line " + first + ")");
+        problem(
+            f.get("name").getValueNode(),
+            "duplicate rate limit name '" + name + "' (first at line " + first + ")");
       }
     }
     List<String> replaces = new ArrayList<>();
@@ -240,7 +289,9 @@ public final class RateLimitConfigParser {
       String u = scalar(f.get("unit").getValueNode());
       unit = u == null ? null : RateLimitUnit.parse(u);
       if (unit == null) {
-        problem(f.get("unit").getValueNode(), "unit must be second, minute, hour or day, not '" + u + "'");
+        problem(
+            f.get("unit").getValueNode(),
+            "unit must be second, minute, hour or day, not '" + u + "'");
       }
     }
     long rpu = 0;
@@ -252,7 +303,11 @@ public final class RateLimitConfigParser {
       try {
         rpu = Long.parseLong(s == null ? "" : s.strip());
         if (rpu <= 0) {
-          problem(n, "requests_per_unit must be positive, not " + rpu + " (use unlimited: true for no limit)");
+          problem(
+              n,
+              "requests_per_unit must be positive, not "
+                  + rpu
+                  + " (use unlimited: true for no limit)");
         }
       } catch (NumberFormatException e) {
         problem(n, "requests_per_unit must be a whole number, not '" + s + "'");
@@ -267,7 +322,14 @@ public final class RateLimitConfigParser {
     for (NodeTuple t : m.getValue()) {
       String k = scalar(t.getKeyNode());
       if (k == null || !known.contains(k)) {
-        problem(t.getKeyNode(), "unknown " + what + "field '" + k + "'; expected one of " + new java.util.TreeSet<>(known));
+        problem(
+            t.getKeyNode(),
+            "unknown "
+                + what
+                + "field '"
+                + k
+                + "'; expected one of "
+                + new java.util.TreeSet<>(known));
         continue;
       }
       if (!seen.add(k)) {
@@ -296,7 +358,9 @@ public final class RateLimitConfigParser {
 
   private void problem(Node at, String message) {
     Mark m = at == null ? null : at.getStartMark();
-    problems.add(new ConfigProblem(file, m == null ? 0 : m.getLine() + 1, m == null ? 0 : m.getColumn() + 1, message));
+    problems.add(
+        new ConfigProblem(
+            file, m == null ? 0 : m.getLine() + 1, m == null ? 0 : m.getColumn() + 1, message));
   }
 
   private static List<Descriptor> prefixes(Map<String, Descriptor> level) {

@@ -12,9 +12,14 @@ import java.util.Map;
 public final class ReservedDomains {
   /** The reserved name; domains under it ({@code tollgate.internal.*}) are reserved too. */
   public static final String PREFIX = "tollgate.internal";
+
   /** The domain a server's warm-up spends from. */
   public static final String WARM_UP = PREFIX + ".warm-up";
-  /** The descriptor entry key of the warm-up domain; the value {@code strict} or {@code fast} picks the mode. */
+
+  /**
+   * The descriptor entry key of the warm-up domain; the value {@code strict} or {@code fast} picks
+   * the mode.
+   */
   public static final String WARM_UP_KEY = "warm-up";
 
   private static final long WARM_UP_LIMIT = 1_000_000_000L;
@@ -27,17 +32,19 @@ public final class ReservedDomains {
   }
 
   /**
-   * The warm-up domain: {@value #WARM_UP_KEY}{@code =strict} and {@value #WARM_UP_KEY}{@code =fast},
-   * each with a limit per second no warm-up reaches.
+   * The warm-up domain: {@value #WARM_UP_KEY}{@code =strict} and {@value #WARM_UP_KEY}{@code
+   * =fast}, each with a limit per second no warm-up reaches.
    */
   public static DomainConfig warmUp() {
     Descriptor strict = warmUpDescriptor("strict", Quotas.Mode.STRICT);
     Descriptor fast = warmUpDescriptor("fast", Quotas.Mode.FAST);
-    return new DomainConfig(WARM_UP, "(built in)", Map.of(strict.id(), strict, fast.id(), fast), List.of(), false);
+    return new DomainConfig(
+        WARM_UP, "(built in)", Map.of(strict.id(), strict, fast.id(), fast), List.of(), false);
   }
 
   private static Descriptor warmUpDescriptor(String value, Quotas.Mode mode) {
-    RateLimit limit = new RateLimit("", RateLimitUnit.SECOND, WARM_UP_LIMIT, false, List.of(), mode);
+    RateLimit limit =
+        new RateLimit("", RateLimitUnit.SECOND, WARM_UP_LIMIT, false, List.of(), mode);
     return new Descriptor(WARM_UP_KEY, value, limit, false, false, Map.of(), List.of(), 0);
   }
 }

@@ -13,8 +13,8 @@ import java.util.Optional;
 /**
  * {@code AttributeResolver} gives CEL the request's attributes. An attribute the request does not
  * carry reads as the zero value of its type ({@code ""}, {@code 0}, {@code false}, an empty map),
- * so that every expression is total over every request and a missing header never turns a rule
- * into an error. Map lookups of absent keys still fail: test with {@code "k" in m} first.
+ * so that every expression is total over every request and a missing header never turns a rule into
+ * an error. Map lookups of absent keys still fail: test with {@code "k" in m} first.
  */
 final class AttributeResolver implements CelVariableResolver {
   private static final Optional<Object> EMPTY_STRING = Optional.of("");

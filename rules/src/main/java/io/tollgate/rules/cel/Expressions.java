@@ -32,9 +32,7 @@ import java.util.Map;
  */
 public final class Expressions {
   private static final CelOptions OPTIONS =
-      CelOptions.current()
-          .enableHeterogeneousNumericComparisons(true)
-          .build();
+      CelOptions.current().enableHeterogeneousNumericComparisons(true).build();
 
   private final CelCompiler compiler;
   private final CelRuntime runtime;
@@ -53,8 +51,7 @@ public final class Expressions {
     for (Map.Entry<String, AttributeType> e : Vocabulary.types().entrySet()) {
       builder.addVar(e.getKey(), celType(e.getValue()));
     }
-    CelRuntime runtime =
-        CelRuntimeFactory.standardCelRuntimeBuilder().setOptions(OPTIONS).build();
+    CelRuntime runtime = CelRuntimeFactory.standardCelRuntimeBuilder().setOptions(OPTIONS).build();
     return new Expressions(builder.build(), runtime);
   }
 
@@ -81,8 +78,8 @@ public final class Expressions {
   }
 
   /**
-   * Parses, type-checks and plans {@code text}, requiring its result to have type {@code
-   * expected} ({@code DYN} accepts anything).
+   * Parses, type-checks and plans {@code text}, requiring its result to have type {@code expected}
+   * ({@code DYN} accepts anything).
    */
   public Result compile(String text, AttributeType expected) {
     if (text == null || text.isBlank()) {
@@ -109,10 +106,13 @@ public final class Expressions {
             null,
             List.of(
                 new ExpressionIssue(
-                    1, 1, "expression has type " + got.name() + " but " + want.name() + " is required")));
+                    1,
+                    1,
+                    "expression has type " + got.name() + " but " + want.name() + " is required")));
       }
       Guards guards = expected == AttributeType.BOOL ? Guards.of(ast.getExpr()) : Guards.NONE;
-      return new Result(new CompiledExpression(text, runtime.createProgram(ast), guards), List.of());
+      return new Result(
+          new CompiledExpression(text, runtime.createProgram(ast), guards), List.of());
     } catch (CelValidationException | CelEvaluationException e) {
       return new Result(null, List.of(new ExpressionIssue(1, 0, e.getMessage())));
     }

@@ -15,11 +15,11 @@ import java.util.function.Predicate;
 /**
  * {@code Guards} are the simple conjuncts of a boolean expression, checked in plain Java before the
  * CEL program runs. An expression {@code a && b && c} is false as soon as one conjunct is false,
- * whatever the others evaluate to (CEL's {@code &&} absorbs errors when a side is false), so when
- * a guard says false the program need not run. Guards recognize a string attribute compared with
+ * whatever the others evaluate to (CEL's {@code &&} absorbs errors when a side is false), so when a
+ * guard says false the program need not run. Guards recognize a string attribute compared with
  * literals: {@code attr == "x"}, {@code "x" == attr}, {@code attr in ["x", "y"]}, {@code
- * attr.startsWith("x")}. An absent attribute reads as {@code ""}, as it does in CEL. Most rules
- * are scoped this way (a host, a method, a path prefix), so most rules are ruled out for a request
+ * attr.startsWith("x")}. An absent attribute reads as {@code ""}, as it does in CEL. Most rules are
+ * scoped this way (a host, a method, a path prefix), so most rules are ruled out for a request
  * without running CEL. Immutable.
  */
 final class Guards {
@@ -85,7 +85,8 @@ final class Guards {
   }
 
   private static void flatten(CelExpr e, List<CelExpr> out) {
-    if (e.exprKind().getKind() == CelExpr.ExprKind.Kind.CALL && e.call().function().equals("_&&_")
+    if (e.exprKind().getKind() == CelExpr.ExprKind.Kind.CALL
+        && e.call().function().equals("_&&_")
         && e.call().target().isEmpty()) {
       for (CelExpr arg : e.call().args()) {
         flatten(arg, out);

@@ -11,4 +11,5 @@ import java.util.Map;
  * @param params field name to expression text; for map fields, a map of key to expression text
  * @param doc where it was written
  */
-public record InstanceConfig(String name, String template, Map<String, Object> params, YamlDocument doc) {}
+public record InstanceConfig(
+    String name, String template, Map<String, Object> params, YamlDocument doc) {}

@@ -17,7 +17,8 @@ public final class PolicyDocuments {
   public static final Set<String> KINDS = Set.of("Handler", "Instance", "Rule");
 
   private static final Set<String> HANDLER_FIELDS =
-      Set.of("kind", "name", "adapter", "params", "failurePolicy", "timeout", "cache", "description");
+      Set.of(
+          "kind", "name", "adapter", "params", "failurePolicy", "timeout", "cache", "description");
   private static final Set<String> CACHE_FIELDS = Set.of("attributes", "ttl", "maxEntries");
   private static final Set<String> INSTANCE_FIELDS =
       Set.of("kind", "name", "template", "params", "description");
@@ -99,7 +100,8 @@ public final class PolicyDocuments {
       if ("open".equals(policy)) {
         failOpen = true;
       } else if (!"closed".equals(policy)) {
-        problems.at(doc, "failurePolicy", "failurePolicy must be 'open' or 'closed', not '" + policy + "'");
+        problems.at(
+            doc, "failurePolicy", "failurePolicy must be 'open' or 'closed', not '" + policy + "'");
       }
     }
     Duration timeout = null;
@@ -161,7 +163,8 @@ public final class PolicyDocuments {
     List<RuleConfig.HeaderOperation> req = headerOps(doc, root, "requestHeaderOperations");
     List<RuleConfig.HeaderOperation> resp = headerOps(doc, root, "responseHeaderOperations");
     if (actions.isEmpty() && req.isEmpty() && resp.isEmpty() && rawActions.isEmpty()) {
-      problems.at(doc, "", "rule '" + name + "' does nothing: give it actions or header operations");
+      problems.at(
+          doc, "", "rule '" + name + "' does nothing: give it actions or header operations");
     }
     if (name != null) {
       rules.add(new RuleConfig(name, match, actions, req, resp, doc));
@@ -175,7 +178,8 @@ public final class PolicyDocuments {
     for (int i = 0; i < raw.size(); i++) {
       String path = field + "[" + i + "]";
       if (!(raw.get(i) instanceof Map<?, ?> m)) {
-        problems.at(doc, path, "a header operation must be a map with 'name', 'values', 'operation'");
+        problems.at(
+            doc, path, "a header operation must be a map with 'name', 'values', 'operation'");
         continue;
       }
       @SuppressWarnings("unchecked")
@@ -186,7 +190,10 @@ public final class PolicyDocuments {
       if (op.get("operation") instanceof String s) {
         operation = s.toUpperCase(java.util.Locale.ROOT);
         if (!Set.of("REPLACE", "APPEND", "REMOVE").contains(operation)) {
-          problems.at(doc, path + ".operation", "operation must be REPLACE, APPEND or REMOVE, not '" + s + "'");
+          problems.at(
+              doc,
+              path + ".operation",
+              "operation must be REPLACE, APPEND or REMOVE, not '" + s + "'");
         }
       }
       List<String> values = new ArrayList<>();
@@ -215,21 +222,31 @@ public final class PolicyDocuments {
     }
     for (Object k : m.keySet()) {
       if (!CACHE_FIELDS.contains(String.valueOf(k))) {
-        problems.atKey(doc, "cache." + k, "unknown field '" + k + "' in cache; expected one of " + sorted(CACHE_FIELDS));
+        problems.atKey(
+            doc,
+            "cache." + k,
+            "unknown field '" + k + "' in cache; expected one of " + sorted(CACHE_FIELDS));
       }
     }
     List<String> attributes = new ArrayList<>();
     if (m.get("attributes") instanceof List<?> l && !l.isEmpty()) {
       for (int i = 0; i < l.size(); i++) {
         String a = String.valueOf(l.get(i));
-        boolean oneHeader = a.matches("request\\.headers\\[\\s*(\"[^\"]+\"|'[^']+'|[A-Za-z0-9_-]+)\\s*]");
+        boolean oneHeader =
+            a.matches("request\\.headers\\[\\s*(\"[^\"]+\"|'[^']+'|[A-Za-z0-9_-]+)\\s*]");
         if (!oneHeader && io.tollgate.adapter.spi.Vocabulary.typeOf(a) == null) {
-          problems.at(doc, "cache.attributes." + i, "unknown attribute '" + a + "' (see the attribute vocabulary in the README)");
+          problems.at(
+              doc,
+              "cache.attributes." + i,
+              "unknown attribute '" + a + "' (see the attribute vocabulary in the README)");
         }
         attributes.add(a);
       }
     } else {
-      problems.at(doc, "cache", "cache needs 'attributes': the attributes the handler's decision depends on");
+      problems.at(
+          doc,
+          "cache",
+          "cache needs 'attributes': the attributes the handler's decision depends on");
     }
     Duration ttl = Duration.ofSeconds(10);
     if (m.get("ttl") != null) {
@@ -253,7 +270,8 @@ public final class PolicyDocuments {
         return Duration.ofMillis(Long.parseLong(s.substring(0, s.length() - 2)));
       }
       if (s.endsWith("s")) {
-        return Duration.ofMillis((long) (Double.parseDouble(s.substring(0, s.length() - 1)) * 1000));
+        return Duration.ofMillis(
+            (long) (Double.parseDouble(s.substring(0, s.length() - 1)) * 1000));
       }
       return Duration.parse(text);
     } catch (NumberFormatException | DateTimeParseException e) {
@@ -262,16 +280,20 @@ public final class PolicyDocuments {
     }
   }
 
-  private void unknownFields(YamlDocument doc, Map<String, Object> map, String path, Set<String> known) {
+  private void unknownFields(
+      YamlDocument doc, Map<String, Object> map, String path, Set<String> known) {
     for (String k : map.keySet()) {
       if (!known.contains(k)) {
         problems.atKey(
-            doc, path.isEmpty() ? k : path + "." + k, "unknown field '" + k + "'; expected one of " + sorted(known));
+            doc,
+            path.isEmpty() ? k : path + "." + k,
+            "unknown field '" + k + "'; expected one of " + sorted(known));
       }
     }
   }
 
-  private String requiredString(YamlDocument doc, Map<String, Object> map, String path, String field) {
+  private String requiredString(
+      YamlDocument doc, Map<String, Object> map, String path, String field) {
     Object v = map.get(field);
     String where = path.isEmpty() ? field : path + "." + field;
     if (v == null) {
@@ -286,7 +308,8 @@ public final class PolicyDocuments {
   }
 
   @SuppressWarnings("unchecked")
-  private Map<String, Object> map(YamlDocument doc, Map<String, Object> m, String path, String field) {
+  private Map<String, Object> map(
+      YamlDocument doc, Map<String, Object> m, String path, String field) {
     Object v = m.get(field);
     if (v == null) {
       return Map.of();

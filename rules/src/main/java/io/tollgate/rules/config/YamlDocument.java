@@ -8,8 +8,9 @@ import java.util.Map;
  * {@code YamlDocument} is one YAML document of a policy file as plain Java values (maps, lists,
  * strings, longs, doubles, booleans) together with the location of every key and value.
  *
- * <p>Locations are keyed by path: {@code kind}, {@code params.entries[2]}, {@code actions[0].handler}.
- * The path of a map entry's key is the path of its value with {@code #key} appended.
+ * <p>Locations are keyed by path: {@code kind}, {@code params.entries[2]}, {@code
+ * actions[0].handler}. The path of a map entry's key is the path of its value with {@code #key}
+ * appended.
  */
 public final class YamlDocument {
   private final String file;

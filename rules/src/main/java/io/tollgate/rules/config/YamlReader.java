@@ -49,7 +49,8 @@ public final class YamlReader {
         Located start = located(node.getStartMark());
         if (!(node instanceof MappingNode)) {
           errors.add(
-              new ConfigError(file, start.line(), start.column(), "a policy document must be a map"));
+              new ConfigError(
+                  file, start.line(), start.column(), "a policy document must be a map"));
           continue;
         }
         Map<String, Located> locations = new HashMap<>();
@@ -64,7 +65,8 @@ public final class YamlReader {
       Located l = m == null ? Located.UNKNOWN : located(m);
       String problem = e.getProblem() != null ? e.getProblem() : e.getMessage();
       String context = e.getContext() != null ? " (" + e.getContext() + ")" : "";
-      errors.add(new ConfigError(file, l.line(), l.column(), "YAML syntax error: " + problem + context));
+      errors.add(
+          new ConfigError(file, l.line(), l.column(), "YAML syntax error: " + problem + context));
     } catch (YAMLException e) {
       errors.add(ConfigError.of(file, "YAML error: " + e.getMessage()));
     }

@@ -39,7 +39,8 @@ public final class DrlRuleBase {
   /** Sessions are reused: creating one per check costs more than evaluating the rules. */
   private final org.kie.api.runtime.KieSessionsPool sessions;
 
-  private DrlRuleBase(InternalKnowledgeBase base, Set<String> packages, Map<String, String> sources) {
+  private DrlRuleBase(
+      InternalKnowledgeBase base, Set<String> packages, Map<String, String> sources) {
     this.sessions = base.newKieSessionsPool(Runtime.getRuntime().availableProcessors() * 2);
     this.base = base;
     this.packages = packages;
@@ -47,8 +48,8 @@ public final class DrlRuleBase {
   }
 
   /**
-   * Compiles {@code sources} (file name to DRL text). Problems go to {@code errors} with file,
-   * line and column; returns {@code null} if there were any.
+   * Compiles {@code sources} (file name to DRL text). Problems go to {@code errors} with file, line
+   * and column; returns {@code null} if there were any.
    */
   public static DrlRuleBase compile(Map<String, String> sources, List<ConfigError> errors) {
     KnowledgeBuilder builder = KnowledgeBuilderFactory.newKnowledgeBuilder();
@@ -73,7 +74,8 @@ public final class DrlRuleBase {
     // Constraints stay interpreted: Drools 10.2 compiles a constraint with an operator such as
     // str[startsWith] or matches to bytecode after 20 evaluations, and the compiled form fails
     // with NoSuchMethodError (EvaluatorHelper.initOperators). DroolsTest covers it.
-    org.kie.api.KieBaseConfiguration conf = org.kie.api.KieServices.Factory.get().newKieBaseConfiguration();
+    org.kie.api.KieBaseConfiguration conf =
+        org.kie.api.KieServices.Factory.get().newKieBaseConfiguration();
     conf.setOption(org.kie.internal.conf.ConstraintJittingThresholdOption.get(-1));
     InternalKnowledgeBase base = KnowledgeBaseFactory.newKnowledgeBase(conf);
     base.addPackages(builder.getKnowledgePackages());
@@ -117,8 +119,8 @@ public final class DrlRuleBase {
   }
 
   /**
-   * Runs the rules of {@code selected} packages (all when {@code null}) against one request.
-   * The result names the DRL rule that denied in its message.
+   * Runs the rules of {@code selected} packages (all when {@code null}) against one request. The
+   * result names the DRL rule that denied in its message.
    */
   public Outcome evaluate(Attributes attributes, Set<String> selected) {
     Decision decision = new Decision();

@@ -10,8 +10,8 @@ import java.util.ServiceLoader;
 import java.util.TreeMap;
 
 /**
- * {@code AdapterRegistry} is the set of adapters one policy version can use, by name: the
- * built-ins found on the class path and those of the plugin jars.
+ * {@code AdapterRegistry} is the set of adapters one policy version can use, by name: the built-ins
+ * found on the class path and those of the plugin jars.
  */
 public final class AdapterRegistry {
   private final Map<String, LoadedAdapter> byName;

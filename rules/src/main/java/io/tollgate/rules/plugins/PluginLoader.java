@@ -48,14 +48,16 @@ public final class PluginLoader {
       return out;
     }
     if (!Files.isDirectory(dir)) {
-      errors.add(ConfigError.of(dir.toString(), "plugins directory does not exist or is not a directory"));
+      errors.add(
+          ConfigError.of(dir.toString(), "plugins directory does not exist or is not a directory"));
       return out;
     }
     List<Path> jars;
     try (Stream<Path> s = Files.list(dir)) {
       jars = s.filter(p -> p.getFileName().toString().endsWith(".jar")).sorted().toList();
     } catch (IOException e) {
-      errors.add(ConfigError.of(dir.toString(), "cannot list plugins directory: " + e.getMessage()));
+      errors.add(
+          ConfigError.of(dir.toString(), "cannot list plugins directory: " + e.getMessage()));
       return out;
     }
     Map<Path, Loaded> seen = new HashMap<>();
@@ -83,7 +85,8 @@ public final class PluginLoader {
     return out;
   }
 
-  private static Loaded open(Path jar, String name, long size, long modified, List<ConfigError> errors)
+  private static Loaded open(
+      Path jar, String name, long size, long modified, List<ConfigError> errors)
       throws IOException {
     try (ZipFile zip = new ZipFile(jar.toFile())) {
       if (zip.getEntry("META-INF/services/" + Adapter.class.getName()) == null) {
@@ -96,12 +99,15 @@ public final class PluginLoader {
         return null;
       }
     } catch (ZipException e) {
-      errors.add(ConfigError.of(name, "plugin jar is not a valid jar file (" + e.getMessage() + ")"));
+      errors.add(
+          ConfigError.of(name, "plugin jar is not a valid jar file (" + e.getMessage() + ")"));
       return null;
     }
     URLClassLoader loader =
         new URLClassLoader(
-            "plugin:" + jar.getFileName(), new URL[] {jar.toUri().toURL()}, new SpiOnlyClassLoader());
+            "plugin:" + jar.getFileName(),
+            new URL[] {jar.toUri().toURL()},
+            new SpiOnlyClassLoader());
     List<Adapter> adapters = new ArrayList<>();
     Iterator<Adapter> it = ServiceLoader.load(Adapter.class, loader).iterator();
     while (true) {

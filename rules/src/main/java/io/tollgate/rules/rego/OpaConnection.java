@@ -28,10 +28,10 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * {@code OpaConnection} is Tollgate's link to one OPA server, through opa-java-client: policy
- * modules and data documents are uploaded with its policy and data clients, decisions come from
- * its query client. Two things are added around the library's HTTP layer: a deadline on every
- * request, and the body of a refused upload, so OPA's compile errors (with their locations) reach
- * the user. Thread-safe.
+ * modules and data documents are uploaded with its policy and data clients, decisions come from its
+ * query client. Two things are added around the library's HTTP layer: a deadline on every request,
+ * and the body of a refused upload, so OPA's compile errors (with their locations) reach the user.
+ * Thread-safe.
  */
 public final class OpaConnection {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -68,13 +68,17 @@ public final class OpaConnection {
 
   public OpaConnection(String url, Duration requestTimeout) {
     this.url = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
-    this.http = HttpClient.newBuilder()
-        .version(HttpClient.Version.HTTP_1_1)
-        .connectTimeout(Duration.ofMillis(Math.max(200, requestTimeout.toMillis())))
-        .build();
-    OpaRestClient rest = new DeadlineRestClient(
-        new OpaConfiguration(this.url, HttpClient.Version.HTTP_1_1), http, ObjectMapperFactory.getInstance().create(),
-        requestTimeout);
+    this.http =
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofMillis(Math.max(200, requestTimeout.toMillis())))
+            .build();
+    OpaRestClient rest =
+        new DeadlineRestClient(
+            new OpaConfiguration(this.url, HttpClient.Version.HTTP_1_1),
+            http,
+            ObjectMapperFactory.getInstance().create(),
+            requestTimeout);
     this.policies = new OpaPolicyClient(rest);
     this.data = new OpaDataClient(rest);
     this.queries = new OpaQueryClient(rest);
@@ -120,9 +124,10 @@ public final class OpaConnection {
   /** Whether OPA answers its health endpoint within {@code timeout}. */
   public boolean healthy(Duration timeout) {
     try {
-      HttpResponse<Void> r = http.send(
-          HttpRequest.newBuilder(URI.create(url + "/health")).timeout(timeout).GET().build(),
-          HttpResponse.BodyHandlers.discarding());
+      HttpResponse<Void> r =
+          http.send(
+              HttpRequest.newBuilder(URI.create(url + "/health")).timeout(timeout).GET().build(),
+              HttpResponse.BodyHandlers.discarding());
       return r.statusCode() == 200;
     } catch (IOException e) {
       return false;
@@ -134,7 +139,8 @@ public final class OpaConnection {
 
   private RuntimeException translate(String what, OpaClientException e) {
     if (e instanceof OpaServerConnectionException || e.getCause() instanceof IOException) {
-      return new UnavailableException(what + " failed: OPA at " + url + " is unreachable or too slow", e);
+      return new UnavailableException(
+          what + " failed: OPA at " + url + " is unreachable or too slow", e);
     }
     if (e.getCause() instanceof RejectedException r) {
       return r;
@@ -161,16 +167,19 @@ public final class OpaConnection {
         throws IOException, InterruptedException {
       AtomicReference<String> refusal = new AtomicReference<>();
       AtomicReference<Integer> status = new AtomicReference<>();
-      BodyHandler<T> keeping = info -> {
-        if (info.statusCode() >= 300) {
-          status.set(info.statusCode());
-          return BodySubscribers.mapping(BodySubscribers.ofString(StandardCharsets.UTF_8), body -> {
-            refusal.set(body);
-            return null;
-          });
-        }
-        return handler.apply(info);
-      };
+      BodyHandler<T> keeping =
+          info -> {
+            if (info.statusCode() >= 300) {
+              status.set(info.statusCode());
+              return BodySubscribers.mapping(
+                  BodySubscribers.ofString(StandardCharsets.UTF_8),
+                  body -> {
+                    refusal.set(body);
+                    return null;
+                  });
+            }
+            return handler.apply(info);
+          };
       try {
         return super.sendRequest(request, keeping);
       } catch (OpaClientException e) {
@@ -189,12 +198,13 @@ public final class OpaConnection {
         message = root.path("message").asText(message);
         for (JsonNode e : root.path("errors")) {
           JsonNode loc = e.path("location");
-          errors.add(new OpaError(
-              e.path("code").asText(""),
-              e.path("message").asText(""),
-              loc.path("file").asText(""),
-              loc.path("row").asInt(0),
-              loc.path("col").asInt(0)));
+          errors.add(
+              new OpaError(
+                  e.path("code").asText(""),
+                  e.path("message").asText(""),
+                  loc.path("file").asText(""),
+                  loc.path("row").asInt(0),
+                  loc.path("col").asInt(0)));
         }
       } catch (IOException | RuntimeException parse) {
         message = message + ": " + body;

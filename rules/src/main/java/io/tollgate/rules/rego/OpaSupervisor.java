@@ -18,8 +18,8 @@ import org.slf4j.LoggerFactory;
 /**
  * {@code OpaSupervisor} runs {@code opa run --server} on a free 127.0.0.1 port as a child process:
  * it waits for OPA's health endpoint, forwards OPA's log lines, and when the process dies starts a
- * new one with exponential backoff (100 ms doubling to 5 s). The URL stays the same across
- * restarts unless the port was taken meanwhile. {@link #close} stops it for good.
+ * new one with exponential backoff (100 ms doubling to 5 s). The URL stays the same across restarts
+ * unless the port was taken meanwhile. {@link #close} stops it for good.
  */
 public final class OpaSupervisor implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(OpaSupervisor.class);
@@ -39,29 +39,32 @@ public final class OpaSupervisor implements AutoCloseable {
     this.binary = binary;
     this.onExit = onExit;
     this.onRestart = onRestart;
-    this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "tollgate-opa-supervisor");
-      t.setDaemon(true);
-      return t;
-    });
+    this.scheduler =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "tollgate-opa-supervisor");
+              t.setDaemon(true);
+              return t;
+            });
   }
 
   /**
    * Starts OPA and waits until it is healthy.
    *
    * @param onExit called (on the supervisor's thread) as soon as OPA is found dead
-   * @param onRestart called (on the supervisor's thread) after a restarted OPA is healthy again,
-   *     so its policies can be uploaded again
+   * @param onRestart called (on the supervisor's thread) after a restarted OPA is healthy again, so
+   *     its policies can be uploaded again
    * @throws IOException if it cannot be started or is not healthy within {@code startTimeout}
    */
-  public static OpaSupervisor start(Path binary, Duration startTimeout, Runnable onExit, Runnable onRestart)
-      throws IOException {
+  public static OpaSupervisor start(
+      Path binary, Duration startTimeout, Runnable onExit, Runnable onRestart) throws IOException {
     OpaSupervisor s = new OpaSupervisor(binary, onExit, onRestart);
     s.port = freePort();
     s.launch();
     if (!s.awaitHealthy(startTimeout)) {
       s.close();
-      throw new IOException("OPA (" + binary + ") did not become healthy within " + startTimeout.toMillis() + " ms");
+      throw new IOException(
+          "OPA (" + binary + ") did not become healthy within " + startTimeout.toMillis() + " ms");
     }
     s.scheduler.scheduleWithFixedDelay(s::watch, 100, 100, TimeUnit.MILLISECONDS);
     return s;
@@ -78,8 +81,18 @@ public final class OpaSupervisor implements AutoCloseable {
   }
 
   private synchronized void launch() throws IOException {
-    List<String> cmd = List.of(binary.toString(), "run", "--server", "--addr", "127.0.0.1:" + port,
-        "--log-level", "error", "--log-format", "json", "--skip-version-check");
+    List<String> cmd =
+        List.of(
+            binary.toString(),
+            "run",
+            "--server",
+            "--addr",
+            "127.0.0.1:" + port,
+            "--log-level",
+            "error",
+            "--log-format",
+            "json",
+            "--skip-version-check");
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     process = p;
     startedAt = System.nanoTime();
@@ -91,7 +104,8 @@ public final class OpaSupervisor implements AutoCloseable {
   }
 
   private static void forwardLogs(Process p) {
-    try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+    try (BufferedReader r =
+        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
       for (String line; (line = r.readLine()) != null; ) {
         if (line.contains("\"level\":\"error\"")) {
           opaLog.warn(line);
@@ -136,8 +150,11 @@ public final class OpaSupervisor implements AutoCloseable {
       }
       return;
     }
-    log.warn("OPA (pid {}) exited with {}; restarting in {} ms", p == null ? -1 : p.pid(),
-        p == null ? "?" : p.exitValue(), backoffMillis);
+    log.warn(
+        "OPA (pid {}) exited with {}; restarting in {} ms",
+        p == null ? -1 : p.pid(),
+        p == null ? "?" : p.exitValue(),
+        backoffMillis);
     onExit.run();
     try {
       Thread.sleep(backoffMillis);

@@ -28,11 +28,11 @@ import org.slf4j.LoggerFactory;
  * <p><b>Compile-all-then-swap across the OPA boundary.</b> OPA holds two slots, {@code
  * data.tollgate.slot0} and {@code data.tollgate.slot1}. Every module is rewritten to live under a
  * slot ({@link RegoModule}), and the data documents are written at the slot's root. A new policy
- * version is uploaded into the slot that is not serving; OPA compiles each module as it arrives
- * and refuses the ones with errors (with their location), which fails the whole new version. Only
- * when everything compiled, in OPA and in Tollgate, does the snapshot that queries the new slot
- * replace the old one; until then every request is decided by the old slot, which nothing
- * touched. A version whose Rego did not change keeps its slot and uploads nothing.
+ * version is uploaded into the slot that is not serving; OPA compiles each module as it arrives and
+ * refuses the ones with errors (with their location), which fails the whole new version. Only when
+ * everything compiled, in OPA and in Tollgate, does the snapshot that queries the new slot replace
+ * the old one; until then every request is decided by the old slot, which nothing touched. A
+ * version whose Rego did not change keeps its slot and uploads nothing.
  *
  * <p><b>Keeping OPA in step.</b> The serving slot's data carries an upload id. Twice a second the
  * engine reads it back; when it is missing (OPA restarted, or was not reachable when the policy
@@ -40,8 +40,8 @@ import org.slf4j.LoggerFactory;
  * handlers fail by their failure policy and readiness says why. A circuit breaker shared by all
  * queries keeps a dead OPA from costing a network round trip per request.
  *
- * <p>OPA is either an external server ({@code --opa-url}) or an {@code opa} binary this engine
- * runs and supervises ({@link OpaSupervisor}), started the first time a policy has Rego.
+ * <p>OPA is either an external server ({@code --opa-url}) or an {@code opa} binary this engine runs
+ * and supervises ({@link OpaSupervisor}), started the first time a policy has Rego.
  */
 public final class RegoEngine implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RegoEngine.class);
@@ -66,7 +66,10 @@ public final class RegoEngine implements AutoCloseable {
 
   /** Hears of every query, for metrics. */
   public interface Observer {
-    /** A query took {@code nanos}; {@code outcome} is ok, undefined, error or rejected (breaker open). */
+    /**
+     * A query took {@code nanos}; {@code outcome} is ok, undefined, error or rejected (breaker
+     * open).
+     */
     void queried(long nanos, String outcome);
 
     Observer NONE = (nanos, outcome) -> {};
@@ -81,8 +84,12 @@ public final class RegoEngine implements AutoCloseable {
    * @param data the root data document (without the upload marker)
    * @param uploadId the marker that shows OPA holds this bundle
    */
-  public record Bundle(int slot, Map<String, RegoModule> modules, Map<String, String> sources,
-      Map<String, Object> data, long uploadId) {
+  public record Bundle(
+      int slot,
+      Map<String, RegoModule> modules,
+      Map<String, String> sources,
+      Map<String, Object> data,
+      long uploadId) {
 
     /** {@code data.tollgate.slotN} in Rego, {@code tollgate/slotN} as a path. */
     public String root() {
@@ -124,8 +131,10 @@ public final class RegoEngine implements AutoCloseable {
   private OpaSupervisor supervisor;
   private volatile OpaConnection opa;
   private volatile Bundle live;
+
   /** The last bundle OPA accepted whole, so its version can answer as soon as it is swapped in. */
   private volatile Bundle uploaded;
+
   private volatile boolean inStep;
   private volatile String lastProblem = "";
   private volatile boolean closed;
@@ -133,11 +142,13 @@ public final class RegoEngine implements AutoCloseable {
   public RegoEngine(Settings settings, Observer observer) {
     this.settings = settings;
     this.observer = observer;
-    this.keeper = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "tollgate-opa-sync");
-      t.setDaemon(true);
-      return t;
-    });
+    this.keeper =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "tollgate-opa-sync");
+              t.setDaemon(true);
+              return t;
+            });
     if (settings.url() != null) {
       opa = new OpaConnection(settings.url(), settings.requestTimeout());
     }
@@ -188,11 +199,13 @@ public final class RegoEngine implements AutoCloseable {
       upload(c, b, errors);
     } catch (OpaConnection.UnavailableException e) {
       if (strict || settings.url() == null) {
-        errors.add(ConfigError.of(sources.keySet().iterator().next(),
-            "Rego cannot be checked: " + e.getMessage()));
+        errors.add(
+            ConfigError.of(
+                sources.keySet().iterator().next(), "Rego cannot be checked: " + e.getMessage()));
         return new Prepared(null, errors);
       }
-      log.warn("{}; the policy loads and its Rego handlers fail by their failure policy until OPA is back",
+      log.warn(
+          "{}; the policy loads and its Rego handlers fail by their failure policy until OPA is back",
           e.getMessage());
       lastProblem = "OPA at " + c.url() + " is unreachable";
       return new Prepared(b, List.of());
@@ -221,17 +234,24 @@ public final class RegoEngine implements AutoCloseable {
     }
     Path binary = settings.binary() != null ? settings.binary() : findOpa();
     if (binary == null || !Files.isExecutable(binary)) {
-      throw new IOException(INSTALL_HINT + (binary == null ? "" : " (" + binary + " is not executable)"));
+      throw new IOException(
+          INSTALL_HINT + (binary == null ? "" : " (" + binary + " is not executable)"));
     }
-    supervisor = OpaSupervisor.start(binary, Duration.ofSeconds(20), () -> {
-      inStep = false; // a new OPA starts empty: no query may reach it before the policy is back
-      lastProblem = "OPA exited; restarting it";
-    }, () -> {
-      opa = new OpaConnection(supervisor.url(), settings.requestTimeout());
-      uploadedIds.forEach(Set::clear);
-      inStep = false;
-      keepInStep();
-    });
+    supervisor =
+        OpaSupervisor.start(
+            binary,
+            Duration.ofSeconds(20),
+            () -> {
+              inStep =
+                  false; // a new OPA starts empty: no query may reach it before the policy is back
+              lastProblem = "OPA exited; restarting it";
+            },
+            () -> {
+              opa = new OpaConnection(supervisor.url(), settings.requestTimeout());
+              uploadedIds.forEach(Set::clear);
+              inStep = false;
+              keepInStep();
+            });
     opa = new OpaConnection(supervisor.url(), settings.requestTimeout());
     return opa;
   }
@@ -264,7 +284,8 @@ public final class RegoEngine implements AutoCloseable {
     List<RegoModule> pending = new ArrayList<>(b.modules().values());
     Map<RegoModule, List<OpaConnection.OpaError>> failed = new HashMap<>();
     boolean progress = true;
-    while (!pending.isEmpty() && progress) { // modules may call functions of modules not yet uploaded
+    while (!pending.isEmpty()
+        && progress) { // modules may call functions of modules not yet uploaded
       progress = false;
       failed.clear();
       List<RegoModule> next = new ArrayList<>();
@@ -291,11 +312,19 @@ public final class RegoEngine implements AutoCloseable {
       }
       for (OpaConnection.OpaError oe : e.getValue()) {
         RegoModule m = byId.getOrDefault(oe.file(), e.getKey());
-        errors.add(new ConfigError(m.file(), oe.row(), m.originalColumn(oe.row(), oe.col()),
-            "Rego " + oe.code().replace("rego_", "").replace('_', ' ') + ": " + m.originalMessage(oe.message())));
+        errors.add(
+            new ConfigError(
+                m.file(),
+                oe.row(),
+                m.originalColumn(oe.row(), oe.col()),
+                "Rego "
+                    + oe.code().replace("rego_", "").replace('_', ' ')
+                    + ": "
+                    + m.originalMessage(oe.message())));
       }
     }
-    errors.sort(java.util.Comparator.comparing(ConfigError::file).thenComparingInt(ConfigError::line));
+    errors.sort(
+        java.util.Comparator.comparing(ConfigError::file).thenComparingInt(ConfigError::line));
   }
 
   private static Map<String, Object> withMarker(Bundle b) {
@@ -308,13 +337,17 @@ public final class RegoEngine implements AutoCloseable {
   static Map<String, Object> mergeData(Map<String, Object> files, List<ConfigError> errors) {
     Map<String, Object> root = new LinkedHashMap<>();
     for (Map.Entry<String, Object> e : files.entrySet()) {
-      String dir = e.getKey().contains("/") ? e.getKey().substring(0, e.getKey().lastIndexOf('/')) : "";
+      String dir =
+          e.getKey().contains("/") ? e.getKey().substring(0, e.getKey().lastIndexOf('/')) : "";
       Map<String, Object> at = root;
       if (!dir.isEmpty()) {
         for (String part : dir.split("/")) {
           Object child = at.computeIfAbsent(part, k -> new LinkedHashMap<String, Object>());
           if (!(child instanceof Map)) {
-            errors.add(ConfigError.of(e.getKey(), "data at '" + dir + "' collides with a value of another data file"));
+            errors.add(
+                ConfigError.of(
+                    e.getKey(),
+                    "data at '" + dir + "' collides with a value of another data file"));
             continue;
           }
           at = (Map<String, Object>) child;
@@ -323,11 +356,16 @@ public final class RegoEngine implements AutoCloseable {
       if (e.getValue() instanceof Map<?, ?> m) {
         for (Map.Entry<?, ?> kv : m.entrySet()) {
           if (at.putIfAbsent(String.valueOf(kv.getKey()), kv.getValue()) != null) {
-            errors.add(ConfigError.of(e.getKey(), "data key '" + kv.getKey() + "' is also set by another data file"));
+            errors.add(
+                ConfigError.of(
+                    e.getKey(), "data key '" + kv.getKey() + "' is also set by another data file"));
           }
         }
       } else {
-        errors.add(ConfigError.of(e.getKey(), "a data file must hold an object (it is merged at its directory's path)"));
+        errors.add(
+            ConfigError.of(
+                e.getKey(),
+                "a data file must hold an object (it is merged at its directory's path)"));
       }
     }
     return root;
@@ -397,11 +435,13 @@ public final class RegoEngine implements AutoCloseable {
     long started = System.nanoTime();
     if (b != live || !inStep) {
       observer.queried(0, "rejected");
-      throw new OpaConnection.UnavailableException("OPA does not hold the serving Rego yet (" + lastProblem + ")", null);
+      throw new OpaConnection.UnavailableException(
+          "OPA does not hold the serving Rego yet (" + lastProblem + ")", null);
     }
     if (!breaker.allow()) {
       observer.queried(0, "rejected");
-      throw new OpaConnection.UnavailableException("circuit breaker open: OPA failed repeatedly", null);
+      throw new OpaConnection.UnavailableException(
+          "circuit breaker open: OPA failed repeatedly", null);
     }
     try {
       Object r = opa.query(b.path(document), input);

@@ -16,13 +16,14 @@ import java.util.Map;
  * <ul>
  *   <li>{@code true} allows, {@code false} denies with 403;
  *   <li>an object: {@code allowed} (required), {@code headers} (for the upstream when allowed, for
- *       the client when denied), {@code response_headers_to_add}, {@code request_headers_to_remove},
- *       {@code body} and {@code http_status} (denied response, default 403);
+ *       the client when denied), {@code response_headers_to_add}, {@code
+ *       request_headers_to_remove}, {@code body} and {@code http_status} (denied response, default
+ *       403);
  *   <li>undefined denies with 403.
  * </ul>
  *
- * <p>It blocks (a network call), so the dispatcher runs it with its deadline and failure policy;
- * an unreachable OPA or an open circuit breaker is a failure.
+ * <p>It blocks (a network call), so the dispatcher runs it with its deadline and failure policy; an
+ * unreachable OPA or an open circuit breaker is a failure.
  */
 public final class RegoHandler implements CheckHandler {
   /** The adapter name used in {@code kind: Handler} documents. */
@@ -66,7 +67,8 @@ public final class RegoHandler implements CheckHandler {
       return b ? CheckResult.ok() : CheckResult.deny(403, "denied by Rego " + document);
     }
     if (!(result instanceof Map<?, ?> m)) {
-      throw new IllegalStateException("Rego decision " + document + " is neither a boolean nor an object: " + result);
+      throw new IllegalStateException(
+          "Rego decision " + document + " is neither a boolean nor an object: " + result);
     }
     Object allowed = m.get("allowed");
     if (!(allowed instanceof Boolean)) {
@@ -88,8 +90,13 @@ public final class RegoHandler implements CheckHandler {
     String body = m.get("body") == null ? "" : String.valueOf(m.get("body"));
     List<HeaderOp> toClient = new ArrayList<>(headers);
     toClient.addAll(response);
-    return new CheckResult(false, status, body.isEmpty() ? "denied by Rego " + document : body, List.of(),
-        toClient, body);
+    return new CheckResult(
+        false,
+        status,
+        body.isEmpty() ? "denied by Rego " + document : body,
+        List.of(),
+        toClient,
+        body);
   }
 
   private static List<HeaderOp> headers(Object o) {
@@ -100,7 +107,10 @@ public final class RegoHandler implements CheckHandler {
         if (e.getValue() instanceof List<?> values) {
           boolean first = true;
           for (Object v : values) {
-            out.add(first ? HeaderOp.replace(name, String.valueOf(v)) : new HeaderOp(HeaderOp.Op.APPEND, name, String.valueOf(v)));
+            out.add(
+                first
+                    ? HeaderOp.replace(name, String.valueOf(v))
+                    : new HeaderOp(HeaderOp.Op.APPEND, name, String.valueOf(v)));
             first = false;
           }
         } else {

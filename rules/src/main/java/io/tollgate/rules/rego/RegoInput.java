@@ -12,8 +12,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@code RegoInput} builds the {@code input} document a Rego policy sees, in OPA-Envoy's shape,
- * so policies written for OPA-Envoy run unchanged:
+ * {@code RegoInput} builds the {@code input} document a Rego policy sees, in OPA-Envoy's shape, so
+ * policies written for OPA-Envoy run unchanged:
  *
  * <pre>
  * input.attributes.source.address.socketAddress.{address,portValue}   source.ip, source.port
@@ -39,14 +39,20 @@ public final class RegoInput {
 
   public static Map<String, Object> of(Attributes a) {
     Map<String, Object> attributes = new LinkedHashMap<>();
-    Map<String, Object> source = peer(a, Vocabulary.SOURCE_IP, Vocabulary.SOURCE_PORT, Vocabulary.SOURCE_PRINCIPAL);
+    Map<String, Object> source =
+        peer(a, Vocabulary.SOURCE_IP, Vocabulary.SOURCE_PORT, Vocabulary.SOURCE_PRINCIPAL);
     Object labels = a.get(Vocabulary.SOURCE_LABELS);
     if (labels != null) {
       source.put("labels", labels);
     }
     attributes.put("source", source);
-    attributes.put("destination",
-        peer(a, Vocabulary.DESTINATION_IP, Vocabulary.DESTINATION_PORT, Vocabulary.DESTINATION_PRINCIPAL));
+    attributes.put(
+        "destination",
+        peer(
+            a,
+            Vocabulary.DESTINATION_IP,
+            Vocabulary.DESTINATION_PORT,
+            Vocabulary.DESTINATION_PRINCIPAL));
 
     Map<String, Object> http = new LinkedHashMap<>();
     put(http, "id", str(a, Vocabulary.REQUEST_ID));

@@ -4,11 +4,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * {@code RegoModule} is one {@code .rego} file rewritten to live under a slot root: its
- * {@code package p} becomes {@code package <root>.p} and every reference to {@code data} becomes
- * {@code data.<root>}, so that the same policy can be uploaded into a second slot while the first
- * keeps answering, and data documents uploaded with it are found. Strings and comments are left
- * alone. OPA's error locations in the rewritten text are mapped back to the file as written.
+ * {@code RegoModule} is one {@code .rego} file rewritten to live under a slot root: its {@code
+ * package p} becomes {@code package <root>.p} and every reference to {@code data} becomes {@code
+ * data.<root>}, so that the same policy can be uploaded into a second slot while the first keeps
+ * answering, and data documents uploaded with it are found. Strings and comments are left alone.
+ * OPA's error locations in the rewritten text are mapped back to the file as written.
  */
 public final class RegoModule {
   private final String file;
@@ -17,11 +17,19 @@ public final class RegoModule {
   private final int packageLine;
   private final String root;
   private final String rewritten;
-  /** Per line (0-based), the insertions made: {rewritten column (1-based) where it starts, length}. */
+
+  /**
+   * Per line (0-based), the insertions made: {rewritten column (1-based) where it starts, length}.
+   */
   private final List<List<int[]>> insertions;
 
   private RegoModule(
-      String file, String source, String packageName, int packageLine, String root, String rewritten,
+      String file,
+      String source,
+      String packageName,
+      int packageLine,
+      String root,
+      String rewritten,
       List<List<int[]>> insertions) {
     this.file = file;
     this.source = source;

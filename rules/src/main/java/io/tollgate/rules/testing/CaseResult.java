@@ -9,4 +9,5 @@ package io.tollgate.rules.testing;
  * @param expected what was expected, in words
  * @param actual what the policy decided, in words
  */
-public record CaseResult(String file, String name, boolean passed, String expected, String actual) {}
+public record CaseResult(
+    String file, String name, boolean passed, String expected, String actual) {}

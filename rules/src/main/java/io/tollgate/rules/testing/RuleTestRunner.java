@@ -48,7 +48,8 @@ import java.util.stream.Stream;
 public final class RuleTestRunner {
   private static final Set<String> CASE_FIELDS = Set.of("name", "attributes", "expect");
   private static final Set<String> EXPECT_FIELDS =
-      Set.of("decision", "status", "rule", "handler", "message", "requestHeaders", "responseHeaders");
+      Set.of(
+          "decision", "status", "rule", "handler", "message", "requestHeaders", "responseHeaders");
 
   private RuleTestRunner() {}
 
@@ -87,7 +88,11 @@ public final class RuleTestRunner {
   }
 
   private static void runFile(
-      PolicyRuntime runtime, Path f, String rel, List<CaseResult> results, List<ConfigError> errors) {
+      PolicyRuntime runtime,
+      Path f,
+      String rel,
+      List<CaseResult> results,
+      List<ConfigError> errors) {
     String text;
     try {
       text = Files.readString(f, StandardCharsets.UTF_8);
@@ -110,11 +115,13 @@ public final class RuleTestRunner {
         int before = problems.size();
         for (Object k : c.keySet()) {
           if (!CASE_FIELDS.contains(String.valueOf(k))) {
-            problems.atKey(doc, path + "." + k, "unknown field '" + k + "'; expected " + CASE_FIELDS);
+            problems.atKey(
+                doc, path + "." + k, "unknown field '" + k + "'; expected " + CASE_FIELDS);
           }
         }
         String name = c.get("name") == null ? "case " + (i + 1) : String.valueOf(c.get("name"));
-        MapAttributes attributes = attributes(doc, path + ".attributes", c.get("attributes"), problems);
+        MapAttributes attributes =
+            attributes(doc, path + ".attributes", c.get("attributes"), problems);
         Expectation expect = expectation(doc, path + ".expect", c.get("expect"), problems);
         if (problems.size() > before) {
           continue;
@@ -122,8 +129,15 @@ public final class RuleTestRunner {
         PolicyDecision d = runtime.check(attributes);
         String actual = describe(d);
         List<String> mismatches = expect.mismatches(d);
-        results.add(new CaseResult(rel, name, mismatches.isEmpty(), expect.describe(),
-            mismatches.isEmpty() ? actual : actual + " (" + String.join("; ", mismatches) + ")"));
+        results.add(
+            new CaseResult(
+                rel,
+                name,
+                mismatches.isEmpty(),
+                expect.describe(),
+                mismatches.isEmpty()
+                    ? actual
+                    : actual + " (" + String.join("; ", mismatches) + ")"));
       }
     }
     errors.addAll(problems.list());
@@ -133,11 +147,17 @@ public final class RuleTestRunner {
     if (d.allowed()) {
       return "allow";
     }
-    return "deny " + d.httpStatus() + " by " + (d.rule().isEmpty() ? "?" : d.rule()) + ": " + d.message();
+    return "deny "
+        + d.httpStatus()
+        + " by "
+        + (d.rule().isEmpty() ? "?" : d.rule())
+        + ": "
+        + d.message();
   }
 
   @SuppressWarnings("unchecked")
-  private static MapAttributes attributes(YamlDocument doc, String path, Object raw, Problems problems) {
+  private static MapAttributes attributes(
+      YamlDocument doc, String path, Object raw, Problems problems) {
     MapAttributes.Builder b = MapAttributes.builder();
     if (raw == null) {
       return b.build();
@@ -158,7 +178,8 @@ public final class RuleTestRunner {
       try {
         b.put(name, convert(type, v));
       } catch (IllegalArgumentException | DateTimeParseException ex) {
-        problems.at(doc, where, "attribute '" + name + "' has type " + type + ": " + ex.getMessage());
+        problems.at(
+            doc, where, "attribute '" + name + "' has type " + type + ": " + ex.getMessage());
       }
     }
     return b.build();
@@ -187,7 +208,10 @@ public final class RuleTestRunner {
       case STRING_MAP, DYN_MAP -> {
         if (v instanceof Map<?, ?> m) {
           Map<String, Object> out = new LinkedHashMap<>();
-          m.forEach((k, x) -> out.put(String.valueOf(k), type == AttributeType.STRING_MAP ? String.valueOf(x) : x));
+          m.forEach(
+              (k, x) ->
+                  out.put(
+                      String.valueOf(k), type == AttributeType.STRING_MAP ? String.valueOf(x) : x));
           yield out;
         }
         throw new IllegalArgumentException("expected a map");
@@ -203,8 +227,13 @@ public final class RuleTestRunner {
   }
 
   private record Expectation(
-      Boolean allow, Integer status, String rule, String handler, String message,
-      Map<String, String> requestHeaders, Map<String, String> responseHeaders) {
+      Boolean allow,
+      Integer status,
+      String rule,
+      String handler,
+      String message,
+      Map<String, String> requestHeaders,
+      Map<String, String> responseHeaders) {
 
     List<String> mismatches(PolicyDecision d) {
       List<String> out = new ArrayList<>();
@@ -228,7 +257,8 @@ public final class RuleTestRunner {
       return out;
     }
 
-    private static void compareHeaders(String which, Map<String, String> want, List<HeaderOp> got, List<String> out) {
+    private static void compareHeaders(
+        String which, Map<String, String> want, List<HeaderOp> got, List<String> out) {
       if (want == null) {
         return;
       }
@@ -240,12 +270,20 @@ public final class RuleTestRunner {
           case REMOVE -> applied.remove(op.name());
         }
       }
-      want.forEach((k, v) -> {
-        String actual = applied.get(k.toLowerCase(java.util.Locale.ROOT));
-        if (!v.equals(actual)) {
-          out.add(which + " header " + k + ": expected '" + v + "', got " + (actual == null ? "none" : "'" + actual + "'"));
-        }
-      });
+      want.forEach(
+          (k, v) -> {
+            String actual = applied.get(k.toLowerCase(java.util.Locale.ROOT));
+            if (!v.equals(actual)) {
+              out.add(
+                  which
+                      + " header "
+                      + k
+                      + ": expected '"
+                      + v
+                      + "', got "
+                      + (actual == null ? "none" : "'" + actual + "'"));
+            }
+          });
     }
 
     String describe() {
@@ -264,7 +302,8 @@ public final class RuleTestRunner {
   }
 
   @SuppressWarnings("unchecked")
-  private static Expectation expectation(YamlDocument doc, String path, Object raw, Problems problems) {
+  private static Expectation expectation(
+      YamlDocument doc, String path, Object raw, Problems problems) {
     if (!(raw instanceof Map<?, ?> m0)) {
       problems.at(doc, path, "expect must be a map, e.g. {decision: deny, status: 403}");
       return null;
@@ -272,7 +311,8 @@ public final class RuleTestRunner {
     Map<String, Object> m = (Map<String, Object>) m0;
     for (String k : m.keySet()) {
       if (!EXPECT_FIELDS.contains(k)) {
-        problems.atKey(doc, path + "." + k, "unknown field '" + k + "'; expected one of " + EXPECT_FIELDS);
+        problems.atKey(
+            doc, path + "." + k, "unknown field '" + k + "'; expected one of " + EXPECT_FIELDS);
       }
     }
     Boolean allow = null;

@@ -37,30 +37,42 @@ class GuardsTest {
   @Test
   void recognizesSimpleStringConjuncts() {
     assertThat(compile("destination.service.host == \"orders\"").guardCount()).isEqualTo(1);
-    assertThat(compile("\"orders\" == destination.service.host && request.method in [\"POST\", \"PUT\"]").guardCount())
+    assertThat(
+            compile(
+                    "\"orders\" == destination.service.host && request.method in [\"POST\", \"PUT\"]")
+                .guardCount())
         .isEqualTo(2);
-    assertThat(compile("request.url_path.startsWith(\"/admin\") && !source.principal.endsWith(\"/sa/admin\")")
-        .guardCount()).isEqualTo(1);
-    assertThat(compile("destination.service.host == \"a\" || request.method == \"GET\"").guardCount())
-        .as("a disjunction is not a guard").isZero();
-    assertThat(compile("request.headers[\"x\"] == \"y\"").guardCount()).as("maps are left to CEL").isZero();
+    assertThat(
+            compile(
+                    "request.url_path.startsWith(\"/admin\") && !source.principal.endsWith(\"/sa/admin\")")
+                .guardCount())
+        .isEqualTo(1);
+    assertThat(
+            compile("destination.service.host == \"a\" || request.method == \"GET\"").guardCount())
+        .as("a disjunction is not a guard")
+        .isZero();
+    assertThat(compile("request.headers[\"x\"] == \"y\"").guardCount())
+        .as("maps are left to CEL")
+        .isZero();
     assertThat(compile("!(destination.service.host == \"a\")").guardCount()).isZero();
   }
 
   @Test
   void decideExactlyAsTheProgramDoes() throws Exception {
-    List<String> expressions = List.of(
-        "destination.service.host == \"orders\" && request.method in [\"POST\", \"PUT\"]",
-        "request.url_path.startsWith(\"/admin\") && request.headers[\"x-role\"] != \"admin\"",
-        "destination.service.host == \"\" && request.method == \"\"",
-        "request.method in [\"GET\"] && request.headers[\"missing\"] == \"x\"",
-        "\"users\" == destination.service.host && request.url_path.startsWith(\"/internal/\")");
-    List<Attributes> requests = List.of(
-        request("orders", "POST", "/x", Map.of()),
-        request("orders", "GET", "/admin/a", Map.of("x-role", "admin")),
-        request(null, null, null, Map.of()),
-        request("users", "GET", "/internal/y", Map.of("missing", "x")),
-        request("users", "DELETE", "/admin", Map.of()));
+    List<String> expressions =
+        List.of(
+            "destination.service.host == \"orders\" && request.method in [\"POST\", \"PUT\"]",
+            "request.url_path.startsWith(\"/admin\") && request.headers[\"x-role\"] != \"admin\"",
+            "destination.service.host == \"\" && request.method == \"\"",
+            "request.method in [\"GET\"] && request.headers[\"missing\"] == \"x\"",
+            "\"users\" == destination.service.host && request.url_path.startsWith(\"/internal/\")");
+    List<Attributes> requests =
+        List.of(
+            request("orders", "POST", "/x", Map.of()),
+            request("orders", "GET", "/admin/a", Map.of("x-role", "admin")),
+            request(null, null, null, Map.of()),
+            request("users", "GET", "/internal/y", Map.of("missing", "x")),
+            request("users", "DELETE", "/admin", Map.of()));
     for (String text : expressions) {
       CompiledExpression e = compile(text);
       for (Attributes a : requests) {

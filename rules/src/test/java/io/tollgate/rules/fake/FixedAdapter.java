@@ -39,7 +39,17 @@ public final class FixedAdapter implements Adapter {
   @Override
   public Handler build(HandlerSpec spec) {
     Params p = spec.params();
-    p.rejectUnknown(Set.of("allow", "status", "message", "header", "blocking", "sleepMs", "fail", "valueMustBe", "file"));
+    p.rejectUnknown(
+        Set.of(
+            "allow",
+            "status",
+            "message",
+            "header",
+            "blocking",
+            "sleepMs",
+            "fail",
+            "valueMustBe",
+            "file"));
     boolean allow = p.bool("allow", true);
     int status = (int) p.integer("status", 403);
     String message = p.string("message", "fixed says no");
@@ -66,7 +76,8 @@ public final class FixedAdapter implements Adapter {
     String expected = mustBe;
     return new CheckHandler() {
       @Override
-      public CheckResult check(io.tollgate.adapter.spi.Instance instance, io.tollgate.adapter.spi.Attributes a)
+      public CheckResult check(
+          io.tollgate.adapter.spi.Instance instance, io.tollgate.adapter.spi.Attributes a)
           throws Exception {
         if (sleepMs > 0) {
           Thread.sleep(sleepMs);
@@ -77,7 +88,8 @@ public final class FixedAdapter implements Adapter {
         if (expected != null) {
           return expected.equals(instance.string("value"))
               ? CheckResult.ok(ops, List.of())
-              : CheckResult.deny(status, "value " + instance.values().get("value") + " is not " + expected);
+              : CheckResult.deny(
+                  status, "value " + instance.values().get("value") + " is not " + expected);
         }
         return allow ? CheckResult.ok(ops, List.of()) : CheckResult.deny(status, message);
       }

@@ -4,8 +4,8 @@ import io.tollgate.adapter.spi.Adapter;
 import io.tollgate.adapter.spi.CheckHandler;
 import io.tollgate.adapter.spi.CheckResult;
 import io.tollgate.adapter.spi.Handler;
-import io.tollgate.adapter.spi.HeaderOp;
 import io.tollgate.adapter.spi.HandlerSpec;
+import io.tollgate.adapter.spi.HeaderOp;
 import java.util.List;
 import java.util.Set;
 
@@ -33,14 +33,17 @@ public final class PluginOnlyAdapter implements Adapter {
   public Handler build(HandlerSpec spec) {
     boolean seesRules;
     try {
-      Class.forName("io.tollgate.rules.PolicyRuntime", false, PluginOnlyAdapter.class.getClassLoader());
+      Class.forName(
+          "io.tollgate.rules.PolicyRuntime", false, PluginOnlyAdapter.class.getClassLoader());
       seesRules = true;
     } catch (ClassNotFoundException e) {
       seesRules = false;
     }
     String loader = String.valueOf(PluginOnlyAdapter.class.getClassLoader().getName());
     List<HeaderOp> ops =
-        List.of(HeaderOp.replace("x-sees-rules", String.valueOf(seesRules)), HeaderOp.replace("x-loader", loader));
+        List.of(
+            HeaderOp.replace("x-sees-rules", String.valueOf(seesRules)),
+            HeaderOp.replace("x-loader", loader));
     return (CheckHandler) (instance, attributes) -> CheckResult.ok(ops, List.of());
   }
 }

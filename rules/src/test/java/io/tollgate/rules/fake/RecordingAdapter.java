@@ -32,11 +32,12 @@ public final class RecordingAdapter implements Adapter {
   public Handler build(HandlerSpec spec) {
     spec.params().rejectUnknown(Set.of("fail"));
     boolean fail = spec.params().bool("fail", false);
-    return (ReportHandler) (instance, attributes) -> {
-      if (fail) {
-        throw new IllegalStateException("recording configured to fail");
-      }
-      RECORDED.add(instance);
-    };
+    return (ReportHandler)
+        (instance, attributes) -> {
+          if (fail) {
+            throw new IllegalStateException("recording configured to fail");
+          }
+          RECORDED.add(instance);
+        };
   }
 }

@@ -68,7 +68,10 @@ public final class AdapterContract {
             return errors.isEmpty();
           }
         };
-    handler = adapter.build(new HandlerSpec("under-test", new Params(params, sink), baseDir, watched::add, quotas, services));
+    handler =
+        adapter.build(
+            new HandlerSpec(
+                "under-test", new Params(params, sink), baseDir, watched::add, quotas, services));
     return this;
   }
 
@@ -88,10 +91,12 @@ public final class AdapterContract {
   }
 
   /** Asserts the build succeeded and checks an instance called {@code instance}. */
-  public CheckResult check(String instance, String template, Map<String, Object> values) throws Exception {
+  public CheckResult check(String instance, String template, Map<String, Object> values)
+      throws Exception {
     assertThat(errors).as("config errors").isEmpty();
     assertThat(adapter.templates()).contains(template);
-    return ((CheckHandler) handler).check(new Instance(instance, template, values), Attributes.builder().build());
+    return ((CheckHandler) handler)
+        .check(new Instance(instance, template, values), Attributes.builder().build());
   }
 
   /** Checks a listentry instance with {@code value}. */

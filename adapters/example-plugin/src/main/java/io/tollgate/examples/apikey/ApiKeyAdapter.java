@@ -21,11 +21,11 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * {@code ApiKeyAdapter} validates API keys. Params: {@code keyFile} (required; lines of
- * {@code <sha256-hex-of-key> <client-name>}, {@code #} comments), {@code header} (the upstream
- * header that receives the client name, default {@code x-client-id}), {@code status} (for a missing
- * or unknown key, default 401). The instance is a {@code listentry} whose value is the presented
- * key. Only hashes are stored, and they are compared in constant time.
+ * {@code ApiKeyAdapter} validates API keys. Params: {@code keyFile} (required; lines of {@code
+ * <sha256-hex-of-key> <client-name>}, {@code #} comments), {@code header} (the upstream header that
+ * receives the client name, default {@code x-client-id}), {@code status} (for a missing or unknown
+ * key, default 401). The instance is a {@code listentry} whose value is the presented key. Only
+ * hashes are stored, and they are compared in constant time.
  */
 public final class ApiKeyAdapter implements Adapter {
   private static final Pattern HEX64 = Pattern.compile("[0-9a-fA-F]{64}");
@@ -78,9 +78,16 @@ public final class ApiKeyAdapter implements Adapter {
         continue;
       }
       String[] parts = line.split("\\s+");
-      if (parts.length != 2 || !HEX64.matcher(parts[0]).matches() || !NAME.matcher(parts[1]).matches()) {
-        p.errors().add("keyFile", keyFile + " line " + (i + 1)
-            + ": expected '<64 hex digits of SHA-256> <client-name>'");
+      if (parts.length != 2
+          || !HEX64.matcher(parts[0]).matches()
+          || !NAME.matcher(parts[1]).matches()) {
+        p.errors()
+            .add(
+                "keyFile",
+                keyFile
+                    + " line "
+                    + (i + 1)
+                    + ": expected '<64 hex digits of SHA-256> <client-name>'");
         continue;
       }
       clients.add(new Client(HexFormat.of().parseHex(parts[0]), parts[1]));
@@ -89,7 +96,8 @@ public final class ApiKeyAdapter implements Adapter {
   }
 
   /** Checks keys. Immutable. */
-  private record KeyHandler(List<Client> clients, String header, int status) implements CheckHandler {
+  private record KeyHandler(List<Client> clients, String header, int status)
+      implements CheckHandler {
     @Override
     public CheckResult check(Instance instance, Attributes attributes) {
       String key = instance.string("value");

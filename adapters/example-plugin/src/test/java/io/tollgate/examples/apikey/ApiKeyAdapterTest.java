@@ -23,18 +23,20 @@ class ApiKeyAdapterTest {
   final Map<String, String> errors = new HashMap<>();
 
   private CheckHandler build(Map<String, Object> params) throws Exception {
-    ConfigErrors sink = new ConfigErrors() {
-      @Override
-      public void add(String field, String message) {
-        errors.put(field, message);
-      }
+    ConfigErrors sink =
+        new ConfigErrors() {
+          @Override
+          public void add(String field, String message) {
+            errors.put(field, message);
+          }
 
-      @Override
-      public boolean isEmpty() {
-        return errors.isEmpty();
-      }
-    };
-    return (CheckHandler) new ApiKeyAdapter().build(new HandlerSpec("keys", new Params(params, sink), dir, p -> {}));
+          @Override
+          public boolean isEmpty() {
+            return errors.isEmpty();
+          }
+        };
+    return (CheckHandler)
+        new ApiKeyAdapter().build(new HandlerSpec("keys", new Params(params, sink), dir, p -> {}));
   }
 
   private static String hash(String key) {
@@ -51,7 +53,9 @@ class ApiKeyAdapterTest {
 
   @Test
   void knownKeyPassesAndNamesTheClientUpstream() throws Exception {
-    Files.writeString(dir.resolve("keys.txt"), "# clients\n" + hash("s3cret") + " mobile-app\n" + hash("other") + " batch\n");
+    Files.writeString(
+        dir.resolve("keys.txt"),
+        "# clients\n" + hash("s3cret") + " mobile-app\n" + hash("other") + " batch\n");
     CheckHandler h = build(Map.of("keyFile", "keys.txt"));
     assertThat(errors).isEmpty();
     CheckResult ok = check(h, "s3cret");

@@ -3,8 +3,8 @@ package io.tollgate.adapter.spi;
 import java.util.Set;
 
 /**
- * {@code Adapter} is the service-provider interface every adapter implements, registered in
- * {@code META-INF/services/io.tollgate.adapter.spi.Adapter}. Implementations need a public no-arg
+ * {@code Adapter} is the service-provider interface every adapter implements, registered in {@code
+ * META-INF/services/io.tollgate.adapter.spi.Adapter}. Implementations need a public no-arg
  * constructor and must be stateless: one adapter builds many handlers.
  */
 public interface Adapter {

@@ -1,8 +1,8 @@
 package io.tollgate.adapter.spi;
 
 /**
- * {@code CheckHandler} decides requests: it receives instances of the check templates
- * ({@code authorization}, {@code listentry}, {@code checknothing}, ...).
+ * {@code CheckHandler} decides requests: it receives instances of the check templates ({@code
+ * authorization}, {@code listentry}, {@code checknothing}, ...).
  */
 public interface CheckHandler extends Handler {
 
@@ -21,9 +21,9 @@ public interface CheckHandler extends Handler {
   }
 
   /**
-   * Whether results may be cached: a handler says yes when its result depends only on the
-   * request's attributes and the instance, not on time or outside state that changes. Only then
-   * does a Handler document's {@code cache} setting apply to it.
+   * Whether results may be cached: a handler says yes when its result depends only on the request's
+   * attributes and the instance, not on time or outside state that changes. Only then does a
+   * Handler document's {@code cache} setting apply to it.
    */
   default boolean cacheable() {
     return false;

@@ -10,8 +10,8 @@ import java.util.List;
  * @param message why: shown to the caller of a denied request and in the decision log
  * @param requestHeaders changes to the request sent upstream (allowed requests only)
  * @param responseHeaders changes to the response sent to the client
- * @param body the body of a denied response, sent as it is instead of Tollgate's JSON denial;
- *     empty for the default
+ * @param body the body of a denied response, sent as it is instead of Tollgate's JSON denial; empty
+ *     for the default
  */
 public record CheckResult(
     boolean allowed,
@@ -32,7 +32,11 @@ public record CheckResult(
 
   /** A result with Tollgate's default denial body. */
   public CheckResult(
-      boolean allowed, int httpStatus, String message, List<HeaderOp> requestHeaders, List<HeaderOp> responseHeaders) {
+      boolean allowed,
+      int httpStatus,
+      String message,
+      List<HeaderOp> requestHeaders,
+      List<HeaderOp> responseHeaders) {
     this(allowed, httpStatus, message, requestHeaders, responseHeaders, "");
   }
 

@@ -1,9 +1,9 @@
 package io.tollgate.adapter.spi;
 
 /**
- * {@code Handler} is a configured adapter, built once per policy version and reused across
- * versions while its config is unchanged. Implementations must be thread-safe: one handler serves
- * all requests concurrently.
+ * {@code Handler} is a configured adapter, built once per policy version and reused across versions
+ * while its config is unchanged. Implementations must be thread-safe: one handler serves all
+ * requests concurrently.
  */
 public interface Handler extends AutoCloseable {
 

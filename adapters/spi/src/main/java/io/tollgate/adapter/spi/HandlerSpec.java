@@ -15,11 +15,16 @@ import java.util.function.Consumer;
  *     the handler rebuilt (and if the new content is bad, the old handler keeps serving). The
  *     server refuses, by throwing, a file that leads outside the policy directory
  * @param quotas the server's shared quotas, for handlers of the {@code quota} template
- * @param services objects the server offers built-in adapters by type (its Prometheus registry);
- *     a plugin sees only the SPI and so can use none of them
+ * @param services objects the server offers built-in adapters by type (its Prometheus registry); a
+ *     plugin sees only the SPI and so can use none of them
  */
 public record HandlerSpec(
-    String name, Params params, Path baseDir, Consumer<Path> watchFile, Quotas quotas, Map<Class<?>, Object> services) {
+    String name,
+    Params params,
+    Path baseDir,
+    Consumer<Path> watchFile,
+    Quotas quotas,
+    Map<Class<?>, Object> services) {
 
   public HandlerSpec {
     quotas = quotas == null ? Quotas.NONE : quotas;
@@ -32,7 +37,8 @@ public record HandlerSpec(
   }
 
   /** A spec without services. */
-  public HandlerSpec(String name, Params params, Path baseDir, Consumer<Path> watchFile, Quotas quotas) {
+  public HandlerSpec(
+      String name, Params params, Path baseDir, Consumer<Path> watchFile, Quotas quotas) {
     this(name, params, baseDir, watchFile, quotas, Map.of());
   }
 

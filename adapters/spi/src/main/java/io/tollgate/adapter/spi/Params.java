@@ -11,9 +11,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * {@code Params} are a handler's configured params as parsed from YAML (strings, numbers,
- * booleans, lists and maps), with getters that report type problems to a {@link ConfigErrors}
- * instead of throwing.
+ * {@code Params} are a handler's configured params as parsed from YAML (strings, numbers, booleans,
+ * lists and maps), with getters that report type problems to a {@link ConfigErrors} instead of
+ * throwing.
  */
 public final class Params {
   private static final Pattern DURATION = Pattern.compile("(\\d{1,12})(ms|s|m|h|d)");
@@ -43,7 +43,8 @@ public final class Params {
   public void rejectUnknown(Set<String> known) {
     for (String k : values.keySet()) {
       if (!known.contains(k)) {
-        errors.add(k, "unknown param '" + k + "'; known params are " + new java.util.TreeSet<>(known));
+        errors.add(
+            k, "unknown param '" + k + "'; known params are " + new java.util.TreeSet<>(known));
       }
     }
   }
@@ -131,9 +132,7 @@ public final class Params {
     return out;
   }
 
-  /**
-   * The value of an enumerated param, matched ignoring case, or {@code fallback} when absent.
-   */
+  /** The value of an enumerated param, matched ignoring case, or {@code fallback} when absent. */
   public <E extends Enum<E>> E enumValue(String key, Class<E> type, E fallback) {
     String s = string(key, null);
     if (s == null) {
@@ -153,8 +152,8 @@ public final class Params {
   }
 
   /**
-   * A duration param, or {@code fallback} when absent: a number with a unit ({@code 500ms},
-   * {@code 1s}, {@code 5m}, {@code 1h}, {@code 1d}) or ISO-8601 ({@code PT1M}). Must be positive.
+   * A duration param, or {@code fallback} when absent: a number with a unit ({@code 500ms}, {@code
+   * 1s}, {@code 5m}, {@code 1h}, {@code 1d}) or ISO-8601 ({@code PT1M}). Must be positive.
    */
   public Duration duration(String key, Duration fallback) {
     String s = string(key, null);

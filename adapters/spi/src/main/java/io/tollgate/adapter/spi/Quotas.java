@@ -17,7 +17,8 @@ public interface Quotas {
   record Limit(long requests, Duration window, Mode mode) {
     public Limit {
       if (requests <= 0) {
-        throw new IllegalArgumentException("a limit needs a positive number of requests, not " + requests);
+        throw new IllegalArgumentException(
+            "a limit needs a positive number of requests, not " + requests);
       }
       if (window == null || window.isNegative() || window.isZero()) {
         throw new IllegalArgumentException("a limit needs a positive window, not " + window);
@@ -57,7 +58,8 @@ public interface Quotas {
   Decision tryConsume(String key, Limit limit, long hits);
 
   /** No quota service: every attempt fails, saying so. */
-  Quotas NONE = (key, limit, hits) -> {
-    throw new IllegalStateException("this server has no quota service");
-  };
+  Quotas NONE =
+      (key, limit, hits) -> {
+        throw new IllegalStateException("this server has no quota service");
+      };
 }

@@ -13,10 +13,12 @@ import java.util.Objects;
  * @param fields field name to type, in declaration order
  * @param required fields an instance must set
  */
-public record Template(String name, Map<String, AttributeType> fields, java.util.Set<String> required) {
+public record Template(
+    String name, Map<String, AttributeType> fields, java.util.Set<String> required) {
 
   /** Nothing but the decision itself: for handlers such as {@code denier}. */
-  public static final Template CHECKNOTHING = new Template("checknothing", Map.of(), java.util.Set.of());
+  public static final Template CHECKNOTHING =
+      new Template("checknothing", Map.of(), java.util.Set.of());
 
   /** One value to look up in a list: {@code value}. */
   public static final Template LISTENTRY =
@@ -47,9 +49,9 @@ public record Template(String name, Map<String, AttributeType> fields, java.util
           java.util.Set.of());
 
   /**
-   * A value to record with its dimensions: Mixer's metric template, sent to report handlers such
-   * as {@code prometheus}. {@code value} is the number (1 for a counter), {@code dimensions} name
-   * to expression.
+   * A value to record with its dimensions: Mixer's metric template, sent to report handlers such as
+   * {@code prometheus}. {@code value} is the number (1 for a counter), {@code dimensions} name to
+   * expression.
    */
   public static final Template METRIC =
       new Template(
@@ -61,15 +63,33 @@ public record Template(String name, Map<String, AttributeType> fields, java.util
   public static final Template LOGENTRY =
       new Template(
           "logentry",
-          ordered("severity", AttributeType.STRING, "timestamp", AttributeType.TIMESTAMP,
-              "variables", AttributeType.DYN_MAP),
+          ordered(
+              "severity",
+              AttributeType.STRING,
+              "timestamp",
+              AttributeType.TIMESTAMP,
+              "variables",
+              AttributeType.DYN_MAP),
           java.util.Set.of());
 
   private static final Map<String, Template> BUILT_IN =
-      Map.of(CHECKNOTHING.name, CHECKNOTHING, LISTENTRY.name, LISTENTRY, AUTHORIZATION.name, AUTHORIZATION,
-          QUOTA.name, QUOTA, METRIC.name, METRIC, LOGENTRY.name, LOGENTRY);
+      Map.of(
+          CHECKNOTHING.name,
+          CHECKNOTHING,
+          LISTENTRY.name,
+          LISTENTRY,
+          AUTHORIZATION.name,
+          AUTHORIZATION,
+          QUOTA.name,
+          QUOTA,
+          METRIC.name,
+          METRIC,
+          LOGENTRY.name,
+          LOGENTRY);
 
-  /** Whether instances of this template are reported after a request rather than checked before it. */
+  /**
+   * Whether instances of this template are reported after a request rather than checked before it.
+   */
   public boolean isReport() {
     return name.equals(METRIC.name) || name.equals(LOGENTRY.name);
   }

@@ -24,7 +24,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-/** {@code AccessLogAdapter} builds accesslog handlers; see the package documentation for the params. */
+/**
+ * {@code AccessLogAdapter} builds accesslog handlers; see the package documentation for the params.
+ */
 public final class AccessLogAdapter implements Adapter {
   private static final JsonFactory JSON = new JsonFactory();
 
@@ -91,7 +93,12 @@ public final class AccessLogAdapter implements Adapter {
 
     private void open() {
       try {
-        out = Files.newOutputStream(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE);
+        out =
+            Files.newOutputStream(
+                file,
+                StandardOpenOption.CREATE,
+                StandardOpenOption.APPEND,
+                StandardOpenOption.WRITE);
         size = Files.size(file);
       } catch (IOException e) {
         throw new UncheckedIOException(e);
@@ -117,11 +124,17 @@ public final class AccessLogAdapter implements Adapter {
       for (int i = maxFiles - 1; i >= 1; i--) {
         Path from = file.resolveSibling(file.getFileName() + "." + i);
         if (Files.exists(from)) {
-          Files.move(from, file.resolveSibling(file.getFileName() + "." + (i + 1)), StandardCopyOption.REPLACE_EXISTING);
+          Files.move(
+              from,
+              file.resolveSibling(file.getFileName() + "." + (i + 1)),
+              StandardCopyOption.REPLACE_EXISTING);
         }
       }
       Files.deleteIfExists(file.resolveSibling(file.getFileName() + "." + (maxFiles + 1)));
-      Files.move(file, file.resolveSibling(file.getFileName() + ".1"), StandardCopyOption.REPLACE_EXISTING);
+      Files.move(
+          file,
+          file.resolveSibling(file.getFileName() + ".1"),
+          StandardCopyOption.REPLACE_EXISTING);
       open();
     }
 

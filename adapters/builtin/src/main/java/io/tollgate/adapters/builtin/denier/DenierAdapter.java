@@ -8,7 +8,9 @@ import io.tollgate.adapter.spi.HandlerSpec;
 import io.tollgate.adapter.spi.Params;
 import java.util.Set;
 
-/** {@code DenierAdapter} builds handlers that always deny. Params: {@code status}, {@code message}. */
+/**
+ * {@code DenierAdapter} builds handlers that always deny. Params: {@code status}, {@code message}.
+ */
 public final class DenierAdapter implements Adapter {
   @Override
   public String name() {

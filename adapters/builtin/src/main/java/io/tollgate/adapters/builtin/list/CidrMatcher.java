@@ -7,8 +7,8 @@ import java.util.List;
 
 /**
  * {@code CidrMatcher} matches IP addresses against addresses and CIDR ranges. Parsing accepts only
- * literal addresses: a host name is an error, never a DNS lookup. IPv4-mapped IPv6 values
- * ({@code ::ffff:10.1.2.3}) match IPv4 ranges.
+ * literal addresses: a host name is an error, never a DNS lookup. IPv4-mapped IPv6 values ({@code
+ * ::ffff:10.1.2.3}) match IPv4 ranges.
  */
 final class CidrMatcher implements Matcher {
   private record Range(byte[] network, int bits) {}
@@ -137,7 +137,9 @@ final class CidrMatcher implements Matcher {
       }
       byte[] out = new byte[4];
       for (int i = 0; i < 4; i++) {
-        if (parts[i].isEmpty() || parts[i].length() > 3 || !parts[i].chars().allMatch(Character::isDigit)) {
+        if (parts[i].isEmpty()
+            || parts[i].length() > 3
+            || !parts[i].chars().allMatch(Character::isDigit)) {
           return null;
         }
         int v = Integer.parseInt(parts[i]);

@@ -115,7 +115,9 @@ public final class ListAdapter implements Adapter {
           try {
             patterns.add(com.google.re2j.Pattern.compile(e.text()));
           } catch (PatternSyntaxException ex) {
-            errors.add(e.field(), e.where() + "regex '" + e.text() + "' does not compile: " + ex.getDescription());
+            errors.add(
+                e.field(),
+                e.where() + "regex '" + e.text() + "' does not compile: " + ex.getDescription());
           }
         }
         List<com.google.re2j.Pattern> ps = List.copyOf(patterns);
@@ -158,7 +160,8 @@ public final class ListAdapter implements Adapter {
   private record ListHandler(String name, Matcher matcher, boolean blacklist, int status)
       implements CheckHandler {
     @Override
-    public CheckResult check(io.tollgate.adapter.spi.Instance instance, io.tollgate.adapter.spi.Attributes a) {
+    public CheckResult check(
+        io.tollgate.adapter.spi.Instance instance, io.tollgate.adapter.spi.Attributes a) {
       String value = instance.string("value");
       boolean in = value != null && matcher.contains(value);
       if (blacklist && in) {
@@ -166,7 +169,11 @@ public final class ListAdapter implements Adapter {
       }
       if (!blacklist && !in) {
         return CheckResult.deny(
-            status, (value == null ? "no value" : "'" + value + "'") + " is not in allow list '" + name + "'");
+            status,
+            (value == null ? "no value" : "'" + value + "'")
+                + " is not in allow list '"
+                + name
+                + "'");
       }
       return CheckResult.ok();
     }

@@ -12,8 +12,8 @@ import java.util.WeakHashMap;
 /**
  * {@code MetricFamilies} owns the metrics prometheus handlers registered on one registry. A policy
  * reload builds the new handlers before the old ones close, so a metric is shared by reference
- * count: an unchanged definition keeps its collector and values, a changed one replaces it, and
- * the last handler to let go unregisters it. Thread-safe.
+ * count: an unchanged definition keeps its collector and values, a changed one replaces it, and the
+ * last handler to let go unregisters it. Thread-safe.
  */
 final class MetricFamilies {
   private static final Map<PrometheusRegistry, MetricFamilies> BY_REGISTRY = new WeakHashMap<>();
@@ -47,7 +47,8 @@ final class MetricFamilies {
     void record(double value, String... labels) {
       if (collector instanceof Counter c) {
         if (value < 0) {
-          throw new IllegalArgumentException("counter '" + spec.name() + "' cannot go down (value " + value + ")");
+          throw new IllegalArgumentException(
+              "counter '" + spec.name() + "' cannot go down (value " + value + ")");
         }
         c.labelValues(labels).inc(value);
       } else if (collector instanceof Gauge g) {
@@ -75,23 +76,42 @@ final class MetricFamilies {
     }
     Collector c;
     try {
-      c = switch (spec.kind()) {
-        case COUNTER -> Counter.builder().name(spec.name()).help(spec.help())
-            .labelNames(spec.labelNames().toArray(String[]::new)).register(registry);
-        case GAUGE -> Gauge.builder().name(spec.name()).help(spec.help())
-            .labelNames(spec.labelNames().toArray(String[]::new)).register(registry);
-        case DISTRIBUTION -> {
-          Histogram.Builder b = Histogram.builder().name(spec.name()).help(spec.help()).classicOnly()
-              .labelNames(spec.labelNames().toArray(String[]::new));
-          if (!spec.buckets().isEmpty()) {
-            b.classicUpperBounds(spec.buckets().stream().mapToDouble(Double::doubleValue).toArray());
-          }
-          yield b.register(registry);
-        }
-      };
+      c =
+          switch (spec.kind()) {
+            case COUNTER ->
+                Counter.builder()
+                    .name(spec.name())
+                    .help(spec.help())
+                    .labelNames(spec.labelNames().toArray(String[]::new))
+                    .register(registry);
+            case GAUGE ->
+                Gauge.builder()
+                    .name(spec.name())
+                    .help(spec.help())
+                    .labelNames(spec.labelNames().toArray(String[]::new))
+                    .register(registry);
+            case DISTRIBUTION -> {
+              Histogram.Builder b =
+                  Histogram.builder()
+                      .name(spec.name())
+                      .help(spec.help())
+                      .classicOnly()
+                      .labelNames(spec.labelNames().toArray(String[]::new));
+              if (!spec.buckets().isEmpty()) {
+                b.classicUpperBounds(
+                    spec.buckets().stream().mapToDouble(Double::doubleValue).toArray());
+              }
+              yield b.register(registry);
+            }
+          };
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("metric '" + spec.name() + "' cannot be registered (is the name taken by "
-          + "Tollgate's own metrics or another handler?): " + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          "metric '"
+              + spec.name()
+              + "' cannot be registered (is the name taken by "
+              + "Tollgate's own metrics or another handler?): "
+              + e.getMessage(),
+          e);
     }
     Family fresh = new Family(spec, c);
     fresh.refs = 1;

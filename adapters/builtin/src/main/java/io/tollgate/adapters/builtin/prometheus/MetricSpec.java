@@ -3,7 +3,13 @@ package io.tollgate.adapters.builtin.prometheus;
 import java.util.List;
 
 /** One configured metric. Two specs that are equal define the same metric. */
-record MetricSpec(String name, String instanceName, Kind kind, List<String> labelNames, String help, List<Double> buckets) {
+record MetricSpec(
+    String name,
+    String instanceName,
+    Kind kind,
+    List<String> labelNames,
+    String help,
+    List<Double> buckets) {
 
   /** What a metric does with the values it records. */
   enum Kind {

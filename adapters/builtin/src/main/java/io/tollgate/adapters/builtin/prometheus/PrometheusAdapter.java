@@ -18,9 +18,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-/** {@code PrometheusAdapter} builds prometheus handlers; see the package documentation for the params. */
+/**
+ * {@code PrometheusAdapter} builds prometheus handlers; see the package documentation for the
+ * params.
+ */
 public final class PrometheusAdapter implements Adapter {
-  private static final Set<String> METRIC = Set.of("name", "instanceName", "kind", "labelNames", "description", "buckets");
+  private static final Set<String> METRIC =
+      Set.of("name", "instanceName", "kind", "labelNames", "description", "buckets");
 
   @Override
   public String name() {
@@ -63,7 +67,8 @@ public final class PrometheusAdapter implements Adapter {
       if (!names.add(s.name())) {
         m.errors().add("name", "metric '" + s.name() + "' is defined twice");
       } else if (!instances.add(s.instanceName())) {
-        m.errors().add("instanceName", "instance '" + s.instanceName() + "' is recorded by two metrics");
+        m.errors()
+            .add("instanceName", "instance '" + s.instanceName() + "' is recorded by two metrics");
       } else {
         specs.add(s);
       }
@@ -90,9 +95,17 @@ public final class PrometheusAdapter implements Adapter {
     if (name.isEmpty()) {
       m.errors().add("name", "is required");
     } else if (!PrometheusNaming.isValidLegacyMetricName(name)) {
-      m.errors().add("name", "'" + name + "' is not a valid Prometheus metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)");
+      m.errors()
+          .add(
+              "name",
+              "'" + name + "' is not a valid Prometheus metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)");
     } else if (name.startsWith("tollgate_")) {
-      m.errors().add("name", "'" + name + "': names starting with tollgate_ are Tollgate's own metrics; choose another prefix");
+      m.errors()
+          .add(
+              "name",
+              "'"
+                  + name
+                  + "': names starting with tollgate_ are Tollgate's own metrics; choose another prefix");
     }
     String instance = m.string("instanceName", "");
     if (instance.isEmpty()) {
@@ -136,7 +149,13 @@ public final class PrometheusAdapter implements Adapter {
     if (name.isEmpty() || instance.isEmpty() || kind == null || !m.errors().isEmpty()) {
       return null;
     }
-    return new MetricSpec(name, instance, kind, List.copyOf(labels), help.isEmpty() ? name : help, List.copyOf(buckets));
+    return new MetricSpec(
+        name,
+        instance,
+        kind,
+        List.copyOf(labels),
+        help.isEmpty() ? name : help,
+        List.copyOf(buckets));
   }
 
   private static ConfigErrors prefixed(ConfigErrors errors, String prefix) {
@@ -157,15 +176,21 @@ public final class PrometheusAdapter implements Adapter {
   }
 
   /** Records each instance into the metric defined for its name. */
-  private record PrometheusHandler(String name, MetricFamilies families, Map<String, MetricFamilies.Family> byInstance)
+  private record PrometheusHandler(
+      String name, MetricFamilies families, Map<String, MetricFamilies.Family> byInstance)
       implements ReportHandler {
 
     @Override
     public void report(Instance instance, Attributes attributes) {
       MetricFamilies.Family f = byInstance.get(instance.name());
       if (f == null) {
-        throw new IllegalStateException("prometheus handler '" + name + "' has no metric for instance '"
-            + instance.name() + "'; add one with instanceName: " + instance.name());
+        throw new IllegalStateException(
+            "prometheus handler '"
+                + name
+                + "' has no metric for instance '"
+                + instance.name()
+                + "'; add one with instanceName: "
+                + instance.name());
       }
       Object dims = instance.values().get("dimensions");
       Map<?, ?> dimensions = dims instanceof Map<?, ?> m ? m : Map.of();
@@ -174,12 +199,24 @@ public final class PrometheusAdapter implements Adapter {
       for (int i = 0; i < values.length; i++) {
         Object v = dimensions.get(labelNames.get(i));
         if (v == null) {
-          throw new IllegalArgumentException("metric '" + f.spec().name() + "': instance '" + instance.name()
-              + "' has no dimension '" + labelNames.get(i) + "'");
+          throw new IllegalArgumentException(
+              "metric '"
+                  + f.spec().name()
+                  + "': instance '"
+                  + instance.name()
+                  + "' has no dimension '"
+                  + labelNames.get(i)
+                  + "'");
         }
         if (v instanceof Map<?, ?> || v instanceof List<?>) {
-          throw new IllegalArgumentException("metric '" + f.spec().name() + "': dimension '" + labelNames.get(i)
-              + "' is a " + (v instanceof Map<?, ?> ? "map" : "list") + ", not a single value");
+          throw new IllegalArgumentException(
+              "metric '"
+                  + f.spec().name()
+                  + "': dimension '"
+                  + labelNames.get(i)
+                  + "' is a "
+                  + (v instanceof Map<?, ?> ? "map" : "list")
+                  + ", not a single value");
         }
         values[i] = String.valueOf(v);
       }
@@ -199,8 +236,14 @@ public final class PrometheusAdapter implements Adapter {
       if (v instanceof Boolean b) {
         return b ? 1 : 0;
       }
-      throw new IllegalArgumentException("metric '" + spec.name() + "': value must be a number or a duration, not "
-          + v.getClass().getSimpleName() + " '" + v + "'");
+      throw new IllegalArgumentException(
+          "metric '"
+              + spec.name()
+              + "': value must be a number or a duration, not "
+              + v.getClass().getSimpleName()
+              + " '"
+              + v
+              + "'");
     }
 
     @Override

@@ -22,7 +22,8 @@ import java.util.TreeMap;
 /** {@code QuotaAdapter} builds quota handlers; see the package documentation for the params. */
 public final class QuotaAdapter implements Adapter {
   private static final Set<String> PARAMS = Set.of("mode", "status", "quotas");
-  private static final Set<String> QUOTA = Set.of("name", "maxAmount", "validDuration", "overrides");
+  private static final Set<String> QUOTA =
+      Set.of("name", "maxAmount", "validDuration", "overrides");
   private static final Set<String> OVERRIDE = Set.of("dimensions", "maxAmount", "validDuration");
 
   @Override
@@ -80,7 +81,9 @@ public final class QuotaAdapter implements Adapter {
           overrides.add(new DimensionOverride(dims, ol));
         }
       }
-      if (limit != null && !name.isEmpty() && quotas.putIfAbsent(name, new QuotaConfig(limit, overrides)) != null) {
+      if (limit != null
+          && !name.isEmpty()
+          && quotas.putIfAbsent(name, new QuotaConfig(limit, overrides)) != null) {
         q.errors().add("name", "quota '" + name + "' is configured twice");
       }
     }
@@ -108,7 +111,8 @@ public final class QuotaAdapter implements Adapter {
     Map<String, String> dims = new TreeMap<>();
     Object d = o.asMap().get("dimensions");
     if (!(d instanceof Map<?, ?> m) || m.isEmpty()) {
-      o.errors().add("dimensions", "is required: a map of dimension name to the value it applies to");
+      o.errors()
+          .add("dimensions", "is required: a map of dimension name to the value it applies to");
       return dims;
     }
     m.forEach((k, v) -> dims.put(String.valueOf(k), String.valueOf(v)));
@@ -130,20 +134,26 @@ public final class QuotaAdapter implements Adapter {
   }
 
   /** Spends one instance's amount from its quota. */
-  private record QuotaHandler(String name, Quotas quotas, Map<String, QuotaConfig> configs, int status)
+  private record QuotaHandler(
+      String name, Quotas quotas, Map<String, QuotaConfig> configs, int status)
       implements CheckHandler {
 
     @Override
     public CheckResult check(Instance instance, Attributes attributes) {
       QuotaConfig config = configs.get(instance.name());
       if (config == null) {
-        throw new IllegalStateException("quota handler '" + name + "' has no quota named '" + instance.name()
-            + "'; add it to the handler's params.quotas");
+        throw new IllegalStateException(
+            "quota handler '"
+                + name
+                + "' has no quota named '"
+                + instance.name()
+                + "'; add it to the handler's params.quotas");
       }
       Object a = instance.values().get("amount");
       long amount = a instanceof Number n ? n.longValue() : 1;
       if (amount < 0) {
-        throw new IllegalArgumentException("quota '" + instance.name() + "': amount must not be negative, not " + amount);
+        throw new IllegalArgumentException(
+            "quota '" + instance.name() + "': amount must not be negative, not " + amount);
       }
       Map<String, String> dims = new TreeMap<>();
       if (instance.values().get("dimensions") instanceof Map<?, ?> m) {
@@ -166,13 +176,21 @@ public final class QuotaAdapter implements Adapter {
         return CheckResult.ok(List.of(), headers);
       }
       headers.add(HeaderOp.replace("retry-after", Long.toString(reset)));
-      return new CheckResult(false, status, "quota '" + instance.name() + "' is spent for " + dims
-          + "; it resets in " + reset + "s", List.of(), headers);
+      return new CheckResult(
+          false,
+          status,
+          "quota '" + instance.name() + "' is spent for " + dims + "; it resets in " + reset + "s",
+          List.of(),
+          headers);
     }
 
-    /** The quota's identity: handler, instance and every dimension, so each combination counts apart. */
+    /**
+     * The quota's identity: handler, instance and every dimension, so each combination counts
+     * apart.
+     */
     private String key(String instance, Map<String, String> dims) {
-      StringBuilder b = new StringBuilder("quota\u0000").append(name).append('\u0000').append(instance);
+      StringBuilder b =
+          new StringBuilder("quota\u0000").append(name).append('\u0000').append(instance);
       dims.forEach((k, v) -> b.append('\u0000').append(k).append('=').append(v));
       return b.toString();
     }

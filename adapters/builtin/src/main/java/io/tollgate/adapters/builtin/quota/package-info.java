@@ -1,7 +1,7 @@
 /**
  * The {@code quota} adapter: spends hits of {@code quota} instances from the shared quota cluster
- * and denies with 429 when a quota is spent, the way Mixer's memquota and redisquota adapters
- * did. Params, in memquota's shape:
+ * and denies with 429 when a quota is spent, the way Mixer's memquota and redisquota adapters did.
+ * Params, in memquota's shape:
  *
  * <pre>
  * mode: strict            # or fast (see Quotas.Mode)

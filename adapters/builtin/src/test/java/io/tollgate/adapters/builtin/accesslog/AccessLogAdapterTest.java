@@ -22,13 +22,31 @@ class AccessLogAdapterTest {
 
   @Test
   void writesOneValidJsonLinePerEntry() throws Exception {
-    ReportHandler h = (ReportHandler) new AdapterContract(new AccessLogAdapter(), dir)
-        .build(Map.of("path", "logs/access.jsonl")).handler();
-    h.report(new Instance("access", "logentry", Map.of(
-        "severity", "ERROR",
-        "timestamp", Instant.parse("2026-11-25T10:00:00Z"),
-        "variables", Map.of("path", "/a \"quoted\" path", "code", 503L, "latency", Duration.ofMillis(12),
-            "headers", Map.of("user-agent", "curl"), "mtls", true))), Attributes.builder().build());
+    ReportHandler h =
+        (ReportHandler)
+            new AdapterContract(new AccessLogAdapter(), dir)
+                .build(Map.of("path", "logs/access.jsonl"))
+                .handler();
+    h.report(
+        new Instance(
+            "access",
+            "logentry",
+            Map.of(
+                "severity", "ERROR",
+                "timestamp", Instant.parse("2026-11-25T10:00:00Z"),
+                "variables",
+                    Map.of(
+                        "path",
+                        "/a \"quoted\" path",
+                        "code",
+                        503L,
+                        "latency",
+                        Duration.ofMillis(12),
+                        "headers",
+                        Map.of("user-agent", "curl"),
+                        "mtls",
+                        true))),
+        Attributes.builder().build());
     h.report(new Instance("access", "logentry", Map.of()), Attributes.builder().build());
     h.close();
     List<String> lines = Files.readAllLines(dir.resolve("logs/access.jsonl"));
@@ -44,16 +62,22 @@ class AccessLogAdapterTest {
     assertThat(first.get("mtls").asBoolean()).isTrue();
     JsonNode second = new ObjectMapper().readTree(lines.get(1));
     assertThat(second.get("severity").asText()).isEqualTo("INFO");
-    assertThat(Instant.parse(second.get("timestamp").asText())).isAfter(Instant.now().minusSeconds(60));
+    assertThat(Instant.parse(second.get("timestamp").asText()))
+        .isAfter(Instant.now().minusSeconds(60));
   }
 
   @Test
   void rotatesBySizeAndKeepsMaxFiles() throws Exception {
-    ReportHandler h = (ReportHandler) new AdapterContract(new AccessLogAdapter(), dir)
-        .build(Map.of("path", "access.jsonl", "maxSizeMB", 1L, "maxFiles", 2L)).handler();
+    ReportHandler h =
+        (ReportHandler)
+            new AdapterContract(new AccessLogAdapter(), dir)
+                .build(Map.of("path", "access.jsonl", "maxSizeMB", 1L, "maxFiles", 2L))
+                .handler();
     String big = "x".repeat(10_000);
     for (int i = 0; i < 400; i++) { // about 4 MB
-      h.report(new Instance("access", "logentry", Map.of("variables", Map.of("i", (long) i, "pad", big))),
+      h.report(
+          new Instance(
+              "access", "logentry", Map.of("variables", Map.of("i", (long) i, "pad", big))),
           Attributes.builder().build());
     }
     h.close();
@@ -62,12 +86,15 @@ class AccessLogAdapterTest {
     assertThat(dir.resolve("access.jsonl.2")).exists();
     assertThat(dir.resolve("access.jsonl.3")).doesNotExist();
     List<String> last = Files.readAllLines(dir.resolve("access.jsonl"));
-    assertThat(new ObjectMapper().readTree(last.get(last.size() - 1)).get("i").asLong()).isEqualTo(399);
+    assertThat(new ObjectMapper().readTree(last.get(last.size() - 1)).get("i").asLong())
+        .isEqualTo(399);
   }
 
   @Test
   void badParams() throws Exception {
-    var c = new AdapterContract(new AccessLogAdapter(), dir).build(Map.of("maxSizeMB", 0L, "maxFiles", 1000L, "colour", "red"));
+    var c =
+        new AdapterContract(new AccessLogAdapter(), dir)
+            .build(Map.of("maxSizeMB", 0L, "maxFiles", 1000L, "colour", "red"));
     assertThat(c.errors()).containsOnlyKeys("maxSizeMB", "maxFiles", "colour");
   }
 }

@@ -14,9 +14,10 @@ class DenierAdapterTest {
 
   @Test
   void deniesWithConfiguredStatusAndMessage() throws Exception {
-    CheckResult r = new AdapterContract(new DenierAdapter(), dir)
-        .build(Map.of("status", 451L, "message", "legal says no"))
-        .check("checknothing", Map.of());
+    CheckResult r =
+        new AdapterContract(new DenierAdapter(), dir)
+            .build(Map.of("status", 451L, "message", "legal says no"))
+            .check("checknothing", Map.of());
     assertThat(r.allowed()).isFalse();
     assertThat(r.httpStatus()).isEqualTo(451);
     assertThat(r.message()).isEqualTo("legal says no");
@@ -24,14 +25,18 @@ class DenierAdapterTest {
 
   @Test
   void defaultsTo403() throws Exception {
-    CheckResult r = new AdapterContract(new DenierAdapter(), dir).build(Map.of()).check("authorization", Map.of());
+    CheckResult r =
+        new AdapterContract(new DenierAdapter(), dir)
+            .build(Map.of())
+            .check("authorization", Map.of());
     assertThat(r.httpStatus()).isEqualTo(403);
     assertThat(r.message()).isEqualTo("denied");
   }
 
   @Test
   void rejectsNonErrorStatusAndUnknownParams() throws Exception {
-    AdapterContract c = new AdapterContract(new DenierAdapter(), dir).build(Map.of("status", 200L, "mesage", "x"));
+    AdapterContract c =
+        new AdapterContract(new DenierAdapter(), dir).build(Map.of("status", 200L, "mesage", "x"));
     assertThat(c.errors()).containsOnlyKeys("status", "mesage");
     assertThat(c.errors().get("status")).contains("400-599");
   }

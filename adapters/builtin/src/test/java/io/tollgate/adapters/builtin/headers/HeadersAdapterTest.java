@@ -16,32 +16,43 @@ class HeadersAdapterTest {
 
   @Test
   void allowsAndAppliesOperationsInOrder() throws Exception {
-    CheckResult r = new AdapterContract(new HeadersAdapter(), dir)
-        .build(Map.of(
-            "request", List.of(
-                Map.of("name", "X-Env", "value", "prod"),
-                Map.of("op", "append", "name", "x-tag", "value", "a"),
-                Map.of("op", "REMOVE", "name", "cookie")),
-            "response", List.of(Map.of("name", "x-served-by", "value", "tollgate"))))
-        .check("checknothing", Map.of());
+    CheckResult r =
+        new AdapterContract(new HeadersAdapter(), dir)
+            .build(
+                Map.of(
+                    "request",
+                        List.of(
+                            Map.of("name", "X-Env", "value", "prod"),
+                            Map.of("op", "append", "name", "x-tag", "value", "a"),
+                            Map.of("op", "REMOVE", "name", "cookie")),
+                    "response", List.of(Map.of("name", "x-served-by", "value", "tollgate"))))
+            .check("checknothing", Map.of());
     assertThat(r.allowed()).isTrue();
-    assertThat(r.requestHeaders()).containsExactly(
-        HeaderOp.replace("x-env", "prod"), HeaderOp.append("x-tag", "a"), HeaderOp.remove("cookie"));
+    assertThat(r.requestHeaders())
+        .containsExactly(
+            HeaderOp.replace("x-env", "prod"),
+            HeaderOp.append("x-tag", "a"),
+            HeaderOp.remove("cookie"));
     assertThat(r.responseHeaders()).containsExactly(HeaderOp.replace("x-served-by", "tollgate"));
   }
 
   @Test
   void reportsEveryBadOperationByField() throws Exception {
-    AdapterContract c = new AdapterContract(new HeadersAdapter(), dir).build(Map.of(
-        "request", List.of(
-            Map.of("op", "SET", "name", "x"),
-            Map.of("name", "bad name", "value", "v"),
-            Map.of("name", "x-no-value"))));
+    AdapterContract c =
+        new AdapterContract(new HeadersAdapter(), dir)
+            .build(
+                Map.of(
+                    "request",
+                    List.of(
+                        Map.of("op", "SET", "name", "x"),
+                        Map.of("name", "bad name", "value", "v"),
+                        Map.of("name", "x-no-value"))));
     assertThat(c.errors()).containsOnlyKeys("request[0].op", "request[1].name", "request[2].value");
   }
 
   @Test
   void requiresAtLeastOneOperation() throws Exception {
-    assertThat(new AdapterContract(new HeadersAdapter(), dir).build(Map.of()).errors()).containsOnlyKeys("");
+    assertThat(new AdapterContract(new HeadersAdapter(), dir).build(Map.of()).errors())
+        .containsOnlyKeys("");
   }
 }

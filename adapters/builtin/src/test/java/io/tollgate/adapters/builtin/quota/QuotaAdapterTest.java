@@ -33,7 +33,11 @@ class QuotaAdapterTest {
       if (ok) {
         spent.put(key, used + hits);
       }
-      return new Decision(ok, limit.requests(), limit.requests() - spent.getOrDefault(key, 0L), Duration.ofMillis(1500));
+      return new Decision(
+          ok,
+          limit.requests(),
+          limit.requests() - spent.getOrDefault(key, 0L),
+          Duration.ofMillis(1500));
     }
   }
 
@@ -44,9 +48,18 @@ class QuotaAdapterTest {
   }
 
   static Map<String, Object> perSource(long max) {
-    return Map.of("quotas", List.of(Map.of(
-        "name", "requestcount", "maxAmount", max, "validDuration", "1m",
-        "overrides", List.of(Map.of("dimensions", Map.of("source", "10.0.0.9"), "maxAmount", 1L)))));
+    return Map.of(
+        "quotas",
+        List.of(
+            Map.of(
+                "name",
+                "requestcount",
+                "maxAmount",
+                max,
+                "validDuration",
+                "1m",
+                "overrides",
+                List.of(Map.of("dimensions", Map.of("source", "10.0.0.9"), "maxAmount", 1L)))));
   }
 
   static Map<String, String> headers(CheckResult r) {
@@ -59,17 +72,29 @@ class QuotaAdapterTest {
     Map<String, Object> a = Map.of("dimensions", Map.of("source", "10.0.0.1", "path", "/x"));
     CheckResult first = c.check("requestcount", "quota", a);
     assertThat(first.allowed()).isTrue();
-    assertThat(headers(first)).containsEntry("x-ratelimit-limit", "2").containsEntry("x-ratelimit-remaining", "1")
-        .containsEntry("x-ratelimit-reset", "2").doesNotContainKey("retry-after");
+    assertThat(headers(first))
+        .containsEntry("x-ratelimit-limit", "2")
+        .containsEntry("x-ratelimit-remaining", "1")
+        .containsEntry("x-ratelimit-reset", "2")
+        .doesNotContainKey("retry-after");
     assertThat(c.check("requestcount", "quota", a).allowed()).isTrue();
     CheckResult third = c.check("requestcount", "quota", a);
     assertThat(third.allowed()).isFalse();
     assertThat(third.httpStatus()).isEqualTo(429);
     assertThat(third.message()).contains("requestcount").contains("resets in 2s");
-    assertThat(headers(third)).containsEntry("x-ratelimit-remaining", "0").containsEntry("retry-after", "2");
+    assertThat(headers(third))
+        .containsEntry("x-ratelimit-remaining", "0")
+        .containsEntry("retry-after", "2");
     // Another source has its own quota.
-    assertThat(c.check("requestcount", "quota", Map.of("dimensions", Map.of("source", "10.0.0.2"))).allowed()).isTrue();
-    assertThat(quotas.limits).allSatisfy(l -> assertThat(l).isEqualTo(new Quotas.Limit(2, Duration.ofMinutes(1), Quotas.Mode.STRICT)));
+    assertThat(
+            c.check("requestcount", "quota", Map.of("dimensions", Map.of("source", "10.0.0.2")))
+                .allowed())
+        .isTrue();
+    assertThat(quotas.limits)
+        .allSatisfy(
+            l ->
+                assertThat(l)
+                    .isEqualTo(new Quotas.Limit(2, Duration.ofMinutes(1), Quotas.Mode.STRICT)));
   }
 
   @Test
@@ -99,25 +124,50 @@ class QuotaAdapterTest {
   void anInstanceWithoutAQuotaFailsNamingTheFix() throws Exception {
     AdapterContract c = contract(perSource(1));
     assertThatThrownBy(() -> c.check("other", "quota", Map.of()))
-        .hasMessageContaining("no quota named 'other'").hasMessageContaining("params.quotas");
+        .hasMessageContaining("no quota named 'other'")
+        .hasMessageContaining("params.quotas");
   }
 
   @Test
   void withoutAQuotaServiceTheCheckFailsSayingSo() throws Exception {
     AdapterContract c = new AdapterContract(new QuotaAdapter(), dir).build(perSource(1));
-    assertThatThrownBy(() -> c.check("requestcount", "quota", Map.of())).hasMessageContaining("no quota service");
+    assertThatThrownBy(() -> c.check("requestcount", "quota", Map.of()))
+        .hasMessageContaining("no quota service");
   }
 
   @Test
   void badParamsAreReportedByField() throws Exception {
-    AdapterContract c = contract(Map.of("mode", "sloppy", "status", 200L, "quotas", List.of(
-        Map.of("name", "a", "maxAmount", 0L, "validDuration", "1m"),
-        Map.of("name", "b", "maxAmount", 5L, "validDuration", "soon"),
-        Map.of("maxAmount", 5L, "validDuration", "1s", "overrides", List.of(Map.of("maxAmount", 1L))),
-        Map.of("name", "d", "validDuration", "1s", "limit", 3L))));
-    assertThat(c.errors()).containsOnlyKeys("mode", "status", "quotas[0].maxAmount", "quotas[1].validDuration",
-        "quotas[2].name", "quotas[2].overrides[0].dimensions", "quotas[3].maxAmount", "quotas[3].limit");
-    assertThat(c.errors().get("quotas[1].validDuration")).contains("'soon' is not a positive duration");
+    AdapterContract c =
+        contract(
+            Map.of(
+                "mode",
+                "sloppy",
+                "status",
+                200L,
+                "quotas",
+                List.of(
+                    Map.of("name", "a", "maxAmount", 0L, "validDuration", "1m"),
+                    Map.of("name", "b", "maxAmount", 5L, "validDuration", "soon"),
+                    Map.of(
+                        "maxAmount",
+                        5L,
+                        "validDuration",
+                        "1s",
+                        "overrides",
+                        List.of(Map.of("maxAmount", 1L))),
+                    Map.of("name", "d", "validDuration", "1s", "limit", 3L))));
+    assertThat(c.errors())
+        .containsOnlyKeys(
+            "mode",
+            "status",
+            "quotas[0].maxAmount",
+            "quotas[1].validDuration",
+            "quotas[2].name",
+            "quotas[2].overrides[0].dimensions",
+            "quotas[3].maxAmount",
+            "quotas[3].limit");
+    assertThat(c.errors().get("quotas[1].validDuration"))
+        .contains("'soon' is not a positive duration");
     assertThat(c.errors().get("quotas[0].maxAmount")).contains("must be positive");
     assertThat(contract(Map.of()).errors()).containsOnlyKeys("quotas");
   }
