@@ -102,6 +102,14 @@ public final class ServerMetrics {
         .callback(cb -> evaluation.handlerFailures().forEach((h, n) -> cb.call(n, h)))
         .register(registry);
     CounterWithCallback.builder()
+        .name("tollgate_handler_quarantines_total")
+        .help(
+            "Times a handler was held for missing its deadline repeatedly (its failure policy"
+                + " answered without calling it for a backoff period)")
+        .labelNames("handler")
+        .callback(cb -> evaluation.quarantines().forEach((h, n) -> cb.call(n, h)))
+        .register(registry);
+    CounterWithCallback.builder()
         .name("tollgate_decision_cache_hits_total")
         .help("Handler results served from a decision cache")
         .labelNames("handler")

@@ -13,6 +13,15 @@ public interface Decider {
   PolicyDecision check(Attributes attributes);
 
   /**
+   * Decides one request, no handler waiting past {@code callerDeadline} (a {@link
+   * System#nanoTime()} value, or {@link PolicySnapshot#NO_DEADLINE}): the caller's deadline, e.g.
+   * the gRPC deadline Envoy sends as its ext_authz timeout.
+   */
+  default PolicyDecision check(Attributes attributes, long callerDeadline) {
+    return check(attributes);
+  }
+
+  /**
    * Decides a request a server sent itself to warm up ({@link WarmUp}): counted nowhere, and
    * decided by the version that is about to serve while one is being warmed.
    */

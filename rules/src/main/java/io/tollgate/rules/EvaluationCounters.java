@@ -14,6 +14,16 @@ public final class EvaluationCounters {
   private final Map<String, LongAdder> handlerFailures = new ConcurrentHashMap<>();
   private final Map<String, LongAdder> cacheHits = new ConcurrentHashMap<>();
   private final Map<String, LongAdder> cacheMisses = new ConcurrentHashMap<>();
+  private final Map<String, LongAdder> quarantines = new ConcurrentHashMap<>();
+
+  void quarantined(String handler) {
+    quarantines.computeIfAbsent(handler, k -> new LongAdder()).increment();
+  }
+
+  /** Handler name to the times it was held for missing its deadline repeatedly. */
+  public Map<String, Long> quarantines() {
+    return snapshot(quarantines);
+  }
 
   void cacheHit(String handler) {
     if (WarmUp.active()) {

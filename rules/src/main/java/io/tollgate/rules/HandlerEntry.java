@@ -19,6 +19,7 @@ import java.util.Set;
  * @param reuseKey equal keys mean equal config (adapter, origin, params)
  * @param fileStamps the files it read, with their size and modification time when it was built
  * @param cache its decision cache, or {@code null}
+ * @param quarantine whether it is held for missing deadlines; follows the handler when reused
  */
 record HandlerEntry(
     String name,
@@ -29,7 +30,8 @@ record HandlerEntry(
     Duration timeout,
     String reuseKey,
     Map<java.nio.file.Path, String> fileStamps,
-    DecisionCache cache) {
+    DecisionCache cache,
+    Quarantine quarantine) {
 
   HandlerEntry(
       String name,
@@ -40,12 +42,28 @@ record HandlerEntry(
       Duration timeout,
       String reuseKey,
       Map<java.nio.file.Path, String> fileStamps) {
-    this(name, adapter, templates, handler, failOpen, timeout, reuseKey, fileStamps, null);
+    this(
+        name,
+        adapter,
+        templates,
+        handler,
+        failOpen,
+        timeout,
+        reuseKey,
+        fileStamps,
+        null,
+        new Quarantine());
   }
 
   HandlerEntry withCache(DecisionCache c) {
     return new HandlerEntry(
-        name, adapter, templates, handler, failOpen, timeout, reuseKey, fileStamps, c);
+        name, adapter, templates, handler, failOpen, timeout, reuseKey, fileStamps, c, quarantine);
+  }
+
+  /** This entry with the quarantine of the entry it reuses the handler of. */
+  HandlerEntry withQuarantine(Quarantine q) {
+    return new HandlerEntry(
+        name, adapter, templates, handler, failOpen, timeout, reuseKey, fileStamps, cache, q);
   }
 
   /** The handler as a check handler, or {@code null} if it decides nothing. */

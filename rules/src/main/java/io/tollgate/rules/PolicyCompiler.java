@@ -649,14 +649,15 @@ final class PolicyCompiler {
       HandlerEntry old = previous.handlers().get(hc.name());
       if (old != null && old.reuseKey().equals(key) && unchanged(old.fileStamps())) {
         return new HandlerEntry(
-            hc.name(),
-            old.adapter(),
-            old.templates(),
-            old.handler(),
-            hc.failOpen(),
-            hc.timeout() != null ? hc.timeout() : options.blockingTimeout(),
-            key,
-            old.fileStamps());
+                hc.name(),
+                old.adapter(),
+                old.templates(),
+                old.handler(),
+                hc.failOpen(),
+                hc.timeout() != null ? hc.timeout() : options.blockingTimeout(),
+                key,
+                old.fileStamps())
+            .withQuarantine(old.quarantine());
       }
     }
     int before = problems.size();

@@ -9,7 +9,6 @@ import io.tollgate.rules.rego.RegoEngine;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -196,6 +195,14 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
   private final PolicyCompiler compiler;
   private final List<Consumer<ReloadResult>> listeners = new CopyOnWriteArrayList<>();
   private final Object reloadLock = new Object();
+
+  /** Closes replaced versions' handlers once their requests are done, one version at a time. */
+  private final java.util.concurrent.ExecutorService retirer =
+      Executors.newSingleThreadExecutor(daemon("tollgate-policy-retire"));
+
+  /** Replaced versions whose requests may still be under way. */
+  private final Set<PolicySnapshot> retiring = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
   private volatile PolicySnapshot active;
 
   /** The version being warmed before it serves; {@code null} when none is. */
@@ -291,13 +298,39 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
 
   @Override
   public PolicyDecision check(Attributes attributes) {
-    return active.check(attributes);
+    return check(attributes, PolicySnapshot.NO_DEADLINE);
+  }
+
+  @Override
+  public PolicyDecision check(Attributes attributes, long callerDeadline) {
+    PolicySnapshot s = enterActive();
+    try {
+      return s.check(attributes, callerDeadline);
+    } finally {
+      s.exit();
+    }
   }
 
   @Override
   public PolicyDecision warmUpCheck(Attributes attributes) {
-    PolicySnapshot s = warmUpSnapshot();
-    return WarmUp.call(() -> s.check(attributes));
+    PolicySnapshot w = warming;
+    PolicySnapshot s = w != null && w.enter() ? w : enterActive();
+    try {
+      return WarmUp.call(() -> s.check(attributes));
+    } finally {
+      s.exit();
+    }
+  }
+
+  /** The serving version, with this request counted on it ({@link PolicySnapshot#enter}). */
+  private PolicySnapshot enterActive() {
+    while (true) {
+      PolicySnapshot s = active;
+      if (s.enter()) {
+        return s;
+      }
+      // retired between the read and the count: the swap is done, so the next read is newer
+    }
   }
 
   /** The version warm-up requests are decided by: the one being warmed, else the serving one. */
@@ -341,7 +374,12 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
    * instances recorded. Runs the report handlers on the calling thread.
    */
   public int report(Attributes attributes) {
-    return active.report(attributes);
+    PolicySnapshot s = enterActive();
+    try {
+      return s.report(attributes);
+    } finally {
+      s.exit();
+    }
   }
 
   /** The active snapshot; {@code null} only before the first successful load. */
@@ -441,7 +479,7 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
       }
     }
     if (retired != null) {
-      closeReplaced(retired, active);
+      retire(retired);
     }
     for (Consumer<ReloadResult> l : listeners) {
       try {
@@ -453,13 +491,90 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
     return result;
   }
 
-  private static void closeReplaced(PolicySnapshot old, PolicySnapshot now) {
-    Set<Handler> kept = new HashSet<>();
-    now.handlers().values().forEach(h -> kept.add(h.handler()));
+  /**
+   * Retires a replaced version: no request enters it any more, and once the requests under way on
+   * it have finished (at most {@link #drainBound} later) the handlers no live version uses are
+   * closed, on the retiring thread, one version after the other.
+   */
+  private void retire(PolicySnapshot old) {
+    old.retire();
+    retiring.add(old);
+    try {
+      retirer.execute(() -> drainAndClose(old));
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      retiring.remove(old); // closing: close() closes every handler
+    }
+  }
+
+  /** How long a replaced version's requests may take to finish before its handlers close anyway. */
+  static Duration drainBound(PolicySnapshot old) {
+    Duration longest = Duration.ZERO;
     for (HandlerEntry h : old.handlers().values()) {
-      if (!kept.contains(h.handler())) {
+      if (h.timeout() != null && h.timeout().compareTo(longest) > 0) {
+        longest = h.timeout();
+      }
+    }
+    return longest.plus(DRAIN_GRACE);
+  }
+
+  private static final Duration DRAIN_GRACE = Duration.ofSeconds(5);
+
+  private void drainAndClose(PolicySnapshot old) {
+    Duration bound = drainBound(old);
+    long until = System.nanoTime() + bound.toNanos();
+    while (old.inFlight() > 0 && System.nanoTime() - until < 0) {
+      java.util.concurrent.locks.LockSupport.parkNanos(2_000_000);
+      if (Thread.currentThread().isInterrupted()) {
+        return; // closing: close() closes every handler
+      }
+    }
+    if (old.inFlight() > 0) {
+      log.warn(
+          "policy version {} still has {} request(s) under way {} ms after it was replaced; closing"
+              + " the handlers it alone used anyway",
+          old.version(),
+          old.inFlight(),
+          bound.toMillis());
+    }
+    Set<Handler> kept = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    retiring.remove(old);
+    for (PolicySnapshot live : liveVersions()) {
+      live.handlers().values().forEach(h -> kept.add(h.handler()));
+    }
+    for (HandlerEntry h : old.handlers().values()) {
+      if (kept.add(h.handler())) {
         PolicyCompiler.closeQuietly(h.handler());
       }
+    }
+  }
+
+  /** The serving version, the one being warmed, and the replaced ones not yet drained. */
+  private List<PolicySnapshot> liveVersions() {
+    List<PolicySnapshot> live = new java.util.ArrayList<>(retiring);
+    PolicySnapshot a = active;
+    PolicySnapshot w = warming;
+    if (a != null) {
+      live.add(a);
+    }
+    if (w != null) {
+      live.add(w);
+    }
+    return live;
+  }
+
+  /**
+   * Waits until every replaced version has drained and its handlers are closed; for tests. Returns
+   * whether that happened within {@code timeout}.
+   */
+  boolean awaitRetired(Duration timeout) throws InterruptedException {
+    java.util.concurrent.CompletableFuture<Void> done =
+        new java.util.concurrent.CompletableFuture<>();
+    retirer.execute(() -> done.complete(null));
+    try {
+      done.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+      return true;
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      return false;
     }
   }
 
@@ -473,7 +588,8 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
         s == null ? List.of() : s.ruleNames(),
         s == null ? Map.of() : s.handlerAdapters(),
         lastErrors,
-        lastErrorAt);
+        lastErrorAt,
+        s == null ? Map.of() : s.quarantined());
   }
 
   /** Calls {@code listener} after every reload attempt, on the reloading thread. */
@@ -622,11 +738,14 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
         watcher.shutdownNow();
       }
     }
+    retirer.shutdownNow();
     blockingPool.shutdownNow();
-    PolicySnapshot s = active;
-    if (s != null) {
+    Set<Handler> closed = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    for (PolicySnapshot s : liveVersions()) {
       for (HandlerEntry h : s.handlers().values()) {
-        PolicyCompiler.closeQuietly(h.handler());
+        if (closed.add(h.handler())) {
+          PolicyCompiler.closeQuietly(h.handler());
+        }
       }
     }
     RegoEngine r = regoEngineIfStarted();

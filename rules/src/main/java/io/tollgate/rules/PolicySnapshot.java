@@ -1,46 +1,29 @@
 package io.tollgate.rules;
 
 import io.tollgate.adapter.spi.Attributes;
-import io.tollgate.adapter.spi.CheckHandler;
-import io.tollgate.adapter.spi.CheckResult;
-import io.tollgate.adapter.spi.HeaderOp;
-import io.tollgate.adapter.spi.Instance;
 import io.tollgate.adapter.spi.ReportHandler;
 import io.tollgate.adapter.spi.Template;
 import io.tollgate.rules.cel.CompiledExpression;
 import io.tollgate.rules.drools.DrlRuleBase;
-import io.tollgate.rules.drools.DroolsHandler;
 import io.tollgate.rules.rego.RegoEngine;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
- * {@code PolicySnapshot} is one compiled, immutable version of a policy directory, and the Check
- * dispatcher over it.
+ * {@code PolicySnapshot} is one compiled, immutable version of a policy directory: its rules (files
+ * sorted by path, documents in file order, then DRL packages no handler claims), handlers, DRL rule
+ * base, Rego bundle and rate-limit configuration.
  *
- * <p>For a request it evaluates every rule in order (files sorted by path, documents in file order,
- * then DRL packages no handler claims); for each rule whose {@code match} holds it builds the
- * rule's instances and calls its handlers. Handlers that do not block run inline; blocking ones run
- * on the runtime's pool, concurrently, each with its deadline. The results combine by these rules:
- *
- * <ul>
- *   <li>any deny wins; the first deny in rule order gives the status, message, rule and handler;
- *   <li>upstream header changes of allowing handlers and of matching rules merge in rule order;
- *   <li>response header changes merge in rule order whatever the outcome;
- *   <li>a handler that throws, or misses its deadline, denies with 500 unless its failure policy is
- *       open, in which case it allows;
- *   <li>a {@code match} that fails to evaluate (e.g. indexes a missing header) does not match;
- *   <li>no matching rule means allow.
- * </ul>
+ * <p>It decides a request through its {@link Dispatcher} (how handlers are called, with one
+ * deadline per check) and {@link Combiner} (how their results merge). A {@code match} that fails to
+ * evaluate (e.g. indexes a missing header) does not match; no matching rule means allow. It counts
+ * the requests under way on it, so that a replaced version's handlers are closed only once they
+ * have finished ({@link PolicyRuntime}).
  *
  * <p>Thread-safe. Nothing on the check path compiles or does I/O itself.
  */
@@ -57,8 +40,10 @@ public final class PolicySnapshot {
   private final RegoEngine.Bundle rego;
   private final Object rateLimits;
   private final Map<Path, String> fingerprint;
-  private final Executor blockingPool;
   private final EvaluationCounters counters;
+  private final Dispatcher dispatcher;
+  private final LongAdder inFlight = new LongAdder();
+  private volatile boolean retired;
 
   PolicySnapshot(
       long version,
@@ -81,8 +66,8 @@ public final class PolicySnapshot {
     this.handlers = Map.copyOf(handlers);
     this.drl = drl;
     this.fingerprint = Map.copyOf(fingerprint);
-    this.blockingPool = blockingPool;
     this.counters = counters;
+    this.dispatcher = new Dispatcher(version, this.rules, blockingPool, counters);
   }
 
   /** The version, counting from 1 for the first snapshot a runtime serves. */
@@ -179,7 +164,7 @@ public final class PolicySnapshot {
   public int report(Attributes attributes) {
     int recorded = 0;
     for (CompiledRule rule : reportRules) {
-      if (rule.match() != null && !matches(rule, attributes)) {
+      if (rule.match() != null && !Dispatcher.matches(rule, attributes, counters)) {
         continue;
       }
       for (CompiledRule.Action action : rule.reportActions()) {
@@ -210,235 +195,61 @@ public final class PolicySnapshot {
     }
   }
 
-  /** Decides one request. */
+  /** A caller deadline meaning none: the handlers' own deadlines alone bound the check. */
+  public static final long NO_DEADLINE = Long.MAX_VALUE;
+
+  /** Decides one request, bounded by the handlers' deadlines ({@link Dispatcher}). */
   public PolicyDecision check(Attributes attributes) {
-    Combiner c = new Combiner();
-    List<Pending> pending = null;
-    for (CompiledRule rule : rules) {
-      if (!rule.checks() || (rule.match() != null && !matches(rule, attributes))) {
-        continue;
-      }
-      for (CompiledRule.Action action : rule.actions()) {
-        HandlerEntry h = action.handler();
-        CheckHandler handler = h.checkHandler();
-        for (CompiledInstance ci : action.instances()) {
-          Instance instance = ci.build(attributes);
-          DecisionCache.Key key = null;
-          if (h.cache() != null) {
-            key = h.cache().key(attributes, instance);
-            CheckResult cached = h.cache().get(key);
-            if (cached != null) {
-              counters.cacheHit(h.name());
-              c.add(c.reserve(), rule.name(), h, new Outcome(cached, ""));
-              continue;
-            }
-            counters.cacheMiss(h.name());
-          }
-          if (handler.blocking()) {
-            if (pending == null) {
-              pending = new ArrayList<>();
-            }
-            pending.add(
-                new Pending(
-                    c.reserve(), rule.name(), h, submit(handler, instance, attributes), key));
-          } else {
-            c.add(
-                c.reserve(),
-                rule.name(),
-                h,
-                invokeInline(rule.name(), h, handler, instance, attributes, key));
-          }
-        }
-      }
-      c.addRuleHeaders(c.reserve(), rule, attributes, counters);
-    }
-    if (pending != null) {
-      for (Pending p : pending) {
-        c.add(p.slot, p.rule, p.handler, await(p));
-      }
-    }
-    return c.decide(version);
+    return dispatcher.check(attributes, NO_DEADLINE);
   }
 
-  private boolean matches(CompiledRule rule, Attributes attributes) {
-    try {
-      return rule.match().test(attributes);
-    } catch (Exception e) {
-      counters.matchError(rule.name());
+  /**
+   * Decides one request, no handler waiting past {@code callerDeadline} (a {@link
+   * System#nanoTime()} value, or {@link #NO_DEADLINE}).
+   */
+  public PolicyDecision check(Attributes attributes, long callerDeadline) {
+    return dispatcher.check(attributes, callerDeadline);
+  }
+
+  /**
+   * Counts a request that starts on this version; {@code false} (and nothing counted) once the
+   * version is retired, when the caller must take the serving one instead.
+   */
+  boolean enter() {
+    inFlight.increment();
+    if (retired) {
+      inFlight.decrement();
       return false;
     }
+    return true;
   }
 
-  private Outcome invokeInline(
-      String rule,
-      HandlerEntry h,
-      CheckHandler handler,
-      Instance instance,
-      Attributes attributes,
-      DecisionCache.Key cacheKey) {
-    try {
-      if (handler instanceof DroolsHandler d) {
-        DrlRuleBase.Outcome o = d.evaluate(attributes);
-        return new Outcome(o.result(), o.deniedBy());
-      }
-      CheckResult r = handler.check(instance, attributes);
-      if (cacheKey != null) {
-        h.cache().put(cacheKey, r);
-      }
-      return new Outcome(r, "");
-    } catch (Exception | LinkageError e) {
-      return failure(h, "failed: " + e);
-    }
+  /** Counts a request that {@link #enter entered} as finished. */
+  void exit() {
+    inFlight.decrement();
   }
 
-  private CompletableFuture<CheckResult> submit(
-      CheckHandler handler, Instance instance, Attributes attributes) {
-    CompletableFuture<CheckResult> f = new CompletableFuture<>();
-    try {
-      blockingPool.execute(
-          WarmUp.carry(
-              () -> {
-                try {
-                  f.complete(handler.check(instance, attributes));
-                } catch (Throwable t) {
-                  f.completeExceptionally(t);
-                }
-              }));
-    } catch (RejectedExecutionException e) {
-      f.completeExceptionally(e);
-    }
-    return f;
+  /** Marks this version replaced: from now on no request enters it. */
+  void retire() {
+    retired = true;
   }
 
-  private Outcome await(Pending p) {
-    try {
-      CheckResult r = p.future.get(p.handler.timeout().toNanos(), TimeUnit.NANOSECONDS);
-      if (p.cacheKey != null) {
-        p.handler.cache().put(p.cacheKey, r);
-      }
-      return new Outcome(r, "");
-    } catch (TimeoutException e) {
-      p.future.cancel(true);
-      return failure(p.handler, "missed its " + p.handler.timeout().toMillis() + "ms deadline");
-    } catch (ExecutionException e) {
-      return failure(p.handler, "failed: " + e.getCause());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return failure(p.handler, "interrupted");
-    }
+  /** Requests that entered and have not finished. */
+  long inFlight() {
+    return inFlight.sum();
   }
 
-  private Outcome failure(HandlerEntry h, String what) {
-    counters.handlerFailure(h.name());
-    if (h.failOpen()) {
-      return new Outcome(CheckResult.ok(), "");
-    }
-    return new Outcome(CheckResult.deny(500, "handler '" + h.name() + "' " + what), "");
-  }
-
-  private record Pending(
-      int slot,
-      String rule,
-      HandlerEntry handler,
-      CompletableFuture<CheckResult> future,
-      DecisionCache.Key cacheKey) {}
-
-  private record Outcome(CheckResult result, String drlRule) {}
-
-  /** Merges results by the rules in the class comment. One per check, one thread. */
-  private static final class Combiner {
-    private int slots;
-    private int denySlot = Integer.MAX_VALUE;
-    private CheckResult deny;
-    private String denyRule = "";
-    private String denyHandler = "";
-    private final List<Slotted> requestOps = new ArrayList<>(4);
-    private final List<Slotted> responseOps = new ArrayList<>(4);
-
-    private record Slotted(int slot, List<HeaderOp> ops) {}
-
-    int reserve() {
-      return slots++;
-    }
-
-    void add(int slot, String rule, HandlerEntry h, Outcome o) {
-      CheckResult r = o.result();
-      if (!r.allowed()) {
-        if (slot < denySlot) {
-          denySlot = slot;
-          deny = r;
-          denyRule =
-              o.drlRule().isEmpty()
-                  ? rule
-                  : rule.isEmpty() ? o.drlRule() : rule + " > " + o.drlRule();
-          denyHandler = h.name();
-        }
-      } else if (!r.requestHeaders().isEmpty()) {
-        requestOps.add(new Slotted(slot, r.requestHeaders()));
-      }
-      if (!r.responseHeaders().isEmpty()) {
-        responseOps.add(new Slotted(slot, r.responseHeaders()));
-      }
-    }
-
-    void addRuleHeaders(int slot, CompiledRule rule, Attributes a, EvaluationCounters counters) {
-      if (!rule.requestHeaders().isEmpty()) {
-        requestOps.add(new Slotted(slot, render(rule, rule.requestHeaders(), a, counters)));
-      }
-      if (!rule.responseHeaders().isEmpty()) {
-        responseOps.add(new Slotted(slot, render(rule, rule.responseHeaders(), a, counters)));
-      }
-    }
-
-    private static List<HeaderOp> render(
-        CompiledRule rule,
-        List<CompiledRule.HeaderTemplate> ts,
-        Attributes a,
-        EvaluationCounters counters) {
-      List<HeaderOp> out = new ArrayList<>(ts.size());
-      for (CompiledRule.HeaderTemplate t : ts) {
-        if (t.op() == HeaderOp.Op.REMOVE) {
-          out.add(HeaderOp.remove(t.name()));
-          continue;
-        }
-        for (CompiledExpression e : t.values()) {
-          try {
-            out.add(new HeaderOp(t.op(), t.name(), String.valueOf(e.eval(a))));
-          } catch (Exception ex) {
-            counters.matchError(rule.name());
+  /** Handler name to how long it stays held for missing deadlines, for those held now. */
+  public Map<String, java.time.Duration> quarantined() {
+    long now = System.nanoTime();
+    Map<String, java.time.Duration> m = new java.util.TreeMap<>();
+    handlers.forEach(
+        (name, h) -> {
+          java.time.Duration left = h.quarantine().remaining(now);
+          if (!left.isZero()) {
+            m.put(name, left);
           }
-        }
-      }
-      return out;
-    }
-
-    PolicyDecision decide(long version) {
-      List<HeaderOp> resp = flatten(responseOps);
-      if (deny != null) {
-        return new PolicyDecision(
-            false,
-            deny.httpStatus(),
-            deny.message(),
-            denyRule,
-            denyHandler,
-            List.of(),
-            resp,
-            version,
-            deny.body());
-      }
-      return new PolicyDecision(true, 200, "", "", "", flatten(requestOps), resp, version);
-    }
-
-    private static List<HeaderOp> flatten(List<Slotted> s) {
-      if (s.isEmpty()) {
-        return List.of();
-      }
-      s.sort(java.util.Comparator.comparingInt(Slotted::slot));
-      List<HeaderOp> out = new ArrayList<>();
-      for (Slotted x : s) {
-        out.addAll(x.ops());
-      }
-      return out;
-    }
+        });
+    return m;
   }
 }

@@ -13,6 +13,8 @@ import java.util.List;
  * @param handlers handler name to adapter name
  * @param lastErrors the problems of the last failed reload since this version; empty if none
  * @param lastErrorAt when that reload failed, or {@code null}
+ * @param quarantined handler name to how long it stays held for missing its deadline repeatedly,
+ *     for the handlers held now
  */
 public record RuntimeStatus(
     long version,
@@ -21,4 +23,5 @@ public record RuntimeStatus(
     List<String> rules,
     java.util.Map<String, String> handlers,
     List<ConfigError> lastErrors,
-    Instant lastErrorAt) {}
+    Instant lastErrorAt,
+    java.util.Map<String, java.time.Duration> quarantined) {}

@@ -44,4 +44,23 @@ public final class WarmUp {
               return null;
             });
   }
+
+  /** {@code task}, marked as warm-up when it runs if the current thread is marked now. */
+  public static <T> java.util.concurrent.Callable<T> carryCall(
+      java.util.concurrent.Callable<T> task) {
+    if (!active()) {
+      return task;
+    }
+    return () -> {
+      if (active()) {
+        return task.call();
+      }
+      ACTIVE.set(Boolean.TRUE);
+      try {
+        return task.call();
+      } finally {
+        ACTIVE.remove();
+      }
+    };
+  }
 }

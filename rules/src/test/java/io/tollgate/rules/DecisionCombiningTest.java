@@ -208,6 +208,8 @@ class DecisionCombiningTest {
           handler("a", "{allow: true}") + handler("b", "{allow: false}") + rule("r", null, "a"));
       assertThat(rt.reload().swapped()).isTrue();
       assertThat(io.tollgate.rules.fake.FixedAdapter.BUILDS.get() - builds).isEqualTo(1);
+      // Closed once the old version's requests have drained (none here), on the retiring thread.
+      assertThat(rt.awaitRetired(java.time.Duration.ofSeconds(20))).isTrue();
       assertThat(io.tollgate.rules.fake.FixedAdapter.CLOSES.get() - closes).isEqualTo(1);
     }
   }

@@ -184,6 +184,9 @@ public final class AdminServer implements AutoCloseable {
     m.put("files", s.files());
     m.put("rules", s.rules());
     m.put("handlers", s.handlers());
+    Map<String, Object> held = new LinkedHashMap<>();
+    s.quarantined().forEach((h, left) -> held.put(h, left.toMillis() / 1000.0));
+    m.put("quarantinedSeconds", held);
     Map<String, Object> last = new LinkedHashMap<>();
     last.put("at", s.lastErrorAt() == null ? null : s.lastErrorAt().toString());
     last.put("errors", s.lastErrors().stream().map(ConfigError::toString).toList());

@@ -3,6 +3,8 @@ package io.tollgate.server.envoy;
 import io.envoyproxy.envoy.service.auth.v3.AuthorizationGrpc;
 import io.envoyproxy.envoy.service.auth.v3.CheckRequest;
 import io.envoyproxy.envoy.service.auth.v3.CheckResponse;
+import io.grpc.Context;
+import io.grpc.Deadline;
 import io.grpc.MethodDescriptor;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.ServiceDescriptor;
@@ -13,9 +15,11 @@ import io.grpc.stub.StreamObserver;
 import io.tollgate.adapter.spi.Attributes;
 import io.tollgate.rules.Decider;
 import io.tollgate.rules.PolicyDecision;
+import io.tollgate.rules.PolicySnapshot;
 import io.tollgate.server.CheckListener;
 import io.tollgate.server.warmup.WarmUpCalls;
 import java.io.InputStream;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -103,9 +107,24 @@ public final class AuthorizationService extends AuthorizationGrpc.AuthorizationI
     long started = System.nanoTime();
     boolean warmUp = WarmUpCalls.current();
     CheckResponse response;
+    long deadline = PolicySnapshot.NO_DEADLINE;
+    Deadline callerDeadline = Context.current().getDeadline();
+    if (callerDeadline != null) {
+      long left = callerDeadline.timeRemaining(TimeUnit.NANOSECONDS);
+      if (left <= 0) {
+        // Envoy has given up on this call already: an answer would go nowhere.
+        out.onError(
+            Status.DEADLINE_EXCEEDED
+                .withDescription("the call's deadline had passed")
+                .asRuntimeException());
+        return;
+      }
+      deadline = started + left;
+    }
     try {
       Attributes attributes = AttributeMapper.map(request);
-      PolicyDecision d = warmUp ? decider.warmUpCheck(attributes) : decider.check(attributes);
+      PolicyDecision d =
+          warmUp ? decider.warmUpCheck(attributes) : decider.check(attributes, deadline);
       response = CheckResponses.of(d, revealRule);
       if (!warmUp) {
         listener.decided("grpc", attributes, d, System.nanoTime() - started);

@@ -119,6 +119,12 @@ public final class DrlRuleBase {
   }
 
   /**
+   * Rule firings one evaluation may take; more mean a rule loop, and the evaluation fails (its
+   * failure policy answers). Real policies fire a handful.
+   */
+  public static final int MAX_FIRINGS = 10_000;
+
+  /**
    * Runs the rules of {@code selected} packages (all when {@code null}) against one request. The
    * result names the DRL rule that denied in its message.
    */
@@ -141,7 +147,14 @@ public final class DrlRuleBase {
       session.insert(decision);
       AgendaFilter filter =
           selected == null ? m -> true : m -> selected.contains(m.getRule().getPackageName());
-      session.fireAllRules(filter);
+      int fired = session.fireAllRules(filter, MAX_FIRINGS);
+      if (fired >= MAX_FIRINGS) {
+        throw new IllegalStateException(
+            "DRL fired "
+                + fired
+                + " rules for one request without coming to rest: a rule that re-activates"
+                + " itself (modify without a guard, or no-loop missing)?");
+      }
     } finally {
       session.removeEventListener(namer);
       session.dispose(); // back to the pool, its facts removed

@@ -20,6 +20,20 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class FixedAdapter implements Adapter {
   public static final AtomicInteger BUILDS = new AtomicInteger();
   public static final AtomicInteger CLOSES = new AtomicInteger();
+  public static final AtomicInteger CALLS = new AtomicInteger();
+
+  /**
+   * Each interruption of a sleeping call: the handler's message param and {@code
+   * System.nanoTime()}.
+   */
+  public static final java.util.Queue<java.util.Map.Entry<String, Long>> INTERRUPTED =
+      new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+  /** Handlers closed while one of their calls was still running. */
+  public static final AtomicInteger CLOSED_WHILE_RUNNING = new AtomicInteger();
+
+  /** Calls running now. */
+  public static final AtomicInteger RUNNING = new AtomicInteger();
 
   @Override
   public String name() {
@@ -74,13 +88,31 @@ public final class FixedAdapter implements Adapter {
       ops.add(HeaderOp.replace(kv[0], kv[1]));
     }
     String expected = mustBe;
+    AtomicInteger running = new AtomicInteger();
     return new CheckHandler() {
       @Override
       public CheckResult check(
           io.tollgate.adapter.spi.Instance instance, io.tollgate.adapter.spi.Attributes a)
           throws Exception {
+        CALLS.incrementAndGet();
+        running.incrementAndGet();
+        RUNNING.incrementAndGet();
+        try {
+          return decide(instance);
+        } finally {
+          running.decrementAndGet();
+          RUNNING.decrementAndGet();
+        }
+      }
+
+      private CheckResult decide(io.tollgate.adapter.spi.Instance instance) throws Exception {
         if (sleepMs > 0) {
-          Thread.sleep(sleepMs);
+          try {
+            Thread.sleep(sleepMs);
+          } catch (InterruptedException e) {
+            INTERRUPTED.add(java.util.Map.entry(message, System.nanoTime()));
+            throw e;
+          }
         }
         if (fail) {
           throw new IllegalStateException("boom");
@@ -101,6 +133,9 @@ public final class FixedAdapter implements Adapter {
 
       @Override
       public void close() {
+        if (running.get() > 0) {
+          CLOSED_WHILE_RUNNING.incrementAndGet();
+        }
         CLOSES.incrementAndGet();
       }
     };
