@@ -190,7 +190,12 @@ public final class AttributeMapper {
     }
   }
 
-  static String hostWithoutPort(String host) {
+  /**
+   * {@code host} without its port: {@code [::1]:9080} gives {@code ::1}, {@code a.b:80} gives
+   * {@code a.b}; a bare IPv6 address stays as it is. Every transport derives {@code
+   * destination.service.host} from the Host header with this.
+   */
+  public static String hostWithoutPort(String host) {
     if (host.startsWith("[")) {
       int end = host.indexOf(']');
       return end > 0 ? host.substring(1, end) : host;

@@ -225,7 +225,7 @@ public final class HttpCheckHandler implements HttpHandler {
     }
     if (!host.isEmpty()) {
       b.put(Vocabulary.REQUEST_HOST, host);
-      b.put(Vocabulary.DESTINATION_SERVICE_HOST, host.replaceFirst(":\\d+$", ""));
+      b.put(Vocabulary.DESTINATION_SERVICE_HOST, AttributeMapper.hostWithoutPort(host));
     }
     b.put(Vocabulary.SOURCE_IP, sourceIp);
     b.put(Vocabulary.REQUEST_HEADERS, headers);
