@@ -1,17 +1,6 @@
 package io.tollgate.rules;
 
-import io.tollgate.adapter.spi.Adapter;
-import io.tollgate.adapter.spi.AttributeType;
-import io.tollgate.adapter.spi.CheckHandler;
-import io.tollgate.adapter.spi.ConfigErrors;
 import io.tollgate.adapter.spi.Handler;
-import io.tollgate.adapter.spi.HandlerSpec;
-import io.tollgate.adapter.spi.HeaderOp;
-import io.tollgate.adapter.spi.Params;
-import io.tollgate.adapter.spi.ReportHandler;
-import io.tollgate.adapter.spi.Template;
-import io.tollgate.rules.cel.CompiledExpression;
-import io.tollgate.rules.cel.ExpressionIssue;
 import io.tollgate.rules.cel.Expressions;
 import io.tollgate.rules.config.HandlerConfig;
 import io.tollgate.rules.config.InstanceConfig;
@@ -29,8 +18,6 @@ import io.tollgate.rules.plugins.PluginLoader;
 import io.tollgate.rules.rego.RegoEngine;
 import io.tollgate.rules.rego.RegoHandler;
 import java.io.IOException;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -53,7 +40,8 @@ import java.util.concurrent.Executor;
  */
 final class PolicyCompiler {
   private final PolicyRuntime.Options options;
-  private final Expressions expressions = Expressions.create();
+  private final RuleCompiler ruleCompiler = new RuleCompiler(Expressions.create());
+  private final HandlerBuilder handlerBuilder;
   private final List<LoadedAdapter> builtins;
   private final PluginLoader plugins;
   private final Executor blockingPool;
@@ -83,6 +71,7 @@ final class PolicyCompiler {
       java.util.function.Supplier<RegoEngine> rego,
       boolean strict) {
     this.rego = rego;
+    this.handlerBuilder = new HandlerBuilder(options, rego);
     this.strict = strict;
     this.options = options;
     this.builtins = builtins;
@@ -91,32 +80,9 @@ final class PolicyCompiler {
     this.counters = counters;
   }
 
-  /**
-   * Stamps of every input as they are now: the policy files, the plugin jars, and every file the
-   * last attempt read (so a handler's list file outside the directory is watched too).
-   */
+  /** {@link PolicyInputs#fingerprint} of this compiler's directories. */
   Map<Path, String> fingerprint(Map<Path, String> lastAttempt) {
-    Map<Path, String> f = new HashMap<>();
-    for (Path p : lastAttempt.keySet()) {
-      f.put(p, PolicyFiles.stamp(p));
-    }
-    try {
-      f.putAll(PolicyFiles.scan(options.policyDir()).stamps());
-    } catch (IOException e) {
-      f.put(options.policyDir(), "unreadable");
-    }
-    addPlugins(f);
-    return f;
-  }
-
-  private void addPlugins(Map<Path, String> f) {
-    if (options.pluginsDir() != null) {
-      try (var s = Files.list(options.pluginsDir())) {
-        s.filter(p -> p.toString().endsWith(".jar")).forEach(p -> f.put(p, PolicyFiles.stamp(p)));
-      } catch (IOException e) {
-        f.put(options.pluginsDir(), "unreadable");
-      }
-    }
+    return PolicyInputs.fingerprint(options.policyDir(), options.pluginsDir(), lastAttempt);
   }
 
   Result compile(long version, PolicySnapshot previous) {
@@ -157,7 +123,7 @@ final class PolicyCompiler {
     Map<String, String[]> lines = new HashMap<>();
     for (Path f : files.yaml()) {
       String rel = files.relative(f);
-      String text = read(files, f, problems, torn);
+      String text = PolicyInputs.read(files, f, problems, torn);
       if (text == null) {
         continue;
       }
@@ -182,7 +148,7 @@ final class PolicyCompiler {
     Map<String, String> drlSources = new LinkedHashMap<>();
     for (Path f : files.drl()) {
       String rel = files.relative(f);
-      String text = read(files, f, problems, torn);
+      String text = PolicyInputs.read(files, f, problems, torn);
       if (text != null) {
         drlSources.put(rel, text);
       }
@@ -198,7 +164,8 @@ final class PolicyCompiler {
       }
     }
 
-    RegoEngine.Bundle bundle = torn[0] ? null : rego(files, previous, problems, torn);
+    RegoEngine.Bundle bundle =
+        torn[0] ? null : RegoFiles.prepare(files, previous, problems, torn, rego, strict);
     Object rateLimits = null;
     if (!rateLimitSources.isEmpty()) {
       if (options.rateLimits() == null) {
@@ -228,14 +195,15 @@ final class PolicyCompiler {
       }
       if (RegoHandler.ADAPTER.equals(hc.adapter())) {
         regoHandlers = true;
-        HandlerEntry e = cached(hc, regoHandler(hc, bundle, problems), problems);
+        HandlerEntry e =
+            HandlerBuilder.cached(hc, handlerBuilder.regoHandler(hc, bundle, problems), problems);
         if (e != null) {
           handlers.put(hc.name(), e);
         }
         continue;
       }
       if (DroolsHandler.ADAPTER.equals(hc.adapter())) {
-        HandlerEntry e = droolsHandler(hc, drl, problems);
+        HandlerEntry e = handlerBuilder.droolsHandler(hc, drl, problems);
         if (e != null) {
           handlers.put(hc.name(), e);
           DroolsHandler d = (DroolsHandler) e.handler();
@@ -247,7 +215,9 @@ final class PolicyCompiler {
         }
         continue;
       }
-      HandlerEntry e = cached(hc, buildHandler(hc, registry, previous, problems), problems);
+      HandlerEntry e =
+          HandlerBuilder.cached(
+              hc, handlerBuilder.buildHandler(hc, registry, previous, problems), problems);
       if (e != null) {
         handlers.put(hc.name(), e);
       }
@@ -260,7 +230,7 @@ final class PolicyCompiler {
       if (duplicate("Instance", ic.name(), ic.doc(), instanceDocs, problems)) {
         continue;
       }
-      CompiledInstance ci = compileInstance(ic, lines, problems);
+      CompiledInstance ci = ruleCompiler.compileInstance(ic, lines, problems);
       if (ci != null) {
         instances.put(ic.name(), ci);
       }
@@ -273,7 +243,8 @@ final class PolicyCompiler {
       if (duplicate("Rule", rc.name(), rc.doc(), ruleDocs, problems)) {
         continue;
       }
-      CompiledRule r = compileRule(rc, handlers, instances, instanceDocs, lines, problems);
+      CompiledRule r =
+          ruleCompiler.compileRule(rc, handlers, instances, instanceDocs, lines, problems);
       if (r != null) {
         rules.add(r);
       }
@@ -328,13 +299,14 @@ final class PolicyCompiler {
     }
 
     // A version is made only of files that held still while they were read: else, read again.
-    if (torn[0] || !settled(files, handlers)) {
+    if (torn[0] || !PolicyInputs.settled(files, handlers)) {
       closeNew(handlers, previous);
       return Result.UNSETTLED;
     }
     if (!problems.isEmpty()) {
       closeNew(handlers, previous);
-      return new Result(null, problems.list(), fingerprintOf(files, handlers));
+      return new Result(
+          null, problems.list(), PolicyInputs.fingerprintOf(files, handlers, options.pluginsDir()));
     }
     List<String> names = new ArrayList<>();
     files.yaml().forEach(p -> names.add(files.relative(p)));
@@ -342,33 +314,12 @@ final class PolicyCompiler {
     files.rego().forEach(p -> names.add(files.relative(p)));
     files.data().forEach(p -> names.add(files.relative(p)));
     names.sort(null);
-    Map<Path, String> fp = fingerprintOf(files, handlers);
+    Map<Path, String> fp = PolicyInputs.fingerprintOf(files, handlers, options.pluginsDir());
     return new Result(
         new PolicySnapshot(
             version, names, rules, handlers, drl, bundle, rateLimits, fp, blockingPool, counters),
         List.of(),
         fp);
-  }
-
-  /** Whether every input is as it was stamped before it was read: no file changed, came or went. */
-  private static boolean settled(PolicyFiles files, Map<String, HandlerEntry> handlers) {
-    try {
-      if (!PolicyFiles.scan(files.dir()).stamps().equals(files.stamps())) {
-        return false;
-      }
-    } catch (IOException e) {
-      return false;
-    }
-    return handlers.values().stream().allMatch(h -> unchanged(h.fileStamps()));
-  }
-
-  private Map<Path, String> fingerprintOf(PolicyFiles files, Map<String, HandlerEntry> handlers) {
-    Map<Path, String> f = new HashMap<>(files.stamps());
-    addPlugins(f);
-    for (HandlerEntry h : handlers.values()) {
-      f.putAll(h.fileStamps());
-    }
-    return f;
   }
 
   /** Closes handlers built for a failed compile that the previous snapshot does not use. */
@@ -390,27 +341,6 @@ final class PolicyCompiler {
     } catch (Exception e) {
       org.slf4j.LoggerFactory.getLogger(PolicyCompiler.class).warn("closing handler failed", e);
     }
-  }
-
-  /**
-   * The text of policy file {@code f}; {@code null} when unreadable (a problem) or torn (flagged).
-   */
-  private static String read(PolicyFiles files, Path f, Problems problems, boolean[] torn) {
-    String rel = files.relative(f);
-    try {
-      byte[] bytes = Files.readAllBytes(f);
-      Long stamped = files.sizes().get(f);
-      if (stamped != null && stamped != bytes.length) {
-        torn[0] = true;
-        return null;
-      }
-      return StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(bytes)).toString();
-    } catch (CharacterCodingException e) {
-      problems.add(ConfigError.of(rel, "file is not valid UTF-8"));
-    } catch (IOException e) {
-      problems.add(ConfigError.of(rel, "cannot read: " + e.getMessage()));
-    }
-    return null;
   }
 
   private static boolean duplicate(
@@ -441,638 +371,4 @@ final class PolicyCompiler {
 
   /** The decision OPA-Envoy asks for by default. */
   static final String OPA_ENVOY_DECISION = "envoy.authz.allow";
-
-  /**
-   * Reads the Rego modules and data documents and uploads them to OPA; null when there are none.
-   */
-  private RegoEngine.Bundle rego(
-      PolicyFiles files, PolicySnapshot previous, Problems problems, boolean[] torn) {
-    if (files.rego().isEmpty()) {
-      for (Path d : files.data()) {
-        problems.add(
-            ConfigError.of(
-                files.relative(d),
-                "a Rego data document, but the policy has no .rego files to use it (rename it if it is not data)"));
-      }
-      return null;
-    }
-    Map<String, String> sources = new LinkedHashMap<>();
-    for (Path f : files.rego()) {
-      String rel = files.relative(f);
-      String text = read(files, f, problems, torn);
-      if (text != null) {
-        sources.put(rel, text);
-      }
-    }
-    Map<String, Object> data = new LinkedHashMap<>();
-    for (Path f : files.data()) {
-      String rel = files.relative(f);
-      String text = read(files, f, problems, torn);
-      if (text == null) {
-        continue;
-      }
-      try {
-        data.put(
-            rel,
-            rel.endsWith(".json")
-                ? new com.fasterxml.jackson.databind.ObjectMapper().readValue(text, Object.class)
-                : new org.yaml.snakeyaml.Yaml(
-                        new org.yaml.snakeyaml.constructor.SafeConstructor(
-                            new org.yaml.snakeyaml.LoaderOptions()))
-                    .load(text));
-      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-        var l = e.getLocation();
-        problems.add(
-            new ConfigError(
-                rel,
-                l == null ? 0 : l.getLineNr(),
-                l == null ? 0 : l.getColumnNr(),
-                "not valid JSON: " + e.getOriginalMessage()));
-      } catch (org.yaml.snakeyaml.error.MarkedYAMLException e) {
-        var m = e.getProblemMark();
-        problems.add(
-            new ConfigError(
-                rel,
-                m == null ? 0 : m.getLine() + 1,
-                m == null ? 0 : m.getColumn() + 1,
-                "not valid YAML: " + e.getProblem()));
-      } catch (org.yaml.snakeyaml.error.YAMLException e) {
-        problems.add(ConfigError.of(rel, "not valid YAML: " + e.getMessage()));
-      }
-    }
-    if (torn[0] || sources.size() != files.rego().size() || data.size() != files.data().size()) {
-      return null;
-    }
-    RegoEngine.Prepared p =
-        rego.get().prepare(sources, data, previous == null ? null : previous.rego(), strict);
-    problems.list().addAll(p.errors());
-    return p.bundle();
-  }
-
-  private HandlerEntry regoHandler(HandlerConfig hc, RegoEngine.Bundle bundle, Problems problems) {
-    for (String k : hc.params().keySet()) {
-      if (!k.equals("query")) {
-        problems.atKey(
-            hc.doc(), "params." + k, "unknown param '" + k + "'; the rego adapter takes [query]");
-      }
-    }
-    Object q = hc.params().get("query");
-    if (!(q instanceof String query) || query.isBlank()) {
-      problems.at(
-          hc.doc(),
-          "params",
-          "handler '"
-              + hc.name()
-              + "' (adapter rego) needs params.query: the Rego document that decides, e.g. envoy.authz.allow");
-      return null;
-    }
-    if (bundle == null) {
-      if (problems.isEmpty()) {
-        problems.at(
-            hc.doc(),
-            "adapter",
-            "handler '" + hc.name() + "' uses rego, but the policy has no .rego files");
-      }
-      return null;
-    }
-    if (!bundle.declares(query)) {
-      problems.at(
-          hc.doc(),
-          "params.query",
-          "no Rego module declares the package of '" + query + "'; packages: " + bundle.packages());
-      return null;
-    }
-    return new HandlerEntry(
-        hc.name(),
-        RegoHandler.ADAPTER,
-        Set.of("checknothing", "authorization"),
-        new RegoHandler(rego.get(), bundle, query.replace('/', '.')),
-        hc.failOpen(),
-        hc.timeout() != null ? hc.timeout() : options.regoTimeout(),
-        "rego:" + query,
-        Map.of());
-  }
-
-  /** Gives {@code e} the decision cache its config asks for, if its handler allows one. */
-  private static HandlerEntry cached(HandlerConfig hc, HandlerEntry e, Problems problems) {
-    if (e == null || hc.cache() == null) {
-      return e;
-    }
-    if (e.checkHandler() == null || !e.checkHandler().cacheable()) {
-      problems.atKey(
-          hc.doc(),
-          "cache",
-          "handler '"
-              + hc.name()
-              + "' (adapter "
-              + hc.adapter()
-              + ") does not declare its results cacheable; remove 'cache'");
-      return e;
-    }
-    return e.withCache(new DecisionCache(hc.cache()));
-  }
-
-  private HandlerEntry droolsHandler(HandlerConfig hc, DrlRuleBase drl, Problems problems) {
-    Set<String> packages = null;
-    for (String k : hc.params().keySet()) {
-      if (!k.equals("packages")) {
-        problems.atKey(
-            hc.doc(),
-            "params." + k,
-            "unknown param '" + k + "'; the drools adapter takes [packages]");
-      }
-    }
-    Object p = hc.params().get("packages");
-    if (p instanceof List<?> l) {
-      packages = new TreeSet<>();
-      for (Object o : l) {
-        packages.add(String.valueOf(o));
-      }
-    } else if (p != null) {
-      problems.at(hc.doc(), "params.packages", "packages must be a list of DRL package names");
-    }
-    if (drl == null) {
-      problems.at(
-          hc.doc(),
-          "adapter",
-          "handler '" + hc.name() + "' uses drools, but the policy has no valid .drl files");
-      return null;
-    }
-    if (packages != null) {
-      for (String pkg : packages) {
-        if (!drl.packages().contains(pkg)) {
-          problems.at(
-              hc.doc(),
-              "params.packages",
-              "no DRL rules in package '" + pkg + "'; packages with rules: " + drl.packages());
-        }
-      }
-    }
-    return new HandlerEntry(
-        hc.name(),
-        DroolsHandler.ADAPTER,
-        Set.of("checknothing", "authorization"),
-        new DroolsHandler(drl, packages),
-        hc.failOpen(),
-        hc.timeout() != null ? hc.timeout() : options.blockingTimeout(),
-        "drools:" + packages,
-        Map.of());
-  }
-
-  private HandlerEntry buildHandler(
-      HandlerConfig hc, AdapterRegistry registry, PolicySnapshot previous, Problems problems) {
-    LoadedAdapter la = registry.get(hc.adapter());
-    if (la == null) {
-      Set<String> known = new TreeSet<>(registry.names());
-      known.add(DroolsHandler.ADAPTER);
-      known.add(RegoHandler.ADAPTER);
-      problems.at(
-          hc.doc(),
-          "adapter",
-          "unknown adapter '"
-              + hc.adapter()
-              + "'; available adapters: "
-              + known
-              + " (plugins go in the plugins directory)");
-      return null;
-    }
-    Adapter adapter = la.adapter();
-    String key =
-        hc.adapter()
-            + "|"
-            + la.origin()
-            + "|"
-            + System.identityHashCode(adapter)
-            + "|"
-            + hc.params();
-    if (previous != null) {
-      HandlerEntry old = previous.handlers().get(hc.name());
-      if (old != null && old.reuseKey().equals(key) && unchanged(old.fileStamps())) {
-        return new HandlerEntry(
-                hc.name(),
-                old.adapter(),
-                old.templates(),
-                old.handler(),
-                hc.failOpen(),
-                hc.timeout() != null ? hc.timeout() : options.blockingTimeout(),
-                key,
-                old.fileStamps())
-            .withQuarantine(old.quarantine());
-      }
-    }
-    int before = problems.size();
-    ConfigErrors errors =
-        new ConfigErrors() {
-          private boolean any;
-
-          @Override
-          public void add(String field, String message) {
-            any = true;
-            String path = field == null || field.isEmpty() ? "params" : "params." + field;
-            problems.at(
-                hc.doc(),
-                path,
-                "handler '"
-                    + hc.name()
-                    + "' (adapter "
-                    + hc.adapter()
-                    + "): "
-                    + (field == null || field.isEmpty() ? "" : field + ": ")
-                    + message);
-          }
-
-          @Override
-          public boolean isEmpty() {
-            return !any;
-          }
-        };
-    Map<Path, String> stamps = new HashMap<>();
-    List<String> refused = new ArrayList<>();
-    HandlerSpec spec =
-        new HandlerSpec(
-            hc.name(),
-            new Params(hc.params(), errors),
-            options.policyDir(),
-            p -> {
-              try {
-                PolicyFiles.inside(options.policyDir(), p);
-              } catch (PolicyFiles.OutsideException e) {
-                refused.add(e.getMessage());
-                throw e;
-              }
-              stamps.put(p, PolicyFiles.stamp(p));
-            },
-            options.quotas(),
-            options.services());
-    Handler h = null;
-    Set<String> templates = Set.of();
-    Throwable failed = null;
-    try {
-      templates = Set.copyOf(adapter.templates());
-      h = adapter.build(spec);
-    } catch (Exception | LinkageError e) {
-      failed = e;
-    }
-    if (!refused.isEmpty()) {
-      // Whatever the adapter made of the refusal, the handler is not built.
-      for (String r : refused) {
-        problems.at(
-            hc.doc(), "params", "handler '" + hc.name() + "' (adapter " + hc.adapter() + "): " + r);
-      }
-      if (h != null) {
-        closeQuietly(h);
-      }
-      return null;
-    }
-    if (failed != null) {
-      problems.at(
-          hc.doc(),
-          "adapter",
-          "adapter '"
-              + hc.adapter()
-              + "' ("
-              + la.origin()
-              + ") failed to build handler '"
-              + hc.name()
-              + "': "
-              + failed);
-      return null;
-    }
-    if (problems.size() > before || h == null) {
-      if (h != null) {
-        closeQuietly(h);
-      } else if (problems.size() == before) {
-        problems.at(hc.doc(), "adapter", "adapter '" + hc.adapter() + "' built no handler");
-      }
-      return null;
-    }
-    if (!(h instanceof CheckHandler) && !(h instanceof ReportHandler)) {
-      problems.at(
-          hc.doc(),
-          "adapter",
-          "adapter '" + hc.adapter() + "' makes handlers that neither decide nor report");
-      closeQuietly(h);
-      return null;
-    }
-    return new HandlerEntry(
-        hc.name(),
-        hc.adapter(),
-        templates,
-        h,
-        hc.failOpen(),
-        hc.timeout() != null ? hc.timeout() : options.blockingTimeout(),
-        key,
-        Map.copyOf(stamps));
-  }
-
-  private static boolean isReport(String template) {
-    Template t = Template.byName(template);
-    return t != null && t.isReport();
-  }
-
-  private static boolean unchanged(Map<Path, String> stamps) {
-    for (Map.Entry<Path, String> e : stamps.entrySet()) {
-      if (!PolicyFiles.stamp(e.getKey()).equals(e.getValue())) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  private CompiledInstance compileInstance(
-      InstanceConfig ic, Map<String, String[]> lines, Problems problems) {
-    Template t = Template.byName(ic.template());
-    if (t == null) {
-      problems.at(
-          ic.doc(),
-          "template",
-          "unknown template '"
-              + ic.template()
-              + "'; templates: "
-              + new TreeSet<>(Template.names()));
-      return null;
-    }
-    int before = problems.size();
-    Map<String, CompiledExpression> fields = new LinkedHashMap<>();
-    Map<String, Map<String, CompiledExpression>> mapFields = new LinkedHashMap<>();
-    for (Map.Entry<String, Object> e : ic.params().entrySet()) {
-      String field = e.getKey();
-      String path = "params." + field;
-      AttributeType type = t.fields().get(field);
-      if (type == null) {
-        problems.atKey(
-            ic.doc(),
-            path,
-            "template '"
-                + t.name()
-                + "' has no field '"
-                + field
-                + "'; fields: "
-                + t.fields().keySet());
-        continue;
-      }
-      if (type == AttributeType.DYN_MAP) {
-        if (!(e.getValue() instanceof Map<?, ?> m)) {
-          problems.at(ic.doc(), path, "field '" + field + "' is a map of name to expression");
-          continue;
-        }
-        Map<String, CompiledExpression> compiled = new LinkedHashMap<>();
-        for (Map.Entry<?, ?> me : m.entrySet()) {
-          CompiledExpression ce =
-              expression(
-                  ic.doc(),
-                  path + "." + me.getKey(),
-                  me.getValue(),
-                  AttributeType.DYN,
-                  lines,
-                  problems);
-          if (ce != null) {
-            compiled.put(String.valueOf(me.getKey()), ce);
-          }
-        }
-        mapFields.put(field, compiled);
-        continue;
-      }
-      CompiledExpression ce = expression(ic.doc(), path, e.getValue(), type, lines, problems);
-      if (ce != null) {
-        fields.put(field, ce);
-      }
-    }
-    for (String r : t.required()) {
-      if (!ic.params().containsKey(r)) {
-        problems.at(ic.doc(), "params", "template '" + t.name() + "' requires field '" + r + "'");
-      }
-    }
-    return problems.size() > before
-        ? null
-        : new CompiledInstance(ic.name(), t.name(), fields, mapFields);
-  }
-
-  private CompiledRule compileRule(
-      RuleConfig rc,
-      Map<String, HandlerEntry> handlers,
-      Map<String, CompiledInstance> instances,
-      Map<String, YamlDocument> instanceDocs,
-      Map<String, String[]> lines,
-      Problems problems) {
-    int before = problems.size();
-    CompiledExpression match =
-        rc.match() == null
-            ? null
-            : expression(rc.doc(), "match", rc.match(), AttributeType.BOOL, lines, problems);
-    List<CompiledRule.Action> actions = new ArrayList<>();
-    List<CompiledRule.Action> reportActions = new ArrayList<>();
-    for (RuleConfig.Action a : rc.actions()) {
-      HandlerEntry h = handlers.get(a.handler());
-      if (h == null) {
-        problems.at(
-            rc.doc(),
-            a.path() + ".handler",
-            "rule '"
-                + rc.name()
-                + "' names handler '"
-                + a.handler()
-                + "', which is not defined"
-                + (handlers.isEmpty() ? "" : "; handlers: " + new TreeSet<>(handlers.keySet())));
-        continue;
-      }
-      List<CompiledInstance> cis = new ArrayList<>();
-      if (a.instances().isEmpty()) {
-        if (!h.templates().contains("checknothing")) {
-          problems.at(
-              rc.doc(),
-              a.path(),
-              "handler '"
-                  + h.name()
-                  + "' (adapter "
-                  + h.adapter()
-                  + ") needs instances of "
-                  + new TreeSet<>(h.templates()));
-        }
-        cis.add(CompiledInstance.NOTHING);
-      }
-      for (int i = 0; i < a.instances().size(); i++) {
-        String in = a.instances().get(i);
-        String path = a.path() + ".instances[" + i + "]";
-        CompiledInstance ci = instances.get(in);
-        if (ci == null) {
-          if (!instanceDocs.containsKey(in)) {
-            problems.at(
-                rc.doc(),
-                path,
-                "rule '" + rc.name() + "' names instance '" + in + "', which is not defined");
-          }
-          continue;
-        }
-        if (!h.templates().contains(ci.template())) {
-          problems.at(
-              rc.doc(),
-              path,
-              "handler '"
-                  + h.name()
-                  + "' (adapter "
-                  + h.adapter()
-                  + ") does not accept template '"
-                  + ci.template()
-                  + "' of instance '"
-                  + in
-                  + "'; it accepts "
-                  + new TreeSet<>(h.templates()));
-          continue;
-        }
-        cis.add(ci);
-      }
-      // Report instances go to report handlers after the request; the rest decide it.
-      List<CompiledInstance> report = cis.stream().filter(ci -> isReport(ci.template())).toList();
-      List<CompiledInstance> check = cis.stream().filter(ci -> !isReport(ci.template())).toList();
-      if (!report.isEmpty()) {
-        if (h.handler() instanceof ReportHandler) {
-          reportActions.add(new CompiledRule.Action(h, report));
-        } else {
-          problems.at(
-              rc.doc(),
-              a.path(),
-              "handler '"
-                  + h.name()
-                  + "' (adapter "
-                  + h.adapter()
-                  + ") does not report; metric and logentry instances need a report handler such as prometheus or accesslog");
-        }
-      }
-      if (!check.isEmpty()) {
-        if (h.checkHandler() != null) {
-          actions.add(new CompiledRule.Action(h, check));
-        } else {
-          problems.at(
-              rc.doc(),
-              a.path(),
-              "handler '"
-                  + h.name()
-                  + "' (adapter "
-                  + h.adapter()
-                  + ") only reports; send it metric or logentry instances");
-        }
-      }
-    }
-    List<CompiledRule.HeaderTemplate> req =
-        headerTemplates(
-            rc, "requestHeaderOperations", rc.requestHeaderOperations(), lines, problems);
-    List<CompiledRule.HeaderTemplate> resp =
-        headerTemplates(
-            rc, "responseHeaderOperations", rc.responseHeaderOperations(), lines, problems);
-    if (problems.size() > before) {
-      return null;
-    }
-    return new CompiledRule(rc.name(), match, actions, reportActions, req, resp);
-  }
-
-  private List<CompiledRule.HeaderTemplate> headerTemplates(
-      RuleConfig rc,
-      String field,
-      List<RuleConfig.HeaderOperation> ops,
-      Map<String, String[]> lines,
-      Problems problems) {
-    List<CompiledRule.HeaderTemplate> out = new ArrayList<>();
-    for (RuleConfig.HeaderOperation op : ops) {
-      List<CompiledExpression> values = new ArrayList<>();
-      for (int i = 0; i < op.values().size(); i++) {
-        CompiledExpression ce =
-            expression(
-                rc.doc(),
-                op.path() + ".values[" + i + "]",
-                op.values().get(i),
-                AttributeType.DYN,
-                lines,
-                problems);
-        if (ce != null) {
-          values.add(ce);
-        }
-      }
-      HeaderOp.Op kind;
-      try {
-        kind = HeaderOp.Op.valueOf(op.operation());
-      } catch (IllegalArgumentException e) {
-        continue; // already reported by PolicyDocuments
-      }
-      out.add(new CompiledRule.HeaderTemplate(kind, op.name(), values));
-    }
-    return out;
-  }
-
-  /** Compiles an expression, reporting issues at their place in the file. */
-  private CompiledExpression expression(
-      YamlDocument doc,
-      String path,
-      Object value,
-      AttributeType type,
-      Map<String, String[]> lines,
-      Problems problems) {
-    if (!(value instanceof String text)) {
-      if (value instanceof Number || value instanceof Boolean) {
-        return expression(doc, path, String.valueOf(value), type, lines, problems);
-      }
-      problems.at(doc, path, "expected a CEL expression string");
-      return null;
-    }
-    Expressions.Result r = expressions.compile(text, type);
-    if (r.ok()) {
-      return r.expression();
-    }
-    Located start = doc.at(path);
-    for (ExpressionIssue i : r.issues()) {
-      int line;
-      int col;
-      switch (doc.styleAt(path)) {
-        case QUOTED -> {
-          line = start.line() + i.line() - 1;
-          col = i.line() == 1 && i.column() > 0 ? start.column() + i.column() : i.column();
-        }
-        case BLOCK -> {
-          line = start.line() + i.line();
-          String[] fileLines = lines.get(doc.file());
-          int indent = 0;
-          if (fileLines != null && line - 1 < fileLines.length) {
-            String l = fileLines[line - 1];
-            while (indent < l.length() && l.charAt(indent) == ' ') {
-              indent++;
-            }
-          }
-          col = i.column() > 0 ? indent + i.column() : 0;
-        }
-        default -> {
-          line = start.line() + i.line() - 1;
-          col = i.line() == 1 && i.column() > 0 ? start.column() + i.column() - 1 : i.column();
-        }
-      }
-      problems.add(new ConfigError(doc.file(), line, col, "CEL: " + explain(i.message(), text, i)));
-    }
-    return null;
-  }
-
-  /** Rewrites CEL's "undeclared reference to 'request'" as the unknown attribute it is. */
-  private static String explain(String message, String text, ExpressionIssue i) {
-    if (!message.startsWith("undeclared reference to") || i.column() <= 0) {
-      return message;
-    }
-    String[] ls = text.split("\n", -1);
-    if (i.line() - 1 >= ls.length) {
-      return message;
-    }
-    String l = ls[i.line() - 1];
-    int s = i.column() - 1;
-    int e = s;
-    while (e < l.length()
-        && (Character.isLetterOrDigit(l.charAt(e)) || l.charAt(e) == '_' || l.charAt(e) == '.')) {
-      e++;
-    }
-    String ident = l.substring(Math.min(s, l.length()), e);
-    if (ident.contains(".")) {
-      // Keep only the prefix that could be an attribute: up to a method call such as .startsWith(.
-      if (e < l.length() && l.charAt(e) == '(') {
-        ident = ident.substring(0, ident.lastIndexOf('.'));
-      }
-      return "unknown attribute '" + ident + "' (see the attribute vocabulary in the README)";
-    }
-    return message;
-  }
 }

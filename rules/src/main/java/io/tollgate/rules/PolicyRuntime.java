@@ -1,7 +1,6 @@
 package io.tollgate.rules;
 
 import io.tollgate.adapter.spi.Attributes;
-import io.tollgate.adapter.spi.Handler;
 import io.tollgate.adapter.spi.Quotas;
 import io.tollgate.rules.plugins.AdapterRegistry;
 import io.tollgate.rules.plugins.LoadedAdapter;
@@ -12,7 +11,6 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
@@ -196,12 +194,8 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
   private final List<Consumer<ReloadResult>> listeners = new CopyOnWriteArrayList<>();
   private final Object reloadLock = new Object();
 
-  /** Closes replaced versions' handlers once their requests are done, one version at a time. */
-  private final java.util.concurrent.ExecutorService retirer =
-      Executors.newSingleThreadExecutor(daemon("tollgate-policy-retire"));
-
-  /** Replaced versions whose requests may still be under way. */
-  private final Set<PolicySnapshot> retiring = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  /** Closes replaced versions' handlers once their requests are done. */
+  private final Retirement retirement = new Retirement(this::currentVersions);
 
   private volatile PolicySnapshot active;
 
@@ -479,7 +473,7 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
       }
     }
     if (retired != null) {
-      retire(retired);
+      retirement.retire(retired);
     }
     for (Consumer<ReloadResult> l : listeners) {
       try {
@@ -491,66 +485,9 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
     return result;
   }
 
-  /**
-   * Retires a replaced version: no request enters it any more, and once the requests under way on
-   * it have finished (at most {@link #drainBound} later) the handlers no live version uses are
-   * closed, on the retiring thread, one version after the other.
-   */
-  private void retire(PolicySnapshot old) {
-    old.retire();
-    retiring.add(old);
-    try {
-      retirer.execute(() -> drainAndClose(old));
-    } catch (java.util.concurrent.RejectedExecutionException e) {
-      retiring.remove(old); // closing: close() closes every handler
-    }
-  }
-
-  /** How long a replaced version's requests may take to finish before its handlers close anyway. */
-  static Duration drainBound(PolicySnapshot old) {
-    Duration longest = Duration.ZERO;
-    for (HandlerEntry h : old.handlers().values()) {
-      if (h.timeout() != null && h.timeout().compareTo(longest) > 0) {
-        longest = h.timeout();
-      }
-    }
-    return longest.plus(DRAIN_GRACE);
-  }
-
-  private static final Duration DRAIN_GRACE = Duration.ofSeconds(5);
-
-  private void drainAndClose(PolicySnapshot old) {
-    Duration bound = drainBound(old);
-    long until = System.nanoTime() + bound.toNanos();
-    while (old.inFlight() > 0 && System.nanoTime() - until < 0) {
-      java.util.concurrent.locks.LockSupport.parkNanos(2_000_000);
-      if (Thread.currentThread().isInterrupted()) {
-        return; // closing: close() closes every handler
-      }
-    }
-    if (old.inFlight() > 0) {
-      log.warn(
-          "policy version {} still has {} request(s) under way {} ms after it was replaced; closing"
-              + " the handlers it alone used anyway",
-          old.version(),
-          old.inFlight(),
-          bound.toMillis());
-    }
-    Set<Handler> kept = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-    retiring.remove(old);
-    for (PolicySnapshot live : liveVersions()) {
-      live.handlers().values().forEach(h -> kept.add(h.handler()));
-    }
-    for (HandlerEntry h : old.handlers().values()) {
-      if (kept.add(h.handler())) {
-        PolicyCompiler.closeQuietly(h.handler());
-      }
-    }
-  }
-
-  /** The serving version, the one being warmed, and the replaced ones not yet drained. */
-  private List<PolicySnapshot> liveVersions() {
-    List<PolicySnapshot> live = new java.util.ArrayList<>(retiring);
+  /** The serving version and the one being warmed, those that exist. */
+  private List<PolicySnapshot> currentVersions() {
+    List<PolicySnapshot> live = new java.util.ArrayList<>(2);
     PolicySnapshot a = active;
     PolicySnapshot w = warming;
     if (a != null) {
@@ -567,15 +504,7 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
    * whether that happened within {@code timeout}.
    */
   boolean awaitRetired(Duration timeout) throws InterruptedException {
-    java.util.concurrent.CompletableFuture<Void> done =
-        new java.util.concurrent.CompletableFuture<>();
-    retirer.execute(() -> done.complete(null));
-    try {
-      done.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-      return true;
-    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-      return false;
-    }
+    return retirement.awaitIdle(timeout);
   }
 
   /** The active version and the last failed reload. */
@@ -609,118 +538,26 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
       return;
     }
     watcher = Executors.newSingleThreadScheduledExecutor(daemon("tollgate-policy-watch"));
-    Watch w = new Watch(Math.max(10, interval.toMillis()), options.settle());
+    PolicyWatch w =
+        new PolicyWatch(
+            Math.max(10, interval.toMillis()),
+            options.settle(),
+            options.policyDir(),
+            watcher,
+            () -> {
+              synchronized (reloadLock) {
+                return lastAttempt;
+              }
+            },
+            compiler::fingerprint,
+            () -> attempt(false) != null,
+            watchPolls);
     watcher.schedule(w, w.intervalMs, TimeUnit.MILLISECONDS);
   }
 
   /** How many times the watcher has looked at the inputs; tests pace a writer by it. */
   long watchPolls() {
     return watchPolls.get();
-  }
-
-  /** The watcher: what it last saw change, and since when that has held still. */
-  private final class Watch implements Runnable {
-    final long intervalMs;
-    private final long settleNanos;
-
-    /** How often to look while a change settles. */
-    private final long stepMs;
-
-    private Map<Path, String> seen;
-    private long since;
-
-    /**
-     * When the inputs began to change without holding still since, or 0; and whether that was said.
-     */
-    private long unsettledSince;
-
-    private boolean warned;
-
-    Watch(long intervalMs, Duration settle) {
-      this.intervalMs = intervalMs;
-      this.settleNanos = settle.toNanos();
-      this.stepMs = Math.max(10, Math.min(intervalMs, settle.toMillis() / 5));
-    }
-
-    @Override
-    public void run() {
-      long delay = intervalMs;
-      try {
-        delay = poll();
-      } catch (RuntimeException e) {
-        log.error("policy watch failed; will retry", e);
-      } finally {
-        watchPolls.incrementAndGet();
-      }
-      synchronized (PolicyRuntime.this) {
-        if (!watcher.isShutdown()) {
-          watcher.schedule(this, delay, TimeUnit.MILLISECONDS);
-        }
-      }
-    }
-
-    /** Looks once; the delay until the next look. */
-    private long poll() {
-      Map<Path, String> attempted;
-      synchronized (reloadLock) {
-        attempted = lastAttempt;
-      }
-      Map<Path, String> now = compiler.fingerprint(attempted);
-      if (now.equals(attempted)) {
-        seen = null;
-        return intervalMs;
-      }
-      long t = System.nanoTime();
-      if (!now.equals(seen)) {
-        if (seen != null) {
-          warnIfRestless(seen, now, t);
-        }
-        seen = now;
-        since = t;
-        if (settleNanos > 0) {
-          return stepMs;
-        }
-      } else if (t - since < settleNanos) {
-        return stepMs;
-      }
-      seen = null;
-      unsettledSince = 0;
-      warned = false;
-      log.info("policy inputs changed; reloading {}", options.policyDir());
-      if (attempt(false) == null) {
-        log.info("policy inputs changed while they were compiled; waiting for them to hold still");
-        return stepMs;
-      }
-      return intervalMs;
-    }
-
-    /**
-     * Says once which files keep a change from settling, such as a log written into the directory.
-     */
-    private void warnIfRestless(Map<Path, String> before, Map<Path, String> now, long t) {
-      if (unsettledSince == 0) {
-        unsettledSince = t;
-      }
-      if (warned
-          || t - unsettledSince < Math.max(Duration.ofSeconds(5).toNanos(), 10 * settleNanos)) {
-        return;
-      }
-      warned = true;
-      List<Path> changing = new java.util.ArrayList<>();
-      now.forEach(
-          (p, stamp) -> {
-            if (!stamp.equals(before.get(p))) {
-              changing.add(p);
-            }
-          });
-      before.keySet().stream().filter(p -> !now.containsKey(p)).forEach(changing::add);
-      log.warn(
-          "policy inputs have not held still for {} ms since {} s ago, so no new version is compiled;"
-              + " changing: {} (keep files that change all the time out of the policy directory)",
-          settleNanos / 1_000_000,
-          (t - unsettledSince) / 1_000_000_000,
-          changing.stream().sorted().limit(5).toList());
-    }
   }
 
   private static java.util.concurrent.ThreadFactory daemon(String name) {
@@ -738,16 +575,8 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
         watcher.shutdownNow();
       }
     }
-    retirer.shutdownNow();
     blockingPool.shutdownNow();
-    Set<Handler> closed = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-    for (PolicySnapshot s : liveVersions()) {
-      for (HandlerEntry h : s.handlers().values()) {
-        if (closed.add(h.handler())) {
-          PolicyCompiler.closeQuietly(h.handler());
-        }
-      }
-    }
+    retirement.close();
     RegoEngine r = regoEngineIfStarted();
     if (r != null) {
       r.close();

@@ -1,0 +1,305 @@
+package io.tollgate.rules;
+
+import io.tollgate.adapter.spi.Adapter;
+import io.tollgate.adapter.spi.CheckHandler;
+import io.tollgate.adapter.spi.ConfigErrors;
+import io.tollgate.adapter.spi.Handler;
+import io.tollgate.adapter.spi.HandlerSpec;
+import io.tollgate.adapter.spi.Params;
+import io.tollgate.adapter.spi.ReportHandler;
+import io.tollgate.rules.config.HandlerConfig;
+import io.tollgate.rules.config.Problems;
+import io.tollgate.rules.drools.DrlRuleBase;
+import io.tollgate.rules.drools.DroolsHandler;
+import io.tollgate.rules.plugins.AdapterRegistry;
+import io.tollgate.rules.plugins.LoadedAdapter;
+import io.tollgate.rules.rego.RegoEngine;
+import io.tollgate.rules.rego.RegoHandler;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * {@code HandlerBuilder} builds the handlers that a policy's {@code Handler} documents configure:
+ * an adapter's handler (reused from the previous version when its config and the files it read are
+ * unchanged), a DRL or Rego handler, and the decision cache a config asks for. Problems go to the
+ * compile's {@link Problems}, located in the document. Not thread-safe, like the compile.
+ */
+final class HandlerBuilder {
+  private final PolicyRuntime.Options options;
+  private final java.util.function.Supplier<RegoEngine> rego;
+
+  HandlerBuilder(PolicyRuntime.Options options, java.util.function.Supplier<RegoEngine> rego) {
+    this.options = options;
+    this.rego = rego;
+  }
+
+  HandlerEntry regoHandler(HandlerConfig hc, RegoEngine.Bundle bundle, Problems problems) {
+    for (String k : hc.params().keySet()) {
+      if (!k.equals("query")) {
+        problems.atKey(
+            hc.doc(), "params." + k, "unknown param '" + k + "'; the rego adapter takes [query]");
+      }
+    }
+    Object q = hc.params().get("query");
+    if (!(q instanceof String query) || query.isBlank()) {
+      problems.at(
+          hc.doc(),
+          "params",
+          "handler '"
+              + hc.name()
+              + "' (adapter rego) needs params.query: the Rego document that decides, e.g. envoy.authz.allow");
+      return null;
+    }
+    if (bundle == null) {
+      if (problems.isEmpty()) {
+        problems.at(
+            hc.doc(),
+            "adapter",
+            "handler '" + hc.name() + "' uses rego, but the policy has no .rego files");
+      }
+      return null;
+    }
+    if (!bundle.declares(query)) {
+      problems.at(
+          hc.doc(),
+          "params.query",
+          "no Rego module declares the package of '" + query + "'; packages: " + bundle.packages());
+      return null;
+    }
+    return new HandlerEntry(
+        hc.name(),
+        RegoHandler.ADAPTER,
+        Set.of("checknothing", "authorization"),
+        new RegoHandler(rego.get(), bundle, query.replace('/', '.')),
+        hc.failOpen(),
+        hc.timeout() != null ? hc.timeout() : options.regoTimeout(),
+        "rego:" + query,
+        Map.of());
+  }
+
+  /** Gives {@code e} the decision cache its config asks for, if its handler allows one. */
+  static HandlerEntry cached(HandlerConfig hc, HandlerEntry e, Problems problems) {
+    if (e == null || hc.cache() == null) {
+      return e;
+    }
+    if (e.checkHandler() == null || !e.checkHandler().cacheable()) {
+      problems.atKey(
+          hc.doc(),
+          "cache",
+          "handler '"
+              + hc.name()
+              + "' (adapter "
+              + hc.adapter()
+              + ") does not declare its results cacheable; remove 'cache'");
+      return e;
+    }
+    return e.withCache(new DecisionCache(hc.cache()));
+  }
+
+  HandlerEntry droolsHandler(HandlerConfig hc, DrlRuleBase drl, Problems problems) {
+    Set<String> packages = null;
+    for (String k : hc.params().keySet()) {
+      if (!k.equals("packages")) {
+        problems.atKey(
+            hc.doc(),
+            "params." + k,
+            "unknown param '" + k + "'; the drools adapter takes [packages]");
+      }
+    }
+    Object p = hc.params().get("packages");
+    if (p instanceof List<?> l) {
+      packages = new TreeSet<>();
+      for (Object o : l) {
+        packages.add(String.valueOf(o));
+      }
+    } else if (p != null) {
+      problems.at(hc.doc(), "params.packages", "packages must be a list of DRL package names");
+    }
+    if (drl == null) {
+      problems.at(
+          hc.doc(),
+          "adapter",
+          "handler '" + hc.name() + "' uses drools, but the policy has no valid .drl files");
+      return null;
+    }
+    if (packages != null) {
+      for (String pkg : packages) {
+        if (!drl.packages().contains(pkg)) {
+          problems.at(
+              hc.doc(),
+              "params.packages",
+              "no DRL rules in package '" + pkg + "'; packages with rules: " + drl.packages());
+        }
+      }
+    }
+    return new HandlerEntry(
+        hc.name(),
+        DroolsHandler.ADAPTER,
+        Set.of("checknothing", "authorization"),
+        new DroolsHandler(drl, packages),
+        hc.failOpen(),
+        hc.timeout() != null ? hc.timeout() : options.blockingTimeout(),
+        "drools:" + packages,
+        Map.of());
+  }
+
+  HandlerEntry buildHandler(
+      HandlerConfig hc, AdapterRegistry registry, PolicySnapshot previous, Problems problems) {
+    LoadedAdapter la = registry.get(hc.adapter());
+    if (la == null) {
+      Set<String> known = new TreeSet<>(registry.names());
+      known.add(DroolsHandler.ADAPTER);
+      known.add(RegoHandler.ADAPTER);
+      problems.at(
+          hc.doc(),
+          "adapter",
+          "unknown adapter '"
+              + hc.adapter()
+              + "'; available adapters: "
+              + known
+              + " (plugins go in the plugins directory)");
+      return null;
+    }
+    Adapter adapter = la.adapter();
+    String key =
+        hc.adapter()
+            + "|"
+            + la.origin()
+            + "|"
+            + System.identityHashCode(adapter)
+            + "|"
+            + hc.params();
+    if (previous != null) {
+      HandlerEntry old = previous.handlers().get(hc.name());
+      if (old != null && old.reuseKey().equals(key) && unchanged(old.fileStamps())) {
+        return new HandlerEntry(
+                hc.name(),
+                old.adapter(),
+                old.templates(),
+                old.handler(),
+                hc.failOpen(),
+                hc.timeout() != null ? hc.timeout() : options.blockingTimeout(),
+                key,
+                old.fileStamps())
+            .withQuarantine(old.quarantine());
+      }
+    }
+    int before = problems.size();
+    ConfigErrors errors =
+        new ConfigErrors() {
+          private boolean any;
+
+          @Override
+          public void add(String field, String message) {
+            any = true;
+            String path = field == null || field.isEmpty() ? "params" : "params." + field;
+            problems.at(
+                hc.doc(),
+                path,
+                "handler '"
+                    + hc.name()
+                    + "' (adapter "
+                    + hc.adapter()
+                    + "): "
+                    + (field == null || field.isEmpty() ? "" : field + ": ")
+                    + message);
+          }
+
+          @Override
+          public boolean isEmpty() {
+            return !any;
+          }
+        };
+    Map<Path, String> stamps = new HashMap<>();
+    List<String> refused = new ArrayList<>();
+    HandlerSpec spec =
+        new HandlerSpec(
+            hc.name(),
+            new Params(hc.params(), errors),
+            options.policyDir(),
+            p -> {
+              try {
+                PolicyFiles.inside(options.policyDir(), p);
+              } catch (PolicyFiles.OutsideException e) {
+                refused.add(e.getMessage());
+                throw e;
+              }
+              stamps.put(p, PolicyFiles.stamp(p));
+            },
+            options.quotas(),
+            options.services());
+    Handler h = null;
+    Set<String> templates = Set.of();
+    Throwable failed = null;
+    try {
+      templates = Set.copyOf(adapter.templates());
+      h = adapter.build(spec);
+    } catch (Exception | LinkageError e) {
+      failed = e;
+    }
+    if (!refused.isEmpty()) {
+      // Whatever the adapter made of the refusal, the handler is not built.
+      for (String r : refused) {
+        problems.at(
+            hc.doc(), "params", "handler '" + hc.name() + "' (adapter " + hc.adapter() + "): " + r);
+      }
+      if (h != null) {
+        PolicyCompiler.closeQuietly(h);
+      }
+      return null;
+    }
+    if (failed != null) {
+      problems.at(
+          hc.doc(),
+          "adapter",
+          "adapter '"
+              + hc.adapter()
+              + "' ("
+              + la.origin()
+              + ") failed to build handler '"
+              + hc.name()
+              + "': "
+              + failed);
+      return null;
+    }
+    if (problems.size() > before || h == null) {
+      if (h != null) {
+        PolicyCompiler.closeQuietly(h);
+      } else if (problems.size() == before) {
+        problems.at(hc.doc(), "adapter", "adapter '" + hc.adapter() + "' built no handler");
+      }
+      return null;
+    }
+    if (!(h instanceof CheckHandler) && !(h instanceof ReportHandler)) {
+      problems.at(
+          hc.doc(),
+          "adapter",
+          "adapter '" + hc.adapter() + "' makes handlers that neither decide nor report");
+      PolicyCompiler.closeQuietly(h);
+      return null;
+    }
+    return new HandlerEntry(
+        hc.name(),
+        hc.adapter(),
+        templates,
+        h,
+        hc.failOpen(),
+        hc.timeout() != null ? hc.timeout() : options.blockingTimeout(),
+        key,
+        Map.copyOf(stamps));
+  }
+
+  static boolean unchanged(Map<Path, String> stamps) {
+    for (Map.Entry<Path, String> e : stamps.entrySet()) {
+      if (!PolicyFiles.stamp(e.getKey()).equals(e.getValue())) {
+        return false;
+      }
+    }
+    return true;
+  }
+}
