@@ -3,7 +3,6 @@ package io.tollgate.citadel;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -82,41 +81,49 @@ public final class CaState {
    */
   public static CaState open(Path stateDir, Path pluggedCerts, String trustDomain)
       throws IOException {
-    Files.createDirectories(stateDir);
-    try (FileChannel lockFile =
-            FileChannel.open(
-                stateDir.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-        FileLock lock = lockFile.lock()) {
-      KeyPair tokenKey = tokenKey(stateDir);
-      Path certs = pluggedCerts != null ? pluggedCerts : stateDir;
-      if (pluggedCerts == null && !Files.exists(stateDir.resolve("ca-key.pem"))) {
-        createRoot(stateDir, trustDomain);
-      }
-      PrivateKey key = Pem.readPrivateKey(need(certs, "ca-key.pem"));
-      List<X509Certificate> chain = Pem.readCertificates(need(certs, "cert-chain.pem"));
-      X509Certificate caCert = Pem.readCertificates(need(certs, "ca-cert.pem")).get(0);
-      List<X509Certificate> roots = Pem.readCertificates(need(certs, "root-cert.pem"));
-      if (!chain.get(0).equals(caCert)) {
-        chain = new java.util.ArrayList<>(chain);
-        chain.add(0, caCert);
-      }
-      check(certs, key, caCert, chain, roots);
-      if (pluggedCerts != null) {
-        // Workloads fetch the trust bundle from the state directory as well.
-        Pem.writeAtomically(stateDir.resolve("root-cert.pem"), Pem.encode(roots), false);
-      }
-      return new CaState(stateDir, key, chain, roots, tokenKey);
-    }
+    return locked(
+        stateDir,
+        () -> {
+          KeyPair tokenKey = tokenKey(stateDir);
+          Path certs = pluggedCerts != null ? pluggedCerts : stateDir;
+          if (pluggedCerts == null && !Files.exists(stateDir.resolve("ca-key.pem"))) {
+            createRoot(stateDir, trustDomain);
+          }
+          PrivateKey key = Pem.readPrivateKey(need(certs, "ca-key.pem"));
+          List<X509Certificate> chain = Pem.readCertificates(need(certs, "cert-chain.pem"));
+          X509Certificate caCert = Pem.readCertificates(need(certs, "ca-cert.pem")).get(0);
+          List<X509Certificate> roots = Pem.readCertificates(need(certs, "root-cert.pem"));
+          if (!chain.get(0).equals(caCert)) {
+            chain = new java.util.ArrayList<>(chain);
+            chain.add(0, caCert);
+          }
+          check(certs, key, caCert, chain, roots);
+          if (pluggedCerts != null) {
+            // Workloads fetch the trust bundle from the state directory as well.
+            Pem.writeAtomically(stateDir.resolve("root-cert.pem"), Pem.encode(roots), false);
+          }
+          return new CaState(stateDir, key, chain, roots, tokenKey);
+        });
   }
 
   /** Only the token key: what {@code tollgate ca token} needs, without touching the CA's key. */
   public static KeyPair openTokenKey(Path stateDir) throws IOException {
+    return locked(stateDir, () -> tokenKey(stateDir));
+  }
+
+  /** What runs while the state directory is locked. */
+  private interface Locked<T> {
+    T run() throws IOException;
+  }
+
+  /** Runs {@code body} holding an exclusive lock on {@code stateDir/.lock}. */
+  private static <T> T locked(Path stateDir, Locked<T> body) throws IOException {
     Files.createDirectories(stateDir);
     try (FileChannel lockFile =
-            FileChannel.open(
-                stateDir.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-        FileLock lock = lockFile.lock()) {
-      return tokenKey(stateDir);
+        FileChannel.open(
+            stateDir.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+      lockFile.lock(); // released when the channel closes
+      return body.run();
     }
   }
 

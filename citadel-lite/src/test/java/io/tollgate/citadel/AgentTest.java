@@ -249,6 +249,7 @@ class AgentTest {
         assertThat(
                 CertificateAuthority.spiffeIdOf(agent.files().read().orElseThrow().certificate()))
             .isEqualTo(new SpiffeId(CaFixture.TD, "shop", "cart"));
+        assertThat(ca.issued("token")).as("issued by the CA that came up").isPositive();
       }
     }
   }
@@ -262,7 +263,8 @@ class AgentTest {
                 ca.agent(dir.resolve("cart"), ca.token("shop", "cart"), Duration.ofHours(1)),
                 Clock.systemUTC())) {
       CertificateFiles.Bundle first = agent.fetch();
-      try (SdsServer sds = SdsServer.start(socket, agent)) {
+      SdsServer sds = SdsServer.start(socket, agent);
+      try {
         assertThat(Files.getPosixFilePermissions(socket))
             .isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
         assertThat(Files.getPosixFilePermissions(socket.getParent()))
@@ -327,7 +329,10 @@ class AgentTest {
             .isEqualTo(second.certificate());
         requests.onCompleted();
         ch.shutdownNow();
+      } finally {
+        sds.close();
       }
+      assertThat(socket).as("closing removes the socket").doesNotExist();
     }
   }
 

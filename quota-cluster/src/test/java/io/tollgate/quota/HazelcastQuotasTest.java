@@ -164,6 +164,7 @@ class HazelcastQuotasTest {
 
   /** Holds its partition's thread until released, as a slow or migrating owner would. */
   static final class Stall implements com.hazelcast.map.EntryProcessor<String, byte[], Object> {
+    private static final long serialVersionUID = 1L;
     static CountDownLatch started = new CountDownLatch(1);
     static CountDownLatch release = new CountDownLatch(1);
 

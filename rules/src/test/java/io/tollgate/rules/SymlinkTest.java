@@ -137,7 +137,7 @@ class SymlinkTest {
     Files.writeString(elsewhere.resolve("more.yaml"), "kind: Rule\nname: [\n");
     Files.createSymbolicLink(dir.resolve("more"), elsewhere);
     PolicyLoadException e =
-        catchThrowableOfType(() -> PolicyRuntime.start(options(dir)), PolicyLoadException.class);
+        catchThrowableOfType(PolicyLoadException.class, () -> PolicyRuntime.start(options(dir)));
     assertThat(e.errors())
         .singleElement()
         .satisfies(
@@ -159,7 +159,7 @@ class SymlinkTest {
 
     Files.writeString(dir.resolve("p.yaml"), policy.formatted("../outside/user.txt"));
     PolicyLoadException byPath =
-        catchThrowableOfType(() -> PolicyRuntime.start(options(dir)), PolicyLoadException.class);
+        catchThrowableOfType(PolicyLoadException.class, () -> PolicyRuntime.start(options(dir)));
     assertThat(byPath.errors())
         .first()
         .satisfies(
@@ -177,7 +177,7 @@ class SymlinkTest {
     Files.createSymbolicLink(dir.resolve("lists/user.txt"), outside.resolve("user.txt"));
     Files.writeString(dir.resolve("p.yaml"), policy.formatted("lists/user.txt"));
     PolicyLoadException byLink =
-        catchThrowableOfType(() -> PolicyRuntime.start(options(dir)), PolicyLoadException.class);
+        catchThrowableOfType(PolicyLoadException.class, () -> PolicyRuntime.start(options(dir)));
     assertThat(byLink.errors())
         .extracting(ConfigError::toString)
         .anySatisfy(
@@ -204,7 +204,7 @@ class SymlinkTest {
     Files.createSymbolicLink(dir.resolve("b.yaml"), Path.of("a.yaml"));
     Files.createSymbolicLink(dir.resolve("src/up"), Path.of(".."));
     PolicyLoadException e =
-        catchThrowableOfType(() -> PolicyRuntime.start(options(dir)), PolicyLoadException.class);
+        catchThrowableOfType(PolicyLoadException.class, () -> PolicyRuntime.start(options(dir)));
     assertThat(e.errors())
         .extracting(ConfigError::toString)
         .containsExactlyInAnyOrder(

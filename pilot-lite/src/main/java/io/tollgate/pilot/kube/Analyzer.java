@@ -150,7 +150,7 @@ public final class Analyzer {
         continue;
       }
       boolean all = true;
-      for (var e : (Iterable<Map.Entry<String, JsonNode>>) selector::fields) {
+      for (Map.Entry<String, JsonNode> e : selector.properties()) {
         all &= e.getValue().asText().equals(labels.path(e.getKey()).asText(null));
       }
       if (all) {

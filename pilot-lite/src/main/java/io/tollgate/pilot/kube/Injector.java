@@ -92,9 +92,9 @@ public final class Injector {
    */
   public static boolean injectPod(
       ObjectNode pod, String namespace, Images images, SidecarPorts ports) {
-    ObjectNode metadata = pod.with("metadata");
-    ObjectNode annotations = metadata.with("annotations");
-    ObjectNode spec = pod.with("spec");
+    ObjectNode metadata = pod.withObjectProperty("metadata");
+    ObjectNode annotations = metadata.withObjectProperty("annotations");
+    ObjectNode spec = pod.withObjectProperty("spec");
     if ("false".equals(annotations.path(INJECT_ANNOTATION).asText())
         || hasContainer(spec.path("containers"), PROXY)) {
       if (annotations.isEmpty()) {

@@ -79,6 +79,8 @@ record ConfigFile(Path path, Map<String, String> values) {
 
   /** A config file that cannot be used. */
   static final class ConfigFileException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
     ConfigFileException(String message) {
       super(message);
     }

@@ -245,6 +245,7 @@ class CompileParityTest {
             PolicyRuntime.start(
                 PolicyServer.runtimeOptions(
                     config, dir, RegoEngine.Observer.NONE, quotas, PolicyEnvironment.registry()))) {
+      assertThat(rt.snapshot()).as("the policy compiled and serves").isNotNull();
       assertThat(quotas.isOpen()).as("compiling needs no quota cluster").isFalse();
       return List.of();
     } catch (PolicyLoadException e) {

@@ -47,6 +47,8 @@ public final class OpaConnection {
 
   /** OPA refused an upload; {@link #errors()} says why and where. */
   public static final class RejectedException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
     private final transient List<OpaError> errors;
 
     RejectedException(String message, List<OpaError> errors) {
@@ -61,6 +63,8 @@ public final class OpaConnection {
 
   /** OPA could not be reached, or did not answer in time. */
   public static final class UnavailableException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
     UnavailableException(String message, Throwable cause) {
       super(message, cause);
     }

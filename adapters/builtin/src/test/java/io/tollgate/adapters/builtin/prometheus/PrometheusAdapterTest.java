@@ -58,7 +58,10 @@ class PrometheusAdapterTest {
 
   String scrape() throws Exception {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    new PrometheusTextFormatWriter(false).write(out, registry.scrape());
+    PrometheusTextFormatWriter.builder()
+        .setIncludeCreatedTimestamps(false)
+        .build()
+        .write(out, registry.scrape());
     return out.toString(StandardCharsets.UTF_8);
   }
 
