@@ -57,6 +57,8 @@ record PolicyFiles(
 
   /** A file that the boundary refuses: it resolves outside the policy directory. */
   static final class OutsideException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
     OutsideException(String message) {
       super(message);
     }
