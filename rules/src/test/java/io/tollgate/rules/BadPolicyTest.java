@@ -66,6 +66,24 @@ class BadPolicyTest {
   }
 
   @Test
+  void aDuplicateKeyIsRefusedWithBothLocations() {
+    assertOne(
+        errorsFor(
+            "p.yaml",
+            "kind: Handler\nname: h\nadapter: denier\nparams:\n  status: 403\n  status: 200\n"),
+        "p.yaml",
+        6,
+        3,
+        "duplicate key 'status' (first at p.yaml:5:3)");
+    assertOne(
+        errorsFor("p.yaml", "kind: Rule\nname: a\nname: b\n"),
+        "p.yaml",
+        3,
+        1,
+        "duplicate key 'name' (first at p.yaml:2:1)");
+  }
+
+  @Test
   void unknownKind() {
     assertOne(
         errorsFor("p.yaml", "kind: Rulez\nname: r\n"), "p.yaml", 1, 7, "unknown kind 'Rulez'");
@@ -214,7 +232,7 @@ class BadPolicyTest {
 
   @Test
   void emptyDirectoryIsRefused() {
-    List<ConfigError> errors = PolicyRuntime.validate(PolicyRuntime.Options.of(tmp, null));
+    List<ConfigError> errors = PolicyRuntime.validate(RuntimeOptions.of(tmp, null));
     assertThat(errors)
         .singleElement()
         .satisfies(e -> assertThat(e.message()).contains("no policy files"));
@@ -225,11 +243,7 @@ class BadPolicyTest {
     java.nio.file.Files.write(
         tmp.resolve("p.yaml"), new byte[] {'k', 'i', 'n', 'd', ':', ' ', (byte) 0xC3, (byte) 0x28});
     assertOne(
-        PolicyRuntime.validate(PolicyRuntime.Options.of(tmp, null)),
-        "p.yaml",
-        0,
-        0,
-        "not valid UTF-8");
+        PolicyRuntime.validate(RuntimeOptions.of(tmp, null)), "p.yaml", 0, 0, "not valid UTF-8");
   }
 
   @Test

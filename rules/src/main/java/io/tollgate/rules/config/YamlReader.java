@@ -36,7 +36,6 @@ public final class YamlReader {
   public static List<YamlDocument> read(String file, String text, List<ConfigError> errors) {
     LoaderOptions options = new LoaderOptions();
     options.setMaxAliasesForCollections(MAX_ALIASES);
-    options.setAllowDuplicateKeys(false);
     options.setCodePointLimit(16 * 1024 * 1024);
     Yaml yaml = new Yaml(options);
     List<YamlDocument> docs = new ArrayList<>();
@@ -83,6 +82,8 @@ public final class YamlReader {
     locations.put(path, located(node.getStartMark()));
     if (node instanceof MappingNode map) {
       Map<String, Object> out = YamlDocument.newMap();
+      // Composing nodes skips SnakeYAML's own duplicate check, so it is done here.
+      Map<String, Located> keys = new HashMap<>();
       for (NodeTuple t : map.getValue()) {
         Node k = t.getKeyNode();
         if (!(k instanceof ScalarNode ks)) {
@@ -91,6 +92,25 @@ public final class YamlReader {
           continue;
         }
         String key = ks.getValue();
+        Located here = located(k.getStartMark());
+        Located first = keys.putIfAbsent(key, here);
+        if (first != null) {
+          errors.add(
+              new ConfigError(
+                  file,
+                  here.line(),
+                  here.column(),
+                  "duplicate key '"
+                      + key
+                      + "' (first at "
+                      + file
+                      + ":"
+                      + first.line()
+                      + ":"
+                      + first.column()
+                      + "); a map holds each key once"));
+          continue;
+        }
         String child = path.isEmpty() ? key : path + "." + key;
         locations.put(child + "#key", located(k.getStartMark()));
         out.put(key, convert(file, t.getValueNode(), child, locations, styles, errors));
