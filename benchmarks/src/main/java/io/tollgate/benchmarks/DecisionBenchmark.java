@@ -4,6 +4,7 @@ import io.envoyproxy.envoy.service.auth.v3.CheckRequest;
 import io.tollgate.rules.PolicyDecision;
 import io.tollgate.rules.PolicyLoadException;
 import io.tollgate.rules.PolicyRuntime;
+import io.tollgate.rules.RuntimeOptions;
 import io.tollgate.server.envoy.AttributeMapper;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -62,7 +63,7 @@ public class DecisionBenchmark {
   @Setup(Level.Trial)
   public void start() throws PolicyLoadException {
     dir = BenchmarkPolicies.extract(policy);
-    runtime = PolicyRuntime.start(new PolicyRuntime.Options(dir, null, Duration.ofMillis(100)));
+    runtime = PolicyRuntime.start(new RuntimeOptions(dir, null, Duration.ofMillis(100)));
     List<RequestMix.Sample> mix = RequestMix.forPolicy(policy);
     requests = mix.stream().map(RequestMix.Sample::request).toArray(CheckRequest[]::new);
     for (int i = 0; i < SETTLE_PASSES; i++) {

@@ -4,7 +4,7 @@ import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.tollgate.adapter.spi.Quotas;
 import io.tollgate.quota.LocalQuotas;
-import io.tollgate.rules.PolicyRuntime;
+import io.tollgate.rules.RuntimeOptions;
 import io.tollgate.server.ratelimit.RateLimitConfigs;
 import java.time.Clock;
 import java.util.Map;
@@ -24,8 +24,8 @@ public final class PolicyEnvironment {
    * @param quotas the quota cluster, which compiling does not touch
    * @param registry the server's registry, made by {@link #registry()}
    */
-  public static PolicyRuntime.Options serving(
-      PolicyRuntime.Options base, Quotas quotas, PrometheusRegistry registry) {
+  public static RuntimeOptions serving(
+      RuntimeOptions base, Quotas quotas, PrometheusRegistry registry) {
     return base.withRateLimits(new RateLimitConfigs())
         .withQuotas(quotas)
         .withServices(Map.of(PrometheusRegistry.class, registry));
@@ -36,7 +36,7 @@ public final class PolicyEnvironment {
    * this process ({@link LocalQuotas}), full at the start as a fresh cluster's, so that nothing
    * listens or joins a cluster.
    */
-  public static PolicyRuntime.Options offline(PolicyRuntime.Options base) {
+  public static RuntimeOptions offline(RuntimeOptions base) {
     return serving(base, new LocalQuotas(Clock.systemUTC()), registry());
   }
 

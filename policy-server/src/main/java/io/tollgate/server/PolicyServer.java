@@ -19,6 +19,7 @@ import io.tollgate.rules.PolicyDecision;
 import io.tollgate.rules.PolicyLoadException;
 import io.tollgate.rules.PolicyRuntime;
 import io.tollgate.rules.PolicySnapshot;
+import io.tollgate.rules.RuntimeOptions;
 import io.tollgate.rules.WarmUp;
 import io.tollgate.rules.rego.RegoEngine;
 import io.tollgate.server.admin.AdminServer;
@@ -158,14 +159,14 @@ public final class PolicyServer implements AutoCloseable {
   }
 
   /** What {@link #start} compiles the policy in {@code policy} with. */
-  public static PolicyRuntime.Options runtimeOptions(
+  public static RuntimeOptions runtimeOptions(
       ServerConfig config,
       Path policy,
       RegoEngine.Observer opaObserver,
       Quotas quotas,
       PrometheusRegistry registry) {
     return PolicyEnvironment.serving(
-        new PolicyRuntime.Options(
+        new RuntimeOptions(
             policy,
             config.pluginsDir(),
             config.handlerTimeout(),

@@ -61,6 +61,28 @@ final class Dispatcher {
   }
 
   /**
+   * The pool blocking handlers run on: bounded in threads (4 per core) and in queued calls (1,024);
+   * a call it refuses gets its handler's failure policy.
+   */
+  static java.util.concurrent.ThreadPoolExecutor newBlockingPool() {
+    int cores = Runtime.getRuntime().availableProcessors();
+    java.util.concurrent.ThreadPoolExecutor pool =
+        new java.util.concurrent.ThreadPoolExecutor(
+            cores * 4,
+            cores * 4,
+            60,
+            TimeUnit.SECONDS,
+            new java.util.concurrent.ArrayBlockingQueue<>(1024),
+            r -> {
+              Thread t = new Thread(r, "tollgate-handler");
+              t.setDaemon(true);
+              return t;
+            });
+    pool.allowCoreThreadTimeOut(true);
+    return pool;
+  }
+
+  /**
    * Decides one request.
    *
    * @param callerDeadline the caller's deadline as a {@link System#nanoTime()} value, or {@link

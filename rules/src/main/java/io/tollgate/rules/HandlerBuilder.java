@@ -13,6 +13,7 @@ import io.tollgate.rules.drools.DrlRuleBase;
 import io.tollgate.rules.drools.DroolsHandler;
 import io.tollgate.rules.plugins.AdapterRegistry;
 import io.tollgate.rules.plugins.LoadedAdapter;
+import io.tollgate.rules.rego.RegoBundle;
 import io.tollgate.rules.rego.RegoEngine;
 import io.tollgate.rules.rego.RegoHandler;
 import java.nio.file.Path;
@@ -30,15 +31,15 @@ import java.util.TreeSet;
  * compile's {@link Problems}, located in the document. Not thread-safe, like the compile.
  */
 final class HandlerBuilder {
-  private final PolicyRuntime.Options options;
+  private final RuntimeOptions options;
   private final java.util.function.Supplier<RegoEngine> rego;
 
-  HandlerBuilder(PolicyRuntime.Options options, java.util.function.Supplier<RegoEngine> rego) {
+  HandlerBuilder(RuntimeOptions options, java.util.function.Supplier<RegoEngine> rego) {
     this.options = options;
     this.rego = rego;
   }
 
-  HandlerEntry regoHandler(HandlerConfig hc, RegoEngine.Bundle bundle, Problems problems) {
+  HandlerEntry regoHandler(HandlerConfig hc, RegoBundle bundle, Problems problems) {
     for (String k : hc.params().keySet()) {
       if (!k.equals("query")) {
         problems.atKey(

@@ -15,6 +15,7 @@ import io.tollgate.rules.drools.DroolsHandler;
 import io.tollgate.rules.plugins.AdapterRegistry;
 import io.tollgate.rules.plugins.LoadedAdapter;
 import io.tollgate.rules.plugins.PluginLoader;
+import io.tollgate.rules.rego.RegoBundle;
 import io.tollgate.rules.rego.RegoEngine;
 import io.tollgate.rules.rego.RegoHandler;
 import java.io.IOException;
@@ -39,7 +40,7 @@ import java.util.concurrent.Executor;
  * files they read are unchanged. Not thread-safe: one runtime compiles on one thread at a time.
  */
 final class PolicyCompiler {
-  private final PolicyRuntime.Options options;
+  private final RuntimeOptions options;
   private final RuleCompiler ruleCompiler = new RuleCompiler(Expressions.create());
   private final HandlerBuilder handlerBuilder;
   private final List<LoadedAdapter> builtins;
@@ -64,7 +65,7 @@ final class PolicyCompiler {
   }
 
   PolicyCompiler(
-      PolicyRuntime.Options options,
+      RuntimeOptions options,
       List<LoadedAdapter> builtins,
       Executor blockingPool,
       EvaluationCounters counters,
@@ -164,7 +165,7 @@ final class PolicyCompiler {
       }
     }
 
-    RegoEngine.Bundle bundle =
+    RegoBundle bundle =
         torn[0] ? null : RegoFiles.prepare(files, previous, problems, torn, rego, strict);
     Object rateLimits = null;
     if (!rateLimitSources.isEmpty()) {

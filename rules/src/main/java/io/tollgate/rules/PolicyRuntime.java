@@ -1,7 +1,6 @@
 package io.tollgate.rules;
 
 import io.tollgate.adapter.spi.Attributes;
-import io.tollgate.adapter.spi.Quotas;
 import io.tollgate.rules.plugins.AdapterRegistry;
 import io.tollgate.rules.plugins.LoadedAdapter;
 import io.tollgate.rules.rego.RegoEngine;
@@ -11,13 +10,10 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,159 +31,7 @@ import org.slf4j.LoggerFactory;
 public final class PolicyRuntime implements Decider, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PolicyRuntime.class);
 
-  /**
-   * What to load.
-   *
-   * @param policyDir the policy directory
-   * @param pluginsDir a directory of adapter plugin jars, or {@code null} for none
-   * @param blockingTimeout the default deadline for handlers that block
-   * @param opa how to reach OPA for Rego policies
-   * @param regoTimeout the default deadline for Rego handlers
-   * @param regoObserver hears of every OPA query, for metrics
-   * @param rateLimits compiles the policy's rate-limit config files; {@code null} when this runtime
-   *     serves no rate limits (such files are then an error)
-   * @param quotas the shared quotas handed to handlers of the {@code quota} template; {@link
-   *     Quotas#NONE} when this runtime has none
-   * @param services objects offered to built-in adapters by type (see {@link
-   *     io.tollgate.adapter.spi.HandlerSpec#service})
-   * @param settle how long changed inputs must hold still before they are compiled
-   */
-  public record Options(
-      Path policyDir,
-      Path pluginsDir,
-      Duration blockingTimeout,
-      RegoEngine.Settings opa,
-      Duration regoTimeout,
-      RegoEngine.Observer regoObserver,
-      RateLimitCompiler rateLimits,
-      Quotas quotas,
-      Map<Class<?>, Object> services,
-      Duration settle) {
-    /** The default deadline of a Rego handler: OPA on the same host answers in well under 1 ms. */
-    public static final Duration DEFAULT_REGO_TIMEOUT = Duration.ofMillis(5);
-
-    /**
-     * The default settle interval: longer than the pauses of an editor or {@code kubectl cp}
-     * writing a file, short enough that an edit serves within a second.
-     */
-    public static final Duration DEFAULT_SETTLE = Duration.ofMillis(300);
-
-    public Options {
-      Objects.requireNonNull(policyDir, "policyDir");
-      policyDir = policyDir.toAbsolutePath().normalize();
-      pluginsDir = pluginsDir == null ? null : pluginsDir.toAbsolutePath().normalize();
-      blockingTimeout = blockingTimeout == null ? Duration.ofMillis(100) : blockingTimeout;
-      opa = opa == null ? RegoEngine.Settings.defaults() : opa;
-      regoTimeout = regoTimeout == null ? DEFAULT_REGO_TIMEOUT : regoTimeout;
-      regoObserver = regoObserver == null ? RegoEngine.Observer.NONE : regoObserver;
-      quotas = quotas == null ? Quotas.NONE : quotas;
-      services = services == null ? Map.of() : Map.copyOf(services);
-      settle = settle == null ? DEFAULT_SETTLE : settle;
-      if (settle.isNegative()) {
-        throw new IllegalArgumentException("settle must not be negative, not " + settle);
-      }
-    }
-
-    public Options(Path policyDir, Path pluginsDir, Duration blockingTimeout) {
-      this(policyDir, pluginsDir, blockingTimeout, null, null, null, null, null, null, null);
-    }
-
-    public Options(
-        Path policyDir,
-        Path pluginsDir,
-        Duration blockingTimeout,
-        RegoEngine.Settings opa,
-        Duration regoTimeout,
-        RegoEngine.Observer regoObserver) {
-      this(
-          policyDir,
-          pluginsDir,
-          blockingTimeout,
-          opa,
-          regoTimeout,
-          regoObserver,
-          null,
-          null,
-          null,
-          null);
-    }
-
-    /** These options with a rate-limit compiler. */
-    public Options withRateLimits(RateLimitCompiler compiler) {
-      return new Options(
-          policyDir,
-          pluginsDir,
-          blockingTimeout,
-          opa,
-          regoTimeout,
-          regoObserver,
-          compiler,
-          quotas,
-          services,
-          settle);
-    }
-
-    /** These options with shared quotas for quota handlers. */
-    public Options withQuotas(Quotas q) {
-      return new Options(
-          policyDir,
-          pluginsDir,
-          blockingTimeout,
-          opa,
-          regoTimeout,
-          regoObserver,
-          rateLimits,
-          q,
-          services,
-          settle);
-    }
-
-    /** These options with services for built-in adapters. */
-    public Options withServices(Map<Class<?>, Object> s) {
-      return new Options(
-          policyDir,
-          pluginsDir,
-          blockingTimeout,
-          opa,
-          regoTimeout,
-          regoObserver,
-          rateLimits,
-          quotas,
-          s,
-          settle);
-    }
-
-    /** These options with another settle interval. */
-    public Options withSettle(Duration d) {
-      return new Options(
-          policyDir,
-          pluginsDir,
-          blockingTimeout,
-          opa,
-          regoTimeout,
-          regoObserver,
-          rateLimits,
-          quotas,
-          services,
-          d);
-    }
-
-    public static Options of(Path policyDir, Path pluginsDir) {
-      return new Options(policyDir, pluginsDir, null);
-    }
-  }
-
-  /** Exercises a compiled policy version before it serves. */
-  @FunctionalInterface
-  public interface Warmer {
-    /**
-     * Sends warm-up requests, which {@link #warmUpCheck} decides with {@code snapshot}. Keeps to
-     * its own time budget; a failure is logged and the version serves anyway.
-     */
-    void warm(PolicySnapshot snapshot);
-  }
-
-  private final Options options;
+  private final RuntimeOptions options;
   private final ThreadPoolExecutor blockingPool;
   private final EvaluationCounters counters = new EvaluationCounters();
   private final PolicyCompiler compiler;
@@ -206,9 +50,7 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
   private volatile List<ConfigError> lastErrors = List.of();
   private volatile Instant lastErrorAt;
   private Map<Path, String> lastAttempt = Map.of();
-  private ScheduledExecutorService watcher;
-  private final java.util.concurrent.atomic.AtomicLong watchPolls =
-      new java.util.concurrent.atomic.AtomicLong();
+  private PolicyWatch watch;
 
   /**
    * Whether reload outcomes are logged; off for one-shot uses (validate, rule tests) that report
@@ -218,19 +60,10 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
 
   private RegoEngine rego;
 
-  private PolicyRuntime(Options options, boolean logOutcome) {
+  private PolicyRuntime(RuntimeOptions options, boolean logOutcome) {
     this.options = options;
     this.logOutcome = logOutcome;
-    int cores = Runtime.getRuntime().availableProcessors();
-    this.blockingPool =
-        new ThreadPoolExecutor(
-            cores * 4,
-            cores * 4,
-            60,
-            TimeUnit.SECONDS,
-            new ArrayBlockingQueue<>(1024),
-            daemon("tollgate-handler"));
-    this.blockingPool.allowCoreThreadTimeOut(true);
+    this.blockingPool = Dispatcher.newBlockingPool();
     List<LoadedAdapter> builtins = AdapterRegistry.builtins();
     this.compiler =
         new PolicyCompiler(
@@ -238,19 +71,19 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
   }
 
   /** Loads the policy; throws with every problem when it does not compile. */
-  public static PolicyRuntime start(Options options) throws PolicyLoadException {
+  public static PolicyRuntime start(RuntimeOptions options) throws PolicyLoadException {
     return start(options, true);
   }
 
   /**
-   * Like {@link #start(Options)}, for one-shot tools (rule tests) that report errors themselves:
-   * reload outcomes are not logged.
+   * Like {@link #start(RuntimeOptions)}, for one-shot tools (rule tests) that report errors
+   * themselves: reload outcomes are not logged.
    */
-  public static PolicyRuntime startQuietly(Options options) throws PolicyLoadException {
+  public static PolicyRuntime startQuietly(RuntimeOptions options) throws PolicyLoadException {
     return start(options, false);
   }
 
-  private static PolicyRuntime start(Options options, boolean logOutcome)
+  private static PolicyRuntime start(RuntimeOptions options, boolean logOutcome)
       throws PolicyLoadException {
     PolicyRuntime r = new PolicyRuntime(options, logOutcome);
     ReloadResult first = r.reload();
@@ -262,7 +95,7 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
   }
 
   /** Compiles without serving: the errors, empty when the policy is valid. */
-  public static List<ConfigError> validate(Options options) {
+  public static List<ConfigError> validate(RuntimeOptions options) {
     try (PolicyRuntime r = new PolicyRuntime(options, false)) {
       return r.reload().errors();
     }
@@ -509,16 +342,7 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
 
   /** The active version and the last failed reload. */
   public RuntimeStatus status() {
-    PolicySnapshot s = active;
-    return new RuntimeStatus(
-        s == null ? 0 : s.version(),
-        s == null ? null : s.loadedAt(),
-        s == null ? List.of() : s.files(),
-        s == null ? List.of() : s.ruleNames(),
-        s == null ? Map.of() : s.handlerAdapters(),
-        lastErrors,
-        lastErrorAt,
-        s == null ? Map.of() : s.quarantined());
+    return RuntimeStatus.of(active, lastErrors, lastErrorAt);
   }
 
   /** Calls {@code listener} after every reload attempt, on the reloading thread. */
@@ -529,50 +353,41 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
   /**
    * Starts polling the policy directory, the plugins directory and every file a handler reads,
    * reloading when they change. A change is compiled once the inputs have held still for the settle
-   * interval ({@link Options#settle}), watched more often than {@code interval} meanwhile, so a
-   * file caught half-written is not; a compile that sees an input change anyway is dropped and the
-   * watcher waits for the inputs to settle again. Stopped by {@link #close}.
+   * interval ({@link RuntimeOptions#settle}), watched more often than {@code interval} meanwhile,
+   * so a file caught half-written is not; a compile that sees an input change anyway is dropped and
+   * the watcher waits for the inputs to settle again. Stopped by {@link #close}.
    */
   public synchronized void watch(Duration interval) {
-    if (watcher != null) {
+    if (watch != null) {
       return;
     }
-    watcher = Executors.newSingleThreadScheduledExecutor(daemon("tollgate-policy-watch"));
-    PolicyWatch w =
+    Supplier<Map<Path, String>> last =
+        () -> {
+          synchronized (reloadLock) {
+            return lastAttempt;
+          }
+        };
+    watch =
         new PolicyWatch(
-            Math.max(10, interval.toMillis()),
-            options.settle(),
-            options.policyDir(),
-            watcher,
-            () -> {
-              synchronized (reloadLock) {
-                return lastAttempt;
-              }
-            },
-            compiler::fingerprint,
-            () -> attempt(false) != null,
-            watchPolls);
-    watcher.schedule(w, w.intervalMs, TimeUnit.MILLISECONDS);
+                Math.max(10, interval.toMillis()),
+                options.settle(),
+                options.policyDir(),
+                last,
+                compiler::fingerprint,
+                () -> attempt(false) != null)
+            .start();
   }
 
   /** How many times the watcher has looked at the inputs; tests pace a writer by it. */
-  long watchPolls() {
-    return watchPolls.get();
-  }
-
-  private static java.util.concurrent.ThreadFactory daemon(String name) {
-    return r -> {
-      Thread t = new Thread(r, name);
-      t.setDaemon(true);
-      return t;
-    };
+  synchronized long watchPolls() {
+    return watch == null ? 0 : watch.polls();
   }
 
   @Override
   public void close() {
     synchronized (this) {
-      if (watcher != null) {
-        watcher.shutdownNow();
+      if (watch != null) {
+        watch.close();
       }
     }
     blockingPool.shutdownNow();

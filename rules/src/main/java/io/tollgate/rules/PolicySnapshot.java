@@ -5,7 +5,7 @@ import io.tollgate.adapter.spi.ReportHandler;
 import io.tollgate.adapter.spi.Template;
 import io.tollgate.rules.cel.CompiledExpression;
 import io.tollgate.rules.drools.DrlRuleBase;
-import io.tollgate.rules.rego.RegoEngine;
+import io.tollgate.rules.rego.RegoBundle;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -37,7 +37,7 @@ public final class PolicySnapshot {
       new java.util.concurrent.atomic.AtomicLong(System.nanoTime() - 20_000_000_000L);
   private final Map<String, HandlerEntry> handlers;
   private final DrlRuleBase drl;
-  private final RegoEngine.Bundle rego;
+  private final RegoBundle rego;
   private final Object rateLimits;
   private final Map<Path, String> fingerprint;
   private final EvaluationCounters counters;
@@ -51,7 +51,7 @@ public final class PolicySnapshot {
       List<CompiledRule> rules,
       Map<String, HandlerEntry> handlers,
       DrlRuleBase drl,
-      RegoEngine.Bundle rego,
+      RegoBundle rego,
       Object rateLimits,
       Map<Path, String> fingerprint,
       Executor blockingPool,
@@ -148,7 +148,7 @@ public final class PolicySnapshot {
   }
 
   /** The Rego this version uploaded to OPA, or {@code null} if it has none. */
-  RegoEngine.Bundle rego() {
+  RegoBundle rego() {
     return rego;
   }
 

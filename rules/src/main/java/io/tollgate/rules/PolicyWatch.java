@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -20,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * for the settle interval, looked at more often meanwhile, so a file caught half-written is not; it
  * says once which files keep a change from settling. Runs on one scheduler thread.
  */
-final class PolicyWatch implements Runnable {
+final class PolicyWatch implements Runnable, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PolicyWatch.class);
 
   final long intervalMs;
@@ -40,35 +41,35 @@ final class PolicyWatch implements Runnable {
   private boolean warned;
 
   private final Path dir;
-  private final ScheduledExecutorService scheduler;
+  private final ScheduledExecutorService scheduler =
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread t = new Thread(r, "tollgate-policy-watch");
+            t.setDaemon(true);
+            return t;
+          });
   private final Supplier<Map<Path, String>> lastAttempt;
   private final UnaryOperator<Map<Path, String>> fingerprint;
   private final BooleanSupplier reload;
-  private final AtomicLong polls;
+  private final AtomicLong polls = new AtomicLong();
 
   /**
    * @param dir the policy directory, for the log
-   * @param scheduler where it schedules its next look
    * @param lastAttempt the fingerprint of the inputs the last compile read
    * @param fingerprint the inputs' fingerprint now, given the last attempt's
    * @param reload compiles and swaps; {@code false} when the inputs changed during the compile
-   * @param polls counts its looks
    */
   PolicyWatch(
       long intervalMs,
       Duration settle,
       Path dir,
-      ScheduledExecutorService scheduler,
       Supplier<Map<Path, String>> lastAttempt,
       UnaryOperator<Map<Path, String>> fingerprint,
-      BooleanSupplier reload,
-      AtomicLong polls) {
+      BooleanSupplier reload) {
     this.dir = dir;
-    this.scheduler = scheduler;
     this.lastAttempt = lastAttempt;
     this.fingerprint = fingerprint;
     this.reload = reload;
-    this.polls = polls;
     this.intervalMs = intervalMs;
     this.settleNanos = settle.toNanos();
     this.stepMs = Math.max(10, Math.min(intervalMs, settle.toMillis() / 5));
@@ -149,5 +150,22 @@ final class PolicyWatch implements Runnable {
         settleNanos / 1_000_000,
         (t - unsettledSince) / 1_000_000_000,
         changing.stream().sorted().limit(5).toList());
+  }
+
+  /** Starts looking, the first time after one interval. */
+  PolicyWatch start() {
+    scheduler.schedule(this, intervalMs, TimeUnit.MILLISECONDS);
+    return this;
+  }
+
+  /** How many times it has looked at the inputs; tests pace a writer by it. */
+  long polls() {
+    return polls.get();
+  }
+
+  /** Stops looking; a reload under way is interrupted. */
+  @Override
+  public void close() {
+    scheduler.shutdownNow();
   }
 }

@@ -1,6 +1,7 @@
 package io.tollgate.rules;
 
 import io.tollgate.rules.config.Problems;
+import io.tollgate.rules.rego.RegoBundle;
 import io.tollgate.rules.rego.RegoEngine;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -13,7 +14,7 @@ final class RegoFiles {
   /**
    * Reads the Rego modules and data documents and uploads them to OPA; null when there are none.
    */
-  static RegoEngine.Bundle prepare(
+  static RegoBundle prepare(
       PolicyFiles files,
       PolicySnapshot previous,
       Problems problems,

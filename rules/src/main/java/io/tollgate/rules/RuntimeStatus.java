@@ -24,4 +24,18 @@ public record RuntimeStatus(
     java.util.Map<String, String> handlers,
     List<ConfigError> lastErrors,
     Instant lastErrorAt,
-    java.util.Map<String, java.time.Duration> quarantined) {}
+    java.util.Map<String, java.time.Duration> quarantined) {
+
+  /** The status of serving {@code s} (none when {@code null}) after those reload errors. */
+  static RuntimeStatus of(PolicySnapshot s, List<ConfigError> lastErrors, Instant lastErrorAt) {
+    return new RuntimeStatus(
+        s == null ? 0 : s.version(),
+        s == null ? null : s.loadedAt(),
+        s == null ? List.of() : s.files(),
+        s == null ? List.of() : s.ruleNames(),
+        s == null ? java.util.Map.of() : s.handlerAdapters(),
+        lastErrors,
+        lastErrorAt,
+        s == null ? java.util.Map.of() : s.quarantined());
+  }
+}

@@ -57,8 +57,8 @@ class PluginsTest {
     }
   }
 
-  private PolicyRuntime.Options options() {
-    return PolicyRuntime.Options.of(policy, plugins);
+  private RuntimeOptions options() {
+    return RuntimeOptions.of(policy, plugins);
   }
 
   @Test

@@ -41,8 +41,8 @@ final class PolicyDir {
     }
   }
 
-  PolicyRuntime.Options options() {
-    return PolicyRuntime.Options.of(dir, null);
+  RuntimeOptions options() {
+    return RuntimeOptions.of(dir, null);
   }
 
   PolicyRuntime start() throws PolicyLoadException {

@@ -36,8 +36,8 @@ class RegoTest {
 
   @TempDir Path tmp;
 
-  PolicyRuntime.Options options(PolicyDir d) {
-    return new PolicyRuntime.Options(
+  RuntimeOptions options(PolicyDir d) {
+    return new RuntimeOptions(
         d.dir,
         null,
         null,
@@ -313,8 +313,8 @@ class RegoTest {
   @Test
   void withoutOpaARegoPolicySaysWhatToInstall() {
     PolicyDir d = new PolicyDir(tmp).write("authz.rego", OPA_ENVOY);
-    PolicyRuntime.Options o =
-        new PolicyRuntime.Options(
+    RuntimeOptions o =
+        new RuntimeOptions(
             d.dir,
             null,
             null,

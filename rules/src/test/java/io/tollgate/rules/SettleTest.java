@@ -51,8 +51,7 @@ class SettleTest {
     List<ReloadResult> reloads = new CopyOnWriteArrayList<>();
     List<List<String>> served = new CopyOnWriteArrayList<>();
     try (PolicyRuntime rt =
-        PolicyRuntime.start(
-            PolicyRuntime.Options.of(dir, null).withSettle(Duration.ofMillis(300)))) {
+        PolicyRuntime.start(RuntimeOptions.of(dir, null).withSettle(Duration.ofMillis(300)))) {
       rt.onReload(
           r -> {
             reloads.add(r);
@@ -112,8 +111,7 @@ class SettleTest {
     Path file = dir.resolve("p.yaml");
     Files.writeString(file, editing(0, "zero"));
     try (PolicyRuntime rt =
-        PolicyRuntime.start(
-            PolicyRuntime.Options.of(dir, null).withSettle(Duration.ofMillis(20)))) {
+        PolicyRuntime.start(RuntimeOptions.of(dir, null).withSettle(Duration.ofMillis(20)))) {
       List<ReloadResult> reloads = new CopyOnWriteArrayList<>();
       rt.onReload(reloads::add);
       Files.writeString(file, editing(1, "one"));

@@ -31,8 +31,8 @@ class SymlinkTest {
         + "\nactions: [{handler: h}]\n";
   }
 
-  private static PolicyRuntime.Options options(Path dir) {
-    return PolicyRuntime.Options.of(dir, null).withSettle(Duration.ofMillis(50));
+  private static RuntimeOptions options(Path dir) {
+    return RuntimeOptions.of(dir, null).withSettle(Duration.ofMillis(50));
   }
 
   /**

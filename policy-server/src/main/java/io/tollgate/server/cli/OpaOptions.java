@@ -1,6 +1,6 @@
 package io.tollgate.server.cli;
 
-import io.tollgate.rules.PolicyRuntime;
+import io.tollgate.rules.RuntimeOptions;
 import io.tollgate.rules.rego.RegoEngine;
 import io.tollgate.server.PolicyEnvironment;
 import java.nio.file.Path;
@@ -32,9 +32,9 @@ final class OpaOptions {
    * What {@code validate} and {@code test} compile {@code dir} with: what {@code serve} does,
    * offline.
    */
-  PolicyRuntime.Options runtimeOptions(Path dir) {
+  RuntimeOptions runtimeOptions(Path dir) {
     return PolicyEnvironment.offline(
-        new PolicyRuntime.Options(
+        new RuntimeOptions(
             dir,
             plugins,
             Duration.ofMillis(100),

@@ -10,8 +10,8 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.MetadataUtils;
 import io.tollgate.adapter.spi.Vocabulary;
 import io.tollgate.quota.config.ReservedDomains;
-import io.tollgate.rules.PolicyRuntime;
 import io.tollgate.rules.PolicySnapshot;
+import io.tollgate.rules.Warmer;
 import io.tollgate.server.ServerConfig;
 import io.tollgate.server.http.HttpCheckHandler;
 import java.io.IOException;
@@ -45,7 +45,7 @@ import org.slf4j.LoggerFactory;
  * a warm-up that goes badly never keeps a version from serving. Not thread-safe: the runtime warms
  * one version at a time.
  */
-public final class WarmUpTraffic implements PolicyRuntime.Warmer, AutoCloseable {
+public final class WarmUpTraffic implements Warmer, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(WarmUpTraffic.class);
   private static final Set<String> PLAIN_METHODS =
       Set.of("GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS");

@@ -123,7 +123,7 @@ class OpaEnvoyIT {
   void ruleTestsAndValidateRunRegoThroughOpa() throws Exception {
     var test =
         io.tollgate.rules.testing.RuleTestRunner.run(
-            new io.tollgate.rules.PolicyRuntime.Options(
+            new io.tollgate.rules.RuntimeOptions(
                 dir,
                 null,
                 null,

@@ -11,6 +11,7 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.tollgate.adapter.spi.Quotas;
 import io.tollgate.quota.QuotaUsage;
 import io.tollgate.rules.PolicyRuntime;
+import io.tollgate.rules.RuntimeOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -45,8 +46,7 @@ class RateLimitServiceTest {
             + "  - key: tenant\n    rate_limit: {unit: hour, requests_per_unit: 5}\n"
             + "  - key: path\n    rate_limit: {unit: minute, requests_per_unit: 50, mode: fast}\n");
     try (PolicyRuntime rt =
-        PolicyRuntime.start(
-            PolicyRuntime.Options.of(dir, null).withRateLimits(new RateLimitConfigs()))) {
+        PolicyRuntime.start(RuntimeOptions.of(dir, null).withRateLimits(new RateLimitConfigs()))) {
       RateLimitService s =
           new RateLimitService(
               rt,

@@ -75,52 +75,8 @@ public final class RegoEngine implements AutoCloseable {
     Observer NONE = (nanos, outcome) -> {};
   }
 
-  /**
-   * What one slot holds: rewritten modules and the data document.
-   *
-   * @param slot 0 or 1
-   * @param modules the modules, by file
-   * @param sources file to Rego source, to tell whether a new version changed anything
-   * @param data the root data document (without the upload marker)
-   * @param uploadId the marker that shows OPA holds this bundle
-   */
-  public record Bundle(
-      int slot,
-      Map<String, RegoModule> modules,
-      Map<String, String> sources,
-      Map<String, Object> data,
-      long uploadId) {
-
-    /** {@code data.tollgate.slotN} in Rego, {@code tollgate/slotN} as a path. */
-    public String root() {
-      return "tollgate.slot" + slot;
-    }
-
-    /** The OPA path of a dotted or slashed document name, e.g. {@code envoy.authz.allow}. */
-    public String path(String document) {
-      return root().replace('.', '/') + "/" + document.replace('.', '/');
-    }
-
-    /** Whether some module declares the package of {@code document} or a package above it. */
-    public boolean declares(String document) {
-      String d = document.replace('/', '.');
-      for (RegoModule m : modules.values()) {
-        if (d.equals(m.packageName()) || d.startsWith(m.packageName() + ".")) {
-          return true;
-        }
-      }
-      return false;
-    }
-
-    public Set<String> packages() {
-      Set<String> s = new java.util.TreeSet<>();
-      modules.values().forEach(m -> s.add(m.packageName()));
-      return s;
-    }
-  }
-
   /** The outcome of preparing a new version's Rego: a bundle, or errors. */
-  public record Prepared(Bundle bundle, List<ConfigError> errors) {}
+  public record Prepared(RegoBundle bundle, List<ConfigError> errors) {}
 
   private final Settings settings;
   private final Observer observer;
@@ -130,10 +86,10 @@ public final class RegoEngine implements AutoCloseable {
   private final ScheduledExecutorService keeper;
   private OpaSupervisor supervisor;
   private volatile OpaConnection opa;
-  private volatile Bundle live;
+  private volatile RegoBundle live;
 
   /** The last bundle OPA accepted whole, so its version can answer as soon as it is swapped in. */
-  private volatile Bundle uploaded;
+  private volatile RegoBundle uploaded;
 
   private volatile boolean inStep;
   private volatile String lastProblem = "";
@@ -166,9 +122,12 @@ public final class RegoEngine implements AutoCloseable {
    *     upload later (serve)
    */
   public synchronized Prepared prepare(
-      Map<String, String> sources, Map<String, Object> dataFiles, Bundle previous, boolean strict) {
+      Map<String, String> sources,
+      Map<String, Object> dataFiles,
+      RegoBundle previous,
+      boolean strict) {
     List<ConfigError> errors = new ArrayList<>();
-    Map<String, Object> data = mergeData(dataFiles, errors);
+    Map<String, Object> data = RegoBundle.mergeData(dataFiles, errors);
     if (!errors.isEmpty()) {
       return new Prepared(null, errors);
     }
@@ -187,7 +146,8 @@ public final class RegoEngine implements AutoCloseable {
     if (!errors.isEmpty()) {
       return new Prepared(null, errors);
     }
-    Bundle b = new Bundle(slot, modules, Map.copyOf(sources), data, uploads.incrementAndGet());
+    RegoBundle b =
+        new RegoBundle(slot, modules, Map.copyOf(sources), data, uploads.incrementAndGet());
     OpaConnection c;
     try {
       c = connection();
@@ -218,7 +178,7 @@ public final class RegoEngine implements AutoCloseable {
   }
 
   /** Makes {@code b} the serving bundle; called when its snapshot is swapped in. */
-  public void activate(Bundle b) {
+  public void activate(RegoBundle b) {
     if (b == null || b == live) {
       return;
     }
@@ -267,7 +227,7 @@ public final class RegoEngine implements AutoCloseable {
     return Files.isExecutable(goBin) ? goBin : null;
   }
 
-  private void upload(OpaConnection c, Bundle b, List<ConfigError> errors) {
+  private void upload(OpaConnection c, RegoBundle b, List<ConfigError> errors) {
     String rootPath = b.root().replace('.', '/');
     Set<String> ids = new HashSet<>();
     b.modules().keySet().forEach(f -> ids.add(rootPath + "/" + f));
@@ -280,7 +240,7 @@ public final class RegoEngine implements AutoCloseable {
     for (String id : stale) {
       c.putPolicy(id, "package " + b.root() + "._retired\n");
     }
-    c.putData(rootPath, json(withMarker(b)));
+    c.putData(rootPath, json(b.withMarker()));
     List<RegoModule> pending = new ArrayList<>(b.modules().values());
     Map<RegoModule, List<OpaConnection.OpaError>> failed = new HashMap<>();
     boolean progress = true;
@@ -327,50 +287,6 @@ public final class RegoEngine implements AutoCloseable {
         java.util.Comparator.comparing(ConfigError::file).thenComparingInt(ConfigError::line));
   }
 
-  private static Map<String, Object> withMarker(Bundle b) {
-    Map<String, Object> d = new LinkedHashMap<>(b.data());
-    d.put("_tollgate", Map.of("upload", b.uploadId()));
-    return d;
-  }
-
-  @SuppressWarnings("unchecked")
-  static Map<String, Object> mergeData(Map<String, Object> files, List<ConfigError> errors) {
-    Map<String, Object> root = new LinkedHashMap<>();
-    for (Map.Entry<String, Object> e : files.entrySet()) {
-      String dir =
-          e.getKey().contains("/") ? e.getKey().substring(0, e.getKey().lastIndexOf('/')) : "";
-      Map<String, Object> at = root;
-      if (!dir.isEmpty()) {
-        for (String part : dir.split("/")) {
-          Object child = at.computeIfAbsent(part, k -> new LinkedHashMap<String, Object>());
-          if (!(child instanceof Map)) {
-            errors.add(
-                ConfigError.of(
-                    e.getKey(),
-                    "data at '" + dir + "' collides with a value of another data file"));
-            continue;
-          }
-          at = (Map<String, Object>) child;
-        }
-      }
-      if (e.getValue() instanceof Map<?, ?> m) {
-        for (Map.Entry<?, ?> kv : m.entrySet()) {
-          if (at.putIfAbsent(String.valueOf(kv.getKey()), kv.getValue()) != null) {
-            errors.add(
-                ConfigError.of(
-                    e.getKey(), "data key '" + kv.getKey() + "' is also set by another data file"));
-          }
-        }
-      } else {
-        errors.add(
-            ConfigError.of(
-                e.getKey(),
-                "a data file must hold an object (it is merged at its directory's path)"));
-      }
-    }
-    return root;
-  }
-
   private static String json(Object o) {
     try {
       return JSON.writeValueAsString(o);
@@ -381,7 +297,7 @@ public final class RegoEngine implements AutoCloseable {
 
   /** Reads back the serving bundle's marker; uploads the bundle again if OPA lost it. */
   private synchronized void keepInStep() {
-    Bundle b = live;
+    RegoBundle b = live;
     OpaConnection c = opa;
     if (b == null || c == null) {
       return;
@@ -431,7 +347,7 @@ public final class RegoEngine implements AutoCloseable {
    * @throws OpaConnection.UnavailableException when OPA is down, the breaker is open, or OPA does
    *     not hold the bundle yet
    */
-  public Object query(Bundle b, String document, Object input) {
+  public Object query(RegoBundle b, String document, Object input) {
     long started = System.nanoTime();
     if (b != live || !inStep) {
       observer.queried(0, "rejected");

@@ -30,10 +30,10 @@ public final class RegoHandler implements CheckHandler {
   public static final String ADAPTER = "rego";
 
   private final RegoEngine engine;
-  private final RegoEngine.Bundle bundle;
+  private final RegoBundle bundle;
   private final String document;
 
-  public RegoHandler(RegoEngine engine, RegoEngine.Bundle bundle, String document) {
+  public RegoHandler(RegoEngine engine, RegoBundle bundle, String document) {
     this.engine = engine;
     this.bundle = bundle;
     this.document = document;

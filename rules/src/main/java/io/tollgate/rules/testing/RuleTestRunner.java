@@ -8,6 +8,7 @@ import io.tollgate.rules.ConfigError;
 import io.tollgate.rules.PolicyDecision;
 import io.tollgate.rules.PolicyLoadException;
 import io.tollgate.rules.PolicyRuntime;
+import io.tollgate.rules.RuntimeOptions;
 import io.tollgate.rules.config.Problems;
 import io.tollgate.rules.config.YamlDocument;
 import io.tollgate.rules.config.YamlReader;
@@ -54,7 +55,7 @@ public final class RuleTestRunner {
   private RuleTestRunner() {}
 
   /** Loads the policy and runs every case. */
-  public static TestReport run(PolicyRuntime.Options options) {
+  public static TestReport run(RuntimeOptions options) {
     Path testsDir = options.policyDir().resolve("tests");
     List<ConfigError> errors = new ArrayList<>();
     List<Path> files = new ArrayList<>();
