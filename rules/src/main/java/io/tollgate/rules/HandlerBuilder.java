@@ -167,14 +167,7 @@ final class HandlerBuilder {
       return null;
     }
     Adapter adapter = la.adapter();
-    String key =
-        hc.adapter()
-            + "|"
-            + la.origin()
-            + "|"
-            + System.identityHashCode(adapter)
-            + "|"
-            + hc.params();
+    Signature key = new Signature(hc.adapter(), la.origin(), adapter, hc.params());
     if (previous != null) {
       HandlerEntry old = previous.handlers().get(hc.name());
       if (old != null && old.reuseKey().equals(key) && unchanged(old.fileStamps())) {
@@ -303,4 +296,13 @@ final class HandlerBuilder {
     }
     return true;
   }
+
+  /**
+   * What makes two handler configs the same: the adapter (its name, where it was loaded from and
+   * the loaded instance, so a reloaded plugin jar builds anew) and the params, compared as values:
+   * {@code "1"} and {@code 1} differ.
+   *
+   * @param params the params as parsed (maps, lists, strings, numbers, booleans)
+   */
+  record Signature(String adapter, String origin, Adapter instance, Map<String, Object> params) {}
 }

@@ -16,7 +16,7 @@ import java.util.Set;
  * @param handler the handler
  * @param failOpen whether its failures let requests pass
  * @param timeout deadline when it blocks
- * @param reuseKey equal keys mean equal config (adapter, origin, params)
+ * @param reuseKey equal keys mean equal config ({@link HandlerBuilder.Signature} for adapters)
  * @param fileStamps the files it read, with their size and modification time when it was built
  * @param cache its decision cache, or {@code null}
  * @param quarantine whether it is held for missing deadlines; follows the handler when reused
@@ -28,7 +28,7 @@ record HandlerEntry(
     Handler handler,
     boolean failOpen,
     Duration timeout,
-    String reuseKey,
+    Object reuseKey,
     Map<java.nio.file.Path, String> fileStamps,
     DecisionCache cache,
     Quarantine quarantine) {
@@ -40,7 +40,7 @@ record HandlerEntry(
       Handler handler,
       boolean failOpen,
       Duration timeout,
-      String reuseKey,
+      Object reuseKey,
       Map<java.nio.file.Path, String> fileStamps) {
     this(
         name,

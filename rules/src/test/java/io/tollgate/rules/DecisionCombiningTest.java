@@ -213,4 +213,17 @@ class DecisionCombiningTest {
       assertThat(io.tollgate.rules.fake.FixedAdapter.CLOSES.get() - closes).isEqualTo(1);
     }
   }
+
+  @Test
+  void aParamThatChangesOnlyItsTypeIsBuiltAgainNotReused() throws Exception {
+    // 403 and "403" print alike; the second is not an integer, so it must be refused.
+    PolicyDir d = new PolicyDir(tmp);
+    d.write("p.yaml", handler("no", "{allow: false, status: 403}") + rule("r", null, "no"));
+    try (PolicyRuntime rt = d.start()) {
+      d.write("p.yaml", handler("no", "{allow: false, status: \"403\"}") + rule("r", null, "no"));
+      ReloadResult r = rt.reload();
+      assertThat(r.swapped()).isFalse();
+      assertThat(r.errors().toString()).contains("status: must be an integer");
+    }
+  }
 }
