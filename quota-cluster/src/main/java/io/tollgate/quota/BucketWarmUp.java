@@ -16,6 +16,7 @@ import org.slf4j.LoggerFactory;
  * reachable once a warm-up has worked. Thread-safe.
  */
 final class BucketWarmUp implements AutoCloseable {
+  // Logged under HazelcastQuotas, the name log configurations know the quota cluster by.
   private static final Logger log = LoggerFactory.getLogger(HazelcastQuotas.class);
 
   /** Attempts after one (re)connection before a client waits for the next one. */

@@ -22,6 +22,7 @@ import org.slf4j.LoggerFactory;
  * reached now. Thread-safe.
  */
 final class ClusterMembership {
+  // Logged under HazelcastQuotas, the name log configurations know the quota cluster by.
   private static final Logger log = LoggerFactory.getLogger(HazelcastQuotas.class);
 
   private final HazelcastInstance hazelcast;
