@@ -33,7 +33,7 @@ public final class LocalQuotas implements Quotas {
       throw new IllegalArgumentException("hits must not be negative, not " + hits);
     }
     Instant now = clock.instant();
-    Instant end = HazelcastQuotas.windowEnd(now, limit.window());
+    Instant end = FixedWindows.end(now, limit.window());
     Duration untilReset = Duration.between(now, end);
     if (windows.size() > MAX_WINDOWS) {
       windows.values().removeIf(w -> w.end() <= now.toEpochMilli());
