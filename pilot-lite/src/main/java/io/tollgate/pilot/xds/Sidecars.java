@@ -100,7 +100,7 @@ public final class Sidecars {
             hcm("outbound", policy, false)
                 .setRds(
                     Rds.newBuilder()
-                        .setConfigSource(Translator.ADS)
+                        .setConfigSource(Protos.ADS)
                         .setRouteConfigName(OUTBOUND_ROUTES))));
     if (entry != null) {
       ServiceEntry.Port port = entry.resource().spec().ports().get(0);
@@ -137,7 +137,7 @@ public final class Sidecars {
                                     .setDescriptorKey(key))));
         toApp.getRouteBuilder().addRateLimits(limit);
         toApp.putTypedPerFilterConfig(
-            Translator.EXT_AUTHZ_FILTER,
+            HttpFilters.EXT_AUTHZ,
             Any.pack(destination(host, entry.resource().metadata().namespace())));
       }
       Listener inbound =
@@ -209,12 +209,12 @@ public final class Sidecars {
     GrpcService policyService =
         GrpcService.newBuilder()
             .setEnvoyGrpc(GrpcService.EnvoyGrpc.newBuilder().setClusterName(PolicyWiring.CLUSTER))
-            .setTimeout(Translator.proto(policy.timeout()))
+            .setTimeout(Protos.duration(policy.timeout()))
             .build();
     if (inbound && policy.enabled()) {
       hcm.addHttpFilters(
           HttpFilter.newBuilder()
-              .setName(Translator.EXT_AUTHZ_FILTER)
+              .setName(HttpFilters.EXT_AUTHZ)
               .setTypedConfig(
                   Any.pack(
                       ExtAuthz.newBuilder()
@@ -231,7 +231,7 @@ public final class Sidecars {
                           .newBuilder()
                           .setDomain(policy.rateLimitDomain())
                           .setFailureModeDeny(!policy.failureModeAllow())
-                          .setTimeout(Translator.proto(policy.timeout()))
+                          .setTimeout(Protos.duration(policy.timeout()))
                           .setRateLimitService(
                               RateLimitServiceConfig.newBuilder()
                                   .setGrpcService(policyService)
@@ -252,7 +252,7 @@ public final class Sidecars {
     }
     hcm.addHttpFilters(
         HttpFilter.newBuilder()
-            .setName(Translator.ROUTER_FILTER)
+            .setName(HttpFilters.ROUTER)
             .setTypedConfig(Any.pack(Router.getDefaultInstance())));
     return hcm;
   }
