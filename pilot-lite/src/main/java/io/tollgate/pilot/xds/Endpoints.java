@@ -10,8 +10,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@code Endpoints} builds the endpoints of clusters (EDS's {@code ClusterLoadAssignment}) from
- * those a ServiceEntry lists, and says which port an endpoint serves a service port on.
+ * {@code Endpoints} builds the endpoints of clusters (EDS's {@code ClusterLoadAssignment}): those a
+ * ServiceEntry lists, or one fixed address; and says which port an endpoint serves a service port
+ * on.
  */
 final class Endpoints {
   private Endpoints() {}
@@ -57,6 +58,17 @@ final class Endpoints {
       cla.addEndpoints(locality);
     }
     return cla.build();
+  }
+
+  /** The cluster {@code name}'s one endpoint, {@code address:port}. */
+  static ClusterLoadAssignment single(String name, String address, int port) {
+    return ClusterLoadAssignment.newBuilder()
+        .setClusterName(name)
+        .addEndpoints(
+            LocalityLbEndpoints.newBuilder()
+                .setLoadBalancingWeight(UInt32Value.of(1))
+                .addLbEndpoints(endpoint(address, port)))
+        .build();
   }
 
   private static LbEndpoint.Builder endpoint(String address, int port) {
