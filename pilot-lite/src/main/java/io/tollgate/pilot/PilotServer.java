@@ -2,20 +2,14 @@ package io.tollgate.pilot;
 
 import io.envoyproxy.controlplane.cache.v3.SimpleCache;
 import io.envoyproxy.controlplane.cache.v3.Snapshot;
-import io.envoyproxy.controlplane.server.DiscoveryServerCallbacks;
 import io.envoyproxy.controlplane.server.V3DiscoveryServer;
 import io.envoyproxy.controlplane.server.exception.RequestException;
 import io.envoyproxy.envoy.config.core.v3.Node;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
-import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
-import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.grpc.Server;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
-import io.prometheus.metrics.core.metrics.Counter;
-import io.prometheus.metrics.core.metrics.Gauge;
-import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.tollgate.pilot.model.Mesh;
 import io.tollgate.pilot.model.MeshException;
@@ -160,7 +154,7 @@ public final class PilotServer implements AutoCloseable {
   private final SimpleCache<Group> cache = new SimpleCache<>(this::groupOrRefused);
   private final Server server;
   private final ScheduledExecutorService watcher;
-  private final Metrics metrics;
+  private final PilotMetrics metrics;
 
   /**
    * The sidecar groups nodes have asked for; added to, and their snapshots set, only under {@code
@@ -184,9 +178,10 @@ public final class PilotServer implements AutoCloseable {
 
   private PilotServer(Settings settings, PrometheusRegistry registry) throws IOException {
     this.settings = settings;
-    this.metrics = new Metrics(registry);
+    this.metrics = new PilotMetrics(registry);
     cache.setSnapshot(PROXYLESS, Snapshot.createEmpty(""));
-    V3DiscoveryServer discovery = new V3DiscoveryServer(metrics.callbacks(this::admit), cache);
+    V3DiscoveryServer discovery =
+        new V3DiscoveryServer(new XdsCallbacks(metrics, this::admit), cache);
     HealthStatusManager health = new HealthStatusManager();
     InetSocketAddress address = new InetSocketAddress(settings.bind(), settings.port());
     server =
@@ -425,114 +420,6 @@ public final class PilotServer implements AutoCloseable {
     } catch (InterruptedException e) {
       server.shutdownNow();
       Thread.currentThread().interrupt();
-    }
-  }
-
-  /** Checks a request's node before it is served; refuses it by throwing. */
-  interface Admission {
-    void admit(Node node) throws RequestException;
-  }
-
-  /**
-   * Connected streams, pushes, push time, reloads, configs proxies rejected (NACKs, logged with
-   * their error), and requests refused for their node's metadata.
-   */
-  static final class Metrics {
-    final Gauge streams;
-    final Counter pushes;
-    final Histogram pushSeconds;
-    final Counter reloads;
-    final Counter rejected;
-    final Counter refused;
-    private final ConcurrentHashMap<Long, String> open = new ConcurrentHashMap<>();
-
-    Metrics(PrometheusRegistry registry) {
-      streams =
-          Gauge.builder()
-              .name("tollgate_pilot_xds_streams")
-              .help("Open xDS streams (proxies connected)")
-              .register(registry);
-      pushes =
-          Counter.builder()
-              .name("tollgate_pilot_pushes")
-              .help("New configuration versions pushed")
-              .register(registry);
-      pushSeconds =
-          Histogram.builder()
-              .name("tollgate_pilot_push_duration_seconds")
-              .help("Time to translate the mesh and hand it to the cache")
-              .register(registry);
-      reloads =
-          Counter.builder()
-              .name("tollgate_pilot_reloads")
-              .help("Mesh reloads by result")
-              .labelNames("result")
-              .register(registry);
-      rejected =
-          Counter.builder()
-              .name("tollgate_pilot_rejected_configs")
-              .help("Configurations a proxy rejected (NACK), by resource type")
-              .labelNames("type")
-              .register(registry);
-      refused =
-          Counter.builder()
-              .name("tollgate_pilot_refused_requests")
-              .help(
-                  "xDS requests refused because the node's metadata is invalid (e.g. a port that is not one)")
-              .register(registry);
-    }
-
-    DiscoveryServerCallbacks callbacks(Admission admission) {
-      return new DiscoveryServerCallbacks() {
-        @Override
-        public void onStreamOpen(long streamId, String typeUrl) {
-          open.put(streamId, typeUrl);
-          streams.set(open.size());
-        }
-
-        @Override
-        public void onStreamClose(long streamId, String typeUrl) {
-          open.remove(streamId);
-          streams.set(open.size());
-        }
-
-        @Override
-        public void onStreamCloseWithError(long streamId, String typeUrl, Throwable error) {
-          onStreamClose(streamId, typeUrl);
-        }
-
-        @Override
-        public void onV3StreamRequest(long streamId, DiscoveryRequest request)
-            throws RequestException {
-          admission.admit(request.getNode());
-          if (request.hasErrorDetail()) {
-            nack(
-                request.getNode().getId(),
-                request.getTypeUrl(),
-                request.getResponseNonce(),
-                request.getErrorDetail().getMessage());
-          }
-        }
-
-        @Override
-        public void onV3StreamDeltaRequest(long streamId, DeltaDiscoveryRequest request)
-            throws RequestException {
-          admission.admit(request.getNode());
-          if (request.hasErrorDetail()) {
-            nack(
-                request.getNode().getId(),
-                request.getTypeUrl(),
-                request.getResponseNonce(),
-                request.getErrorDetail().getMessage());
-          }
-        }
-      };
-    }
-
-    private void nack(String node, String typeUrl, String nonce, String error) {
-      String type = typeUrl.substring(typeUrl.lastIndexOf('.') + 1);
-      rejected.labelValues(type).inc();
-      log.warn("proxy {} rejected {} (nonce {}): {}", node, type, nonce, error);
     }
   }
 }
