@@ -1,17 +1,11 @@
 package io.tollgate.pilot;
 
-import io.envoyproxy.controlplane.cache.v3.SimpleCache;
-import io.envoyproxy.controlplane.cache.v3.Snapshot;
 import io.envoyproxy.controlplane.server.V3DiscoveryServer;
-import io.envoyproxy.controlplane.server.exception.RequestException;
 import io.envoyproxy.envoy.config.core.v3.Node;
-import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
 import io.grpc.Server;
-import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
-import io.tollgate.pilot.model.Mesh;
 import io.tollgate.pilot.model.MeshException;
 import io.tollgate.pilot.model.MeshFiles;
 import io.tollgate.pilot.model.MeshLoader;
@@ -19,20 +13,13 @@ import io.tollgate.pilot.model.MeshProblem;
 import io.tollgate.pilot.xds.PolicyWiring;
 import io.tollgate.pilot.xds.SecretSource;
 import io.tollgate.pilot.xds.SidecarPorts;
-import io.tollgate.pilot.xds.Sidecars;
-import io.tollgate.pilot.xds.Translator;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -48,12 +35,12 @@ import org.slf4j.LoggerFactory;
  * logged with every problem and counted; the last good one keeps serving. A resource version
  * changes only when its content does, so an unrelated edit pushes nothing.
  *
- * <p>Proxyless clients share one snapshot; an Envoy sidecar gets the one of its {@link Group}: the
- * host it serves and the ports it listens on, from its node metadata ({@value #SERVICE_METADATA}
- * and {@link SidecarPorts}), made when the first node of that group asks. A node whose port or
- * address metadata is invalid is refused: its stream ends with {@code INVALID_ARGUMENT} saying
- * which key and value, the refusal is logged and counted, and it gets nothing rather than listeners
- * where its traffic does not arrive.
+ * <p>Proxyless clients share one snapshot; an Envoy sidecar gets the one of its {@link
+ * SnapshotGroup}: the host it serves and the ports it listens on, from its node metadata ({@value
+ * #SERVICE_METADATA} and {@link SidecarPorts}), made when the first node of that group asks. A node
+ * whose port or address metadata is invalid is refused: its stream ends with {@code
+ * INVALID_ARGUMENT} saying which key and value, the refusal is logged and counted, and it gets
+ * nothing rather than listeners where its traffic does not arrive.
  */
 public final class PilotServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PilotServer.class);
@@ -136,52 +123,26 @@ public final class PilotServer implements AutoCloseable {
    */
   public static final String SERVICE_METADATA = "TOLLGATE_SERVICE";
 
-  /**
-   * Nodes that get the same configuration: proxyless clients ({@code host} null), or sidecars by
-   * host and ports.
-   */
-  record Group(String host, SidecarPorts ports) {}
-
-  static final Group PROXYLESS = new Group(null, null);
-
-  /**
-   * Where the cache would look for a refused node (it never does: the stream ends first); no
-   * snapshot is ever set there.
-   */
-  private static final Group REFUSED = new Group("", null);
-
-  private final Settings settings;
-  private final SimpleCache<Group> cache = new SimpleCache<>(this::groupOrRefused);
   private final Server server;
   private final ScheduledExecutorService watcher;
   private final PilotMetrics metrics;
-
-  /**
-   * The sidecar groups nodes have asked for; added to, and their snapshots set, only under {@code
-   * lock}.
-   */
-  private final Set<Group> sidecars = ConcurrentHashMap.newKeySet();
-
-  private final Object lock = new Object();
-
-  /** The serving mesh and its shared resources; guarded by {@code lock}. */
-  private Mesh mesh;
-
-  private Translator.Resources shared;
+  private final SnapshotPublisher publisher;
+  private final NodeAdmission admission;
 
   /** Read and written by the watcher thread only (after start). */
   private MeshWatch watch;
 
   private final AtomicLong polls = new AtomicLong();
-  private volatile String version = "";
   private volatile List<String> lastProblems = List.of();
 
   private PilotServer(Settings settings, PrometheusRegistry registry) throws IOException {
-    this.settings = settings;
     this.metrics = new PilotMetrics(registry);
-    cache.setSnapshot(PROXYLESS, Snapshot.createEmpty(""));
+    this.publisher =
+        new SnapshotPublisher(
+            settings.sidecarPorts(), settings.policy(), settings.secrets(), metrics);
+    this.admission = new NodeAdmission(settings.sidecarPorts(), publisher, metrics);
     V3DiscoveryServer discovery =
-        new V3DiscoveryServer(new XdsCallbacks(metrics, this::admit), cache);
+        new V3DiscoveryServer(new XdsCallbacks(metrics, admission), publisher.cache());
     HealthStatusManager health = new HealthStatusManager();
     InetSocketAddress address = new InetSocketAddress(settings.bind(), settings.port());
     server =
@@ -228,7 +189,7 @@ public final class PilotServer implements AutoCloseable {
                   0,
                   "cannot list the mesh directory: " + e.getMessage())));
     }
-    pilot.push(MeshLoader.load(first));
+    pilot.publisher.publish(MeshLoader.load(first));
     pilot.watch = new MeshWatch(settings.meshDir(), settings.settle(), System::nanoTime, first);
     pilot.server.start();
     if (!settings.pollInterval().isZero()) {
@@ -241,7 +202,7 @@ public final class PilotServer implements AutoCloseable {
         settings.bind(),
         pilot.port(),
         settings.meshDir(),
-        pilot.version);
+        pilot.version());
     return pilot;
   }
 
@@ -251,7 +212,7 @@ public final class PilotServer implements AutoCloseable {
 
   /** The serving configuration's version (a digest of its resources). */
   public String version() {
-    return version;
+    return publisher.version();
   }
 
   /** Problems of the last attempt to load, empty when it loaded. */
@@ -270,7 +231,7 @@ public final class PilotServer implements AutoCloseable {
       if (files.isEmpty()) {
         return;
       }
-      push(MeshLoader.load(files.get()));
+      publisher.publish(MeshLoader.load(files.get()));
       lastProblems = List.of();
       metrics.reloads.labelValues("success").inc();
     } catch (MeshException e) {
@@ -279,134 +240,21 @@ public final class PilotServer implements AutoCloseable {
       log.error(
           "mesh reload failed with {} problem(s); version {} keeps serving:\n  {}",
           e.problems().size(),
-          version,
+          publisher.version(),
           String.join("\n  ", lastProblems));
     } catch (IOException | RuntimeException e) {
       metrics.reloads.labelValues("failure").inc();
-      log.error("mesh reload failed; version {} keeps serving", version, e);
+      log.error("mesh reload failed; version {} keeps serving", publisher.version(), e);
     } finally {
       polls.incrementAndGet();
     }
   }
 
   /**
-   * The group of {@code node}: proxyless clients (no {@value #SERVICE_METADATA}) share one; a
-   * sidecar's names its host and its ports. Throws {@link IllegalArgumentException} when the ports
-   * are invalid.
+   * The group of {@code node}; throws {@link IllegalArgumentException} when its ports are invalid.
    */
-  Group group(Node node) {
-    var field = node.getMetadata().getFieldsMap().get(SERVICE_METADATA);
-    if (field == null || field.getStringValue().isEmpty()) {
-      return PROXYLESS;
-    }
-    return new Group(
-        field.getStringValue(),
-        SidecarPorts.fromMetadata(node.getMetadata(), settings.sidecarPorts()));
-  }
-
-  private Group groupOrRefused(Node node) {
-    try {
-      return group(node);
-    } catch (IllegalArgumentException e) {
-      return REFUSED;
-    }
-  }
-
-  /**
-   * Before the cache sees a request: refuses a node with invalid metadata, and makes the snapshot
-   * of a new sidecar group.
-   */
-  private void admit(Node node) throws RequestException {
-    Group g;
-    try {
-      g = group(node);
-    } catch (IllegalArgumentException e) {
-      metrics.refused.inc();
-      log.warn(
-          "refused xDS to node {}: {}; it gets no configuration until its metadata is fixed",
-          node.getId(),
-          e.getMessage());
-      throw new RequestException(
-          Status.INVALID_ARGUMENT.withDescription(
-              "tollgate pilot refuses node " + node.getId() + ": " + e.getMessage()));
-    }
-    if (g.host() != null && !sidecars.contains(g)) {
-      synchronized (lock) {
-        if (sidecars.add(g)) {
-          log.info(
-              "sidecars of {} listening inbound on {}:{} and outbound on 127.0.0.1:{} (first: node {})",
-              g.host(),
-              g.ports().inboundAddress(),
-              g.ports().inboundPort(),
-              g.ports().outboundPort(),
-              node.getId());
-          pushSidecar(g);
-        }
-      }
-    }
-  }
-
-  private void push(Mesh next) {
-    long t0 = System.nanoTime();
-    synchronized (lock) {
-      Translator.Resources r = Translator.translate(next, settings.policy());
-      mesh = next;
-      shared = r;
-      String v = digest(r);
-      cache.setSnapshot(PROXYLESS, snapshot(r, List.of(), v));
-      for (Group g : sidecars) {
-        pushSidecar(g);
-      }
-      if (!v.equals(version)) {
-        version = v;
-        metrics.pushes.inc();
-        log.info(
-            "mesh version {}: {} hosts, {} routes, {} clusters",
-            v,
-            next.hosts().size(),
-            r.routes().size(),
-            r.clusters().size());
-      }
-    }
-    metrics.pushSeconds.observe((System.nanoTime() - t0) / 1e9);
-  }
-
-  /**
-   * Called under {@code lock}. A host the mesh does not declare gets nothing yet: its sidecars wait
-   * for it.
-   */
-  private void pushSidecar(Group g) {
-    if (mesh == null || !mesh.hosts().containsKey(g.host())) {
-      return;
-    }
-    Translator.Resources sidecar =
-        Sidecars.forWorkload(mesh, shared, g.host(), g.ports(), settings.policy());
-    List<Secret> secrets = settings.secrets().secretsFor(g.host());
-    cache.setSnapshot(g, snapshot(sidecar, secrets, digest(sidecar) + secretsDigest(secrets)));
-  }
-
-  private static Snapshot snapshot(Translator.Resources r, List<Secret> secrets, String version) {
-    return Snapshot.create(
-        r.clusters(), r.endpoints(), r.listeners(), r.routes(), secrets, version);
-  }
-
-  private static String secretsDigest(List<Secret> secrets) {
-    return secrets.isEmpty() ? "" : "-" + Integer.toHexString(secrets.hashCode());
-  }
-
-  private static String digest(Translator.Resources r) {
-    try {
-      MessageDigest md = MessageDigest.getInstance("SHA-256");
-      for (List<? extends com.google.protobuf.Message> list :
-          List.of(r.listeners(), r.routes(), r.clusters(), r.endpoints())) {
-        for (var m : list) {
-          md.update(m.toByteArray());
-        }
-      }
-      return HexFormat.of().formatHex(md.digest(), 0, 8);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+  SnapshotGroup group(Node node) {
+    return admission.group(node);
   }
 
   @Override
