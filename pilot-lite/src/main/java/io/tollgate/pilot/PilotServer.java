@@ -1,29 +1,18 @@
 package io.tollgate.pilot;
 
-import io.envoyproxy.controlplane.server.V3DiscoveryServer;
 import io.envoyproxy.envoy.config.core.v3.Node;
-import io.grpc.Server;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
-import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.ServerCredentials;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.tollgate.pilot.model.MeshException;
-import io.tollgate.pilot.model.MeshFiles;
-import io.tollgate.pilot.model.MeshLoader;
-import io.tollgate.pilot.model.MeshProblem;
 import io.tollgate.pilot.xds.PolicyWiring;
 import io.tollgate.pilot.xds.SecretSource;
 import io.tollgate.pilot.xds.SidecarPorts;
 import java.io.IOException;
-import java.io.InterruptedIOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,6 +30,10 @@ import org.slf4j.LoggerFactory;
  * whose port or address metadata is invalid is refused: its stream ends with {@code
  * INVALID_ARGUMENT} saying which key and value, the refusal is logged and counted, and it gets
  * nothing rather than listeners where its traffic does not arrive.
+ *
+ * <p>The parts: {@link XdsServer} (the gRPC server), {@link XdsCallbacks} and {@link NodeAdmission}
+ * (what happens on each stream and request), {@link SnapshotPublisher} (the cache's snapshots),
+ * {@link MeshReloader} (the mesh files, loaded and watched) and {@link PilotMetrics}.
  */
 public final class PilotServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PilotServer.class);
@@ -57,11 +50,11 @@ public final class PilotServer implements AutoCloseable {
       Duration pollInterval,
       PolicyWiring policy,
       SecretSource secrets,
-      io.grpc.ServerCredentials credentials,
+      ServerCredentials credentials,
       SidecarPorts sidecarPorts,
       Duration settle) {
     public Settings {
-      java.util.Objects.requireNonNull(sidecarPorts, "sidecarPorts");
+      Objects.requireNonNull(sidecarPorts, "sidecarPorts");
       if (settle.isNegative()) {
         throw new IllegalArgumentException("the settle interval must not be negative: " + settle);
       }
@@ -93,7 +86,7 @@ public final class PilotServer implements AutoCloseable {
         Duration pollInterval,
         PolicyWiring policy,
         SecretSource secrets,
-        io.grpc.ServerCredentials credentials) {
+        ServerCredentials credentials) {
       this(
           meshDir,
           bind,
@@ -123,47 +116,26 @@ public final class PilotServer implements AutoCloseable {
    */
   public static final String SERVICE_METADATA = "TOLLGATE_SERVICE";
 
-  private final Server server;
-  private final ScheduledExecutorService watcher;
-  private final PilotMetrics metrics;
   private final SnapshotPublisher publisher;
   private final NodeAdmission admission;
-
-  /** Read and written by the watcher thread only (after start). */
-  private MeshWatch watch;
-
-  private final AtomicLong polls = new AtomicLong();
-  private volatile List<String> lastProblems = List.of();
+  private final XdsServer xds;
+  private final MeshReloader reloader;
 
   private PilotServer(Settings settings, PrometheusRegistry registry) throws IOException {
-    this.metrics = new PilotMetrics(registry);
-    this.publisher =
+    PilotMetrics metrics = new PilotMetrics(registry);
+    publisher =
         new SnapshotPublisher(
             settings.sidecarPorts(), settings.policy(), settings.secrets(), metrics);
-    this.admission = new NodeAdmission(settings.sidecarPorts(), publisher, metrics);
-    V3DiscoveryServer discovery =
-        new V3DiscoveryServer(new XdsCallbacks(metrics, admission), publisher.cache());
-    HealthStatusManager health = new HealthStatusManager();
-    InetSocketAddress address = new InetSocketAddress(settings.bind(), settings.port());
-    server =
-        (settings.credentials() == null
-                ? NettyServerBuilder.forAddress(address)
-                : NettyServerBuilder.forAddress(address, settings.credentials()))
-            .addService(discovery.getAggregatedDiscoveryServiceImpl())
-            .addService(discovery.getClusterDiscoveryServiceImpl())
-            .addService(discovery.getEndpointDiscoveryServiceImpl())
-            .addService(discovery.getListenerDiscoveryServiceImpl())
-            .addService(discovery.getRouteDiscoveryServiceImpl())
-            .addService(discovery.getSecretDiscoveryServiceImpl())
-            .addService(health.getHealthService())
-            .build();
-    watcher =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "tollgate-pilot-watch");
-              t.setDaemon(true);
-              return t;
-            });
+    admission = new NodeAdmission(settings.sidecarPorts(), publisher, metrics);
+    xds =
+        new XdsServer(
+            new InetSocketAddress(settings.bind(), settings.port()),
+            settings.credentials(),
+            publisher.cache(),
+            new XdsCallbacks(metrics, admission));
+    reloader =
+        new MeshReloader(
+            settings.meshDir(), settings.settle(), settings.pollInterval(), publisher, metrics);
   }
 
   /**
@@ -173,29 +145,9 @@ public final class PilotServer implements AutoCloseable {
   public static PilotServer start(Settings settings, PrometheusRegistry registry)
       throws IOException, MeshException {
     PilotServer pilot = new PilotServer(settings, registry);
-    List<MeshFiles.File> first;
-    try {
-      first = MeshWatch.settledAtStart(settings.meshDir(), settings.settle());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new InterruptedIOException(
-          "interrupted while waiting for the mesh files to stop changing");
-    } catch (IOException e) {
-      throw new MeshException(
-          List.of(
-              new MeshProblem(
-                  settings.meshDir().toString(),
-                  0,
-                  0,
-                  "cannot list the mesh directory: " + e.getMessage())));
-    }
-    pilot.publisher.publish(MeshLoader.load(first));
-    pilot.watch = new MeshWatch(settings.meshDir(), settings.settle(), System::nanoTime, first);
-    pilot.server.start();
-    if (!settings.pollInterval().isZero()) {
-      long ms = settings.pollInterval().toMillis();
-      pilot.watcher.scheduleWithFixedDelay(pilot::reloadIfChanged, ms, ms, TimeUnit.MILLISECONDS);
-    }
+    pilot.reloader.loadFirst();
+    pilot.xds.start();
+    pilot.reloader.start();
     log.info(
         "pilot-lite serving xDS (ADS, {}) on {}:{} from {}, version {}",
         settings.credentials() == null ? "plaintext" : "TLS",
@@ -207,7 +159,7 @@ public final class PilotServer implements AutoCloseable {
   }
 
   public int port() {
-    return ((InetSocketAddress) server.getListenSockets().get(0)).getPort();
+    return xds.port();
   }
 
   /** The serving configuration's version (a digest of its resources). */
@@ -217,37 +169,12 @@ public final class PilotServer implements AutoCloseable {
 
   /** Problems of the last attempt to load, empty when it loaded. */
   public List<String> lastProblems() {
-    return lastProblems;
+    return reloader.lastProblems();
   }
 
   /** How many times the watcher has looked at the mesh files. */
   long polls() {
-    return polls.get();
-  }
-
-  private void reloadIfChanged() {
-    try {
-      Optional<List<MeshFiles.File>> files = watch.poll();
-      if (files.isEmpty()) {
-        return;
-      }
-      publisher.publish(MeshLoader.load(files.get()));
-      lastProblems = List.of();
-      metrics.reloads.labelValues("success").inc();
-    } catch (MeshException e) {
-      lastProblems = e.problems().stream().map(Object::toString).toList();
-      metrics.reloads.labelValues("failure").inc();
-      log.error(
-          "mesh reload failed with {} problem(s); version {} keeps serving:\n  {}",
-          e.problems().size(),
-          publisher.version(),
-          String.join("\n  ", lastProblems));
-    } catch (IOException | RuntimeException e) {
-      metrics.reloads.labelValues("failure").inc();
-      log.error("mesh reload failed; version {} keeps serving", publisher.version(), e);
-    } finally {
-      polls.incrementAndGet();
-    }
+    return reloader.polls();
   }
 
   /**
@@ -259,15 +186,7 @@ public final class PilotServer implements AutoCloseable {
 
   @Override
   public void close() {
-    watcher.shutdownNow();
-    server.shutdown();
-    try {
-      if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
-        server.shutdownNow();
-      }
-    } catch (InterruptedException e) {
-      server.shutdownNow();
-      Thread.currentThread().interrupt();
-    }
+    reloader.close();
+    xds.close();
   }
 }
