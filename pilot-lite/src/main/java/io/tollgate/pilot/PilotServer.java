@@ -1,48 +1,18 @@
 package io.tollgate.pilot;
 
-import io.envoyproxy.controlplane.cache.v3.SimpleCache;
-import io.envoyproxy.controlplane.cache.v3.Snapshot;
-import io.envoyproxy.controlplane.server.DiscoveryServerCallbacks;
-import io.envoyproxy.controlplane.server.V3DiscoveryServer;
-import io.envoyproxy.controlplane.server.exception.RequestException;
 import io.envoyproxy.envoy.config.core.v3.Node;
-import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
-import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
-import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
-import io.grpc.Server;
-import io.grpc.Status;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
-import io.grpc.protobuf.services.HealthStatusManager;
-import io.prometheus.metrics.core.metrics.Counter;
-import io.prometheus.metrics.core.metrics.Gauge;
-import io.prometheus.metrics.core.metrics.Histogram;
+import io.grpc.ServerCredentials;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
-import io.tollgate.pilot.model.Mesh;
 import io.tollgate.pilot.model.MeshException;
-import io.tollgate.pilot.model.MeshFiles;
-import io.tollgate.pilot.model.MeshLoader;
-import io.tollgate.pilot.model.MeshProblem;
 import io.tollgate.pilot.xds.PolicyWiring;
 import io.tollgate.pilot.xds.SecretSource;
 import io.tollgate.pilot.xds.SidecarPorts;
-import io.tollgate.pilot.xds.Sidecars;
-import io.tollgate.pilot.xds.Translator;
 import java.io.IOException;
-import java.io.InterruptedIOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.List;
-import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,12 +24,16 @@ import org.slf4j.LoggerFactory;
  * logged with every problem and counted; the last good one keeps serving. A resource version
  * changes only when its content does, so an unrelated edit pushes nothing.
  *
- * <p>Proxyless clients share one snapshot; an Envoy sidecar gets the one of its {@link Group}: the
- * host it serves and the ports it listens on, from its node metadata ({@value #SERVICE_METADATA}
- * and {@link SidecarPorts}), made when the first node of that group asks. A node whose port or
- * address metadata is invalid is refused: its stream ends with {@code INVALID_ARGUMENT} saying
- * which key and value, the refusal is logged and counted, and it gets nothing rather than listeners
- * where its traffic does not arrive.
+ * <p>Proxyless clients share one snapshot; an Envoy sidecar gets the one of its {@link
+ * SnapshotGroup}: the host it serves and the ports it listens on, from its node metadata ({@value
+ * #SERVICE_METADATA} and {@link SidecarPorts}), made when the first node of that group asks. A node
+ * whose port or address metadata is invalid is refused: its stream ends with {@code
+ * INVALID_ARGUMENT} saying which key and value, the refusal is logged and counted, and it gets
+ * nothing rather than listeners where its traffic does not arrive.
+ *
+ * <p>The parts: {@link XdsServer} (the gRPC server), {@link XdsCallbacks} and {@link NodeAdmission}
+ * (what happens on each stream and request), {@link SnapshotPublisher} (the cache's snapshots),
+ * {@link MeshReloader} (the mesh files, loaded and watched) and {@link PilotMetrics}.
  */
 public final class PilotServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PilotServer.class);
@@ -76,11 +50,11 @@ public final class PilotServer implements AutoCloseable {
       Duration pollInterval,
       PolicyWiring policy,
       SecretSource secrets,
-      io.grpc.ServerCredentials credentials,
+      ServerCredentials credentials,
       SidecarPorts sidecarPorts,
       Duration settle) {
     public Settings {
-      java.util.Objects.requireNonNull(sidecarPorts, "sidecarPorts");
+      Objects.requireNonNull(sidecarPorts, "sidecarPorts");
       if (settle.isNegative()) {
         throw new IllegalArgumentException("the settle interval must not be negative: " + settle);
       }
@@ -112,7 +86,7 @@ public final class PilotServer implements AutoCloseable {
         Duration pollInterval,
         PolicyWiring policy,
         SecretSource secrets,
-        io.grpc.ServerCredentials credentials) {
+        ServerCredentials credentials) {
       this(
           meshDir,
           bind,
@@ -142,72 +116,26 @@ public final class PilotServer implements AutoCloseable {
    */
   public static final String SERVICE_METADATA = "TOLLGATE_SERVICE";
 
-  /**
-   * Nodes that get the same configuration: proxyless clients ({@code host} null), or sidecars by
-   * host and ports.
-   */
-  record Group(String host, SidecarPorts ports) {}
-
-  static final Group PROXYLESS = new Group(null, null);
-
-  /**
-   * Where the cache would look for a refused node (it never does: the stream ends first); no
-   * snapshot is ever set there.
-   */
-  private static final Group REFUSED = new Group("", null);
-
-  private final Settings settings;
-  private final SimpleCache<Group> cache = new SimpleCache<>(this::groupOrRefused);
-  private final Server server;
-  private final ScheduledExecutorService watcher;
-  private final Metrics metrics;
-
-  /**
-   * The sidecar groups nodes have asked for; added to, and their snapshots set, only under {@code
-   * lock}.
-   */
-  private final Set<Group> sidecars = ConcurrentHashMap.newKeySet();
-
-  private final Object lock = new Object();
-
-  /** The serving mesh and its shared resources; guarded by {@code lock}. */
-  private Mesh mesh;
-
-  private Translator.Resources shared;
-
-  /** Read and written by the watcher thread only (after start). */
-  private MeshWatch watch;
-
-  private final AtomicLong polls = new AtomicLong();
-  private volatile String version = "";
-  private volatile List<String> lastProblems = List.of();
+  private final SnapshotPublisher publisher;
+  private final NodeAdmission admission;
+  private final XdsServer xds;
+  private final MeshReloader reloader;
 
   private PilotServer(Settings settings, PrometheusRegistry registry) throws IOException {
-    this.settings = settings;
-    this.metrics = new Metrics(registry);
-    cache.setSnapshot(PROXYLESS, Snapshot.createEmpty(""));
-    V3DiscoveryServer discovery = new V3DiscoveryServer(metrics.callbacks(this::admit), cache);
-    HealthStatusManager health = new HealthStatusManager();
-    InetSocketAddress address = new InetSocketAddress(settings.bind(), settings.port());
-    server =
-        (settings.credentials() == null
-                ? NettyServerBuilder.forAddress(address)
-                : NettyServerBuilder.forAddress(address, settings.credentials()))
-            .addService(discovery.getAggregatedDiscoveryServiceImpl())
-            .addService(discovery.getClusterDiscoveryServiceImpl())
-            .addService(discovery.getEndpointDiscoveryServiceImpl())
-            .addService(discovery.getListenerDiscoveryServiceImpl())
-            .addService(discovery.getRouteDiscoveryServiceImpl())
-            .addService(discovery.getSecretDiscoveryServiceImpl())
-            .addService(health.getHealthService())
-            .build();
-    watcher =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "tollgate-pilot-watch");
-              t.setDaemon(true);
-              return t;
-            });
+    PilotMetrics metrics = new PilotMetrics(registry);
+    publisher =
+        new SnapshotPublisher(
+            settings.sidecarPorts(), settings.policy(), settings.secrets(), metrics);
+    admission = new NodeAdmission(settings.sidecarPorts(), publisher, metrics);
+    xds =
+        new XdsServer(
+            new InetSocketAddress(settings.bind(), settings.port()),
+            settings.credentials(),
+            publisher.cache(),
+            new XdsCallbacks(metrics, admission));
+    reloader =
+        new MeshReloader(
+            settings.meshDir(), settings.settle(), settings.pollInterval(), publisher, metrics);
   }
 
   /**
@@ -217,322 +145,48 @@ public final class PilotServer implements AutoCloseable {
   public static PilotServer start(Settings settings, PrometheusRegistry registry)
       throws IOException, MeshException {
     PilotServer pilot = new PilotServer(settings, registry);
-    List<MeshFiles.File> first;
-    try {
-      first = MeshWatch.settledAtStart(settings.meshDir(), settings.settle());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new InterruptedIOException(
-          "interrupted while waiting for the mesh files to stop changing");
-    } catch (IOException e) {
-      throw new MeshException(
-          List.of(
-              new MeshProblem(
-                  settings.meshDir().toString(),
-                  0,
-                  0,
-                  "cannot list the mesh directory: " + e.getMessage())));
-    }
-    pilot.push(MeshLoader.load(first));
-    pilot.watch = new MeshWatch(settings.meshDir(), settings.settle(), System::nanoTime, first);
-    pilot.server.start();
-    if (!settings.pollInterval().isZero()) {
-      long ms = settings.pollInterval().toMillis();
-      pilot.watcher.scheduleWithFixedDelay(pilot::reloadIfChanged, ms, ms, TimeUnit.MILLISECONDS);
-    }
+    pilot.reloader.loadFirst();
+    pilot.xds.start();
+    pilot.reloader.start();
     log.info(
         "pilot-lite serving xDS (ADS, {}) on {}:{} from {}, version {}",
         settings.credentials() == null ? "plaintext" : "TLS",
         settings.bind(),
         pilot.port(),
         settings.meshDir(),
-        pilot.version);
+        pilot.version());
     return pilot;
   }
 
   public int port() {
-    return ((InetSocketAddress) server.getListenSockets().get(0)).getPort();
+    return xds.port();
   }
 
   /** The serving configuration's version (a digest of its resources). */
   public String version() {
-    return version;
+    return publisher.version();
   }
 
   /** Problems of the last attempt to load, empty when it loaded. */
   public List<String> lastProblems() {
-    return lastProblems;
+    return reloader.lastProblems();
   }
 
   /** How many times the watcher has looked at the mesh files. */
   long polls() {
-    return polls.get();
-  }
-
-  private void reloadIfChanged() {
-    try {
-      Optional<List<MeshFiles.File>> files = watch.poll();
-      if (files.isEmpty()) {
-        return;
-      }
-      push(MeshLoader.load(files.get()));
-      lastProblems = List.of();
-      metrics.reloads.labelValues("success").inc();
-    } catch (MeshException e) {
-      lastProblems = e.problems().stream().map(Object::toString).toList();
-      metrics.reloads.labelValues("failure").inc();
-      log.error(
-          "mesh reload failed with {} problem(s); version {} keeps serving:\n  {}",
-          e.problems().size(),
-          version,
-          String.join("\n  ", lastProblems));
-    } catch (IOException | RuntimeException e) {
-      metrics.reloads.labelValues("failure").inc();
-      log.error("mesh reload failed; version {} keeps serving", version, e);
-    } finally {
-      polls.incrementAndGet();
-    }
+    return reloader.polls();
   }
 
   /**
-   * The group of {@code node}: proxyless clients (no {@value #SERVICE_METADATA}) share one; a
-   * sidecar's names its host and its ports. Throws {@link IllegalArgumentException} when the ports
-   * are invalid.
+   * The group of {@code node}; throws {@link IllegalArgumentException} when its ports are invalid.
    */
-  Group group(Node node) {
-    var field = node.getMetadata().getFieldsMap().get(SERVICE_METADATA);
-    if (field == null || field.getStringValue().isEmpty()) {
-      return PROXYLESS;
-    }
-    return new Group(
-        field.getStringValue(),
-        SidecarPorts.fromMetadata(node.getMetadata(), settings.sidecarPorts()));
-  }
-
-  private Group groupOrRefused(Node node) {
-    try {
-      return group(node);
-    } catch (IllegalArgumentException e) {
-      return REFUSED;
-    }
-  }
-
-  /**
-   * Before the cache sees a request: refuses a node with invalid metadata, and makes the snapshot
-   * of a new sidecar group.
-   */
-  private void admit(Node node) throws RequestException {
-    Group g;
-    try {
-      g = group(node);
-    } catch (IllegalArgumentException e) {
-      metrics.refused.inc();
-      log.warn(
-          "refused xDS to node {}: {}; it gets no configuration until its metadata is fixed",
-          node.getId(),
-          e.getMessage());
-      throw new RequestException(
-          Status.INVALID_ARGUMENT.withDescription(
-              "tollgate pilot refuses node " + node.getId() + ": " + e.getMessage()));
-    }
-    if (g.host() != null && !sidecars.contains(g)) {
-      synchronized (lock) {
-        if (sidecars.add(g)) {
-          log.info(
-              "sidecars of {} listening inbound on {}:{} and outbound on 127.0.0.1:{} (first: node {})",
-              g.host(),
-              g.ports().inboundAddress(),
-              g.ports().inboundPort(),
-              g.ports().outboundPort(),
-              node.getId());
-          pushSidecar(g);
-        }
-      }
-    }
-  }
-
-  private void push(Mesh next) {
-    long t0 = System.nanoTime();
-    synchronized (lock) {
-      Translator.Resources r = Translator.translate(next, settings.policy());
-      mesh = next;
-      shared = r;
-      String v = digest(r);
-      cache.setSnapshot(PROXYLESS, snapshot(r, List.of(), v));
-      for (Group g : sidecars) {
-        pushSidecar(g);
-      }
-      if (!v.equals(version)) {
-        version = v;
-        metrics.pushes.inc();
-        log.info(
-            "mesh version {}: {} hosts, {} routes, {} clusters",
-            v,
-            next.hosts().size(),
-            r.routes().size(),
-            r.clusters().size());
-      }
-    }
-    metrics.pushSeconds.observe((System.nanoTime() - t0) / 1e9);
-  }
-
-  /**
-   * Called under {@code lock}. A host the mesh does not declare gets nothing yet: its sidecars wait
-   * for it.
-   */
-  private void pushSidecar(Group g) {
-    if (mesh == null || !mesh.hosts().containsKey(g.host())) {
-      return;
-    }
-    Translator.Resources sidecar =
-        Sidecars.forWorkload(mesh, shared, g.host(), g.ports(), settings.policy());
-    List<Secret> secrets = settings.secrets().secretsFor(g.host());
-    cache.setSnapshot(g, snapshot(sidecar, secrets, digest(sidecar) + secretsDigest(secrets)));
-  }
-
-  private static Snapshot snapshot(Translator.Resources r, List<Secret> secrets, String version) {
-    return Snapshot.create(
-        r.clusters(), r.endpoints(), r.listeners(), r.routes(), secrets, version);
-  }
-
-  private static String secretsDigest(List<Secret> secrets) {
-    return secrets.isEmpty() ? "" : "-" + Integer.toHexString(secrets.hashCode());
-  }
-
-  private static String digest(Translator.Resources r) {
-    try {
-      MessageDigest md = MessageDigest.getInstance("SHA-256");
-      for (List<? extends com.google.protobuf.Message> list :
-          List.of(r.listeners(), r.routes(), r.clusters(), r.endpoints())) {
-        for (var m : list) {
-          md.update(m.toByteArray());
-        }
-      }
-      return HexFormat.of().formatHex(md.digest(), 0, 8);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+  SnapshotGroup group(Node node) {
+    return admission.group(node);
   }
 
   @Override
   public void close() {
-    watcher.shutdownNow();
-    server.shutdown();
-    try {
-      if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
-        server.shutdownNow();
-      }
-    } catch (InterruptedException e) {
-      server.shutdownNow();
-      Thread.currentThread().interrupt();
-    }
-  }
-
-  /** Checks a request's node before it is served; refuses it by throwing. */
-  interface Admission {
-    void admit(Node node) throws RequestException;
-  }
-
-  /**
-   * Connected streams, pushes, push time, reloads, configs proxies rejected (NACKs, logged with
-   * their error), and requests refused for their node's metadata.
-   */
-  static final class Metrics {
-    final Gauge streams;
-    final Counter pushes;
-    final Histogram pushSeconds;
-    final Counter reloads;
-    final Counter rejected;
-    final Counter refused;
-    private final ConcurrentHashMap<Long, String> open = new ConcurrentHashMap<>();
-
-    Metrics(PrometheusRegistry registry) {
-      streams =
-          Gauge.builder()
-              .name("tollgate_pilot_xds_streams")
-              .help("Open xDS streams (proxies connected)")
-              .register(registry);
-      pushes =
-          Counter.builder()
-              .name("tollgate_pilot_pushes")
-              .help("New configuration versions pushed")
-              .register(registry);
-      pushSeconds =
-          Histogram.builder()
-              .name("tollgate_pilot_push_duration_seconds")
-              .help("Time to translate the mesh and hand it to the cache")
-              .register(registry);
-      reloads =
-          Counter.builder()
-              .name("tollgate_pilot_reloads")
-              .help("Mesh reloads by result")
-              .labelNames("result")
-              .register(registry);
-      rejected =
-          Counter.builder()
-              .name("tollgate_pilot_rejected_configs")
-              .help("Configurations a proxy rejected (NACK), by resource type")
-              .labelNames("type")
-              .register(registry);
-      refused =
-          Counter.builder()
-              .name("tollgate_pilot_refused_requests")
-              .help(
-                  "xDS requests refused because the node's metadata is invalid (e.g. a port that is not one)")
-              .register(registry);
-    }
-
-    DiscoveryServerCallbacks callbacks(Admission admission) {
-      return new DiscoveryServerCallbacks() {
-        @Override
-        public void onStreamOpen(long streamId, String typeUrl) {
-          open.put(streamId, typeUrl);
-          streams.set(open.size());
-        }
-
-        @Override
-        public void onStreamClose(long streamId, String typeUrl) {
-          open.remove(streamId);
-          streams.set(open.size());
-        }
-
-        @Override
-        public void onStreamCloseWithError(long streamId, String typeUrl, Throwable error) {
-          onStreamClose(streamId, typeUrl);
-        }
-
-        @Override
-        public void onV3StreamRequest(long streamId, DiscoveryRequest request)
-            throws RequestException {
-          admission.admit(request.getNode());
-          if (request.hasErrorDetail()) {
-            nack(
-                request.getNode().getId(),
-                request.getTypeUrl(),
-                request.getResponseNonce(),
-                request.getErrorDetail().getMessage());
-          }
-        }
-
-        @Override
-        public void onV3StreamDeltaRequest(long streamId, DeltaDiscoveryRequest request)
-            throws RequestException {
-          admission.admit(request.getNode());
-          if (request.hasErrorDetail()) {
-            nack(
-                request.getNode().getId(),
-                request.getTypeUrl(),
-                request.getResponseNonce(),
-                request.getErrorDetail().getMessage());
-          }
-        }
-      };
-    }
-
-    private void nack(String node, String typeUrl, String nonce, String error) {
-      String type = typeUrl.substring(typeUrl.lastIndexOf('.') + 1);
-      rejected.labelValues(type).inc();
-      log.warn("proxy {} rejected {} (nonce {}): {}", node, type, nonce, error);
-    }
+    reloader.close();
+    xds.close();
   }
 }

@@ -90,11 +90,9 @@ public final class Analyzer {
       }
       if (name.isEmpty()) {
         out.add(
-            new Finding(
+            finding(
                 Severity.ERROR,
-                d.file(),
-                d.line(),
-                d.describe(),
+                d,
                 "port "
                     + port
                     + " has no name, so its protocol is unknown"
@@ -103,15 +101,17 @@ public final class Analyzer {
                     + " or set appProtocol."));
       } else if (!PORT_NAME.matcher(name).matches()) {
         out.add(
-            new Finding(
+            finding(
                 Severity.ERROR,
-                d.file(),
-                d.line(),
-                d.describe(),
+                d,
                 "port " + port + " is named '" + name + "', which does not start with a protocol.",
                 "rename it " + suggest(name) + " (<protocol>[-<suffix>]) or set appProtocol."));
       }
     }
+  }
+
+  private static Finding finding(Severity severity, Manifests.Doc d, String message, String fix) {
+    return new Finding(severity, d.file(), d.line(), d.describe(), message, fix);
   }
 
   private static String suggest(String name) {
@@ -123,22 +123,18 @@ public final class Analyzer {
     JsonNode labels = pod.path("metadata").path("labels");
     if (labels.path("app").asText("").isEmpty()) {
       out.add(
-          new Finding(
+          finding(
               Severity.ERROR,
-              d.file(),
-              d.line(),
-              d.describe(),
+              d,
               "the pod template has no 'app' label; telemetry and"
                   + " policies cannot name this workload.",
               "add metadata.labels.app: " + d.name() + " to the pod template."));
     }
     if (labels.path("version").asText("").isEmpty()) {
       out.add(
-          new Finding(
+          finding(
               Severity.WARNING,
-              d.file(),
-              d.line(),
-              d.describe(),
+              d,
               "the pod template has no 'version' label; subsets of a"
                   + " DestinationRule cannot tell versions apart.",
               "add metadata.labels.version (e.g. v1) to the pod template."));
@@ -159,11 +155,9 @@ public final class Analyzer {
     }
     if (selecting.size() > 1) {
       out.add(
-          new Finding(
+          finding(
               Severity.ERROR,
-              d.file(),
-              d.line(),
-              d.describe(),
+              d,
               "its pods are selected by more than one Service "
                   + selecting
                   + "; a pod must belong to one Service for routing and identity to be unambiguous.",
@@ -177,11 +171,9 @@ public final class Analyzer {
     for (JsonNode h : d.tree().path("spec").path("hosts")) {
       if (!hosts.contains(h.asText())) {
         out.add(
-            new Finding(
+            finding(
                 Severity.ERROR,
-                d.file(),
-                d.line(),
-                d.describe(),
+                d,
                 "host "
                     + h.asText()
                     + " is neither a Service nor a"
@@ -199,20 +191,16 @@ public final class Analyzer {
         String at = "http[" + i + "].route[" + j + "]";
         if (!hosts.contains(host)) {
           out.add(
-              new Finding(
+              finding(
                   Severity.ERROR,
-                  d.file(),
-                  d.line(),
-                  d.describe(),
+                  d,
                   at + " sends traffic to unknown host '" + host + "'.",
                   "name a Service or ServiceEntry host."));
         } else if (!subset.isEmpty() && !subsets.getOrDefault(host, Set.of()).contains(subset)) {
           out.add(
-              new Finding(
+              finding(
                   Severity.ERROR,
-                  d.file(),
-                  d.line(),
-                  d.describe(),
+                  d,
                   at
                       + " names subset '"
                       + subset
@@ -231,11 +219,9 @@ public final class Analyzer {
       }
       if (route.size() > 0 && sum != 100) {
         out.add(
-            new Finding(
+            finding(
                 Severity.ERROR,
-                d.file(),
-                d.line(),
-                d.describe(),
+                d,
                 "the weights of http[" + i + "] add up to " + sum + ".",
                 "make them add up to 100."));
       }

@@ -156,12 +156,8 @@ public final class InjectionWebhook implements AutoCloseable {
           "Pod".equals(pod.path("kind").asText("Pod"))
               && Injector.injectPod(pod, namespace, images, ports);
     } catch (IllegalArgumentException e) {
-      String name =
-          pod.path("metadata")
-              .path("name")
-              .asText(pod.path("metadata").path("generateName").asText("?"));
       reviews.labelValues("refused").inc();
-      log.warn("injection webhook: refused pod {}/{}: {}", namespace, name, e.getMessage());
+      log.warn("injection webhook: refused pod {}/{}: {}", namespace, name(pod), e.getMessage());
       response
           .put("allowed", false)
           .putObject("status")
@@ -182,12 +178,7 @@ public final class InjectionWebhook implements AutoCloseable {
           .put("patchType", "JSONPatch")
           .put("patch", Base64.getEncoder().encodeToString(JSON.writeValueAsBytes(patch)));
       reviews.labelValues("injected").inc();
-      log.info(
-          "injected the sidecar into pod {}/{}",
-          namespace,
-          pod.path("metadata")
-              .path("name")
-              .asText(pod.path("metadata").path("generateName").asText("?")));
+      log.info("injected the sidecar into pod {}/{}", namespace, name(pod));
     } else if (response.path("allowed").asBoolean()) {
       reviews.labelValues("unchanged").inc();
     }
@@ -197,6 +188,13 @@ public final class InjectionWebhook implements AutoCloseable {
             .put("kind", "AdmissionReview");
     answer.set("response", response);
     send(ex, 200, "application/json", JSON.writeValueAsBytes(answer));
+  }
+
+  /** The pod's name, or its generateName when it has none yet. */
+  private static String name(JsonNode pod) {
+    return pod.path("metadata")
+        .path("name")
+        .asText(pod.path("metadata").path("generateName").asText("?"));
   }
 
   private static void send(HttpExchange ex, int status, String type, byte[] body)

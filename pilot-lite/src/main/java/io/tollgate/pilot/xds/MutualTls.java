@@ -60,7 +60,7 @@ public final class MutualTls {
         .addTlsCertificateSdsSecretConfigs(
             SdsSecretConfig.newBuilder().setName("default").setSdsConfig(agent))
         .setValidationContextSdsSecretConfig(
-            SdsSecretConfig.newBuilder().setName("ROOTCA").setSdsConfig(Translator.ADS))
+            SdsSecretConfig.newBuilder().setName("ROOTCA").setSdsConfig(Protos.ADS))
         .build();
   }
 

@@ -1,20 +1,12 @@
 package io.tollgate.pilot.xds;
 
 import com.google.protobuf.Any;
-import com.google.protobuf.UInt32Value;
 import io.envoyproxy.envoy.config.accesslog.v3.AccessLog;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
-import io.envoyproxy.envoy.config.core.v3.Address;
 import io.envoyproxy.envoy.config.core.v3.ApiVersion;
 import io.envoyproxy.envoy.config.core.v3.GrpcService;
 import io.envoyproxy.envoy.config.core.v3.Http2ProtocolOptions;
-import io.envoyproxy.envoy.config.core.v3.SocketAddress;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
-import io.envoyproxy.envoy.config.endpoint.v3.Endpoint;
-import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
-import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
-import io.envoyproxy.envoy.config.listener.v3.Filter;
-import io.envoyproxy.envoy.config.listener.v3.FilterChain;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.ratelimit.v3.RateLimitServiceConfig;
 import io.envoyproxy.envoy.config.route.v3.RateLimit;
@@ -26,9 +18,7 @@ import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.extensions.access_loggers.grpc.v3.CommonGrpcAccessLogConfig;
 import io.envoyproxy.envoy.extensions.access_loggers.grpc.v3.HttpGrpcAccessLogConfig;
 import io.envoyproxy.envoy.extensions.filters.http.ext_authz.v3.CheckSettings;
-import io.envoyproxy.envoy.extensions.filters.http.ext_authz.v3.ExtAuthz;
 import io.envoyproxy.envoy.extensions.filters.http.ext_authz.v3.ExtAuthzPerRoute;
-import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds;
@@ -37,6 +27,7 @@ import io.tollgate.pilot.model.Mesh;
 import io.tollgate.pilot.model.ServiceEntry;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.TreeMap;
 
 /**
  * Configuration for an Envoy sidecar beside one workload (the ServiceEntry host it serves), on the
@@ -93,24 +84,26 @@ public final class Sidecars {
     }
     routes.add(outbound.build());
     listeners.add(
-        listener(
+        Listeners.onSocket(
             "outbound|" + ports.outboundPort(),
             "127.0.0.1",
             ports.outboundPort(),
             hcm("outbound", policy, false)
                 .setRds(
                     Rds.newBuilder()
-                        .setConfigSource(Translator.ADS)
-                        .setRouteConfigName(OUTBOUND_ROUTES))));
+                        .setConfigSource(Protos.ADS)
+                        .setRouteConfigName(OUTBOUND_ROUTES))
+                .build(),
+            null));
     if (entry != null) {
       ServiceEntry.Port port = entry.resource().spec().ports().get(0);
-      int app = port.targetPort() != null ? port.targetPort() : port.number();
+      int app = Endpoints.targetPort(port);
       String local = "inbound|" + port.number() + "||" + host;
       clusters.add(
           Cluster.newBuilder()
               .setName(local)
               .setType(Cluster.DiscoveryType.STATIC)
-              .setLoadAssignment(assignment(local, "127.0.0.1", app))
+              .setLoadAssignment(Endpoints.single(local, "127.0.0.1", app))
               .build());
       Route.Builder toApp =
           Route.newBuilder()
@@ -118,30 +111,22 @@ public final class Sidecars {
               .setMatch(RouteMatch.newBuilder().setPrefix("/"))
               .setRoute(RouteAction.newBuilder().setCluster(local));
       if (policy.enabled()) {
-        RateLimit.Builder limit =
-            RateLimit.newBuilder()
-                .addActions(
-                    RateLimit.Action.newBuilder()
-                        .setGenericKey(
-                            RateLimit.Action.GenericKey.newBuilder()
-                                .setDescriptorKey("destination")
-                                .setDescriptorValue(host)));
-        new java.util.TreeMap<>(policy.rateLimitHeaders())
-            .forEach(
-                (header, key) ->
-                    limit.addActions(
-                        RateLimit.Action.newBuilder()
-                            .setRequestHeaders(
-                                RateLimit.Action.RequestHeaders.newBuilder()
-                                    .setHeaderName(header)
-                                    .setDescriptorKey(key))));
-        toApp.getRouteBuilder().addRateLimits(limit);
+        toApp.getRouteBuilder().addRateLimits(rateLimit(host, policy));
         toApp.putTypedPerFilterConfig(
-            Translator.EXT_AUTHZ_FILTER,
+            HttpFilters.EXT_AUTHZ,
             Any.pack(destination(host, entry.resource().metadata().namespace())));
       }
-      Listener inbound =
-          listener(
+      // With mutual TLS callers must present a workload certificate; Envoy hands the verified
+      // identity to ext_authz as source.principal.
+      boolean mutual =
+          mesh.destinationRules().stream()
+              .map(Mesh.Located::resource)
+              .anyMatch(
+                  dr ->
+                      dr.spec().host().equals(host)
+                          && MutualTls.istioMutual(dr.spec().trafficPolicy()));
+      listeners.add(
+          Listeners.onSocket(
               "inbound|" + ports.inboundPort(),
               ports.inboundAddress(),
               ports.inboundPort(),
@@ -153,45 +138,56 @@ public final class Sidecars {
                               VirtualHost.newBuilder()
                                   .setName("inbound")
                                   .addDomains("*")
-                                  .addRoutes(toApp))));
-      boolean mutual =
-          mesh.destinationRules().stream()
-              .map(Mesh.Located::resource)
-              .anyMatch(
-                  dr ->
-                      dr.spec().host().equals(host)
-                          && MutualTls.istioMutual(dr.spec().trafficPolicy()));
-      if (mutual) {
-        // Callers must present a workload certificate; Envoy hands the verified identity to
-        // ext_authz as source.principal.
-        inbound =
-            inbound.toBuilder()
-                .setFilterChains(
-                    0,
-                    inbound.getFilterChains(0).toBuilder()
-                        .setTransportSocket(MutualTls.downstream(MutualTls.sidecar())))
-                .build();
-      }
-      listeners.add(inbound);
+                                  .addRoutes(toApp)))
+                  .build(),
+              mutual ? MutualTls.downstream(MutualTls.sidecar()) : null));
     }
     if (policy.enabled()) {
-      clusters.add(
-          Cluster.newBuilder()
-              .setName(PolicyWiring.CLUSTER)
-              .setType(Cluster.DiscoveryType.STRICT_DNS)
-              .setLoadAssignment(assignment(PolicyWiring.CLUSTER, policy.host(), policy.port()))
-              .putTypedExtensionProtocolOptions(
-                  "envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
-                  Any.pack(
-                      HttpProtocolOptions.newBuilder()
-                          .setExplicitHttpConfig(
-                              HttpProtocolOptions.ExplicitHttpConfig.newBuilder()
-                                  .setHttp2ProtocolOptions(
-                                      Http2ProtocolOptions.getDefaultInstance()))
-                          .build()))
-              .build());
+      clusters.add(policyCluster(policy));
     }
     return new Translator.Resources(listeners, routes, clusters, endpoints);
+  }
+
+  /**
+   * The global rate limit's descriptor: {@code destination=<host>}, then one entry per configured
+   * request header, sorted by header name.
+   */
+  private static RateLimit rateLimit(String host, PolicyWiring policy) {
+    RateLimit.Builder limit =
+        RateLimit.newBuilder()
+            .addActions(
+                RateLimit.Action.newBuilder()
+                    .setGenericKey(
+                        RateLimit.Action.GenericKey.newBuilder()
+                            .setDescriptorKey("destination")
+                            .setDescriptorValue(host)));
+    new TreeMap<>(policy.rateLimitHeaders())
+        .forEach(
+            (header, key) ->
+                limit.addActions(
+                    RateLimit.Action.newBuilder()
+                        .setRequestHeaders(
+                            RateLimit.Action.RequestHeaders.newBuilder()
+                                .setHeaderName(header)
+                                .setDescriptorKey(key))));
+    return limit.build();
+  }
+
+  /** The cluster {@value PolicyWiring#CLUSTER}: the policy server, over HTTP/2. */
+  private static Cluster policyCluster(PolicyWiring policy) {
+    return Cluster.newBuilder()
+        .setName(PolicyWiring.CLUSTER)
+        .setType(Cluster.DiscoveryType.STRICT_DNS)
+        .setLoadAssignment(Endpoints.single(PolicyWiring.CLUSTER, policy.host(), policy.port()))
+        .putTypedExtensionProtocolOptions(
+            "envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+            Any.pack(
+                HttpProtocolOptions.newBuilder()
+                    .setExplicitHttpConfig(
+                        HttpProtocolOptions.ExplicitHttpConfig.newBuilder()
+                            .setHttp2ProtocolOptions(Http2ProtocolOptions.getDefaultInstance()))
+                    .build()))
+        .build();
   }
 
   private static ExtAuthzPerRoute destination(String host, String namespace) {
@@ -209,19 +205,10 @@ public final class Sidecars {
     GrpcService policyService =
         GrpcService.newBuilder()
             .setEnvoyGrpc(GrpcService.EnvoyGrpc.newBuilder().setClusterName(PolicyWiring.CLUSTER))
-            .setTimeout(Translator.proto(policy.timeout()))
+            .setTimeout(Protos.duration(policy.timeout()))
             .build();
     if (inbound && policy.enabled()) {
-      hcm.addHttpFilters(
-          HttpFilter.newBuilder()
-              .setName(Translator.EXT_AUTHZ_FILTER)
-              .setTypedConfig(
-                  Any.pack(
-                      ExtAuthz.newBuilder()
-                          .setTransportApiVersion(ApiVersion.V3)
-                          .setFailureModeAllow(policy.failureModeAllow())
-                          .setGrpcService(policyService)
-                          .build())));
+      hcm.addHttpFilters(HttpFilters.extAuthz(policy, policyService));
       hcm.addHttpFilters(
           HttpFilter.newBuilder()
               .setName("envoy.filters.http.ratelimit")
@@ -231,7 +218,7 @@ public final class Sidecars {
                           .newBuilder()
                           .setDomain(policy.rateLimitDomain())
                           .setFailureModeDeny(!policy.failureModeAllow())
-                          .setTimeout(Translator.proto(policy.timeout()))
+                          .setTimeout(Protos.duration(policy.timeout()))
                           .setRateLimitService(
                               RateLimitServiceConfig.newBuilder()
                                   .setGrpcService(policyService)
@@ -250,46 +237,7 @@ public final class Sidecars {
                                   .setTransportApiVersion(ApiVersion.V3))
                           .build())));
     }
-    hcm.addHttpFilters(
-        HttpFilter.newBuilder()
-            .setName(Translator.ROUTER_FILTER)
-            .setTypedConfig(Any.pack(Router.getDefaultInstance())));
+    hcm.addHttpFilters(HttpFilters.router());
     return hcm;
-  }
-
-  private static Listener listener(
-      String name, String address, int port, HttpConnectionManager.Builder hcm) {
-    return Listener.newBuilder()
-        .setName(name)
-        .setAddress(
-            Address.newBuilder()
-                .setSocketAddress(
-                    SocketAddress.newBuilder().setAddress(address).setPortValue(port)))
-        .addFilterChains(
-            FilterChain.newBuilder()
-                .addFilters(
-                    Filter.newBuilder()
-                        .setName("envoy.filters.network.http_connection_manager")
-                        .setTypedConfig(Any.pack(hcm.build()))))
-        .build();
-  }
-
-  private static ClusterLoadAssignment assignment(String name, String address, int port) {
-    return ClusterLoadAssignment.newBuilder()
-        .setClusterName(name)
-        .addEndpoints(
-            LocalityLbEndpoints.newBuilder()
-                .setLoadBalancingWeight(UInt32Value.of(1))
-                .addLbEndpoints(
-                    LbEndpoint.newBuilder()
-                        .setEndpoint(
-                            Endpoint.newBuilder()
-                                .setAddress(
-                                    Address.newBuilder()
-                                        .setSocketAddress(
-                                            SocketAddress.newBuilder()
-                                                .setAddress(address)
-                                                .setPortValue(port))))))
-        .build();
   }
 }
