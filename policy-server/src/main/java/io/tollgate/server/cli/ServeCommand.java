@@ -14,6 +14,7 @@ import io.tollgate.rules.PolicyLoadException;
 import io.tollgate.server.DecisionLog;
 import io.tollgate.server.PolicyServer;
 import io.tollgate.server.ServerConfig;
+import io.tollgate.server.ServerConfigBuilder;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -205,34 +206,7 @@ final class ServeCommand implements Callable<Integer> {
           "Default deadline of Rego handlers (a Handler's timeout overrides it) (default: ${DEFAULT-VALUE}).")
   Duration regoTimeout;
 
-  @Option(
-      names = "--quota-cluster-name",
-      defaultValue = "tollgate",
-      description =
-          "Name of the quota cluster; members and clients with the same name form one (default: ${DEFAULT-VALUE}).")
-  String quotaClusterName;
-
-  @Option(
-      names = "--quota-port",
-      defaultValue = "5701",
-      description =
-          "First port of the embedded quota member (Hazelcast), started when the policy has rate limits or quota handlers (default: ${DEFAULT-VALUE}).")
-  int quotaPort;
-
-  @Option(
-      names = "--quota-members",
-      split = ",",
-      paramLabel = "HOST[:PORT]",
-      description =
-          "The other quota members (TCP-IP discovery, comma-separated), or the quota nodes with --quota-client. Default: none, this member alone.")
-  java.util.List<String> quotaMembers = new java.util.ArrayList<>();
-
-  @Option(
-      names = "--quota-kubernetes-dns",
-      paramLabel = "SERVICE-DNS",
-      description =
-          "Find the quota members (or nodes) at the addresses of this headless Kubernetes service instead of --quota-members, e.g. tollgate-quota.mesh.svc.cluster.local.")
-  String quotaKubernetesDns;
+  @CommandLine.Mixin QuotaClusterOptions quotaCluster;
 
   @Option(
       names = "--quota-client",
@@ -303,38 +277,41 @@ final class ServeCommand implements Callable<Integer> {
   }
 
   ServerConfig serverConfig() {
-    ServerConfig d = ServerConfig.defaults();
-    return new ServerConfig(
-        bind,
-        grpcPort,
-        httpPort,
-        adminPort,
-        policy,
-        plugins,
-        reloadInterval,
-        handlerTimeout,
-        revealRule,
-        decisionLog,
-        decisionLogSample,
-        httpPathPrefix,
-        trustForwardedFor,
-        workerThreads == 0 ? d.workerThreads() : workerThreads,
-        adminToken,
-        opaUrl,
-        opaBinary,
-        regoTimeout,
-        new ServerConfig.Quota(
-            quotaClusterName,
-            quotaPort,
-            quotaMembers,
-            quotaKubernetesDns,
-            quotaClient,
-            quotaTimeout,
-            failureDeny(rateLimitFailureMode),
-            rateLimitHeaders),
-        reportQueue,
-        reportThreads,
-        new ServerConfig.WarmUp(warmUpTime, warmUpRounds));
+    ServerConfigBuilder b = ServerConfig.builder();
+    if (workerThreads != 0) {
+      b.workerThreads(workerThreads);
+    }
+    return b.bind(bind)
+        .grpcPort(grpcPort)
+        .httpPort(httpPort)
+        .adminPort(adminPort)
+        .policyDir(policy)
+        .pluginsDir(plugins)
+        .reloadInterval(reloadInterval)
+        .handlerTimeout(handlerTimeout)
+        .revealRule(revealRule)
+        .decisionLog(decisionLog)
+        .decisionLogSample(decisionLogSample)
+        .httpPathPrefix(httpPathPrefix)
+        .trustForwardedFor(trustForwardedFor)
+        .adminToken(adminToken)
+        .opaUrl(opaUrl)
+        .opaBinary(opaBinary)
+        .regoTimeout(regoTimeout)
+        .quota(
+            new ServerConfig.Quota(
+                quotaCluster.clusterName,
+                quotaCluster.port,
+                quotaCluster.members,
+                quotaCluster.kubernetesDns,
+                quotaClient,
+                quotaTimeout,
+                failureDeny(rateLimitFailureMode),
+                rateLimitHeaders))
+        .reportQueue(reportQueue)
+        .reportThreads(reportThreads)
+        .warmUp(new ServerConfig.WarmUp(warmUpTime, warmUpRounds))
+        .build();
   }
 
   private static boolean failureDeny(String mode) {
