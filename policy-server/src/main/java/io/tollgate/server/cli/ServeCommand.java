@@ -1,14 +1,8 @@
 package io.tollgate.server.cli;
 
-import io.envoyproxy.envoy.config.core.v3.DataSource;
-import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext;
-import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
 import io.tollgate.citadel.Citadel;
-import io.tollgate.citadel.Pem;
 import io.tollgate.pilot.PilotServer;
 import io.tollgate.pilot.model.MeshException;
-import io.tollgate.pilot.xds.PolicyWiring;
-import io.tollgate.pilot.xds.SecretSource;
 import io.tollgate.rules.ConfigError;
 import io.tollgate.rules.PolicyLoadException;
 import io.tollgate.server.DecisionLog;
@@ -20,9 +14,7 @@ import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
-import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
@@ -84,43 +76,7 @@ final class ServeCommand implements Callable<Integer> {
       description = "Admin port: /healthz /readyz /metrics /config (default: ${DEFAULT-VALUE}).")
   int adminPort;
 
-  @Option(
-      names = "--all",
-      description =
-          "Also run the certificate authority (as tollgate ca) on --ca-port and, with --mesh,"
-              + " pilot-lite (as tollgate pilot) on --xds-port, in this process.")
-  boolean all;
-
-  @Option(
-      names = "--mesh",
-      paramLabel = "DIR",
-      description = "With --all: Istio networking files for pilot-lite.")
-  Path mesh;
-
-  @Option(
-      names = "--xds-port",
-      defaultValue = "15010",
-      description = "With --all and --mesh: pilot-lite's xDS port (default: ${DEFAULT-VALUE}).")
-  int xdsPort;
-
-  @Option(
-      names = "--ca-port",
-      defaultValue = "15012",
-      description = "With --all: the CA's CSR API port (default: ${DEFAULT-VALUE}).")
-  int caPort;
-
-  @Option(
-      names = "--ca-state-dir",
-      defaultValue = "tollgate-ca",
-      paramLabel = "DIR",
-      description = "With --all: the CA's state directory (default: ${DEFAULT-VALUE}).")
-  Path caStateDir;
-
-  @Option(
-      names = "--trust-domain",
-      defaultValue = "cluster.local",
-      description = "With --all: trust domain of workload identities (default: ${DEFAULT-VALUE}).")
-  String trustDomain;
+  @CommandLine.Mixin ServeAllOptions allInOne;
 
   @Option(
       names = "--reload-interval",
@@ -324,26 +280,6 @@ final class ServeCommand implements Callable<Integer> {
     };
   }
 
-  /**
-   * pilot-lite's SDS serves the CA's roots as {@code ROOTCA}; workload keys come from each
-   * workload's agent.
-   */
-  static SecretSource trustBundle(Citadel ca) {
-    if (ca == null) {
-      return SecretSource.NONE;
-    }
-    Secret root =
-        Secret.newBuilder()
-            .setName("ROOTCA")
-            .setValidationContext(
-                CertificateValidationContext.newBuilder()
-                    .setTrustedCa(
-                        DataSource.newBuilder()
-                            .setInlineString(Pem.encode(ca.authority().trustBundle()))))
-            .build();
-    return host -> List.of(root);
-  }
-
   @Override
   public Integer call() throws Exception {
     PrintWriter err = spec.commandLine().getErr();
@@ -381,21 +317,9 @@ final class ServeCommand implements Callable<Integer> {
       return 1;
     }
     Citadel ca = null;
-    if (all) {
+    if (allInOne.runsCa()) {
       try {
-        ca =
-            Citadel.start(
-                new Citadel.Settings(
-                    caStateDir,
-                    null,
-                    trustDomain,
-                    Duration.ofHours(24),
-                    Duration.ofDays(90),
-                    bind,
-                    caPort,
-                    List.of("localhost", bind)),
-                server.metrics().registry(),
-                Clock.systemUTC());
+        ca = allInOne.startCa(bind, server.metrics().registry());
       } catch (IOException | RuntimeException e) {
         server.close();
         err.println("tollgate serve: the CA cannot start: " + e.getMessage());
@@ -405,23 +329,15 @@ final class ServeCommand implements Callable<Integer> {
           .getOut()
           .printf(
               "tollgate ca: trust domain %s, CSR API on %s:%d, trust bundle %s%n",
-              trustDomain, bind, ca.port(), ca.rootCertFile());
+              allInOne.trustDomain, bind, ca.port(), ca.rootCertFile());
       spec.commandLine().getOut().flush();
     }
     PilotServer pilotServer = null;
-    if (all && mesh != null) {
+    if (allInOne.runsPilot()) {
       try {
         pilotServer =
-            PilotServer.start(
-                new PilotServer.Settings(
-                    mesh,
-                    bind,
-                    xdsPort,
-                    reloadInterval,
-                    PolicyWiring.of(
-                        bind + ":" + server.grpcPort(), false, Duration.ofMillis(200), "mesh"),
-                    trustBundle(ca)),
-                server.metrics().registry());
+            allInOne.startPilot(
+                bind, reloadInterval, server.grpcPort(), ca, server.metrics().registry());
       } catch (MeshException | IOException e) {
         if (ca != null) {
           ca.close();
@@ -434,7 +350,7 @@ final class ServeCommand implements Callable<Integer> {
           .getOut()
           .printf(
               "tollgate pilot: xDS on %s:%d, mesh %s version %s%n",
-              bind, pilotServer.port(), mesh, pilotServer.version());
+              bind, pilotServer.port(), allInOne.mesh, pilotServer.version());
       spec.commandLine().getOut().flush();
     }
     Citadel citadel = ca;
