@@ -24,6 +24,7 @@ import io.tollgate.rules.rego.RegoEngine;
 import io.tollgate.server.admin.AdminServer;
 import io.tollgate.server.envoy.AuthorizationService;
 import io.tollgate.server.http.HttpCheckHandler;
+import io.tollgate.server.lifecycle.DaemonThreads;
 import io.tollgate.server.quota.QuotaConnection;
 import io.tollgate.server.ratelimit.RateLimitMetrics;
 import io.tollgate.server.ratelimit.RateLimitService;
@@ -43,9 +44,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -91,7 +90,7 @@ public final class PolicyServer implements AutoCloseable {
   private ReportQueue reports;
   private final RecentDecisions recent = new RecentDecisions();
   private final ScheduledExecutorService sampler =
-      Executors.newSingleThreadScheduledExecutor(named("tollgate-usage"));
+      Executors.newSingleThreadScheduledExecutor(DaemonThreads.numbered("tollgate-usage"));
 
   private PolicyServer(
       ServerConfig config, PolicyRuntime runtime, ServerMetrics metrics, QuotaConnection quotas) {
@@ -99,8 +98,11 @@ public final class PolicyServer implements AutoCloseable {
     this.runtime = runtime;
     this.metrics = metrics;
     this.quotas = quotas;
-    this.workers = Executors.newFixedThreadPool(config.workerThreads(), named("tollgate-check"));
-    this.accessLogs = Executors.newSingleThreadExecutor(named("tollgate-access-log"));
+    this.workers =
+        Executors.newFixedThreadPool(
+            config.workerThreads(), DaemonThreads.numbered("tollgate-check"));
+    this.accessLogs =
+        Executors.newSingleThreadExecutor(DaemonThreads.numbered("tollgate-access-log"));
   }
 
   /**
@@ -426,14 +428,5 @@ public final class PolicyServer implements AutoCloseable {
     }
     runtime.close();
     quotas.close();
-  }
-
-  private static ThreadFactory named(String prefix) {
-    AtomicInteger n = new AtomicInteger();
-    return r -> {
-      Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    };
   }
 }
