@@ -25,6 +25,7 @@ import io.tollgate.server.admin.AdminServer;
 import io.tollgate.server.envoy.AuthorizationService;
 import io.tollgate.server.http.HttpCheckHandler;
 import io.tollgate.server.lifecycle.DaemonThreads;
+import io.tollgate.server.lifecycle.GrpcServers;
 import io.tollgate.server.quota.QuotaConnection;
 import io.tollgate.server.ratelimit.RateLimitMetrics;
 import io.tollgate.server.ratelimit.RateLimitService;
@@ -400,19 +401,15 @@ public final class PolicyServer implements AutoCloseable {
   public void close() {
     up = false;
     health.enterTerminalState();
+    // gRPC stops accepting first, so that its calls in flight finish while HTTP stops.
     if (grpc != null) {
       grpc.shutdown();
     }
     if (http != null) {
       http.stop(1);
     }
-    try {
-      if (grpc != null && !grpc.awaitTermination(5, TimeUnit.SECONDS)) {
-        grpc.shutdownNow();
-      }
-    } catch (InterruptedException e) {
-      grpc.shutdownNow();
-      Thread.currentThread().interrupt();
+    if (grpc != null) {
+      GrpcServers.stop(grpc, Duration.ofSeconds(5));
     }
     if (admin != null) {
       admin.close();
