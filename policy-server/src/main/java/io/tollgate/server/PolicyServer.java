@@ -2,14 +2,11 @@ package io.tollgate.server;
 
 import com.sun.net.httpserver.HttpServer;
 import io.envoyproxy.envoy.service.accesslog.v3.AccessLogServiceGrpc;
-import io.envoyproxy.envoy.service.auth.v3.AuthorizationGrpc;
 import io.grpc.Metadata;
 import io.grpc.Server;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallExecutorSupplier;
-import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
-import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.tollgate.adapter.spi.Attributes;
@@ -75,15 +72,10 @@ public final class PolicyServer implements AutoCloseable {
   private final ServerMetrics metrics;
   private final ExecutorService workers;
   private final ExecutorService accessLogs;
-  private final HealthStatusManager health = new HealthStatusManager();
+  private final Readiness readiness;
   private Server grpc;
   private HttpServer http;
   private AdminServer admin;
-  private volatile boolean up;
-
-  /** Whether the first version's warm-up is over; until then the server is not ready. */
-  private volatile boolean warmedUp;
-
   private final WarmUpCalls warmUpCalls = new WarmUpCalls();
   private volatile WarmUpTraffic warmUp;
   private final QuotaConnection quotas;
@@ -99,6 +91,7 @@ public final class PolicyServer implements AutoCloseable {
     this.runtime = runtime;
     this.metrics = metrics;
     this.quotas = quotas;
+    this.readiness = new Readiness(() -> needsQuotas(runtime.snapshot()), quotas);
     this.workers =
         Executors.newFixedThreadPool(
             config.workerThreads(), DaemonThreads.numbered("tollgate-check"));
@@ -199,9 +192,7 @@ public final class PolicyServer implements AutoCloseable {
             },
             quotas::discardWarmUp);
     runtime.warmBeforeServing(warmUp);
-    warmedUp = true;
-    health.setStatus("", ServingStatus.SERVING);
-    health.setStatus(AuthorizationGrpc.SERVICE_NAME, ServingStatus.SERVING);
+    readiness.warmedUp();
     if (!config.reloadInterval().isZero()) {
       runtime.watch(config.reloadInterval());
     }
@@ -274,13 +265,11 @@ public final class PolicyServer implements AutoCloseable {
                     usage,
                     config.quota().failureDeny(),
                     config.quota().responseHeaders()))
-            .addService(health.getHealthService())
+            .addService(readiness.healthService())
             .addService(ProtoReflectionServiceV1.newInstance())
             .build()
             .start();
-    // SERVING once warmed up, as /readyz.
-    health.setStatus("", ServingStatus.NOT_SERVING);
-    health.setStatus(AuthorizationGrpc.SERVICE_NAME, ServingStatus.NOT_SERVING);
+    readiness.grpcStarted();
 
     // The JDK's HTTP server writes a response's headers and its body apart; with Nagle's algorithm
     // on, the body then waits for the proxy's delayed ACK, 40 ms on Linux, for every denial. The
@@ -308,7 +297,7 @@ public final class PolicyServer implements AutoCloseable {
             new InetSocketAddress(config.bind(), config.adminPort()),
             runtime,
             metrics.registry(),
-            this::notReadyReason,
+            readiness::notReadyReason,
             config.adminToken());
     admin.json("/api/quotas", this::quotaReport);
     admin.json("/api/decisions", recent::report);
@@ -317,18 +306,7 @@ public final class PolicyServer implements AutoCloseable {
         () -> usage.sample(Instant.now().getEpochSecond()), 1, 1, TimeUnit.SECONDS);
     admin.start();
 
-    up = true;
-  }
-
-  /** Empty when the server's own parts are ready; else why not. */
-  private String notReadyReason() {
-    if (!up) {
-      return "transports not listening";
-    }
-    if (!warmedUp) {
-      return "warming up the check and rate-limit paths";
-    }
-    return needsQuotas(runtime.snapshot()) ? quotas.notReadyReason() : "";
+    readiness.listening();
   }
 
   /** {@code /api/quotas}: the cluster as this server sees it, and every limit's usage here. */
@@ -399,8 +377,7 @@ public final class PolicyServer implements AutoCloseable {
   /** Stops accepting, lets calls in flight finish for up to five seconds, then stops. */
   @Override
   public void close() {
-    up = false;
-    health.enterTerminalState();
+    readiness.closing();
     // gRPC stops accepting first, so that its calls in flight finish while HTTP stops.
     if (grpc != null) {
       grpc.shutdown();
