@@ -36,8 +36,6 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -299,7 +297,7 @@ public final class PolicyServer implements AutoCloseable {
             metrics.registry(),
             readiness::notReadyReason,
             config.adminToken());
-    admin.json("/api/quotas", this::quotaReport);
+    admin.json("/api/quotas", new QuotaReport(quotas, usage, runtime)::report);
     admin.json("/api/decisions", recent::report);
     admin.dashboard();
     sampler.scheduleAtFixedRate(
@@ -307,29 +305,6 @@ public final class PolicyServer implements AutoCloseable {
     admin.start();
 
     readiness.listening();
-  }
-
-  /** {@code /api/quotas}: the cluster as this server sees it, and every limit's usage here. */
-  private Map<String, Object> quotaReport() {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("cluster", quotas.report());
-    m.put("limits", usage.snapshot(10, this::remaining, RateLimitService::displayKey));
-    m.put("policyVersion", runtime.status().version());
-    m.put(
-        "lastReloadErrors", runtime.status().lastErrors().stream().map(Object::toString).toList());
-    return m;
-  }
-
-  /** The hits left in a bucket, for the dashboard; {@code null} when the cluster cannot say now. */
-  private Long remaining(String bucketKey, Quotas.Limit limit) {
-    if (!quotas.isOpen() || !quotas.notReadyReason().isEmpty()) {
-      return null;
-    }
-    try {
-      return quotas.tryConsume(bucketKey, limit, 0).remaining();
-    } catch (RuntimeException e) {
-      return null;
-    }
   }
 
   private static boolean needsQuotas(PolicySnapshot s) {
