@@ -2,14 +2,11 @@ package io.tollgate.server;
 
 import com.sun.net.httpserver.HttpServer;
 import io.envoyproxy.envoy.service.accesslog.v3.AccessLogServiceGrpc;
-import io.envoyproxy.envoy.service.auth.v3.AuthorizationGrpc;
 import io.grpc.Metadata;
 import io.grpc.Server;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallExecutorSupplier;
-import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
-import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.tollgate.adapter.spi.Attributes;
@@ -25,6 +22,8 @@ import io.tollgate.rules.rego.RegoEngine;
 import io.tollgate.server.admin.AdminServer;
 import io.tollgate.server.envoy.AuthorizationService;
 import io.tollgate.server.http.HttpCheckHandler;
+import io.tollgate.server.lifecycle.DaemonThreads;
+import io.tollgate.server.lifecycle.GrpcServers;
 import io.tollgate.server.quota.QuotaConnection;
 import io.tollgate.server.ratelimit.RateLimitMetrics;
 import io.tollgate.server.ratelimit.RateLimitService;
@@ -38,15 +37,11 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -76,15 +71,10 @@ public final class PolicyServer implements AutoCloseable {
   private final ServerMetrics metrics;
   private final ExecutorService workers;
   private final ExecutorService accessLogs;
-  private final HealthStatusManager health = new HealthStatusManager();
+  private final Readiness readiness;
   private Server grpc;
   private HttpServer http;
   private AdminServer admin;
-  private volatile boolean up;
-
-  /** Whether the first version's warm-up is over; until then the server is not ready. */
-  private volatile boolean warmedUp;
-
   private final WarmUpCalls warmUpCalls = new WarmUpCalls();
   private volatile WarmUpTraffic warmUp;
   private final QuotaConnection quotas;
@@ -92,7 +82,7 @@ public final class PolicyServer implements AutoCloseable {
   private ReportQueue reports;
   private final RecentDecisions recent = new RecentDecisions();
   private final ScheduledExecutorService sampler =
-      Executors.newSingleThreadScheduledExecutor(named("tollgate-usage"));
+      Executors.newSingleThreadScheduledExecutor(DaemonThreads.numbered("tollgate-usage"));
 
   private PolicyServer(
       ServerConfig config, PolicyRuntime runtime, ServerMetrics metrics, QuotaConnection quotas) {
@@ -100,8 +90,12 @@ public final class PolicyServer implements AutoCloseable {
     this.runtime = runtime;
     this.metrics = metrics;
     this.quotas = quotas;
-    this.workers = Executors.newFixedThreadPool(config.workerThreads(), named("tollgate-check"));
-    this.accessLogs = Executors.newSingleThreadExecutor(named("tollgate-access-log"));
+    this.readiness = new Readiness(() -> needsQuotas(runtime.snapshot()), quotas);
+    this.workers =
+        Executors.newFixedThreadPool(
+            config.workerThreads(), DaemonThreads.numbered("tollgate-check"));
+    this.accessLogs =
+        Executors.newSingleThreadExecutor(DaemonThreads.numbered("tollgate-access-log"));
   }
 
   /**
@@ -197,9 +191,7 @@ public final class PolicyServer implements AutoCloseable {
             },
             quotas::discardWarmUp);
     runtime.warmBeforeServing(warmUp);
-    warmedUp = true;
-    health.setStatus("", ServingStatus.SERVING);
-    health.setStatus(AuthorizationGrpc.SERVICE_NAME, ServingStatus.SERVING);
+    readiness.warmedUp();
     if (!config.reloadInterval().isZero()) {
       runtime.watch(config.reloadInterval());
     }
@@ -272,13 +264,11 @@ public final class PolicyServer implements AutoCloseable {
                     usage,
                     config.quota().failureDeny(),
                     config.quota().responseHeaders()))
-            .addService(health.getHealthService())
+            .addService(readiness.healthService())
             .addService(ProtoReflectionServiceV1.newInstance())
             .build()
             .start();
-    // SERVING once warmed up, as /readyz.
-    health.setStatus("", ServingStatus.NOT_SERVING);
-    health.setStatus(AuthorizationGrpc.SERVICE_NAME, ServingStatus.NOT_SERVING);
+    readiness.grpcStarted();
 
     // The JDK's HTTP server writes a response's headers and its body apart; with Nagle's algorithm
     // on, the body then waits for the proxy's delayed ACK, 40 ms on Linux, for every denial. The
@@ -306,50 +296,16 @@ public final class PolicyServer implements AutoCloseable {
             new InetSocketAddress(config.bind(), config.adminPort()),
             runtime,
             metrics.registry(),
-            this::notReadyReason,
+            readiness::notReadyReason,
             config.adminToken());
-    admin.json("/api/quotas", this::quotaReport);
+    admin.json("/api/quotas", new QuotaReport(quotas, usage, runtime)::report);
     admin.json("/api/decisions", recent::report);
     admin.dashboard();
     sampler.scheduleAtFixedRate(
         () -> usage.sample(Instant.now().getEpochSecond()), 1, 1, TimeUnit.SECONDS);
     admin.start();
 
-    up = true;
-  }
-
-  /** Empty when the server's own parts are ready; else why not. */
-  private String notReadyReason() {
-    if (!up) {
-      return "transports not listening";
-    }
-    if (!warmedUp) {
-      return "warming up the check and rate-limit paths";
-    }
-    return needsQuotas(runtime.snapshot()) ? quotas.notReadyReason() : "";
-  }
-
-  /** {@code /api/quotas}: the cluster as this server sees it, and every limit's usage here. */
-  private Map<String, Object> quotaReport() {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("cluster", quotas.report());
-    m.put("limits", usage.snapshot(10, this::remaining, RateLimitService::displayKey));
-    m.put("policyVersion", runtime.status().version());
-    m.put(
-        "lastReloadErrors", runtime.status().lastErrors().stream().map(Object::toString).toList());
-    return m;
-  }
-
-  /** The hits left in a bucket, for the dashboard; {@code null} when the cluster cannot say now. */
-  private Long remaining(String bucketKey, Quotas.Limit limit) {
-    if (!quotas.isOpen() || !quotas.notReadyReason().isEmpty()) {
-      return null;
-    }
-    try {
-      return quotas.tryConsume(bucketKey, limit, 0).remaining();
-    } catch (RuntimeException e) {
-      return null;
-    }
+    readiness.listening();
   }
 
   private static boolean needsQuotas(PolicySnapshot s) {
@@ -397,21 +353,16 @@ public final class PolicyServer implements AutoCloseable {
   /** Stops accepting, lets calls in flight finish for up to five seconds, then stops. */
   @Override
   public void close() {
-    up = false;
-    health.enterTerminalState();
+    readiness.closing();
+    // gRPC stops accepting first, so that its calls in flight finish while HTTP stops.
     if (grpc != null) {
       grpc.shutdown();
     }
     if (http != null) {
       http.stop(1);
     }
-    try {
-      if (grpc != null && !grpc.awaitTermination(5, TimeUnit.SECONDS)) {
-        grpc.shutdownNow();
-      }
-    } catch (InterruptedException e) {
-      grpc.shutdownNow();
-      Thread.currentThread().interrupt();
+    if (grpc != null) {
+      GrpcServers.stop(grpc, Duration.ofSeconds(5));
     }
     if (admin != null) {
       admin.close();
@@ -427,14 +378,5 @@ public final class PolicyServer implements AutoCloseable {
     }
     runtime.close();
     quotas.close();
-  }
-
-  private static ThreadFactory named(String prefix) {
-    AtomicInteger n = new AtomicInteger();
-    return r -> {
-      Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    };
   }
 }

@@ -5,7 +5,8 @@ import java.time.Duration;
 
 /**
  * {@code ServerConfig} is everything a policy server is started with. Ports of 0 pick a free port
- * (the server reports the one it got). Build with {@link #defaults()} and the {@code with} methods.
+ * (the server reports the one it got). Build with {@link #builder()} (or {@link #toBuilder()}), or
+ * with {@link #defaults()} and the {@code with} methods.
  *
  * @param bind the address every listener binds to (127.0.0.1 unless told otherwise)
  * @param grpcPort gRPC: ext_authz, health, reflection
@@ -231,29 +232,7 @@ public record ServerConfig(
 
   /** The embedded defaults: loopback, the standard ports, the bundled policy. */
   public static ServerConfig defaults() {
-    return new ServerConfig(
-        "127.0.0.1",
-        DEFAULT_GRPC_PORT,
-        DEFAULT_HTTP_PORT,
-        DEFAULT_ADMIN_PORT,
-        null,
-        null,
-        Duration.ofSeconds(1),
-        Duration.ofMillis(100),
-        true,
-        DecisionLog.Mode.DENY,
-        1.0,
-        "",
-        false,
-        Math.max(4, Runtime.getRuntime().availableProcessors() * 2),
-        "",
-        null,
-        null,
-        Duration.ofMillis(5),
-        Quota.defaults(),
-        DEFAULT_REPORT_QUEUE,
-        2,
-        WarmUp.defaults());
+    return builder().build();
   }
 
   /**
@@ -267,134 +246,34 @@ public record ServerConfig(
         .withWarmUp(WarmUp.quick());
   }
 
+  /** A builder holding the {@linkplain #defaults() defaults}. */
+  public static ServerConfigBuilder builder() {
+    return new ServerConfigBuilder();
+  }
+
+  /** A builder holding this config's values. */
+  public ServerConfigBuilder toBuilder() {
+    return new ServerConfigBuilder(this);
+  }
+
   public ServerConfig withPorts(int grpc, int http, int admin) {
-    return new ServerConfig(
-        bind,
-        grpc,
-        http,
-        admin,
-        policyDir,
-        pluginsDir,
-        reloadInterval,
-        handlerTimeout,
-        revealRule,
-        decisionLog,
-        decisionLogSample,
-        httpPathPrefix,
-        trustForwardedFor,
-        workerThreads,
-        adminToken,
-        opaUrl,
-        opaBinary,
-        regoTimeout,
-        quota,
-        reportQueue,
-        reportThreads,
-        warmUp);
+    return toBuilder().grpcPort(grpc).httpPort(http).adminPort(admin).build();
   }
 
   public ServerConfig withPolicy(Path policy, Path plugins) {
-    return new ServerConfig(
-        bind,
-        grpcPort,
-        httpPort,
-        adminPort,
-        policy,
-        plugins,
-        reloadInterval,
-        handlerTimeout,
-        revealRule,
-        decisionLog,
-        decisionLogSample,
-        httpPathPrefix,
-        trustForwardedFor,
-        workerThreads,
-        adminToken,
-        opaUrl,
-        opaBinary,
-        regoTimeout,
-        quota,
-        reportQueue,
-        reportThreads,
-        warmUp);
+    return toBuilder().policyDir(policy).pluginsDir(plugins).build();
   }
 
   public ServerConfig withReloadInterval(Duration interval) {
-    return new ServerConfig(
-        bind,
-        grpcPort,
-        httpPort,
-        adminPort,
-        policyDir,
-        pluginsDir,
-        interval,
-        handlerTimeout,
-        revealRule,
-        decisionLog,
-        decisionLogSample,
-        httpPathPrefix,
-        trustForwardedFor,
-        workerThreads,
-        adminToken,
-        opaUrl,
-        opaBinary,
-        regoTimeout,
-        quota,
-        reportQueue,
-        reportThreads,
-        warmUp);
+    return toBuilder().reloadInterval(interval).build();
   }
 
   public ServerConfig withDecisionLog(DecisionLog.Mode mode, double sample) {
-    return new ServerConfig(
-        bind,
-        grpcPort,
-        httpPort,
-        adminPort,
-        policyDir,
-        pluginsDir,
-        reloadInterval,
-        handlerTimeout,
-        revealRule,
-        mode,
-        sample,
-        httpPathPrefix,
-        trustForwardedFor,
-        workerThreads,
-        adminToken,
-        opaUrl,
-        opaBinary,
-        regoTimeout,
-        quota,
-        reportQueue,
-        reportThreads,
-        warmUp);
+    return toBuilder().decisionLog(mode).decisionLogSample(sample).build();
   }
 
   public ServerConfig withOpa(String url, Path binary, Duration timeout) {
-    return new ServerConfig(
-        bind,
-        grpcPort,
-        httpPort,
-        adminPort,
-        policyDir,
-        pluginsDir,
-        reloadInterval,
-        handlerTimeout,
-        revealRule,
-        decisionLog,
-        decisionLogSample,
-        httpPathPrefix,
-        trustForwardedFor,
-        workerThreads,
-        adminToken,
-        url,
-        binary,
-        timeout,
-        quota,
-        reportQueue,
-        reportThreads,
-        warmUp);
+    return toBuilder().opaUrl(url).opaBinary(binary).regoTimeout(timeout).build();
   }
 
   public ServerConfig withQuota(int port, java.util.List<String> members) {
@@ -402,132 +281,22 @@ public record ServerConfig(
   }
 
   public ServerConfig withQuota(Quota q) {
-    return new ServerConfig(
-        bind,
-        grpcPort,
-        httpPort,
-        adminPort,
-        policyDir,
-        pluginsDir,
-        reloadInterval,
-        handlerTimeout,
-        revealRule,
-        decisionLog,
-        decisionLogSample,
-        httpPathPrefix,
-        trustForwardedFor,
-        workerThreads,
-        adminToken,
-        opaUrl,
-        opaBinary,
-        regoTimeout,
-        q,
-        reportQueue,
-        reportThreads,
-        warmUp);
+    return toBuilder().quota(q).build();
   }
 
   public ServerConfig withReportQueue(int capacity, int threads) {
-    return new ServerConfig(
-        bind,
-        grpcPort,
-        httpPort,
-        adminPort,
-        policyDir,
-        pluginsDir,
-        reloadInterval,
-        handlerTimeout,
-        revealRule,
-        decisionLog,
-        decisionLogSample,
-        httpPathPrefix,
-        trustForwardedFor,
-        workerThreads,
-        adminToken,
-        opaUrl,
-        opaBinary,
-        regoTimeout,
-        quota,
-        capacity,
-        threads,
-        warmUp);
+    return toBuilder().reportQueue(capacity).reportThreads(threads).build();
   }
 
   public ServerConfig withWarmUp(WarmUp w) {
-    return new ServerConfig(
-        bind,
-        grpcPort,
-        httpPort,
-        adminPort,
-        policyDir,
-        pluginsDir,
-        reloadInterval,
-        handlerTimeout,
-        revealRule,
-        decisionLog,
-        decisionLogSample,
-        httpPathPrefix,
-        trustForwardedFor,
-        workerThreads,
-        adminToken,
-        opaUrl,
-        opaBinary,
-        regoTimeout,
-        quota,
-        reportQueue,
-        reportThreads,
-        w);
+    return toBuilder().warmUp(w).build();
   }
 
   public ServerConfig withAdminToken(String token) {
-    return new ServerConfig(
-        bind,
-        grpcPort,
-        httpPort,
-        adminPort,
-        policyDir,
-        pluginsDir,
-        reloadInterval,
-        handlerTimeout,
-        revealRule,
-        decisionLog,
-        decisionLogSample,
-        httpPathPrefix,
-        trustForwardedFor,
-        workerThreads,
-        token,
-        opaUrl,
-        opaBinary,
-        regoTimeout,
-        quota,
-        reportQueue,
-        reportThreads,
-        warmUp);
+    return toBuilder().adminToken(token).build();
   }
 
   public ServerConfig withHttpPathPrefix(String prefix) {
-    return new ServerConfig(
-        bind,
-        grpcPort,
-        httpPort,
-        adminPort,
-        policyDir,
-        pluginsDir,
-        reloadInterval,
-        handlerTimeout,
-        revealRule,
-        decisionLog,
-        decisionLogSample,
-        prefix,
-        trustForwardedFor,
-        workerThreads,
-        adminToken,
-        opaUrl,
-        opaBinary,
-        regoTimeout,
-        quota,
-        reportQueue,
-        reportThreads,
-        warmUp);
+    return toBuilder().httpPathPrefix(prefix).build();
   }
 }

@@ -9,6 +9,7 @@ import io.tollgate.rules.ConfigError;
 import io.tollgate.rules.PolicyRuntime;
 import io.tollgate.rules.ReloadResult;
 import io.tollgate.rules.RuntimeStatus;
+import io.tollgate.server.lifecycle.DaemonThreads;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -50,14 +51,7 @@ public final class AdminServer implements AutoCloseable {
       String adminToken)
       throws IOException {
     server = HttpServer.create(address, 64);
-    executor =
-        Executors.newFixedThreadPool(
-            2,
-            r -> {
-              Thread t = new Thread(r, "tollgate-admin");
-              t.setDaemon(true);
-              return t;
-            });
+    executor = Executors.newFixedThreadPool(2, DaemonThreads.named("tollgate-admin"));
     server.setExecutor(executor);
     server.createContext("/healthz", ex -> text(ex, 200, "ok\n"));
     server.createContext(

@@ -40,63 +40,19 @@ final class InjectCommand implements Callable<Integer> {
       description = "Write here instead of standard output.")
   Path output;
 
-  @Option(
-      names = "--proxy-image",
-      defaultValue = "envoyproxy/envoy:v1.34.1",
-      description = "Sidecar image (default: ${DEFAULT-VALUE}).")
-  String proxyImage;
-
-  @Option(
-      names = "--init-image",
-      defaultValue = "docker.io/istio/proxyv2:1.24.2",
-      description = "Image with istio-iptables for the init container (default: ${DEFAULT-VALUE}).")
-  String initImage;
-
-  @Option(
-      names = "--sidecar-inbound-port",
-      defaultValue = "15006",
-      paramLabel = "PORT",
-      description =
-          "Port the sidecar receives the pod's inbound traffic on (istio-iptables -z, node metadata"
-              + " TOLLGATE_INBOUND_PORT), unless a pod's sidecar.tollgate.io/inboundPort says otherwise (default: ${DEFAULT-VALUE}).")
-  int sidecarInboundPort;
-
-  @Option(
-      names = "--sidecar-outbound-port",
-      defaultValue = "15001",
-      paramLabel = "PORT",
-      description =
-          "Port the sidecar receives the pod's outbound calls on (istio-iptables -p, node metadata"
-              + " TOLLGATE_OUTBOUND_PORT), unless a pod's sidecar.tollgate.io/outboundPort says otherwise (default: ${DEFAULT-VALUE}).")
-  int sidecarOutboundPort;
-
-  @Option(
-      names = "--sidecar-inbound-address",
-      defaultValue = "0.0.0.0",
-      paramLabel = "IP",
-      description =
-          "Address of the sidecar's inbound listener (node metadata TOLLGATE_INBOUND_ADDRESS), unless a pod's"
-              + " sidecar.tollgate.io/inboundAddress says otherwise (default: ${DEFAULT-VALUE}).")
-  String sidecarInboundAddress;
+  @CommandLine.Mixin SidecarOptions sidecar;
 
   @Override
   public Integer call() {
     SidecarPorts ports;
     try {
-      ports =
-          new SidecarPorts(
-              SidecarPorts.port("--sidecar-inbound-port", String.valueOf(sidecarInboundPort)),
-              SidecarPorts.port("--sidecar-outbound-port", String.valueOf(sidecarOutboundPort)),
-              SidecarPorts.address("--sidecar-inbound-address", sidecarInboundAddress));
+      ports = sidecar.ports();
     } catch (IllegalArgumentException e) {
       spec.commandLine().getErr().println("tollgate inject: " + e.getMessage());
       return 2;
     }
     try {
-      String yaml =
-          Manifests.write(
-              Injector.inject(
-                  Manifests.read(file), new Injector.Images(proxyImage, initImage), ports));
+      String yaml = Manifests.write(Injector.inject(Manifests.read(file), sidecar.images(), ports));
       if (output != null) {
         Files.writeString(output, yaml);
       } else {

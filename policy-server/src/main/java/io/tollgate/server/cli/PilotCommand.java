@@ -4,7 +4,6 @@ import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.tollgate.pilot.PilotServer;
 import io.tollgate.pilot.kube.InjectionWebhook;
-import io.tollgate.pilot.kube.Injector;
 import io.tollgate.pilot.model.MeshException;
 import io.tollgate.pilot.xds.PolicyWiring;
 import io.tollgate.pilot.xds.SidecarPorts;
@@ -76,32 +75,7 @@ final class PilotCommand implements Callable<Integer> {
               + " is never read half-written (default: ${DEFAULT-VALUE}).")
   Duration reloadSettle;
 
-  @Option(
-      names = "--sidecar-inbound-port",
-      defaultValue = "15006",
-      paramLabel = "PORT",
-      description =
-          "Inbound listener port of sidecars whose node metadata has no TOLLGATE_INBOUND_PORT, and of the pods the"
-              + " webhook injects (istio-iptables -z) (default: ${DEFAULT-VALUE}).")
-  int sidecarInboundPort;
-
-  @Option(
-      names = "--sidecar-outbound-port",
-      defaultValue = "15001",
-      paramLabel = "PORT",
-      description =
-          "Outbound listener port (on 127.0.0.1) of sidecars whose node metadata has no TOLLGATE_OUTBOUND_PORT, and of"
-              + " the pods the webhook injects (istio-iptables -p) (default: ${DEFAULT-VALUE}).")
-  int sidecarOutboundPort;
-
-  @Option(
-      names = "--sidecar-inbound-address",
-      defaultValue = "0.0.0.0",
-      paramLabel = "IP",
-      description =
-          "Address of the inbound listener of sidecars whose node metadata has no TOLLGATE_INBOUND_ADDRESS, and of"
-              + " the pods the webhook injects (default: ${DEFAULT-VALUE}).")
-  String sidecarInboundAddress;
+  @CommandLine.Mixin SidecarOptions sidecar;
 
   @Option(
       names = "--policy-address",
@@ -190,19 +164,6 @@ final class PilotCommand implements Callable<Integer> {
       description = "The webhook's private key (PEM).")
   Path webhookKey;
 
-  @Option(
-      names = "--proxy-image",
-      defaultValue = "envoyproxy/envoy:v1.34.1",
-      description = "Sidecar image the webhook injects (default: ${DEFAULT-VALUE}).")
-  String proxyImage;
-
-  @Option(
-      names = "--init-image",
-      defaultValue = "docker.io/istio/proxyv2:1.24.2",
-      description =
-          "Image with istio-iptables for the injected init container (default: ${DEFAULT-VALUE}).")
-  String initImage;
-
   @Override
   public Integer call() throws InterruptedException {
     PrintWriter err = spec.commandLine().getErr();
@@ -224,11 +185,7 @@ final class PilotCommand implements Callable<Integer> {
                   rateLimitDomain,
                   rateLimitDescriptors)
               .withProxylessExtAuthz(proxylessExtAuthz);
-      sidecarPorts =
-          new SidecarPorts(
-              SidecarPorts.port("--sidecar-inbound-port", String.valueOf(sidecarInboundPort)),
-              SidecarPorts.port("--sidecar-outbound-port", String.valueOf(sidecarOutboundPort)),
-              SidecarPorts.address("--sidecar-inbound-address", sidecarInboundAddress));
+      sidecarPorts = sidecar.ports();
       if (reloadSettle.isNegative()) {
         throw new IllegalArgumentException("--reload-settle must not be negative: " + reloadSettle);
       }
@@ -314,7 +271,7 @@ final class PilotCommand implements Callable<Integer> {
             InjectionWebhook.start(
                 new InetSocketAddress(bind, webhookPort),
                 TlsFiles.serverContext(webhookCert, webhookKey),
-                new Injector.Images(proxyImage, initImage),
+                sidecar.images(),
                 sidecarPorts,
                 registry);
       } catch (IOException e) {

@@ -9,8 +9,6 @@ import io.tollgate.server.admin.AdminServer;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
@@ -38,33 +36,7 @@ final class QuotaNodeCommand implements Callable<Integer> {
       description = "Address to listen on (default: ${DEFAULT-VALUE}).")
   String bind;
 
-  @Option(
-      names = "--quota-cluster-name",
-      defaultValue = "tollgate",
-      description = "Name of the quota cluster to join or form (default: ${DEFAULT-VALUE}).")
-  String clusterName;
-
-  @Option(
-      names = "--quota-port",
-      defaultValue = "5701",
-      description =
-          "First port to try for the cluster; the next ones are tried when it is taken (default: ${DEFAULT-VALUE}).")
-  int port;
-
-  @Option(
-      names = "--quota-members",
-      split = ",",
-      paramLabel = "HOST[:PORT]",
-      description =
-          "The other quota nodes (TCP-IP discovery, comma-separated). Default: none, this node alone.")
-  List<String> members = new ArrayList<>();
-
-  @Option(
-      names = "--quota-kubernetes-dns",
-      paramLabel = "SERVICE-DNS",
-      description =
-          "Find the other nodes at the addresses of this headless Kubernetes service instead of --quota-members.")
-  String kubernetesDns;
+  @CommandLine.Mixin QuotaClusterOptions quota;
 
   @Option(
       names = "--max-buckets",
@@ -82,7 +54,7 @@ final class QuotaNodeCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException, InterruptedException {
     PrintWriter err = spec.commandLine().getErr();
-    if (maxBuckets < 1 || port < 1 || port > 65535) {
+    if (maxBuckets < 1 || quota.port < 1 || quota.port > 65535) {
       err.println(
           "tollgate quota-node: --max-buckets must be positive and --quota-port within 1..65535");
       return 2;
@@ -90,11 +62,11 @@ final class QuotaNodeCommand implements Callable<Integer> {
     HazelcastQuotas node =
         HazelcastQuotas.start(
             new HazelcastQuotas.Settings(
-                clusterName,
+                quota.clusterName,
                 bind,
-                port,
-                members,
-                kubernetesDns,
+                quota.port,
+                quota.members,
+                quota.kubernetesDns,
                 maxBuckets,
                 ServerConfig.Quota.defaults().timeout()));
     PrometheusRegistry registry = new PrometheusRegistry();
@@ -134,7 +106,7 @@ final class QuotaNodeCommand implements Callable<Integer> {
         .getOut()
         .printf(
             "tollgate quota-node: cluster '%s' member on %s, admin on %s:%d%n",
-            clusterName, bind, bind, admin.port());
+            quota.clusterName, bind, bind, admin.port());
     spec.commandLine().getOut().flush();
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()

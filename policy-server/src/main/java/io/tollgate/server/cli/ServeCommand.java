@@ -1,27 +1,20 @@
 package io.tollgate.server.cli;
 
-import io.envoyproxy.envoy.config.core.v3.DataSource;
-import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext;
-import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
 import io.tollgate.citadel.Citadel;
-import io.tollgate.citadel.Pem;
 import io.tollgate.pilot.PilotServer;
 import io.tollgate.pilot.model.MeshException;
-import io.tollgate.pilot.xds.PolicyWiring;
-import io.tollgate.pilot.xds.SecretSource;
 import io.tollgate.rules.ConfigError;
 import io.tollgate.rules.PolicyLoadException;
 import io.tollgate.server.DecisionLog;
 import io.tollgate.server.PolicyServer;
 import io.tollgate.server.ServerConfig;
+import io.tollgate.server.ServerConfigBuilder;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
-import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
@@ -83,43 +76,7 @@ final class ServeCommand implements Callable<Integer> {
       description = "Admin port: /healthz /readyz /metrics /config (default: ${DEFAULT-VALUE}).")
   int adminPort;
 
-  @Option(
-      names = "--all",
-      description =
-          "Also run the certificate authority (as tollgate ca) on --ca-port and, with --mesh,"
-              + " pilot-lite (as tollgate pilot) on --xds-port, in this process.")
-  boolean all;
-
-  @Option(
-      names = "--mesh",
-      paramLabel = "DIR",
-      description = "With --all: Istio networking files for pilot-lite.")
-  Path mesh;
-
-  @Option(
-      names = "--xds-port",
-      defaultValue = "15010",
-      description = "With --all and --mesh: pilot-lite's xDS port (default: ${DEFAULT-VALUE}).")
-  int xdsPort;
-
-  @Option(
-      names = "--ca-port",
-      defaultValue = "15012",
-      description = "With --all: the CA's CSR API port (default: ${DEFAULT-VALUE}).")
-  int caPort;
-
-  @Option(
-      names = "--ca-state-dir",
-      defaultValue = "tollgate-ca",
-      paramLabel = "DIR",
-      description = "With --all: the CA's state directory (default: ${DEFAULT-VALUE}).")
-  Path caStateDir;
-
-  @Option(
-      names = "--trust-domain",
-      defaultValue = "cluster.local",
-      description = "With --all: trust domain of workload identities (default: ${DEFAULT-VALUE}).")
-  String trustDomain;
+  @CommandLine.Mixin ServeAllOptions allInOne;
 
   @Option(
       names = "--reload-interval",
@@ -205,34 +162,7 @@ final class ServeCommand implements Callable<Integer> {
           "Default deadline of Rego handlers (a Handler's timeout overrides it) (default: ${DEFAULT-VALUE}).")
   Duration regoTimeout;
 
-  @Option(
-      names = "--quota-cluster-name",
-      defaultValue = "tollgate",
-      description =
-          "Name of the quota cluster; members and clients with the same name form one (default: ${DEFAULT-VALUE}).")
-  String quotaClusterName;
-
-  @Option(
-      names = "--quota-port",
-      defaultValue = "5701",
-      description =
-          "First port of the embedded quota member (Hazelcast), started when the policy has rate limits or quota handlers (default: ${DEFAULT-VALUE}).")
-  int quotaPort;
-
-  @Option(
-      names = "--quota-members",
-      split = ",",
-      paramLabel = "HOST[:PORT]",
-      description =
-          "The other quota members (TCP-IP discovery, comma-separated), or the quota nodes with --quota-client. Default: none, this member alone.")
-  java.util.List<String> quotaMembers = new java.util.ArrayList<>();
-
-  @Option(
-      names = "--quota-kubernetes-dns",
-      paramLabel = "SERVICE-DNS",
-      description =
-          "Find the quota members (or nodes) at the addresses of this headless Kubernetes service instead of --quota-members, e.g. tollgate-quota.mesh.svc.cluster.local.")
-  String quotaKubernetesDns;
+  @CommandLine.Mixin QuotaClusterOptions quotaCluster;
 
   @Option(
       names = "--quota-client",
@@ -303,38 +233,41 @@ final class ServeCommand implements Callable<Integer> {
   }
 
   ServerConfig serverConfig() {
-    ServerConfig d = ServerConfig.defaults();
-    return new ServerConfig(
-        bind,
-        grpcPort,
-        httpPort,
-        adminPort,
-        policy,
-        plugins,
-        reloadInterval,
-        handlerTimeout,
-        revealRule,
-        decisionLog,
-        decisionLogSample,
-        httpPathPrefix,
-        trustForwardedFor,
-        workerThreads == 0 ? d.workerThreads() : workerThreads,
-        adminToken,
-        opaUrl,
-        opaBinary,
-        regoTimeout,
-        new ServerConfig.Quota(
-            quotaClusterName,
-            quotaPort,
-            quotaMembers,
-            quotaKubernetesDns,
-            quotaClient,
-            quotaTimeout,
-            failureDeny(rateLimitFailureMode),
-            rateLimitHeaders),
-        reportQueue,
-        reportThreads,
-        new ServerConfig.WarmUp(warmUpTime, warmUpRounds));
+    ServerConfigBuilder b = ServerConfig.builder();
+    if (workerThreads != 0) {
+      b.workerThreads(workerThreads);
+    }
+    return b.bind(bind)
+        .grpcPort(grpcPort)
+        .httpPort(httpPort)
+        .adminPort(adminPort)
+        .policyDir(policy)
+        .pluginsDir(plugins)
+        .reloadInterval(reloadInterval)
+        .handlerTimeout(handlerTimeout)
+        .revealRule(revealRule)
+        .decisionLog(decisionLog)
+        .decisionLogSample(decisionLogSample)
+        .httpPathPrefix(httpPathPrefix)
+        .trustForwardedFor(trustForwardedFor)
+        .adminToken(adminToken)
+        .opaUrl(opaUrl)
+        .opaBinary(opaBinary)
+        .regoTimeout(regoTimeout)
+        .quota(
+            new ServerConfig.Quota(
+                quotaCluster.clusterName,
+                quotaCluster.port,
+                quotaCluster.members,
+                quotaCluster.kubernetesDns,
+                quotaClient,
+                quotaTimeout,
+                failureDeny(rateLimitFailureMode),
+                rateLimitHeaders))
+        .reportQueue(reportQueue)
+        .reportThreads(reportThreads)
+        .warmUp(new ServerConfig.WarmUp(warmUpTime, warmUpRounds))
+        .build();
   }
 
   private static boolean failureDeny(String mode) {
@@ -345,26 +278,6 @@ final class ServeCommand implements Callable<Integer> {
           throw new IllegalArgumentException(
               "--ratelimit-failure-mode must be allow or deny, not " + mode);
     };
-  }
-
-  /**
-   * pilot-lite's SDS serves the CA's roots as {@code ROOTCA}; workload keys come from each
-   * workload's agent.
-   */
-  static SecretSource trustBundle(Citadel ca) {
-    if (ca == null) {
-      return SecretSource.NONE;
-    }
-    Secret root =
-        Secret.newBuilder()
-            .setName("ROOTCA")
-            .setValidationContext(
-                CertificateValidationContext.newBuilder()
-                    .setTrustedCa(
-                        DataSource.newBuilder()
-                            .setInlineString(Pem.encode(ca.authority().trustBundle()))))
-            .build();
-    return host -> List.of(root);
   }
 
   @Override
@@ -404,21 +317,9 @@ final class ServeCommand implements Callable<Integer> {
       return 1;
     }
     Citadel ca = null;
-    if (all) {
+    if (allInOne.runsCa()) {
       try {
-        ca =
-            Citadel.start(
-                new Citadel.Settings(
-                    caStateDir,
-                    null,
-                    trustDomain,
-                    Duration.ofHours(24),
-                    Duration.ofDays(90),
-                    bind,
-                    caPort,
-                    List.of("localhost", bind)),
-                server.metrics().registry(),
-                Clock.systemUTC());
+        ca = allInOne.startCa(bind, server.metrics().registry());
       } catch (IOException | RuntimeException e) {
         server.close();
         err.println("tollgate serve: the CA cannot start: " + e.getMessage());
@@ -428,23 +329,15 @@ final class ServeCommand implements Callable<Integer> {
           .getOut()
           .printf(
               "tollgate ca: trust domain %s, CSR API on %s:%d, trust bundle %s%n",
-              trustDomain, bind, ca.port(), ca.rootCertFile());
+              allInOne.trustDomain, bind, ca.port(), ca.rootCertFile());
       spec.commandLine().getOut().flush();
     }
     PilotServer pilotServer = null;
-    if (all && mesh != null) {
+    if (allInOne.runsPilot()) {
       try {
         pilotServer =
-            PilotServer.start(
-                new PilotServer.Settings(
-                    mesh,
-                    bind,
-                    xdsPort,
-                    reloadInterval,
-                    PolicyWiring.of(
-                        bind + ":" + server.grpcPort(), false, Duration.ofMillis(200), "mesh"),
-                    trustBundle(ca)),
-                server.metrics().registry());
+            allInOne.startPilot(
+                bind, reloadInterval, server.grpcPort(), ca, server.metrics().registry());
       } catch (MeshException | IOException e) {
         if (ca != null) {
           ca.close();
@@ -457,7 +350,7 @@ final class ServeCommand implements Callable<Integer> {
           .getOut()
           .printf(
               "tollgate pilot: xDS on %s:%d, mesh %s version %s%n",
-              bind, pilotServer.port(), mesh, pilotServer.version());
+              bind, pilotServer.port(), allInOne.mesh, pilotServer.version());
       spec.commandLine().getOut().flush();
     }
     Citadel citadel = ca;

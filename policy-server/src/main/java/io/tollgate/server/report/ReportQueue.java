@@ -9,10 +9,12 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.Unit;
 import io.tollgate.adapter.spi.Attributes;
 import io.tollgate.rules.PolicyRuntime;
+import io.tollgate.server.lifecycle.DaemonThreads;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -70,9 +72,9 @@ public final class ReportQueue implements AutoCloseable {
         .help("Entries waiting for a report worker (the queue holds " + capacity + ")")
         .callback(cb -> cb.call(queue.size()))
         .register(registry);
+    ThreadFactory reportWorkers = DaemonThreads.numbered("tollgate-report");
     for (int i = 0; i < threads; i++) {
-      Thread t = new Thread(this::work, "tollgate-report-" + (i + 1));
-      t.setDaemon(true);
+      Thread t = reportWorkers.newThread(this::work);
       t.start();
       workers.add(t);
     }

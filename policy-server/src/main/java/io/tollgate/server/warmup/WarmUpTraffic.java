@@ -14,6 +14,7 @@ import io.tollgate.rules.PolicySnapshot;
 import io.tollgate.rules.Warmer;
 import io.tollgate.server.ServerConfig;
 import io.tollgate.server.http.HttpCheckHandler;
+import io.tollgate.server.lifecycle.DaemonThreads;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.HttpURLConnection;
@@ -23,6 +24,7 @@ import java.net.UnknownHostException;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
@@ -234,10 +236,10 @@ public final class WarmUpTraffic implements Warmer, AutoCloseable {
             done.incrementAndGet();
           }
         };
+    ThreadFactory callerThreads = DaemonThreads.numbered("tollgate-warm-up");
     Thread[] callers = new Thread[CALLERS];
     for (int c = 0; c < callers.length; c++) {
-      callers[c] = new Thread(caller, "tollgate-warm-up-" + (c + 1));
-      callers[c].setDaemon(true);
+      callers[c] = callerThreads.newThread(caller);
       callers[c].start();
     }
     for (Thread t : callers) {
