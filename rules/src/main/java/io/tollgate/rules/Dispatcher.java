@@ -101,11 +101,6 @@ final class Dispatcher {
         CheckHandler handler = h.checkHandler();
         for (CompiledInstance ci : action.instances()) {
           int slot = c.reserve();
-          if (h.quarantine().holds(start)) {
-            c.add(
-                slot, rule.name(), h, failure(h, "is held after missing its deadline repeatedly"));
-            continue;
-          }
           Instance instance = ci.build(attributes);
           DecisionCache.Key key = null;
           if (h.cache() != null) {
@@ -117,6 +112,12 @@ final class Dispatcher {
               continue;
             }
             counters.cacheMiss(h.name());
+          }
+          if (h.quarantine().holds(start)) {
+            // A cached answer above still counts; a call would not.
+            c.add(
+                slot, rule.name(), h, failure(h, "is held after missing its deadline repeatedly"));
+            continue;
           }
           if (handler.blocking()) {
             if (pending == null) {
