@@ -49,17 +49,15 @@ class DeadlineTest {
         .orElseThrow();
   }
 
-  private static void await(String what, BooleanSupplier condition) throws InterruptedException {
+  private static void await(String what, BooleanSupplier condition) {
     await(what, Duration.ofSeconds(20), condition);
   }
 
-  private static void await(String what, Duration bound, BooleanSupplier condition)
-      throws InterruptedException {
-    long until = System.nanoTime() + bound.toNanos();
-    while (!condition.getAsBoolean()) {
-      assertThat(System.nanoTime() - until).as("still waiting for: %s", what).isNegative();
-      Thread.sleep(5);
-    }
+  private static void await(String what, Duration bound, BooleanSupplier condition) {
+    org.awaitility.Awaitility.await(what)
+        .atMost(bound)
+        .pollInterval(Duration.ofMillis(5))
+        .until(condition::getAsBoolean);
   }
 
   @Test
