@@ -16,7 +16,7 @@ public final class EvaluationCounters {
   private final Map<String, LongAdder> cacheMisses = new ConcurrentHashMap<>();
   private final Map<String, LongAdder> quarantines = new ConcurrentHashMap<>();
 
-  void quarantined(String handler) {
+  public void quarantined(String handler) {
     quarantines.computeIfAbsent(handler, k -> new LongAdder()).increment();
   }
 
@@ -25,14 +25,14 @@ public final class EvaluationCounters {
     return snapshot(quarantines);
   }
 
-  void cacheHit(String handler) {
+  public void cacheHit(String handler) {
     if (WarmUp.active()) {
       return;
     }
     cacheHits.computeIfAbsent(handler, k -> new LongAdder()).increment();
   }
 
-  void cacheMiss(String handler) {
+  public void cacheMiss(String handler) {
     if (WarmUp.active()) {
       return;
     }
@@ -49,14 +49,14 @@ public final class EvaluationCounters {
     return snapshot(cacheMisses);
   }
 
-  void matchError(String rule) {
+  public void matchError(String rule) {
     if (WarmUp.active()) {
       return;
     }
     matchErrors.computeIfAbsent(rule, k -> new LongAdder()).increment();
   }
 
-  void handlerFailure(String handler) {
+  public void handlerFailure(String handler) {
     if (WarmUp.active()) {
       return;
     }

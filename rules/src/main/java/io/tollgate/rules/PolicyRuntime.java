@@ -1,9 +1,12 @@
 package io.tollgate.rules;
 
 import io.tollgate.adapter.spi.Attributes;
+import io.tollgate.rules.compile.PolicyCompiler;
+import io.tollgate.rules.dispatch.Dispatcher;
 import io.tollgate.rules.plugins.AdapterRegistry;
 import io.tollgate.rules.plugins.LoadedAdapter;
 import io.tollgate.rules.rego.RegoEngine;
+import io.tollgate.rules.snapshot.PolicySnapshot;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;

@@ -1,6 +1,9 @@
 package io.tollgate.rules;
 
 import io.tollgate.adapter.spi.Handler;
+import io.tollgate.rules.compile.PolicyCompiler;
+import io.tollgate.rules.snapshot.HandlerEntry;
+import io.tollgate.rules.snapshot.PolicySnapshot;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;

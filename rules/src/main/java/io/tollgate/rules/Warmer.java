@@ -1,5 +1,7 @@
 package io.tollgate.rules;
 
+import io.tollgate.rules.snapshot.PolicySnapshot;
+
 /**
  * {@code Warmer} exercises a compiled policy version before it serves ({@link
  * PolicyRuntime#warmBeforeServing}).

@@ -4,6 +4,8 @@ import static io.tollgate.rules.PolicyDir.request;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tollgate.rules.fake.FixedAdapter;
+import io.tollgate.rules.snapshot.PolicySnapshot;
+import io.tollgate.rules.snapshot.Quarantine;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;

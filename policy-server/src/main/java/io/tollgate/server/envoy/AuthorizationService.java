@@ -15,7 +15,7 @@ import io.grpc.stub.StreamObserver;
 import io.tollgate.adapter.spi.Attributes;
 import io.tollgate.rules.Decider;
 import io.tollgate.rules.PolicyDecision;
-import io.tollgate.rules.PolicySnapshot;
+import io.tollgate.rules.snapshot.PolicySnapshot;
 import io.tollgate.server.CheckListener;
 import io.tollgate.server.warmup.WarmUpCalls;
 import java.io.InputStream;

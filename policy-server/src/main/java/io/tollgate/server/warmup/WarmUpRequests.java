@@ -6,7 +6,7 @@ import io.envoyproxy.envoy.config.core.v3.SocketAddress;
 import io.envoyproxy.envoy.service.auth.v3.AttributeContext;
 import io.envoyproxy.envoy.service.auth.v3.CheckRequest;
 import io.tollgate.adapter.spi.Vocabulary;
-import io.tollgate.rules.PolicySnapshot;
+import io.tollgate.rules.snapshot.PolicySnapshot;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

@@ -1,6 +1,9 @@
-package io.tollgate.rules;
+package io.tollgate.rules.compile;
 
 import io.tollgate.adapter.spi.Handler;
+import io.tollgate.rules.ConfigError;
+import io.tollgate.rules.EvaluationCounters;
+import io.tollgate.rules.RuntimeOptions;
 import io.tollgate.rules.cel.Expressions;
 import io.tollgate.rules.config.HandlerConfig;
 import io.tollgate.rules.config.InstanceConfig;
@@ -18,6 +21,10 @@ import io.tollgate.rules.plugins.PluginLoader;
 import io.tollgate.rules.rego.RegoBundle;
 import io.tollgate.rules.rego.RegoEngine;
 import io.tollgate.rules.rego.RegoHandler;
+import io.tollgate.rules.snapshot.CompiledInstance;
+import io.tollgate.rules.snapshot.CompiledRule;
+import io.tollgate.rules.snapshot.HandlerEntry;
+import io.tollgate.rules.snapshot.PolicySnapshot;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,7 +46,7 @@ import java.util.concurrent.Executor;
  * <p>Handlers and the DRL rule base of the previous snapshot are reused when their config and the
  * files they read are unchanged. Not thread-safe: one runtime compiles on one thread at a time.
  */
-final class PolicyCompiler {
+public final class PolicyCompiler {
   private final RuntimeOptions options;
   private final RuleCompiler ruleCompiler = new RuleCompiler(Expressions.create());
   private final HandlerBuilder handlerBuilder;
@@ -55,16 +62,17 @@ final class PolicyCompiler {
    * failed input is not compiled again until it changes. A compile whose inputs changed while it
    * read them is neither: it is {@linkplain #unsettled() unsettled} and says nothing about them.
    */
-  record Result(PolicySnapshot snapshot, List<ConfigError> errors, Map<Path, String> fingerprint) {
-    static final Result UNSETTLED = new Result(null, List.of(), null);
+  public record Result(
+      PolicySnapshot snapshot, List<ConfigError> errors, Map<Path, String> fingerprint) {
+    public static final Result UNSETTLED = new Result(null, List.of(), null);
 
     /** Whether the inputs changed during the compile, so it must be done again. */
-    boolean unsettled() {
+    public boolean unsettled() {
       return fingerprint == null;
     }
   }
 
-  PolicyCompiler(
+  public PolicyCompiler(
       RuntimeOptions options,
       List<LoadedAdapter> builtins,
       Executor blockingPool,
@@ -82,11 +90,11 @@ final class PolicyCompiler {
   }
 
   /** {@link PolicyInputs#fingerprint} of this compiler's directories. */
-  Map<Path, String> fingerprint(Map<Path, String> lastAttempt) {
+  public Map<Path, String> fingerprint(Map<Path, String> lastAttempt) {
     return PolicyInputs.fingerprint(options.policyDir(), options.pluginsDir(), lastAttempt);
   }
 
-  Result compile(long version, PolicySnapshot previous) {
+  public Result compile(long version, PolicySnapshot previous) {
     Problems problems = new Problems();
     Path dir = options.policyDir();
     if (!Files.isDirectory(dir)) {
@@ -336,7 +344,7 @@ final class PolicyCompiler {
     }
   }
 
-  static void closeQuietly(Handler h) {
+  public static void closeQuietly(Handler h) {
     try {
       h.close();
     } catch (Exception e) {
@@ -371,5 +379,5 @@ final class PolicyCompiler {
   }
 
   /** The decision OPA-Envoy asks for by default. */
-  static final String OPA_ENVOY_DECISION = "envoy.authz.allow";
+  public static final String OPA_ENVOY_DECISION = "envoy.authz.allow";
 }

@@ -1,6 +1,8 @@
-package io.tollgate.rules;
+package io.tollgate.rules.compile;
 
+import io.tollgate.rules.ConfigError;
 import io.tollgate.rules.config.Problems;
+import io.tollgate.rules.snapshot.HandlerEntry;
 import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
@@ -15,14 +17,14 @@ import java.util.Map;
  * read: a file read at another size than it was stamped is torn, and a compile whose stamps changed
  * is done again.
  */
-final class PolicyInputs {
+public final class PolicyInputs {
   private PolicyInputs() {}
 
   /**
    * Stamps of every input as they are now: the policy files, the plugin jars, and every file the
    * last attempt read (so a handler's list file outside the directory is watched too).
    */
-  static Map<Path, String> fingerprint(
+  public static Map<Path, String> fingerprint(
       Path policyDir, Path pluginsDir, Map<Path, String> lastAttempt) {
     Map<Path, String> f = new HashMap<>();
     for (Path p : lastAttempt.keySet()) {
@@ -37,7 +39,7 @@ final class PolicyInputs {
     return f;
   }
 
-  static void addPlugins(Path pluginsDir, Map<Path, String> f) {
+  public static void addPlugins(Path pluginsDir, Map<Path, String> f) {
     if (pluginsDir != null) {
       try (var s = Files.list(pluginsDir)) {
         s.filter(p -> p.toString().endsWith(".jar")).forEach(p -> f.put(p, PolicyFiles.stamp(p)));
@@ -48,7 +50,7 @@ final class PolicyInputs {
   }
 
   /** Whether every input is as it was stamped before it was read: no file changed, came or went. */
-  static boolean settled(PolicyFiles files, Map<String, HandlerEntry> handlers) {
+  public static boolean settled(PolicyFiles files, Map<String, HandlerEntry> handlers) {
     try {
       if (!PolicyFiles.scan(files.dir()).stamps().equals(files.stamps())) {
         return false;
@@ -59,7 +61,7 @@ final class PolicyInputs {
     return handlers.values().stream().allMatch(h -> HandlerBuilder.unchanged(h.fileStamps()));
   }
 
-  static Map<Path, String> fingerprintOf(
+  public static Map<Path, String> fingerprintOf(
       PolicyFiles files, Map<String, HandlerEntry> handlers, Path pluginsDir) {
     Map<Path, String> f = new HashMap<>(files.stamps());
     addPlugins(pluginsDir, f);
@@ -72,7 +74,7 @@ final class PolicyInputs {
   /**
    * The text of policy file {@code f}; {@code null} when unreadable (a problem) or torn (flagged).
    */
-  static String read(PolicyFiles files, Path f, Problems problems, boolean[] torn) {
+  public static String read(PolicyFiles files, Path f, Problems problems, boolean[] torn) {
     String rel = files.relative(f);
     try {
       byte[] bytes = Files.readAllBytes(f);

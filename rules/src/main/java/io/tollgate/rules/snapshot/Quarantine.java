@@ -1,4 +1,4 @@
-package io.tollgate.rules;
+package io.tollgate.rules.snapshot;
 
 import java.time.Duration;
 
@@ -12,12 +12,12 @@ import java.time.Duration;
  *
  * <p>Thread-safe. One per handler, kept while a reloaded version reuses the handler.
  */
-final class Quarantine {
+public final class Quarantine {
   /** Deadlines missed in a row that quarantine a handler. */
-  static final int MISSES = 3;
+  public static final int MISSES = 3;
 
-  static final Duration FIRST_BACKOFF = Duration.ofSeconds(5);
-  static final Duration MAX_BACKOFF = Duration.ofMinutes(5);
+  public static final Duration FIRST_BACKOFF = Duration.ofSeconds(5);
+  public static final Duration MAX_BACKOFF = Duration.ofMinutes(5);
 
   private final long firstNanos;
   private final long maxNanos;
@@ -28,24 +28,24 @@ final class Quarantine {
   /** {@code System.nanoTime()} until which the handler is not called; 0 when it is not held. */
   private volatile long until;
 
-  Quarantine() {
+  public Quarantine() {
     this(FIRST_BACKOFF, MAX_BACKOFF);
   }
 
-  Quarantine(Duration first, Duration max) {
+  public Quarantine(Duration first, Duration max) {
     this.firstNanos = first.toNanos();
     this.maxNanos = max.toNanos();
     this.backoffNanos = firstNanos;
   }
 
   /** Whether the handler is held at {@code now} ({@code System.nanoTime()}). */
-  boolean holds(long now) {
+  public boolean holds(long now) {
     long u = until;
     return u != 0 && now - u < 0;
   }
 
   /** Records a missed deadline at {@code now}; returns whether it put the handler in quarantine. */
-  synchronized boolean missed(long now) {
+  public synchronized boolean missed(long now) {
     if (holds(now)) {
       return false;
     }
@@ -61,7 +61,7 @@ final class Quarantine {
   }
 
   /** Records an answer within the deadline: the series of misses ends. */
-  void answered() {
+  public void answered() {
     if (missesInARow == 0 && until == 0) {
       return; // the common case, without the lock
     }
@@ -73,13 +73,13 @@ final class Quarantine {
   }
 
   /** How long the handler stays held after {@code now}, or zero when it is not. */
-  Duration remaining(long now) {
+  public Duration remaining(long now) {
     long u = until;
     return u != 0 && now - u < 0 ? Duration.ofNanos(u - now) : Duration.ZERO;
   }
 
   /** How many times it has been put in quarantine. */
-  synchronized long times() {
+  public synchronized long times() {
     return times;
   }
 }

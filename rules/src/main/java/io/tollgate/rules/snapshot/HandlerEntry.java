@@ -1,4 +1,4 @@
-package io.tollgate.rules;
+package io.tollgate.rules.snapshot;
 
 import io.tollgate.adapter.spi.CheckHandler;
 import io.tollgate.adapter.spi.Handler;
@@ -21,7 +21,7 @@ import java.util.Set;
  * @param cache its decision cache, or {@code null}
  * @param quarantine whether it is held for missing deadlines; follows the handler when reused
  */
-record HandlerEntry(
+public record HandlerEntry(
     String name,
     String adapter,
     Set<String> templates,
@@ -33,7 +33,7 @@ record HandlerEntry(
     DecisionCache cache,
     Quarantine quarantine) {
 
-  HandlerEntry(
+  public HandlerEntry(
       String name,
       String adapter,
       Set<String> templates,
@@ -55,19 +55,19 @@ record HandlerEntry(
         new Quarantine());
   }
 
-  HandlerEntry withCache(DecisionCache c) {
+  public HandlerEntry withCache(DecisionCache c) {
     return new HandlerEntry(
         name, adapter, templates, handler, failOpen, timeout, reuseKey, fileStamps, c, quarantine);
   }
 
   /** This entry with the quarantine of the entry it reuses the handler of. */
-  HandlerEntry withQuarantine(Quarantine q) {
+  public HandlerEntry withQuarantine(Quarantine q) {
     return new HandlerEntry(
         name, adapter, templates, handler, failOpen, timeout, reuseKey, fileStamps, cache, q);
   }
 
   /** The handler as a check handler, or {@code null} if it decides nothing. */
-  CheckHandler checkHandler() {
+  public CheckHandler checkHandler() {
     return handler instanceof CheckHandler c ? c : null;
   }
 }

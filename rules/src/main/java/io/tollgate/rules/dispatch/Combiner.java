@@ -1,9 +1,13 @@
-package io.tollgate.rules;
+package io.tollgate.rules.dispatch;
 
 import io.tollgate.adapter.spi.Attributes;
 import io.tollgate.adapter.spi.CheckResult;
 import io.tollgate.adapter.spi.HeaderOp;
+import io.tollgate.rules.EvaluationCounters;
+import io.tollgate.rules.PolicyDecision;
 import io.tollgate.rules.cel.CompiledExpression;
+import io.tollgate.rules.snapshot.CompiledRule;
+import io.tollgate.rules.snapshot.HandlerEntry;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -21,9 +25,9 @@ import java.util.List;
  *
  * <p>One per check, used by one thread.
  */
-final class Combiner {
+public final class Combiner {
   /** One handler call's result, and the DRL rule that denied when a DRL rule base decided it. */
-  record Outcome(CheckResult result, String drlRule) {}
+  public record Outcome(CheckResult result, String drlRule) {}
 
   private int slots;
   private int denySlot = Integer.MAX_VALUE;
@@ -35,16 +39,16 @@ final class Combiner {
 
   private record Slotted(int slot, List<HeaderOp> ops) {}
 
-  int reserve() {
+  public int reserve() {
     return slots++;
   }
 
   /** Whether a deny has been added for a slot before {@code slot}: nothing after it can win. */
-  boolean deniedBefore(int slot) {
+  public boolean deniedBefore(int slot) {
     return denySlot < slot;
   }
 
-  void add(int slot, String rule, HandlerEntry h, Outcome o) {
+  public void add(int slot, String rule, HandlerEntry h, Outcome o) {
     CheckResult r = o.result();
     if (!r.allowed()) {
       if (slot < denySlot) {
@@ -64,7 +68,8 @@ final class Combiner {
     }
   }
 
-  void addRuleHeaders(int slot, CompiledRule rule, Attributes a, EvaluationCounters counters) {
+  public void addRuleHeaders(
+      int slot, CompiledRule rule, Attributes a, EvaluationCounters counters) {
     if (!rule.requestHeaders().isEmpty()) {
       requestOps.add(new Slotted(slot, render(rule, rule.requestHeaders(), a, counters)));
     }
@@ -95,7 +100,7 @@ final class Combiner {
     return out;
   }
 
-  PolicyDecision decide(long version) {
+  public PolicyDecision decide(long version) {
     List<HeaderOp> resp = flatten(responseOps);
     if (deny != null) {
       return new PolicyDecision(

@@ -1,20 +1,22 @@
-package io.tollgate.rules;
+package io.tollgate.rules.compile;
 
+import io.tollgate.rules.ConfigError;
 import io.tollgate.rules.config.Problems;
 import io.tollgate.rules.rego.RegoBundle;
 import io.tollgate.rules.rego.RegoEngine;
+import io.tollgate.rules.snapshot.PolicySnapshot;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /** {@code RegoFiles} reads a policy's Rego modules and data documents and prepares them in OPA. */
-final class RegoFiles {
+public final class RegoFiles {
   private RegoFiles() {}
 
   /**
    * Reads the Rego modules and data documents and uploads them to OPA; null when there are none.
    */
-  static RegoBundle prepare(
+  public static RegoBundle prepare(
       PolicyFiles files,
       PolicySnapshot previous,
       Problems problems,

@@ -1,5 +1,6 @@
-package io.tollgate.rules;
+package io.tollgate.rules.compile;
 
+import io.tollgate.rules.ConfigError;
 import java.io.IOException;
 import java.nio.file.FileSystemLoopException;
 import java.nio.file.FileVisitOption;
@@ -42,7 +43,7 @@ import java.util.concurrent.TimeUnit;
  * @param sizes the size of every policy file when it was stamped, to tell a read caught mid-write
  * @param problems entries refused by the boundary, and links that lead nowhere
  */
-record PolicyFiles(
+public record PolicyFiles(
     Path dir,
     List<Path> yaml,
     List<Path> drl,
@@ -53,10 +54,10 @@ record PolicyFiles(
     List<ConfigError> problems) {
 
   /** Names of Rego data documents, as in OPA bundles: merged at their directory's path. */
-  static final Set<String> DATA_FILES = Set.of("data.json", "data.yaml", "data.yml");
+  public static final Set<String> DATA_FILES = Set.of("data.json", "data.yaml", "data.yml");
 
   /** A file that the boundary refuses: it resolves outside the policy directory. */
-  static final class OutsideException extends RuntimeException {
+  public static final class OutsideException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
     OutsideException(String message) {
@@ -65,11 +66,11 @@ record PolicyFiles(
   }
 
   /** Whether there is anything to decide with. */
-  boolean isEmpty() {
+  public boolean isEmpty() {
     return yaml.isEmpty() && drl.isEmpty() && rego.isEmpty();
   }
 
-  static PolicyFiles scan(Path dir) throws IOException {
+  public static PolicyFiles scan(Path dir) throws IOException {
     Path real = dir.toRealPath();
     List<Path> yaml = new ArrayList<>();
     List<Path> drl = new ArrayList<>();
@@ -183,7 +184,7 @@ record PolicyFiles(
    *
    * @throws OutsideException if it resolves outside the directory
    */
-  static void inside(Path dir, Path p) {
+  public static void inside(Path dir, Path p) {
     String shown =
         p.startsWith(dir) ? dir.relativize(p).toString().replace('\\', '/') : p.toString();
     String outside;
@@ -260,7 +261,7 @@ record PolicyFiles(
   }
 
   /** Where {@code f} leads, its file identity, size and modification time; or "missing". */
-  static String stamp(Path f) {
+  public static String stamp(Path f) {
     try {
       return stamp(f, Files.readAttributes(f, BasicFileAttributes.class));
     } catch (IOException e) {
@@ -288,7 +289,7 @@ record PolicyFiles(
   }
 
   /** {@code f} relative to the policy directory, with forward slashes. */
-  String relative(Path f) {
+  public String relative(Path f) {
     return dir.relativize(f).toString().replace('\\', '/');
   }
 }

@@ -1,4 +1,4 @@
-package io.tollgate.rules;
+package io.tollgate.rules.snapshot;
 
 import com.google.common.cache.Cache;
 import com.google.common.cache.CacheBuilder;
@@ -16,14 +16,14 @@ import java.util.List;
  * an entry only when all of these are equal. Bounded in size, entries expire a fixed time after
  * they were written; failures are never cached. Thread-safe.
  */
-final class DecisionCache {
+public final class DecisionCache {
   private final List<String> attributes;
   private final Cache<Key, CheckResult> cache;
 
   /** The cache key: the declared attributes' values in order, and the instance. */
-  record Key(List<Object> values, Instance instance) {}
+  public record Key(List<Object> values, Instance instance) {}
 
-  DecisionCache(HandlerConfig.Cache config) {
+  public DecisionCache(HandlerConfig.Cache config) {
     this.attributes = config.attributes();
     this.cache =
         CacheBuilder.newBuilder()
@@ -32,7 +32,7 @@ final class DecisionCache {
             .build();
   }
 
-  Key key(Attributes a, Instance instance) {
+  public Key key(Attributes a, Instance instance) {
     List<Object> values = new ArrayList<>(attributes.size());
     for (String name : attributes) {
       String header = headerName(name);
@@ -49,7 +49,7 @@ final class DecisionCache {
   }
 
   /** {@code x-user} for a key written {@code request.headers["x-user"]}, else {@code null}. */
-  static String headerName(String key) {
+  public static String headerName(String key) {
     String prefix = io.tollgate.adapter.spi.Vocabulary.REQUEST_HEADERS + "[";
     if (key.startsWith(prefix) && key.endsWith("]")) {
       String inner = key.substring(prefix.length(), key.length() - 1).strip();
@@ -63,15 +63,15 @@ final class DecisionCache {
     return null;
   }
 
-  CheckResult get(Key k) {
+  public CheckResult get(Key k) {
     return cache.getIfPresent(k);
   }
 
-  void put(Key k, CheckResult r) {
+  public void put(Key k, CheckResult r) {
     cache.put(k, r);
   }
 
-  long size() {
+  public long size() {
     return cache.size();
   }
 }

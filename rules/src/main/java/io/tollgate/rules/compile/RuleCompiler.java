@@ -1,9 +1,10 @@
-package io.tollgate.rules;
+package io.tollgate.rules.compile;
 
 import io.tollgate.adapter.spi.AttributeType;
 import io.tollgate.adapter.spi.HeaderOp;
 import io.tollgate.adapter.spi.ReportHandler;
 import io.tollgate.adapter.spi.Template;
+import io.tollgate.rules.ConfigError;
 import io.tollgate.rules.cel.CompiledExpression;
 import io.tollgate.rules.cel.ExpressionIssue;
 import io.tollgate.rules.cel.Expressions;
@@ -12,6 +13,9 @@ import io.tollgate.rules.config.Located;
 import io.tollgate.rules.config.Problems;
 import io.tollgate.rules.config.RuleConfig;
 import io.tollgate.rules.config.YamlDocument;
+import io.tollgate.rules.snapshot.CompiledInstance;
+import io.tollgate.rules.snapshot.CompiledRule;
+import io.tollgate.rules.snapshot.HandlerEntry;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,19 +27,19 @@ import java.util.TreeSet;
  * expression against the attribute vocabulary and reports each problem at its place in the YAML
  * file (line and column of the expression itself, not of its document).
  */
-final class RuleCompiler {
+public final class RuleCompiler {
   private final Expressions expressions;
 
-  RuleCompiler(Expressions expressions) {
+  public RuleCompiler(Expressions expressions) {
     this.expressions = expressions;
   }
 
-  static boolean isReport(String template) {
+  public static boolean isReport(String template) {
     Template t = Template.byName(template);
     return t != null && t.isReport();
   }
 
-  CompiledInstance compileInstance(
+  public CompiledInstance compileInstance(
       InstanceConfig ic, Map<String, String[]> lines, Problems problems) {
     Template t = Template.byName(ic.template());
     if (t == null) {
@@ -104,7 +108,7 @@ final class RuleCompiler {
         : new CompiledInstance(ic.name(), t.name(), fields, mapFields);
   }
 
-  CompiledRule compileRule(
+  public CompiledRule compileRule(
       RuleConfig rc,
       Map<String, HandlerEntry> handlers,
       Map<String, CompiledInstance> instances,

@@ -1,12 +1,21 @@
-package io.tollgate.rules;
+package io.tollgate.rules.dispatch;
 
 import io.tollgate.adapter.spi.Attributes;
 import io.tollgate.adapter.spi.CheckHandler;
 import io.tollgate.adapter.spi.CheckResult;
 import io.tollgate.adapter.spi.Instance;
-import io.tollgate.rules.Combiner.Outcome;
+import io.tollgate.rules.EvaluationCounters;
+import io.tollgate.rules.PolicyDecision;
+import io.tollgate.rules.WarmUp;
+import io.tollgate.rules.dispatch.Combiner.Outcome;
 import io.tollgate.rules.drools.DrlRuleBase;
 import io.tollgate.rules.drools.DroolsHandler;
+import io.tollgate.rules.snapshot.CompiledInstance;
+import io.tollgate.rules.snapshot.CompiledRule;
+import io.tollgate.rules.snapshot.DecisionCache;
+import io.tollgate.rules.snapshot.HandlerEntry;
+import io.tollgate.rules.snapshot.PolicySnapshot;
+import io.tollgate.rules.snapshot.Quarantine;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CancellationException;
@@ -42,7 +51,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safe; one per snapshot.
  */
-final class Dispatcher {
+public final class Dispatcher {
   private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
   private static final AtomicLong lastQuarantineLog =
       new AtomicLong(System.nanoTime() - 20_000_000_000L);
@@ -52,7 +61,7 @@ final class Dispatcher {
   private final Executor blockingPool;
   private final EvaluationCounters counters;
 
-  Dispatcher(
+  public Dispatcher(
       long version, List<CompiledRule> rules, Executor blockingPool, EvaluationCounters counters) {
     this.version = version;
     this.rules = rules;
@@ -64,7 +73,7 @@ final class Dispatcher {
    * The pool blocking handlers run on: bounded in threads (4 per core) and in queued calls (1,024);
    * a call it refuses gets its handler's failure policy.
    */
-  static java.util.concurrent.ThreadPoolExecutor newBlockingPool() {
+  public static java.util.concurrent.ThreadPoolExecutor newBlockingPool() {
     int cores = Runtime.getRuntime().availableProcessors();
     java.util.concurrent.ThreadPoolExecutor pool =
         new java.util.concurrent.ThreadPoolExecutor(
@@ -88,7 +97,7 @@ final class Dispatcher {
    * @param callerDeadline the caller's deadline as a {@link System#nanoTime()} value, or {@link
    *     PolicySnapshot#NO_DEADLINE}
    */
-  PolicyDecision check(Attributes attributes, long callerDeadline) {
+  public PolicyDecision check(Attributes attributes, long callerDeadline) {
     long start = System.nanoTime();
     Combiner c = new Combiner();
     List<Pending> pending = null;
@@ -150,7 +159,8 @@ final class Dispatcher {
     return c.decide(version);
   }
 
-  static boolean matches(CompiledRule rule, Attributes attributes, EvaluationCounters counters) {
+  public static boolean matches(
+      CompiledRule rule, Attributes attributes, EvaluationCounters counters) {
     try {
       return rule.match().test(attributes);
     } catch (Exception e) {

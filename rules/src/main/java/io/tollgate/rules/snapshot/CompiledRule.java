@@ -1,4 +1,4 @@
-package io.tollgate.rules;
+package io.tollgate.rules.snapshot;
 
 import io.tollgate.adapter.spi.HeaderOp;
 import io.tollgate.rules.cel.CompiledExpression;
@@ -15,7 +15,7 @@ import java.util.List;
  * @param requestHeaders header changes for the upstream request
  * @param responseHeaders header changes for the client response
  */
-record CompiledRule(
+public record CompiledRule(
     String name,
     CompiledExpression match,
     List<Action> actions,
@@ -24,7 +24,7 @@ record CompiledRule(
     List<HeaderTemplate> responseHeaders) {
 
   /** A rule with check actions only. */
-  CompiledRule(
+  public CompiledRule(
       String name,
       CompiledExpression match,
       List<Action> actions,
@@ -34,13 +34,13 @@ record CompiledRule(
   }
 
   /** Whether it takes part in checks: check actions or header operations. */
-  boolean checks() {
+  public boolean checks() {
     return !actions.isEmpty() || !requestHeaders.isEmpty() || !responseHeaders.isEmpty();
   }
 
   /** A handler and the instances it is sent. */
-  record Action(HandlerEntry handler, List<CompiledInstance> instances) {}
+  public record Action(HandlerEntry handler, List<CompiledInstance> instances) {}
 
   /** A header operation whose values are computed per request. */
-  record HeaderTemplate(HeaderOp.Op op, String name, List<CompiledExpression> values) {}
+  public record HeaderTemplate(HeaderOp.Op op, String name, List<CompiledExpression> values) {}
 }

@@ -1,9 +1,12 @@
-package io.tollgate.rules;
+package io.tollgate.rules.snapshot;
 
 import io.tollgate.adapter.spi.Attributes;
 import io.tollgate.adapter.spi.ReportHandler;
 import io.tollgate.adapter.spi.Template;
+import io.tollgate.rules.EvaluationCounters;
+import io.tollgate.rules.PolicyDecision;
 import io.tollgate.rules.cel.CompiledExpression;
+import io.tollgate.rules.dispatch.Dispatcher;
 import io.tollgate.rules.drools.DrlRuleBase;
 import io.tollgate.rules.rego.RegoBundle;
 import java.nio.file.Path;
@@ -45,7 +48,7 @@ public final class PolicySnapshot {
   private final LongAdder inFlight = new LongAdder();
   private volatile boolean retired;
 
-  PolicySnapshot(
+  public PolicySnapshot(
       long version,
       List<String> files,
       List<CompiledRule> rules,
@@ -123,7 +126,7 @@ public final class PolicySnapshot {
     return m;
   }
 
-  Map<String, HandlerEntry> handlers() {
+  public Map<String, HandlerEntry> handlers() {
     return handlers;
   }
 
@@ -135,7 +138,7 @@ public final class PolicySnapshot {
     return handlers.values().stream().anyMatch(h -> h.templates().contains(Template.QUOTA.name()));
   }
 
-  DrlRuleBase drl() {
+  public DrlRuleBase drl() {
     return drl;
   }
 
@@ -148,11 +151,11 @@ public final class PolicySnapshot {
   }
 
   /** The Rego this version uploaded to OPA, or {@code null} if it has none. */
-  RegoBundle rego() {
+  public RegoBundle rego() {
     return rego;
   }
 
-  Map<Path, String> fingerprint() {
+  public Map<Path, String> fingerprint() {
     return fingerprint;
   }
 
@@ -215,7 +218,7 @@ public final class PolicySnapshot {
    * Counts a request that starts on this version; {@code false} (and nothing counted) once the
    * version is retired, when the caller must take the serving one instead.
    */
-  boolean enter() {
+  public boolean enter() {
     inFlight.increment();
     if (retired) {
       inFlight.decrement();
@@ -225,17 +228,17 @@ public final class PolicySnapshot {
   }
 
   /** Counts a request that {@link #enter entered} as finished. */
-  void exit() {
+  public void exit() {
     inFlight.decrement();
   }
 
   /** Marks this version replaced: from now on no request enters it. */
-  void retire() {
+  public void retire() {
     retired = true;
   }
 
   /** Requests that entered and have not finished. */
-  long inFlight() {
+  public long inFlight() {
     return inFlight.sum();
   }
 

@@ -1,4 +1,4 @@
-package io.tollgate.rules;
+package io.tollgate.rules.snapshot;
 
 import io.tollgate.adapter.spi.Attributes;
 import io.tollgate.adapter.spi.Instance;
@@ -11,8 +11,8 @@ import java.util.Map;
  * fails at run time (e.g. a missing map key) is left out of the instance; the handler sees it as
  * absent.
  */
-final class CompiledInstance {
-  static final CompiledInstance NOTHING =
+public final class CompiledInstance {
+  public static final CompiledInstance NOTHING =
       new CompiledInstance("", "checknothing", Map.of(), Map.of());
 
   private final String name;
@@ -20,7 +20,7 @@ final class CompiledInstance {
   private final Map<String, CompiledExpression> fields;
   private final Map<String, Map<String, CompiledExpression>> mapFields;
 
-  CompiledInstance(
+  public CompiledInstance(
       String name,
       String template,
       Map<String, CompiledExpression> fields,
@@ -31,15 +31,15 @@ final class CompiledInstance {
     this.mapFields = Map.copyOf(mapFields);
   }
 
-  String name() {
+  public String name() {
     return name;
   }
 
-  String template() {
+  public String template() {
     return template;
   }
 
-  Instance build(Attributes attributes) {
+  public Instance build(Attributes attributes) {
     if (fields.isEmpty() && mapFields.isEmpty()) {
       return new Instance(name, template, Map.of());
     }

@@ -1,4 +1,4 @@
-package io.tollgate.rules;
+package io.tollgate.rules.compile;
 
 import io.tollgate.adapter.spi.Adapter;
 import io.tollgate.adapter.spi.CheckHandler;
@@ -7,6 +7,7 @@ import io.tollgate.adapter.spi.Handler;
 import io.tollgate.adapter.spi.HandlerSpec;
 import io.tollgate.adapter.spi.Params;
 import io.tollgate.adapter.spi.ReportHandler;
+import io.tollgate.rules.RuntimeOptions;
 import io.tollgate.rules.config.HandlerConfig;
 import io.tollgate.rules.config.Problems;
 import io.tollgate.rules.drools.DrlRuleBase;
@@ -16,6 +17,9 @@ import io.tollgate.rules.plugins.LoadedAdapter;
 import io.tollgate.rules.rego.RegoBundle;
 import io.tollgate.rules.rego.RegoEngine;
 import io.tollgate.rules.rego.RegoHandler;
+import io.tollgate.rules.snapshot.DecisionCache;
+import io.tollgate.rules.snapshot.HandlerEntry;
+import io.tollgate.rules.snapshot.PolicySnapshot;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -30,16 +34,16 @@ import java.util.TreeSet;
  * unchanged), a DRL or Rego handler, and the decision cache a config asks for. Problems go to the
  * compile's {@link Problems}, located in the document. Not thread-safe, like the compile.
  */
-final class HandlerBuilder {
+public final class HandlerBuilder {
   private final RuntimeOptions options;
   private final java.util.function.Supplier<RegoEngine> rego;
 
-  HandlerBuilder(RuntimeOptions options, java.util.function.Supplier<RegoEngine> rego) {
+  public HandlerBuilder(RuntimeOptions options, java.util.function.Supplier<RegoEngine> rego) {
     this.options = options;
     this.rego = rego;
   }
 
-  HandlerEntry regoHandler(HandlerConfig hc, RegoBundle bundle, Problems problems) {
+  public HandlerEntry regoHandler(HandlerConfig hc, RegoBundle bundle, Problems problems) {
     for (String k : hc.params().keySet()) {
       if (!k.equals("query")) {
         problems.atKey(
@@ -84,7 +88,7 @@ final class HandlerBuilder {
   }
 
   /** Gives {@code e} the decision cache its config asks for, if its handler allows one. */
-  static HandlerEntry cached(HandlerConfig hc, HandlerEntry e, Problems problems) {
+  public static HandlerEntry cached(HandlerConfig hc, HandlerEntry e, Problems problems) {
     if (e == null || hc.cache() == null) {
       return e;
     }
@@ -102,7 +106,7 @@ final class HandlerBuilder {
     return e.withCache(new DecisionCache(hc.cache()));
   }
 
-  HandlerEntry droolsHandler(HandlerConfig hc, DrlRuleBase drl, Problems problems) {
+  public HandlerEntry droolsHandler(HandlerConfig hc, DrlRuleBase drl, Problems problems) {
     Set<String> packages = null;
     for (String k : hc.params().keySet()) {
       if (!k.equals("packages")) {
@@ -149,7 +153,7 @@ final class HandlerBuilder {
         Map.of());
   }
 
-  HandlerEntry buildHandler(
+  public HandlerEntry buildHandler(
       HandlerConfig hc, AdapterRegistry registry, PolicySnapshot previous, Problems problems) {
     LoadedAdapter la = registry.get(hc.adapter());
     if (la == null) {
@@ -288,7 +292,7 @@ final class HandlerBuilder {
         Map.copyOf(stamps));
   }
 
-  static boolean unchanged(Map<Path, String> stamps) {
+  public static boolean unchanged(Map<Path, String> stamps) {
     for (Map.Entry<Path, String> e : stamps.entrySet()) {
       if (!PolicyFiles.stamp(e.getKey()).equals(e.getValue())) {
         return false;
@@ -304,5 +308,6 @@ final class HandlerBuilder {
    *
    * @param params the params as parsed (maps, lists, strings, numbers, booleans)
    */
-  record Signature(String adapter, String origin, Adapter instance, Map<String, Object> params) {}
+  public record Signature(
+      String adapter, String origin, Adapter instance, Map<String, Object> params) {}
 }
