@@ -1,9 +1,9 @@
 package io.tollgate.pilot;
 
+import io.tollgate.common.config.ConfigError;
 import io.tollgate.pilot.model.MeshException;
 import io.tollgate.pilot.model.MeshFiles;
 import io.tollgate.pilot.model.MeshLoader;
-import io.tollgate.pilot.model.MeshProblem;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.file.Path;
@@ -79,8 +79,7 @@ final class MeshReloader implements AutoCloseable {
     } catch (IOException e) {
       throw new MeshException(
           List.of(
-              new MeshProblem(
-                  dir.toString(), 0, 0, "cannot list the mesh directory: " + e.getMessage())));
+              ConfigError.of(dir.toString(), "cannot list the mesh directory: " + e.getMessage())));
     }
     publisher.publish(MeshLoader.load(first));
     watch = new MeshWatch(dir, settle, System::nanoTime, first);
