@@ -2,6 +2,7 @@ package io.tollgate.pilot.model;
 
 import io.grpc.Status;
 import io.tollgate.common.config.ConfigError;
+import io.tollgate.common.config.Durations;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
