@@ -1,6 +1,7 @@
 package io.tollgate.pilot;
 
 import io.tollgate.common.config.ConfigError;
+import io.tollgate.common.lifecycle.DaemonThreads;
 import io.tollgate.pilot.model.MeshException;
 import io.tollgate.pilot.model.MeshFiles;
 import io.tollgate.pilot.model.MeshLoader;
@@ -56,12 +57,7 @@ final class MeshReloader implements AutoCloseable {
     this.publisher = publisher;
     this.metrics = metrics;
     this.watcher =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "tollgate-pilot-watch");
-              t.setDaemon(true);
-              return t;
-            });
+        Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("tollgate-pilot-watch"));
   }
 
   /**
