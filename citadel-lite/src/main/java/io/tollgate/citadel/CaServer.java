@@ -7,6 +7,8 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.util.AdvancedTlsX509KeyManager;
 import io.grpc.util.AdvancedTlsX509TrustManager;
+import io.tollgate.common.lifecycle.DaemonThreads;
+import io.tollgate.common.lifecycle.GrpcServers;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.security.GeneralSecurityException;
@@ -88,11 +90,7 @@ public final class CaServer implements AutoCloseable {
             .start();
     ScheduledExecutorService renewals =
         Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "tollgate-ca-serving-renewal");
-              t.setDaemon(true);
-              return t;
-            });
+            DaemonThreads.named("tollgate-ca-serving-renewal"));
     renewals.scheduleAtFixedRate(
         () -> {
           try {
@@ -117,14 +115,6 @@ public final class CaServer implements AutoCloseable {
   @Override
   public void close() {
     renewals.shutdownNow();
-    server.shutdown();
-    try {
-      if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
-        server.shutdownNow();
-      }
-    } catch (InterruptedException e) {
-      server.shutdownNow();
-      Thread.currentThread().interrupt();
-    }
+    GrpcServers.stop(server, Duration.ofSeconds(5));
   }
 }

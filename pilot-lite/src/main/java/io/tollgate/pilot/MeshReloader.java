@@ -1,9 +1,10 @@
 package io.tollgate.pilot;
 
+import io.tollgate.common.config.ConfigError;
+import io.tollgate.common.lifecycle.DaemonThreads;
 import io.tollgate.pilot.model.MeshException;
 import io.tollgate.pilot.model.MeshFiles;
 import io.tollgate.pilot.model.MeshLoader;
-import io.tollgate.pilot.model.MeshProblem;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.file.Path;
@@ -56,12 +57,7 @@ final class MeshReloader implements AutoCloseable {
     this.publisher = publisher;
     this.metrics = metrics;
     this.watcher =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "tollgate-pilot-watch");
-              t.setDaemon(true);
-              return t;
-            });
+        Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("tollgate-pilot-watch"));
   }
 
   /**
@@ -79,8 +75,7 @@ final class MeshReloader implements AutoCloseable {
     } catch (IOException e) {
       throw new MeshException(
           List.of(
-              new MeshProblem(
-                  dir.toString(), 0, 0, "cannot list the mesh directory: " + e.getMessage())));
+              ConfigError.of(dir.toString(), "cannot list the mesh directory: " + e.getMessage())));
     }
     publisher.publish(MeshLoader.load(first));
     watch = new MeshWatch(dir, settle, System::nanoTime, first);

@@ -7,9 +7,10 @@ import io.grpc.Server;
 import io.grpc.ServerCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
+import io.tollgate.common.lifecycle.GrpcServers;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.util.concurrent.TimeUnit;
+import java.time.Duration;
 
 /**
  * {@code XdsServer} is the gRPC server pilot-lite answers on: java-control-plane's discovery
@@ -53,14 +54,6 @@ final class XdsServer implements AutoCloseable {
   /** Stops taking calls; those in flight get 5 seconds to finish, then are cancelled. */
   @Override
   public void close() {
-    server.shutdown();
-    try {
-      if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
-        server.shutdownNow();
-      }
-    } catch (InterruptedException e) {
-      server.shutdownNow();
-      Thread.currentThread().interrupt();
-    }
+    GrpcServers.stop(server, Duration.ofSeconds(5));
   }
 }

@@ -2,10 +2,10 @@ package io.tollgate.pilot;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tollgate.common.config.ConfigError;
 import io.tollgate.pilot.model.Mesh;
 import io.tollgate.pilot.model.MeshException;
 import io.tollgate.pilot.model.MeshLoader;
-import io.tollgate.pilot.model.MeshProblem;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -42,7 +42,7 @@ class MeshLoaderTest {
 
   @TempDir Path dir;
 
-  List<MeshProblem> problems(String vs) throws Exception {
+  List<ConfigError> problems(String vs) throws Exception {
     Files.writeString(dir.resolve("a-registry.yaml"), ENTRY);
     Files.writeString(dir.resolve("b-routes.yaml"), vs);
     try {
@@ -101,7 +101,7 @@ class MeshLoaderTest {
         - match: [{uri: {exact: /a, prefix: /b}}]
           route: [{destination: {host: reviews.shop}}]
         """)))
-        .extracting(MeshProblem::toString)
+        .extracting(ConfigError::toString)
         .containsExactlyInAnyOrder(
             "b-routes.yaml:1: VirtualService shop/reviews: spec.http[0].route[0].destination.subset: subset 'v3' is not defined by a"
                 + " DestinationRule for reviews.shop (defined: [v1, v2])",
@@ -115,7 +115,7 @@ class MeshLoaderTest {
 
   @Test
   void anUnsupportedFieldIsAnErrorWithItsColumnNotIgnored() throws Exception {
-    List<MeshProblem> p =
+    List<ConfigError> p =
         problems(
             routes(
                 """
@@ -132,7 +132,7 @@ class MeshLoaderTest {
     Files.writeString(
         dir.resolve("ports.yaml"), ENTRY.replace("http-web", "web").replace("reviews", "ratings"));
     assertThat(problems(routes("- route: [{destination: {host: reviews.shop}}]\n")))
-        .extracting(MeshProblem::toString)
+        .extracting(ConfigError::toString)
         .anySatisfy(
             s ->
                 assertThat(s)
@@ -142,7 +142,7 @@ class MeshLoaderTest {
     Files.writeString(
         dir.resolve("deploy.yaml"), "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\n");
     assertThat(problems(routes("- route: [{destination: {host: reviews.shop}}]\n")))
-        .extracting(MeshProblem::toString)
+        .extracting(ConfigError::toString)
         .containsExactly(
             "deploy.yaml:2:7: kind 'Deployment' is not read by pilot-lite (it reads ServiceEntry, VirtualService and"
                 + " DestinationRule; keep other objects in other files)");

@@ -2,6 +2,7 @@ package io.tollgate.quota;
 
 import io.tollgate.adapter.spi.Quotas.Limit;
 import io.tollgate.adapter.spi.Quotas.Mode;
+import io.tollgate.common.lifecycle.DaemonThreads;
 import java.time.Duration;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
@@ -35,12 +36,7 @@ final class BucketWarmUp implements AutoCloseable {
     this.buckets = buckets;
     this.warmer =
         membership.isClient()
-            ? Executors.newSingleThreadExecutor(
-                r -> {
-                  Thread t = new Thread(r, "tollgate-quota-warm-up");
-                  t.setDaemon(true);
-                  return t;
-                })
+            ? Executors.newSingleThreadExecutor(DaemonThreads.named("tollgate-quota-warm-up"))
             : null;
   }
 

@@ -1,5 +1,6 @@
 package io.tollgate.quota;
 
+import io.tollgate.common.lifecycle.DaemonThreads;
 import java.time.Duration;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.Callable;
@@ -9,7 +10,6 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * {@code ClusterCalls} makes blocking cluster calls on threads of its own, so that a caller stops
@@ -26,7 +26,6 @@ final class ClusterCalls implements AutoCloseable {
 
   ClusterCalls(Duration timeout) {
     this.timeout = timeout;
-    AtomicInteger n = new AtomicInteger();
     int threads = Math.max(8, 4 * Runtime.getRuntime().availableProcessors());
     this.callers =
         new ThreadPoolExecutor(
@@ -35,11 +34,7 @@ final class ClusterCalls implements AutoCloseable {
             60,
             TimeUnit.SECONDS,
             new ArrayBlockingQueue<>(QUEUE),
-            r -> {
-              Thread t = new Thread(r, "tollgate-quota-" + n.incrementAndGet());
-              t.setDaemon(true);
-              return t;
-            });
+            DaemonThreads.numbered("tollgate-quota"));
   }
 
   /**

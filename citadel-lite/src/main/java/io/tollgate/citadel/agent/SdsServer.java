@@ -15,10 +15,12 @@ import io.grpc.netty.shaded.io.netty.channel.epoll.EpollIoHandler;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
 import io.tollgate.citadel.Pem;
+import io.tollgate.common.lifecycle.GrpcServers;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -102,13 +104,7 @@ public final class SdsServer implements AutoCloseable {
 
   @Override
   public void close() {
-    server.shutdown();
-    try {
-      server.awaitTermination(5, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    server.shutdownNow();
+    GrpcServers.stop(server, Duration.ofSeconds(5));
     loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
     try {
       Files.deleteIfExists(socket);

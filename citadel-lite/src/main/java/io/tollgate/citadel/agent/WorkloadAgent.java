@@ -18,6 +18,7 @@ import io.tollgate.citadel.SpiffeId;
 import io.tollgate.citadel.api.IstioCertificateRequest;
 import io.tollgate.citadel.api.IstioCertificateResponse;
 import io.tollgate.citadel.api.IstioCertificateServiceGrpc;
+import io.tollgate.common.lifecycle.DaemonThreads;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -101,12 +102,7 @@ public final class WorkloadAgent implements AutoCloseable {
     this.files = new CertificateFiles(settings.outDir());
     this.clock = clock;
     this.scheduler =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "tollgate-agent");
-              t.setDaemon(true);
-              return t;
-            });
+        Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("tollgate-agent"));
   }
 
   public CertificateFiles files() {

@@ -15,6 +15,7 @@ import io.grpc.util.AdvancedTlsX509KeyManager;
 import io.grpc.util.AdvancedTlsX509TrustManager;
 import io.tollgate.citadel.CertificateAuthority;
 import io.tollgate.citadel.SpiffeId;
+import io.tollgate.common.lifecycle.DaemonThreads;
 import java.io.IOException;
 import java.security.GeneralSecurityException;
 import java.security.cert.X509Certificate;
@@ -55,13 +56,7 @@ public final class WorkloadTls implements AutoCloseable {
     if (!reload()) {
       throw new IOException("no credentials in " + files.dir() + " yet; run the agent first");
     }
-    watcher =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "tollgate-tls-files");
-              t.setDaemon(true);
-              return t;
-            });
+    watcher = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("tollgate-tls-files"));
     watcher.scheduleWithFixedDelay(
         () -> {
           try {

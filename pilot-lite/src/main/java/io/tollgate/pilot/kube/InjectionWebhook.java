@@ -9,6 +9,7 @@ import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.tollgate.common.lifecycle.DaemonThreads;
 import io.tollgate.pilot.xds.SidecarPorts;
 import java.io.IOException;
 import java.io.InputStream;
@@ -77,13 +78,7 @@ public final class InjectionWebhook implements AutoCloseable {
     HttpsServer server = HttpsServer.create(address, 64);
     server.setHttpsConfigurator(new HttpsConfigurator(tls));
     ExecutorService executor =
-        Executors.newFixedThreadPool(
-            2,
-            r -> {
-              Thread t = new Thread(r, "tollgate-injection-webhook");
-              t.setDaemon(true);
-              return t;
-            });
+        Executors.newFixedThreadPool(2, DaemonThreads.named("tollgate-injection-webhook"));
     server.setExecutor(executor);
     Counter reviews =
         Counter.builder()

@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.deser.DeserializationProblemHandler;
 import com.fasterxml.jackson.databind.exc.InvalidTypeIdException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.tollgate.common.config.ConfigError;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -57,8 +58,7 @@ public final class MeshLoader {
     } catch (IOException e) {
       throw new MeshException(
           List.of(
-              new MeshProblem(
-                  dir.toString(), 0, 0, "cannot list the mesh directory: " + e.getMessage())));
+              ConfigError.of(dir.toString(), "cannot list the mesh directory: " + e.getMessage())));
     }
   }
 
@@ -67,14 +67,14 @@ public final class MeshLoader {
    * exactly what was read.
    */
   public static Mesh load(List<MeshFiles.File> files) throws MeshException {
-    List<MeshProblem> problems = new ArrayList<>();
+    List<ConfigError> problems = new ArrayList<>();
     List<Mesh.Located<ServiceEntry>> entries = new ArrayList<>();
     List<Mesh.Located<VirtualService>> services = new ArrayList<>();
     List<Mesh.Located<DestinationRule>> rules = new ArrayList<>();
     for (MeshFiles.File file : files) {
       String name = file.name();
       if (file.content() == null) {
-        problems.add(new MeshProblem(name, 0, 0, "cannot read: " + file.error()));
+        problems.add(ConfigError.of(name, "cannot read: " + file.error()));
         continue;
       }
       int docLine = 1;
@@ -88,7 +88,7 @@ public final class MeshLoader {
           docLine = line;
           if (t != JsonToken.START_OBJECT) {
             problems.add(
-                new MeshProblem(
+                new ConfigError(
                     name,
                     line,
                     parser.currentTokenLocation().getColumnNr(),
@@ -113,7 +113,7 @@ public final class MeshLoader {
                 + e.getKnownPropertyIds()
                 + ")";
         problems.add(
-            at == null ? at(name, e, message) : new MeshProblem(name, at[0], at[1], message));
+            at == null ? at(name, e, message) : new ConfigError(name, at[0], at[1], message));
       } catch (InvalidTypeIdException e) {
         problems.add(
             at(
@@ -127,9 +127,11 @@ public final class MeshLoader {
                         + "' is not read by pilot-lite (it reads ServiceEntry, VirtualService"
                         + " and DestinationRule; keep other objects in other files)"));
       } catch (JsonProcessingException e) {
-        problems.add(at(name, e, e.getOriginalMessage()));
+        // ConfigError needs a message; Jackson's is only null when made without one.
+        String message = e.getOriginalMessage();
+        problems.add(at(name, e, message == null ? e.getClass().getSimpleName() : message));
       } catch (IOException e) {
-        problems.add(new MeshProblem(name, 0, 0, "cannot read: " + e.getMessage()));
+        problems.add(ConfigError.of(name, "cannot read: " + e.getMessage()));
       }
     }
     Mesh mesh = new Mesh(List.copyOf(entries), List.copyOf(services), List.copyOf(rules));
@@ -158,9 +160,9 @@ public final class MeshLoader {
     return null;
   }
 
-  private static MeshProblem at(String file, JsonProcessingException e, String message) {
+  private static ConfigError at(String file, JsonProcessingException e, String message) {
     JsonLocation l = e.getLocation();
-    return new MeshProblem(
+    return new ConfigError(
         file, l == null ? 0 : l.getLineNr(), l == null ? 0 : l.getColumnNr(), message);
   }
 }

@@ -1,6 +1,8 @@
 package io.tollgate.pilot.model;
 
 import io.grpc.Status;
+import io.tollgate.common.config.ConfigError;
+import io.tollgate.common.config.Durations;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -19,8 +21,8 @@ final class MeshValidator {
 
   private MeshValidator() {}
 
-  static List<MeshProblem> validate(Mesh mesh) {
-    List<MeshProblem> out = new ArrayList<>();
+  static List<ConfigError> validate(Mesh mesh) {
+    List<ConfigError> out = new ArrayList<>();
     Map<String, Mesh.Located<ServiceEntry>> hosts = new HashMap<>();
     for (var se : mesh.serviceEntries()) {
       Problems p = new Problems(se, out);
@@ -289,10 +291,10 @@ final class MeshValidator {
   }
 
   /** Problems of one object, located at its document. */
-  private record Problems(Mesh.Located<?> object, List<MeshProblem> out) {
+  private record Problems(Mesh.Located<?> object, List<ConfigError> out) {
     void add(String field, String message) {
       out.add(
-          new MeshProblem(
+          new ConfigError(
               object.file(),
               object.line(),
               0,

@@ -5,7 +5,7 @@ import io.envoyproxy.envoy.extensions.filters.http.fault.v3.FaultAbort;
 import io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault;
 import io.envoyproxy.envoy.type.v3.FractionalPercent;
 import io.grpc.Status;
-import io.tollgate.pilot.model.Durations;
+import io.tollgate.common.config.Durations;
 import io.tollgate.pilot.model.VirtualService;
 
 /**

@@ -9,7 +9,7 @@ import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.config.route.v3.RouteMatch;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.config.route.v3.WeightedCluster;
-import io.tollgate.pilot.model.Durations;
+import io.tollgate.common.config.Durations;
 import io.tollgate.pilot.model.ServiceEntry;
 import io.tollgate.pilot.model.VirtualService;
 import java.util.ArrayList;

@@ -1,5 +1,6 @@
 package io.tollgate.server.cli;
 
+import io.tollgate.common.config.Durations;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 

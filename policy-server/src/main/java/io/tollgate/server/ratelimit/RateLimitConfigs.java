@@ -1,6 +1,5 @@
 package io.tollgate.server.ratelimit;
 
-import io.tollgate.quota.config.ConfigProblem;
 import io.tollgate.quota.config.DescriptorMatcher;
 import io.tollgate.quota.config.DomainConfig;
 import io.tollgate.quota.config.RateLimitConfigParser;
@@ -20,7 +19,8 @@ public final class RateLimitConfigs implements RateLimitCompiler {
     Map<String, DomainConfig> domains = new LinkedHashMap<>();
     for (Map.Entry<String, String> f : files.entrySet()) {
       RateLimitConfigParser.Result r = RateLimitConfigParser.parse(f.getKey(), f.getValue());
-      for (ConfigProblem p : r.problems()) {
+      // The rules module has its own ConfigError until it adopts the common one.
+      for (io.tollgate.common.config.ConfigError p : r.problems()) {
         errors.add(new ConfigError(p.file(), p.line(), p.column(), p.message()));
       }
       if (r.config() == null) {

@@ -2,6 +2,7 @@ package io.tollgate.server.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tollgate.common.config.Durations;
 import io.tollgate.server.BundledPolicy;
 import java.io.PrintWriter;
 import java.io.StringWriter;

@@ -2,6 +2,7 @@ package io.tollgate.server.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tollgate.common.config.Durations;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

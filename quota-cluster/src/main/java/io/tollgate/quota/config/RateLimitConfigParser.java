@@ -1,6 +1,7 @@
 package io.tollgate.quota.config;
 
 import io.tollgate.adapter.spi.Quotas;
+import io.tollgate.common.config.ConfigError;
 import java.io.StringReader;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -58,10 +59,10 @@ public final class RateLimitConfigParser {
       Set.of("unit", "requests_per_unit", "unlimited", "name", "replaces", "mode");
 
   /** The outcome: a config, or the problems that kept it from loading. */
-  public record Result(DomainConfig config, List<ConfigProblem> problems) {}
+  public record Result(DomainConfig config, List<ConfigError> problems) {}
 
   private final String file;
-  private final List<ConfigProblem> problems = new ArrayList<>();
+  private final List<ConfigError> problems = new ArrayList<>();
   private final Map<String, Integer> limitNames = new HashMap<>();
   private final List<Object[]> replaceRefs = new ArrayList<>(); // {name, node}
 
@@ -90,7 +91,7 @@ public final class RateLimitConfigParser {
     } catch (MarkedYAMLException e) {
       Mark m = e.getProblemMark();
       problems.add(
-          new ConfigProblem(
+          new ConfigError(
               file,
               m == null ? 0 : m.getLine() + 1,
               m == null ? 0 : m.getColumn() + 1,
@@ -359,7 +360,7 @@ public final class RateLimitConfigParser {
   private void problem(Node at, String message) {
     Mark m = at == null ? null : at.getStartMark();
     problems.add(
-        new ConfigProblem(
+        new ConfigError(
             file, m == null ? 0 : m.getLine() + 1, m == null ? 0 : m.getColumn() + 1, message));
   }
 

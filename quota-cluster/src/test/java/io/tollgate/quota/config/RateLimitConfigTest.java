@@ -3,6 +3,7 @@ package io.tollgate.quota.config;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tollgate.adapter.spi.Quotas;
+import io.tollgate.common.config.ConfigError;
 import io.tollgate.quota.config.DescriptorMatcher.Entry;
 import java.util.List;
 import java.util.Map;
@@ -160,7 +161,7 @@ class RateLimitConfigTest {
 
   static List<String> problems(String text) {
     return RateLimitConfigParser.parse("limits.yaml", text).problems().stream()
-        .map(ConfigProblem::toString)
+        .map(ConfigError::toString)
         .toList();
   }
 

@@ -1,11 +1,11 @@
-package io.tollgate.server.lifecycle;
+package io.tollgate.common.lifecycle;
 
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * {@code DaemonThreads} are factories of the policy server's background threads: daemon threads, so
- * that none keeps the JVM running, named for what they do.
+ * {@code DaemonThreads} are factories of Tollgate's background threads: daemon threads, so that
+ * none keeps the JVM running, named for what they do.
  */
 public final class DaemonThreads {
   private DaemonThreads() {}

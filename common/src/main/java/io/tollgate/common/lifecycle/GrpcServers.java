@@ -1,4 +1,4 @@
-package io.tollgate.server.lifecycle;
+package io.tollgate.common.lifecycle;
 
 import io.grpc.Server;
 import java.time.Duration;
