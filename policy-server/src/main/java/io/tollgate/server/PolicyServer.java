@@ -309,7 +309,7 @@ public final class PolicyServer implements AutoCloseable {
   }
 
   private static boolean needsQuotas(PolicySnapshot s) {
-    return s != null && (s.rateLimits() != null || s.usesQuotas());
+    return s != null && (s.hasRateLimits() || s.usesQuotas());
   }
 
   /** Opens the quota connection once a policy has rate limits or quota handlers. */

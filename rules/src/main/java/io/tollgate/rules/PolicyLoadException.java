@@ -1,5 +1,6 @@
 package io.tollgate.rules;
 
+import io.tollgate.common.config.ConfigError;
 import java.util.List;
 import java.util.stream.Collectors;
 

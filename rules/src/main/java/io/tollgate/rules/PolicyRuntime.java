@@ -1,6 +1,7 @@
 package io.tollgate.rules;
 
 import io.tollgate.adapter.spi.Attributes;
+import io.tollgate.common.config.ConfigError;
 import io.tollgate.rules.compile.PolicyCompiler;
 import io.tollgate.rules.dispatch.Dispatcher;
 import io.tollgate.rules.plugins.AdapterRegistry;

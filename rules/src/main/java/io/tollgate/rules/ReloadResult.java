@@ -1,5 +1,6 @@
 package io.tollgate.rules;
 
+import io.tollgate.common.config.ConfigError;
 import java.time.Duration;
 import java.util.List;
 

@@ -31,7 +31,7 @@ public record RuntimeOptions(
     RegoEngine.Settings opa,
     Duration regoTimeout,
     RegoEngine.Observer regoObserver,
-    RateLimitCompiler rateLimits,
+    RateLimitCompiler<?> rateLimits,
     Quotas quotas,
     Map<Class<?>, Object> services,
     Duration settle) {
@@ -85,7 +85,7 @@ public record RuntimeOptions(
   }
 
   /** These options with a rate-limit compiler. */
-  public RuntimeOptions withRateLimits(RateLimitCompiler compiler) {
+  public RuntimeOptions withRateLimits(RateLimitCompiler<?> compiler) {
     return new RuntimeOptions(
         policyDir,
         pluginsDir,

@@ -1,5 +1,6 @@
 package io.tollgate.rules;
 
+import io.tollgate.common.config.ConfigError;
 import io.tollgate.rules.snapshot.PolicySnapshot;
 import java.time.Instant;
 import java.util.List;

@@ -2,6 +2,7 @@ package io.tollgate.rules;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tollgate.common.config.ConfigError;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;

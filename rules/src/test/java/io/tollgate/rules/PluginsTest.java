@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tollgate.adapter.spi.Adapter;
 import io.tollgate.adapter.spi.HeaderOp;
+import io.tollgate.common.config.ConfigError;
 import io.tollgate.rules.fake.PluginOnlyAdapter;
 import io.tollgate.rules.fake.ThrowingAdapter;
 import java.io.IOException;

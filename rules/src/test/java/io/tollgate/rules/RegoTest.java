@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.tollgate.adapter.spi.HeaderOp;
 import io.tollgate.adapter.spi.Vocabulary;
+import io.tollgate.common.config.ConfigError;
 import io.tollgate.rules.rego.RegoEngine;
 import io.tollgate.testing.Opa;
 import java.nio.file.Path;

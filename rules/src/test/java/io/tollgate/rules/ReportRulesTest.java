@@ -4,6 +4,7 @@ import static io.tollgate.rules.PolicyDir.request;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tollgate.adapter.spi.Instance;
+import io.tollgate.common.config.ConfigError;
 import io.tollgate.rules.fake.RecordingAdapter;
 import java.nio.file.Path;
 import java.time.Duration;

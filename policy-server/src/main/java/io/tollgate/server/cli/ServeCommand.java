@@ -1,9 +1,9 @@
 package io.tollgate.server.cli;
 
 import io.tollgate.citadel.Citadel;
+import io.tollgate.common.config.ConfigError;
 import io.tollgate.pilot.PilotServer;
 import io.tollgate.pilot.model.MeshException;
-import io.tollgate.rules.ConfigError;
 import io.tollgate.rules.PolicyLoadException;
 import io.tollgate.server.DecisionLog;
 import io.tollgate.server.PolicyServer;

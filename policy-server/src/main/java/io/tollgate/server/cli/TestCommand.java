@@ -1,6 +1,6 @@
 package io.tollgate.server.cli;
 
-import io.tollgate.rules.ConfigError;
+import io.tollgate.common.config.ConfigError;
 import io.tollgate.rules.testing.CaseResult;
 import io.tollgate.rules.testing.RuleTestRunner;
 import io.tollgate.rules.testing.TestReport;

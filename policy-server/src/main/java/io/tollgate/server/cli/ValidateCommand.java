@@ -1,6 +1,6 @@
 package io.tollgate.server.cli;
 
-import io.tollgate.rules.ConfigError;
+import io.tollgate.common.config.ConfigError;
 import io.tollgate.rules.PolicyRuntime;
 import java.io.PrintWriter;
 import java.nio.file.Files;

@@ -1,9 +1,9 @@
 package io.tollgate.server.ratelimit;
 
+import io.tollgate.common.config.ConfigError;
 import io.tollgate.quota.config.DescriptorMatcher;
 import io.tollgate.quota.config.DomainConfig;
 import io.tollgate.quota.config.RateLimitConfigParser;
-import io.tollgate.rules.ConfigError;
 import io.tollgate.rules.RateLimitCompiler;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,16 +13,13 @@ import java.util.Map;
  * {@code RateLimitConfigs} compiles a policy's rate-limit files into one {@link DescriptorMatcher}:
  * each file one domain, a domain in at most one file.
  */
-public final class RateLimitConfigs implements RateLimitCompiler {
+public final class RateLimitConfigs implements RateLimitCompiler<DescriptorMatcher> {
   @Override
-  public Object compile(Map<String, String> files, List<ConfigError> errors) {
+  public DescriptorMatcher compile(Map<String, String> files, List<ConfigError> errors) {
     Map<String, DomainConfig> domains = new LinkedHashMap<>();
     for (Map.Entry<String, String> f : files.entrySet()) {
       RateLimitConfigParser.Result r = RateLimitConfigParser.parse(f.getKey(), f.getValue());
-      // The rules module has its own ConfigError until it adopts the common one.
-      for (io.tollgate.common.config.ConfigError p : r.problems()) {
-        errors.add(new ConfigError(p.file(), p.line(), p.column(), p.message()));
-      }
+      errors.addAll(r.problems());
       if (r.config() == null) {
         continue;
       }

@@ -95,10 +95,9 @@ public final class RateLimitService extends RateLimitServiceGrpc.RateLimitServic
       StreamObserver<RateLimitResponse> out,
       PolicySnapshot snapshot,
       boolean warmUp) {
-    DescriptorMatcher limits =
-        snapshot == null || !(snapshot.rateLimits() instanceof DescriptorMatcher m)
-            ? null
-            : warmUp ? WARM_UP : m;
+    DescriptorMatcher served =
+        snapshot == null ? null : snapshot.rateLimits(DescriptorMatcher.class);
+    DescriptorMatcher limits = served == null ? null : warmUp ? WARM_UP : served;
     List<List<DescriptorMatcher.Entry>> descriptors =
         new ArrayList<>(request.getDescriptorsCount());
     for (RateLimitDescriptor d : request.getDescriptorsList()) {

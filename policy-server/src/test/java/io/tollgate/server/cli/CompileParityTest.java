@@ -2,8 +2,8 @@ package io.tollgate.server.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tollgate.common.config.ConfigError;
 import io.tollgate.common.config.Durations;
-import io.tollgate.rules.ConfigError;
 import io.tollgate.rules.PolicyLoadException;
 import io.tollgate.rules.PolicyRuntime;
 import io.tollgate.rules.rego.RegoEngine;

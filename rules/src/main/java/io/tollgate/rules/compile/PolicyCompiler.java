@@ -1,7 +1,7 @@
 package io.tollgate.rules.compile;
 
 import io.tollgate.adapter.spi.Handler;
-import io.tollgate.rules.ConfigError;
+import io.tollgate.common.config.ConfigError;
 import io.tollgate.rules.EvaluationCounters;
 import io.tollgate.rules.RuntimeOptions;
 import io.tollgate.rules.cel.Expressions;

@@ -1,6 +1,6 @@
 package io.tollgate.rules.compile;
 
-import io.tollgate.rules.ConfigError;
+import io.tollgate.common.config.ConfigError;
 import java.io.IOException;
 import java.nio.file.FileSystemLoopException;
 import java.nio.file.FileVisitOption;

@@ -1,6 +1,6 @@
 package io.tollgate.rules.compile;
 
-import io.tollgate.rules.ConfigError;
+import io.tollgate.common.config.ConfigError;
 import io.tollgate.rules.config.Problems;
 import io.tollgate.rules.snapshot.HandlerEntry;
 import java.io.IOException;

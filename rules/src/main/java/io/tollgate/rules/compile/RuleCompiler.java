@@ -4,7 +4,7 @@ import io.tollgate.adapter.spi.AttributeType;
 import io.tollgate.adapter.spi.HeaderOp;
 import io.tollgate.adapter.spi.ReportHandler;
 import io.tollgate.adapter.spi.Template;
-import io.tollgate.rules.ConfigError;
+import io.tollgate.common.config.ConfigError;
 import io.tollgate.rules.cel.CompiledExpression;
 import io.tollgate.rules.cel.ExpressionIssue;
 import io.tollgate.rules.cel.Expressions;

@@ -1,7 +1,7 @@
 package io.tollgate.rules.config;
 
+import io.tollgate.common.config.Durations;
 import java.time.Duration;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -264,18 +264,10 @@ public final class PolicyDocuments {
   }
 
   private Duration duration(YamlDocument doc, String path, String text) {
-    String s = text.trim().toLowerCase(java.util.Locale.ROOT);
     try {
-      if (s.endsWith("ms")) {
-        return Duration.ofMillis(Long.parseLong(s.substring(0, s.length() - 2)));
-      }
-      if (s.endsWith("s")) {
-        return Duration.ofMillis(
-            (long) (Double.parseDouble(s.substring(0, s.length() - 1)) * 1000));
-      }
-      return Duration.parse(text);
-    } catch (NumberFormatException | DateTimeParseException e) {
-      problems.at(doc, path, "'" + text + "' is not a duration; write e.g. 50ms or 2s");
+      return Durations.parse(text);
+    } catch (IllegalArgumentException e) {
+      problems.at(doc, path, e.getMessage());
       return null;
     }
   }

@@ -1,6 +1,6 @@
 package io.tollgate.rules.config;
 
-import io.tollgate.rules.ConfigError;
+import io.tollgate.common.config.ConfigError;
 import java.util.ArrayList;
 import java.util.List;
 

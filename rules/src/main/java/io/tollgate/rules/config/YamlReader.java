@@ -1,6 +1,6 @@
 package io.tollgate.rules.config;
 
-import io.tollgate.rules.ConfigError;
+import io.tollgate.common.config.ConfigError;
 import java.io.StringReader;
 import java.util.ArrayList;
 import java.util.HashMap;

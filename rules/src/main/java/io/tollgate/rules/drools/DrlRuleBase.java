@@ -2,7 +2,7 @@ package io.tollgate.rules.drools;
 
 import io.tollgate.adapter.spi.Attributes;
 import io.tollgate.adapter.spi.CheckResult;
-import io.tollgate.rules.ConfigError;
+import io.tollgate.common.config.ConfigError;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;

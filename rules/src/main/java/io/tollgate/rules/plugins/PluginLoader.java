@@ -1,7 +1,7 @@
 package io.tollgate.rules.plugins;
 
 import io.tollgate.adapter.spi.Adapter;
-import io.tollgate.rules.ConfigError;
+import io.tollgate.common.config.ConfigError;
 import java.io.IOException;
 import java.net.URL;
 import java.net.URLClassLoader;

@@ -1,6 +1,6 @@
 package io.tollgate.rules.rego;
 
-import io.tollgate.rules.ConfigError;
+import io.tollgate.common.config.ConfigError;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

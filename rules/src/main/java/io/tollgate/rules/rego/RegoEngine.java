@@ -2,7 +2,7 @@ package io.tollgate.rules.rego;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.tollgate.rules.ConfigError;
+import io.tollgate.common.config.ConfigError;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

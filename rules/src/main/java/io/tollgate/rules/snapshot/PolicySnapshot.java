@@ -142,12 +142,17 @@ public final class PolicySnapshot {
     return drl;
   }
 
+  /** Whether this version has a rate-limit configuration. */
+  public boolean hasRateLimits() {
+    return rateLimits != null;
+  }
+
   /**
    * The rate-limit configuration of this version, as the runtime's {@link RateLimitCompiler} built
-   * it, or {@code null} when the policy has none.
+   * it; {@code null} when the policy has none, or it is not a {@code type}.
    */
-  public Object rateLimits() {
-    return rateLimits;
+  public <T> T rateLimits(Class<T> type) {
+    return type.isInstance(rateLimits) ? type.cast(rateLimits) : null;
   }
 
   /** The Rego this version uploaded to OPA, or {@code null} if it has none. */

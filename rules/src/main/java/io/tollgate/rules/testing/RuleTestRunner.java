@@ -4,7 +4,7 @@ import io.tollgate.adapter.spi.AttributeType;
 import io.tollgate.adapter.spi.HeaderOp;
 import io.tollgate.adapter.spi.MapAttributes;
 import io.tollgate.adapter.spi.Vocabulary;
-import io.tollgate.rules.ConfigError;
+import io.tollgate.common.config.ConfigError;
 import io.tollgate.rules.PolicyDecision;
 import io.tollgate.rules.PolicyLoadException;
 import io.tollgate.rules.PolicyRuntime;

@@ -1,6 +1,6 @@
 package io.tollgate.rules.testing;
 
-import io.tollgate.rules.ConfigError;
+import io.tollgate.common.config.ConfigError;
 import java.util.List;
 
 /**
