@@ -8,14 +8,16 @@ import io.tollgate.adapter.spi.Attributes;
  */
 @FunctionalInterface
 public interface Decider {
+  /** A caller deadline meaning none: the handlers' own deadlines alone bound the check. */
+  long NO_DEADLINE = Long.MAX_VALUE;
 
   /** Decides one request with exactly one policy version. */
   PolicyDecision check(Attributes attributes);
 
   /**
    * Decides one request, no handler waiting past {@code callerDeadline} (a {@link
-   * System#nanoTime()} value, or {@link PolicySnapshot#NO_DEADLINE}): the caller's deadline, e.g.
-   * the gRPC deadline Envoy sends as its ext_authz timeout.
+   * System#nanoTime()} value, or {@link #NO_DEADLINE}): the caller's deadline, e.g. the gRPC
+   * deadline Envoy sends as its ext_authz timeout.
    */
   default PolicyDecision check(Attributes attributes, long callerDeadline) {
     return check(attributes);

@@ -4,10 +4,14 @@ import io.tollgate.adapter.spi.Attributes;
 import io.tollgate.common.config.ConfigError;
 import io.tollgate.rules.compile.PolicyCompiler;
 import io.tollgate.rules.dispatch.Dispatcher;
+import io.tollgate.rules.drools.DrlPolicyEngine;
+import io.tollgate.rules.engine.PolicyEngine;
 import io.tollgate.rules.plugins.AdapterRegistry;
 import io.tollgate.rules.plugins.LoadedAdapter;
 import io.tollgate.rules.rego.RegoEngine;
+import io.tollgate.rules.rego.RegoPolicyEngine;
 import io.tollgate.rules.snapshot.PolicySnapshot;
+import io.tollgate.rules.snapshot.PreparedPolicy;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -62,16 +66,24 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
    */
   private final boolean logOutcome;
 
-  private RegoEngine rego;
+  /** Rego, also among {@link #engines}: its OPA connection is visible to metrics. */
+  private final RegoPolicyEngine rego;
+
+  /**
+   * The policy languages besides YAML/CEL; a new one implements {@link PolicyEngine}, listed here.
+   */
+  private final List<PolicyEngine> engines;
 
   private PolicyRuntime(RuntimeOptions options, boolean logOutcome) {
     this.options = options;
     this.logOutcome = logOutcome;
     this.blockingPool = Dispatcher.newBlockingPool();
+    this.rego =
+        new RegoPolicyEngine(
+            options.opa(), options.regoObserver(), options.regoTimeout(), !logOutcome);
+    this.engines = List.of(new DrlPolicyEngine(options.blockingTimeout()), rego);
     List<LoadedAdapter> builtins = AdapterRegistry.builtins();
-    this.compiler =
-        new PolicyCompiler(
-            options, builtins, blockingPool, counters, this::regoEngine, !logOutcome);
+    this.compiler = new PolicyCompiler(options, builtins, blockingPool, counters, engines);
   }
 
   /** Loads the policy; throws with every problem when it does not compile. */
@@ -105,17 +117,9 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
     }
   }
 
-  /** The Rego engine, created the first time a policy has Rego. */
-  private synchronized RegoEngine regoEngine() {
-    if (rego == null) {
-      rego = new RegoEngine(options.opa(), options.regoObserver());
-    }
-    return rego;
-  }
-
   /** The engine if any policy so far had Rego, else {@code null}. */
-  public synchronized RegoEngine regoEngineIfStarted() {
-    return rego;
+  public RegoEngine regoEngineIfStarted() {
+    return rego.started();
   }
 
   /** Empty when this runtime can decide every request as its policy says; otherwise why not. */
@@ -123,13 +127,17 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
     if (active == null) {
       return "no policy is serving";
     }
-    RegoEngine r = regoEngineIfStarted();
-    return r == null || active.rego() == null ? "" : r.notReadyReason();
+    for (PolicyEngine e : engines) {
+      if (active.prepared().containsKey(e.adapter()) && !e.notReadyReason().isEmpty()) {
+        return e.notReadyReason();
+      }
+    }
+    return "";
   }
 
   @Override
   public PolicyDecision check(Attributes attributes) {
-    return check(attributes, PolicySnapshot.NO_DEADLINE);
+    return check(attributes, Decider.NO_DEADLINE);
   }
 
   @Override
@@ -275,10 +283,13 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
       lastAttempt = r.fingerprint();
       Duration took = Duration.ofNanos(System.nanoTime() - started);
       if (r.snapshot() != null) {
-        // Before its Rego is activated: the serving version's Rego keeps answering meanwhile.
+        // Before its engines activate it: the serving version's Rego keeps answering meanwhile.
         warm(r.snapshot());
-        if (r.snapshot().rego() != null) {
-          regoEngine().activate(r.snapshot().rego());
+        for (PolicyEngine e : engines) {
+          PreparedPolicy p = r.snapshot().prepared().get(e.adapter());
+          if (p != null) {
+            e.activate(p);
+          }
         }
         active = r.snapshot();
         retired = previous;
@@ -396,9 +407,6 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
     }
     blockingPool.shutdownNow();
     retirement.close();
-    RegoEngine r = regoEngineIfStarted();
-    if (r != null) {
-      r.close();
-    }
+    engines.forEach(PolicyEngine::close);
   }
 }

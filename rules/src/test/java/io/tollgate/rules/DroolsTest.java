@@ -179,12 +179,12 @@ class DroolsTest {
                 "p.yaml",
                 "kind: Handler\nname: h\nadapter: fixed\n---\nkind: Rule\nname: r\nmatch: 'false'\nactions: [{handler: h}]\n");
     try (PolicyRuntime rt = d.start()) {
-      var before = rt.snapshot().drl();
+      var before = rt.snapshot().prepared().get("drools");
       d.write(
           "p.yaml",
           "kind: Handler\nname: h2\nadapter: fixed\n---\nkind: Rule\nname: r\nmatch: 'false'\nactions: [{handler: h2}]\n");
       assertThat(rt.reload().swapped()).isTrue();
-      assertThat(rt.snapshot().drl()).isSameAs(before);
+      assertThat(rt.snapshot().prepared().get("drools")).isSameAs(before);
     }
   }
 }

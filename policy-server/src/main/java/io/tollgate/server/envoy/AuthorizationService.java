@@ -15,7 +15,6 @@ import io.grpc.stub.StreamObserver;
 import io.tollgate.adapter.spi.Attributes;
 import io.tollgate.rules.Decider;
 import io.tollgate.rules.PolicyDecision;
-import io.tollgate.rules.snapshot.PolicySnapshot;
 import io.tollgate.server.CheckListener;
 import io.tollgate.server.warmup.WarmUpCalls;
 import java.io.InputStream;
@@ -107,7 +106,7 @@ public final class AuthorizationService extends AuthorizationGrpc.AuthorizationI
     long started = System.nanoTime();
     boolean warmUp = WarmUpCalls.current();
     CheckResponse response;
-    long deadline = PolicySnapshot.NO_DEADLINE;
+    long deadline = Decider.NO_DEADLINE;
     Deadline callerDeadline = Context.current().getDeadline();
     if (callerDeadline != null) {
       long left = callerDeadline.timeRemaining(TimeUnit.NANOSECONDS);

@@ -10,13 +10,8 @@ import io.tollgate.adapter.spi.ReportHandler;
 import io.tollgate.rules.RuntimeOptions;
 import io.tollgate.rules.config.HandlerConfig;
 import io.tollgate.rules.config.Problems;
-import io.tollgate.rules.drools.DrlRuleBase;
-import io.tollgate.rules.drools.DroolsHandler;
 import io.tollgate.rules.plugins.AdapterRegistry;
 import io.tollgate.rules.plugins.LoadedAdapter;
-import io.tollgate.rules.rego.RegoBundle;
-import io.tollgate.rules.rego.RegoEngine;
-import io.tollgate.rules.rego.RegoHandler;
 import io.tollgate.rules.snapshot.DecisionCache;
 import io.tollgate.rules.snapshot.HandlerEntry;
 import io.tollgate.rules.snapshot.PolicySnapshot;
@@ -31,60 +26,19 @@ import java.util.TreeSet;
 /**
  * {@code HandlerBuilder} builds the handlers that a policy's {@code Handler} documents configure:
  * an adapter's handler (reused from the previous version when its config and the files it read are
- * unchanged), a DRL or Rego handler, and the decision cache a config asks for. Problems go to the
- * compile's {@link Problems}, located in the document. Not thread-safe, like the compile.
+ * unchanged), and the decision cache a config asks for; policy engines build their own. Problems go
+ * to the compile's {@link Problems}, located in the document. Not thread-safe, like the compile.
  */
 public final class HandlerBuilder {
   private final RuntimeOptions options;
-  private final java.util.function.Supplier<RegoEngine> rego;
+  private final Set<String> engineAdapters;
 
-  public HandlerBuilder(RuntimeOptions options, java.util.function.Supplier<RegoEngine> rego) {
+  /**
+   * @param engineAdapters the adapter names of the policy engines, named among the available ones
+   */
+  public HandlerBuilder(RuntimeOptions options, Set<String> engineAdapters) {
     this.options = options;
-    this.rego = rego;
-  }
-
-  public HandlerEntry regoHandler(HandlerConfig hc, RegoBundle bundle, Problems problems) {
-    for (String k : hc.params().keySet()) {
-      if (!k.equals("query")) {
-        problems.atKey(
-            hc.doc(), "params." + k, "unknown param '" + k + "'; the rego adapter takes [query]");
-      }
-    }
-    Object q = hc.params().get("query");
-    if (!(q instanceof String query) || query.isBlank()) {
-      problems.at(
-          hc.doc(),
-          "params",
-          "handler '"
-              + hc.name()
-              + "' (adapter rego) needs params.query: the Rego document that decides, e.g. envoy.authz.allow");
-      return null;
-    }
-    if (bundle == null) {
-      if (problems.isEmpty()) {
-        problems.at(
-            hc.doc(),
-            "adapter",
-            "handler '" + hc.name() + "' uses rego, but the policy has no .rego files");
-      }
-      return null;
-    }
-    if (!bundle.declares(query)) {
-      problems.at(
-          hc.doc(),
-          "params.query",
-          "no Rego module declares the package of '" + query + "'; packages: " + bundle.packages());
-      return null;
-    }
-    return new HandlerEntry(
-        hc.name(),
-        RegoHandler.ADAPTER,
-        Set.of("checknothing", "authorization"),
-        new RegoHandler(rego.get(), bundle, query.replace('/', '.')),
-        hc.failOpen(),
-        hc.timeout() != null ? hc.timeout() : options.regoTimeout(),
-        "rego:" + query,
-        Map.of());
+    this.engineAdapters = Set.copyOf(engineAdapters);
   }
 
   /** Gives {@code e} the decision cache its config asks for, if its handler allows one. */
@@ -106,60 +60,12 @@ public final class HandlerBuilder {
     return e.withCache(new DecisionCache(hc.cache()));
   }
 
-  public HandlerEntry droolsHandler(HandlerConfig hc, DrlRuleBase drl, Problems problems) {
-    Set<String> packages = null;
-    for (String k : hc.params().keySet()) {
-      if (!k.equals("packages")) {
-        problems.atKey(
-            hc.doc(),
-            "params." + k,
-            "unknown param '" + k + "'; the drools adapter takes [packages]");
-      }
-    }
-    Object p = hc.params().get("packages");
-    if (p instanceof List<?> l) {
-      packages = new TreeSet<>();
-      for (Object o : l) {
-        packages.add(String.valueOf(o));
-      }
-    } else if (p != null) {
-      problems.at(hc.doc(), "params.packages", "packages must be a list of DRL package names");
-    }
-    if (drl == null) {
-      problems.at(
-          hc.doc(),
-          "adapter",
-          "handler '" + hc.name() + "' uses drools, but the policy has no valid .drl files");
-      return null;
-    }
-    if (packages != null) {
-      for (String pkg : packages) {
-        if (!drl.packages().contains(pkg)) {
-          problems.at(
-              hc.doc(),
-              "params.packages",
-              "no DRL rules in package '" + pkg + "'; packages with rules: " + drl.packages());
-        }
-      }
-    }
-    return new HandlerEntry(
-        hc.name(),
-        DroolsHandler.ADAPTER,
-        Set.of("checknothing", "authorization"),
-        new DroolsHandler(drl, packages),
-        hc.failOpen(),
-        hc.timeout() != null ? hc.timeout() : options.blockingTimeout(),
-        "drools:" + packages,
-        Map.of());
-  }
-
   public HandlerEntry buildHandler(
       HandlerConfig hc, AdapterRegistry registry, PolicySnapshot previous, Problems problems) {
     LoadedAdapter la = registry.get(hc.adapter());
     if (la == null) {
       Set<String> known = new TreeSet<>(registry.names());
-      known.add(DroolsHandler.ADAPTER);
-      known.add(RegoHandler.ADAPTER);
+      known.addAll(engineAdapters);
       problems.at(
           hc.doc(),
           "adapter",

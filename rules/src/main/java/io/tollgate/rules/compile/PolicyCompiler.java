@@ -13,18 +13,16 @@ import io.tollgate.rules.config.Problems;
 import io.tollgate.rules.config.RuleConfig;
 import io.tollgate.rules.config.YamlDocument;
 import io.tollgate.rules.config.YamlReader;
-import io.tollgate.rules.drools.DrlRuleBase;
-import io.tollgate.rules.drools.DroolsHandler;
+import io.tollgate.rules.dispatch.Dispatcher;
+import io.tollgate.rules.engine.PolicyEngine;
 import io.tollgate.rules.plugins.AdapterRegistry;
 import io.tollgate.rules.plugins.LoadedAdapter;
 import io.tollgate.rules.plugins.PluginLoader;
-import io.tollgate.rules.rego.RegoBundle;
-import io.tollgate.rules.rego.RegoEngine;
-import io.tollgate.rules.rego.RegoHandler;
 import io.tollgate.rules.snapshot.CompiledInstance;
 import io.tollgate.rules.snapshot.CompiledRule;
 import io.tollgate.rules.snapshot.HandlerEntry;
 import io.tollgate.rules.snapshot.PolicySnapshot;
+import io.tollgate.rules.snapshot.PreparedPolicy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,16 +33,26 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.Executor;
 
 /**
  * {@code PolicyCompiler} turns a policy directory into a {@link PolicySnapshot}, or into the
  * complete list of what is wrong with it. It reads every file, parses, type-checks every
- * expression, compiles DRL, loads plugins and builds handlers before anything is swapped in.
+ * expression, has each {@link PolicyEngine} (DRL, Rego) prepare its files, loads plugins and builds
+ * handlers before anything is swapped in. It does, in order:
  *
- * <p>Handlers and the DRL rule base of the previous snapshot are reused when their config and the
- * files they read are unchanged. Not thread-safe: one runtime compiles on one thread at a time.
+ * <ol>
+ *   <li>parse the YAML (policy documents and rate-limit configs); each engine prepares its files;
+ *   <li>load the adapters, built-in and plugins;
+ *   <li>build the handlers: an engine's adapter name goes to that engine, any other to an adapter;
+ *   <li>compile the instances and
+ *   <li>the rules (CEL, checked against the attribute vocabulary);
+ *   <li>add each engine's rule for every request, after the configured ones.
+ * </ol>
+ *
+ * <p>Handlers and what an engine prepared for the previous snapshot are reused when their config
+ * and the files they read are unchanged. Not thread-safe: one runtime compiles on one thread at a
+ * time.
  */
 public final class PolicyCompiler {
   private final RuntimeOptions options;
@@ -54,13 +62,16 @@ public final class PolicyCompiler {
   private final PluginLoader plugins;
   private final Executor blockingPool;
   private final EvaluationCounters counters;
-  private final java.util.function.Supplier<RegoEngine> rego;
-  private final boolean strict;
+  private final Map<String, PolicyEngine> engines = new LinkedHashMap<>();
 
   /**
    * The outcome of a compile: a snapshot, or errors; plus the fingerprint of the inputs, so a
    * failed input is not compiled again until it changes. A compile whose inputs changed while it
    * read them is neither: it is {@linkplain #unsettled() unsettled} and says nothing about them.
+   *
+   * @param snapshot the new version, or {@code null}
+   * @param errors every problem, empty when there is a snapshot
+   * @param fingerprint the inputs as they were read, {@code null} when unsettled
    */
   public record Result(
       PolicySnapshot snapshot, List<ConfigError> errors, Map<Path, String> fingerprint) {
@@ -77,11 +88,9 @@ public final class PolicyCompiler {
       List<LoadedAdapter> builtins,
       Executor blockingPool,
       EvaluationCounters counters,
-      java.util.function.Supplier<RegoEngine> rego,
-      boolean strict) {
-    this.rego = rego;
-    this.handlerBuilder = new HandlerBuilder(options, rego);
-    this.strict = strict;
+      List<PolicyEngine> engines) {
+    engines.forEach(e -> this.engines.put(e.adapter(), e));
+    this.handlerBuilder = new HandlerBuilder(options, this.engines.keySet());
     this.options = options;
     this.builtins = builtins;
     this.plugins = new PluginLoader(options.pluginsDir());
@@ -91,7 +100,8 @@ public final class PolicyCompiler {
 
   /** {@link PolicyInputs#fingerprint} of this compiler's directories. */
   public Map<Path, String> fingerprint(Map<Path, String> lastAttempt) {
-    return PolicyInputs.fingerprint(options.policyDir(), options.pluginsDir(), lastAttempt);
+    return PolicyInputs.fingerprint(
+        options.policyDir(), this::engineOf, options.pluginsDir(), lastAttempt);
   }
 
   public Result compile(long version, PolicySnapshot previous) {
@@ -104,7 +114,7 @@ public final class PolicyCompiler {
     }
     PolicyFiles files;
     try {
-      files = PolicyFiles.scan(dir);
+      files = PolicyFiles.scan(dir, this::engineOf);
     } catch (IOException e) {
       problems.add(
           ConfigError.of(dir.toString(), "cannot read policy directory: " + e.getMessage()));
@@ -118,15 +128,16 @@ public final class PolicyCompiler {
       problems.add(
           ConfigError.of(
               dir.toString(),
-              "the policy directory has no policy files (*.yaml, *.yml, *.drl, *.rego); an empty policy"
-                  + " would allow everything, so it is refused"));
+              "the policy directory has no policy files ("
+                  + patterns()
+                  + "); an empty policy would allow everything, so it is refused"));
       return new Result(null, problems.list(), files.stamps());
     }
     problems.list().addAll(files.problems());
     // Set when a file is read shorter or longer than it was stamped: caught mid-write.
     boolean[] torn = new boolean[1];
 
-    // 1. Parse everything.
+    // 1. Parse the YAML; each engine prepares its own files.
     PolicyDocuments docs = new PolicyDocuments(problems);
     Map<String, String> rateLimitSources = new LinkedHashMap<>();
     Map<String, String[]> lines = new HashMap<>();
@@ -154,27 +165,7 @@ public final class PolicyCompiler {
         docs.add(d);
       }
     }
-    Map<String, String> drlSources = new LinkedHashMap<>();
-    for (Path f : files.drl()) {
-      String rel = files.relative(f);
-      String text = PolicyInputs.read(files, f, problems, torn);
-      if (text != null) {
-        drlSources.put(rel, text);
-      }
-    }
-    DrlRuleBase drl = null;
-    if (!drlSources.isEmpty()) {
-      if (previous != null
-          && previous.drl() != null
-          && previous.drl().sources().equals(drlSources)) {
-        drl = previous.drl();
-      } else {
-        drl = DrlRuleBase.compile(drlSources, problems.list());
-      }
-    }
-
-    RegoBundle bundle =
-        torn[0] ? null : RegoFiles.prepare(files, previous, problems, torn, rego, strict);
+    Map<String, PreparedPolicy> prepared = prepareEngines(files, previous, problems, torn);
     Object rateLimits = null;
     if (!rateLimitSources.isEmpty()) {
       if (options.rateLimits() == null) {
@@ -192,43 +183,25 @@ public final class PolicyCompiler {
     all.addAll(plugins.load(problems.list()));
     AdapterRegistry registry = AdapterRegistry.of(all, problems.list());
 
-    // 3. Handlers.
+    // 3. Handlers: an engine's adapter name goes to the engine, any other to the adapters.
     Map<String, HandlerEntry> handlers = new LinkedHashMap<>();
     Map<String, YamlDocument> handlerDocs = new HashMap<>();
-    Set<String> claimedPackages = new HashSet<>();
-    boolean allClaimed = false;
-    boolean regoHandlers = false;
+    Map<String, List<HandlerEntry>> engineHandlers = new HashMap<>();
     for (HandlerConfig hc : docs.handlers()) {
       if (duplicate("Handler", hc.name(), hc.doc(), handlerDocs, problems)) {
         continue;
       }
-      if (RegoHandler.ADAPTER.equals(hc.adapter())) {
-        regoHandlers = true;
-        HandlerEntry e =
-            HandlerBuilder.cached(hc, handlerBuilder.regoHandler(hc, bundle, problems), problems);
-        if (e != null) {
-          handlers.put(hc.name(), e);
-        }
-        continue;
-      }
-      if (DroolsHandler.ADAPTER.equals(hc.adapter())) {
-        HandlerEntry e = handlerBuilder.droolsHandler(hc, drl, problems);
-        if (e != null) {
-          handlers.put(hc.name(), e);
-          DroolsHandler d = (DroolsHandler) e.handler();
-          if (d.packages() == null) {
-            allClaimed = true;
-          } else {
-            claimedPackages.addAll(d.packages());
-          }
-        }
-        continue;
-      }
+      PolicyEngine engine = engines.get(hc.adapter());
       HandlerEntry e =
-          HandlerBuilder.cached(
-              hc, handlerBuilder.buildHandler(hc, registry, previous, problems), problems);
+          engine == null
+              ? handlerBuilder.buildHandler(hc, registry, previous, problems)
+              : engine.handler(hc, prepared.get(engine.adapter()), problems);
+      e = HandlerBuilder.cached(hc, e, problems);
       if (e != null) {
         handlers.put(hc.name(), e);
+        if (engine != null) {
+          engineHandlers.computeIfAbsent(engine.adapter(), k -> new ArrayList<>()).add(e);
+        }
       }
     }
 
@@ -259,52 +232,19 @@ public final class PolicyCompiler {
       }
     }
 
-    // 6. DRL packages no handler claims run for every request.
-    if (drl != null && !allClaimed) {
-      Set<String> global = new TreeSet<>(drl.packages());
-      global.removeAll(claimedPackages);
-      if (!global.isEmpty()) {
-        HandlerEntry e =
-            new HandlerEntry(
-                "drools",
-                DroolsHandler.ADAPTER,
-                Set.of("checknothing"),
-                new DroolsHandler(drl, global),
-                false,
-                options.blockingTimeout(),
-                "drools:global",
-                Map.of());
-        rules.add(
-            new CompiledRule(
-                "",
-                null,
-                List.of(new CompiledRule.Action(e, List.of(CompiledInstance.NOTHING))),
-                List.of(),
-                List.of()));
-        handlers.putIfAbsent("drools", e);
+    // 6. Each engine's rule for every request, after the configured ones.
+    for (PolicyEngine engine : engines.values()) {
+      PreparedPolicy p = prepared.get(engine.adapter());
+      CompiledRule global =
+          p == null
+              ? null
+              : engine.globalRule(p, engineHandlers.getOrDefault(engine.adapter(), List.of()));
+      if (global != null) {
+        rules.add(global);
+        for (CompiledRule.Action a : global.actions()) {
+          handlers.putIfAbsent(a.handler().name(), a.handler());
+        }
       }
-    }
-
-    // 7. Without rego handlers, an OPA-Envoy policy (package envoy.authz) decides every request.
-    if (bundle != null && !regoHandlers && bundle.declares(OPA_ENVOY_DECISION)) {
-      HandlerEntry e =
-          new HandlerEntry(
-              "rego",
-              RegoHandler.ADAPTER,
-              Set.of("checknothing"),
-              new RegoHandler(rego.get(), bundle, OPA_ENVOY_DECISION),
-              false,
-              options.regoTimeout(),
-              "rego:global",
-              Map.of());
-      rules.add(
-          new CompiledRule(
-              OPA_ENVOY_DECISION,
-              null,
-              List.of(new CompiledRule.Action(e, List.of(CompiledInstance.NOTHING))),
-              List.of(),
-              List.of()));
-      handlers.putIfAbsent("rego", e);
     }
 
     // A version is made only of files that held still while they were read: else, read again.
@@ -319,14 +259,21 @@ public final class PolicyCompiler {
     }
     List<String> names = new ArrayList<>();
     files.yaml().forEach(p -> names.add(files.relative(p)));
-    files.drl().forEach(p -> names.add(files.relative(p)));
-    files.rego().forEach(p -> names.add(files.relative(p)));
-    files.data().forEach(p -> names.add(files.relative(p)));
+    files.engineFiles().values().forEach(l -> l.forEach(p -> names.add(files.relative(p))));
     names.sort(null);
     Map<Path, String> fp = PolicyInputs.fingerprintOf(files, handlers, options.pluginsDir());
+    List<CompiledRule> ordered = List.copyOf(rules);
     return new Result(
         new PolicySnapshot(
-            version, names, rules, handlers, drl, bundle, rateLimits, fp, blockingPool, counters),
+            version,
+            names,
+            ordered,
+            handlers,
+            prepared,
+            rateLimits,
+            fp,
+            new Dispatcher(version, ordered, blockingPool, counters),
+            counters),
         List.of(),
         fp);
   }
@@ -378,6 +325,54 @@ public final class PolicyCompiler {
     return true;
   }
 
-  /** The decision OPA-Envoy asks for by default. */
-  public static final String OPA_ENVOY_DECISION = "envoy.authz.allow";
+  /**
+   * Reads each engine's files and has it prepare them; an engine whose files were caught mid-write
+   * prepares nothing (the compile is done again).
+   */
+  private Map<String, PreparedPolicy> prepareEngines(
+      PolicyFiles files, PolicySnapshot previous, Problems problems, boolean[] torn) {
+    Map<String, PreparedPolicy> prepared = new HashMap<>();
+    for (PolicyEngine engine : engines.values()) {
+      List<Path> own = files.engineFiles().getOrDefault(engine.adapter(), List.of());
+      if (own.isEmpty()) {
+        continue;
+      }
+      Map<String, String> sources = new LinkedHashMap<>();
+      for (Path f : own) {
+        String text = PolicyInputs.read(files, f, problems, torn);
+        if (text != null) {
+          sources.put(files.relative(f), text);
+        }
+      }
+      if (torn[0] || sources.size() != own.size()) {
+        continue;
+      }
+      PreparedPolicy p =
+          engine.prepare(
+              sources,
+              previous == null ? null : previous.prepared().get(engine.adapter()),
+              problems);
+      if (p != null) {
+        prepared.put(engine.adapter(), p);
+      }
+    }
+    return prepared;
+  }
+
+  /** The policy file names, as messages show them: {@code *.yaml, *.yml, *.drl, *.rego}. */
+  private String patterns() {
+    StringBuilder b = new StringBuilder("*.yaml, *.yml");
+    engines.values().forEach(e -> b.append(", ").append(e.filePattern()));
+    return b.toString();
+  }
+
+  /** Which engine claims a file name, or {@code null}. */
+  private String engineOf(String fileName) {
+    for (PolicyEngine e : engines.values()) {
+      if (e.reads(fileName)) {
+        return e.adapter();
+      }
+    }
+    return null;
+  }
 }

@@ -16,8 +16,9 @@ import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 /**
  * {@code PolicyFiles} lists a policy directory: the policy files in the order rules evaluate (by
@@ -36,9 +37,9 @@ import java.util.concurrent.TimeUnit;
  *
  * @param dir the directory
  * @param yaml YAML files, sorted by relative path
- * @param drl DRL files, sorted by relative path
- * @param rego Rego modules, sorted by relative path
- * @param data Rego data documents ({@code data.json}, {@code data.yaml}), sorted by relative path
+ * @param engineFiles the files each policy engine claims ({@code engineOf}), by engine, sorted by
+ *     relative path
+ * @param engineOf which engine claims a file name, {@code null} for none
  * @param stamps every file below the directory with its target, size and modification time
  * @param sizes the size of every policy file when it was stamped, to tell a read caught mid-write
  * @param problems entries refused by the boundary, and links that lead nowhere
@@ -46,15 +47,11 @@ import java.util.concurrent.TimeUnit;
 public record PolicyFiles(
     Path dir,
     List<Path> yaml,
-    List<Path> drl,
-    List<Path> rego,
-    List<Path> data,
+    Map<String, List<Path>> engineFiles,
+    Function<String, String> engineOf,
     Map<Path, String> stamps,
     Map<Path, Long> sizes,
     List<ConfigError> problems) {
-
-  /** Names of Rego data documents, as in OPA bundles: merged at their directory's path. */
-  public static final Set<String> DATA_FILES = Set.of("data.json", "data.yaml", "data.yml");
 
   /** A file that the boundary refuses: it resolves outside the policy directory. */
   public static final class OutsideException extends RuntimeException {
@@ -67,15 +64,14 @@ public record PolicyFiles(
 
   /** Whether there is anything to decide with. */
   public boolean isEmpty() {
-    return yaml.isEmpty() && drl.isEmpty() && rego.isEmpty();
+    return yaml.isEmpty() && engineFiles.isEmpty();
   }
 
-  public static PolicyFiles scan(Path dir) throws IOException {
+  /** The files of {@code dir}, each engine's as {@code engineOf} says, the others' YAML. */
+  public static PolicyFiles scan(Path dir, Function<String, String> engineOf) throws IOException {
     Path real = dir.toRealPath();
     List<Path> yaml = new ArrayList<>();
-    List<Path> drl = new ArrayList<>();
-    List<Path> rego = new ArrayList<>();
-    List<Path> data = new ArrayList<>();
+    Map<String, List<Path>> engineFiles = new TreeMap<>();
     Map<Path, String> stamps = new HashMap<>();
     Map<Path, Long> sizes = new HashMap<>();
     List<ConfigError> problems = new ArrayList<>();
@@ -118,7 +114,8 @@ public record PolicyFiles(
             if (n.startsWith(".") || n.endsWith("~") || n.startsWith("#")) {
               return FileVisitResult.CONTINUE;
             }
-            boolean policy = DATA_FILES.contains(n) || isPolicyName(n);
+            String engine = engineOf.apply(n);
+            boolean policy = engine != null || isYaml(n);
             if (attrs.isSymbolicLink()) {
               // Links are followed, so these are links that lead nowhere: broken, or in a loop.
               stamps.put(f, "dangling " + linkStamp(f));
@@ -132,14 +129,10 @@ public record PolicyFiles(
               return FileVisitResult.CONTINUE;
             }
             stamps.put(f, stamp(f, attrs));
-            if (DATA_FILES.contains(n)) {
-              data.add(f);
-            } else if (n.endsWith(".yaml") || n.endsWith(".yml")) {
+            if (engine != null) {
+              engineFiles.computeIfAbsent(engine, k -> new ArrayList<>()).add(f);
+            } else if (isYaml(n)) {
               yaml.add(f);
-            } else if (n.endsWith(".drl")) {
-              drl.add(f);
-            } else if (n.endsWith(".rego") && !n.endsWith("_test.rego")) {
-              rego.add(f);
             } else {
               return FileVisitResult.CONTINUE;
             }
@@ -165,17 +158,17 @@ public record PolicyFiles(
           }
         });
     yaml.sort(null);
-    drl.sort(null);
-    rego.sort(null);
-    data.sort(null);
-    return new PolicyFiles(dir, yaml, drl, rego, data, stamps, sizes, problems);
+    engineFiles.values().forEach(l -> l.sort(null));
+    return new PolicyFiles(dir, yaml, engineFiles, engineOf, stamps, sizes, problems);
   }
 
-  private static boolean isPolicyName(String n) {
-    return n.endsWith(".yaml")
-        || n.endsWith(".yml")
-        || n.endsWith(".drl")
-        || (n.endsWith(".rego") && !n.endsWith("_test.rego"));
+  /** The same directory listed again, as it is now. */
+  public PolicyFiles rescan() throws IOException {
+    return scan(dir, engineOf);
+  }
+
+  private static boolean isYaml(String n) {
+    return n.endsWith(".yaml") || n.endsWith(".yml");
   }
 
   /**

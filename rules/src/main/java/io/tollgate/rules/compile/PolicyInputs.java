@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * {@code PolicyInputs} stamps and reads what a compile takes in: the policy files, the plugin jars
@@ -25,13 +26,16 @@ public final class PolicyInputs {
    * last attempt read (so a handler's list file outside the directory is watched too).
    */
   public static Map<Path, String> fingerprint(
-      Path policyDir, Path pluginsDir, Map<Path, String> lastAttempt) {
+      Path policyDir,
+      Function<String, String> engineOf,
+      Path pluginsDir,
+      Map<Path, String> lastAttempt) {
     Map<Path, String> f = new HashMap<>();
     for (Path p : lastAttempt.keySet()) {
       f.put(p, PolicyFiles.stamp(p));
     }
     try {
-      f.putAll(PolicyFiles.scan(policyDir).stamps());
+      f.putAll(PolicyFiles.scan(policyDir, engineOf).stamps());
     } catch (IOException e) {
       f.put(policyDir, "unreadable");
     }
@@ -52,7 +56,7 @@ public final class PolicyInputs {
   /** Whether every input is as it was stamped before it was read: no file changed, came or went. */
   public static boolean settled(PolicyFiles files, Map<String, HandlerEntry> handlers) {
     try {
-      if (!PolicyFiles.scan(files.dir()).stamps().equals(files.stamps())) {
+      if (!files.rescan().stamps().equals(files.stamps())) {
         return false;
       }
     } catch (IOException e) {

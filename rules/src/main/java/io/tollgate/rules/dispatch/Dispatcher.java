@@ -4,17 +4,16 @@ import io.tollgate.adapter.spi.Attributes;
 import io.tollgate.adapter.spi.CheckHandler;
 import io.tollgate.adapter.spi.CheckResult;
 import io.tollgate.adapter.spi.Instance;
+import io.tollgate.rules.Decider;
 import io.tollgate.rules.EvaluationCounters;
 import io.tollgate.rules.PolicyDecision;
 import io.tollgate.rules.WarmUp;
 import io.tollgate.rules.dispatch.Combiner.Outcome;
-import io.tollgate.rules.drools.DrlRuleBase;
-import io.tollgate.rules.drools.DroolsHandler;
+import io.tollgate.rules.engine.RuleSetHandler;
 import io.tollgate.rules.snapshot.CompiledInstance;
 import io.tollgate.rules.snapshot.CompiledRule;
 import io.tollgate.rules.snapshot.DecisionCache;
 import io.tollgate.rules.snapshot.HandlerEntry;
-import io.tollgate.rules.snapshot.PolicySnapshot;
 import io.tollgate.rules.snapshot.Quarantine;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,11 +46,11 @@ import org.slf4j.LoggerFactory;
  * unless its failure policy is open, in which case it allows. One that misses its deadline is
  * interrupted, and after {@value Quarantine#MISSES} misses in a row it is held for a backoff
  * period. Inline handlers (DRL) cannot be cut off; a DRL evaluation is bounded in rule firings
- * ({@link DrlRuleBase#MAX_FIRINGS}) and held by the same rule when it overruns its deadline.
+ * ({@code DrlRuleBase.MAX_FIRINGS}) and held by the same rule when it overruns its deadline.
  *
  * <p>Thread-safe; one per snapshot.
  */
-public final class Dispatcher {
+public final class Dispatcher implements Decider {
   private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
   private static final AtomicLong lastQuarantineLog =
       new AtomicLong(System.nanoTime() - 20_000_000_000L);
@@ -95,14 +94,20 @@ public final class Dispatcher {
    * Decides one request.
    *
    * @param callerDeadline the caller's deadline as a {@link System#nanoTime()} value, or {@link
-   *     PolicySnapshot#NO_DEADLINE}
+   *     Decider#NO_DEADLINE}
    */
+  @Override
+  public PolicyDecision check(Attributes attributes) {
+    return check(attributes, NO_DEADLINE);
+  }
+
+  @Override
   public PolicyDecision check(Attributes attributes, long callerDeadline) {
     long start = System.nanoTime();
     Combiner c = new Combiner();
     List<Pending> pending = null;
     for (CompiledRule rule : rules) {
-      if (!rule.checks() || (rule.match() != null && !matches(rule, attributes, counters))) {
+      if (!rule.checks() || !rule.matches(attributes, counters)) {
         continue;
       }
       for (CompiledRule.Action action : rule.actions()) {
@@ -134,7 +139,7 @@ public final class Dispatcher {
             }
             long own = start + h.timeout().toNanos();
             long deadline =
-                callerDeadline != PolicySnapshot.NO_DEADLINE && callerDeadline - own < 0
+                callerDeadline != Decider.NO_DEADLINE && callerDeadline - own < 0
                     ? callerDeadline
                     : own;
             pending.add(
@@ -157,16 +162,6 @@ public final class Dispatcher {
       awaitAll(c, pending);
     }
     return c.decide(version);
-  }
-
-  public static boolean matches(
-      CompiledRule rule, Attributes attributes, EvaluationCounters counters) {
-    try {
-      return rule.match().test(attributes);
-    } catch (Exception e) {
-      counters.matchError(rule.name());
-      return false;
-    }
   }
 
   /**
@@ -227,9 +222,9 @@ public final class Dispatcher {
     long started = System.nanoTime();
     try {
       Outcome o;
-      if (handler instanceof DroolsHandler d) {
-        DrlRuleBase.Outcome r = d.evaluate(attributes);
-        o = new Outcome(r.result(), r.deniedBy());
+      if (handler instanceof RuleSetHandler set) {
+        RuleSetHandler.Verdict v = set.decide(attributes);
+        o = new Outcome(v.result(), v.deniedBy());
       } else {
         CheckResult r = handler.check(instance, attributes);
         if (cacheKey != null) {

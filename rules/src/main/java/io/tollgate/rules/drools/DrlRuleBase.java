@@ -3,6 +3,8 @@ package io.tollgate.rules.drools;
 import io.tollgate.adapter.spi.Attributes;
 import io.tollgate.adapter.spi.CheckResult;
 import io.tollgate.common.config.ConfigError;
+import io.tollgate.rules.engine.RuleSetHandler.Verdict;
+import io.tollgate.rules.snapshot.PreparedPolicy;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
@@ -29,7 +31,7 @@ import org.kie.internal.io.ResourceFactory;
  * {@code DrlRuleBase} is the compiled form of every {@code .drl} file of one policy version.
  * Immutable after construction and thread-safe: each evaluation opens its own session.
  */
-public final class DrlRuleBase {
+public final class DrlRuleBase implements PreparedPolicy {
   private static final Pattern LINE_COL = Pattern.compile("\\[(\\d+),(\\d+)\\]|Line (\\d+):(\\d+)");
 
   private final InternalKnowledgeBase base;
@@ -128,7 +130,7 @@ public final class DrlRuleBase {
    * Runs the rules of {@code selected} packages (all when {@code null}) against one request. The
    * result names the DRL rule that denied in its message.
    */
-  public Outcome evaluate(Attributes attributes, Set<String> selected) {
+  public Verdict evaluate(Attributes attributes, Set<String> selected) {
     Decision decision = new Decision();
     DefaultAgendaEventListener namer =
         new DefaultAgendaEventListener() {
@@ -168,14 +170,6 @@ public final class DrlRuleBase {
                 List.of(),
                 decision.getResponseHeaders())
             : CheckResult.ok(decision.getRequestHeaders(), decision.getResponseHeaders());
-    return new Outcome(result, decision.getDeniedBy());
+    return new Verdict(result, decision.getDeniedBy());
   }
-
-  /**
-   * The result of one evaluation.
-   *
-   * @param result the decision as a handler result
-   * @param deniedBy the qualified name of the DRL rule that denied, or empty
-   */
-  public record Outcome(CheckResult result, String deniedBy) {}
 }

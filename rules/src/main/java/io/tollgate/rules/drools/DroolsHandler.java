@@ -1,9 +1,7 @@
 package io.tollgate.rules.drools;
 
 import io.tollgate.adapter.spi.Attributes;
-import io.tollgate.adapter.spi.CheckHandler;
-import io.tollgate.adapter.spi.CheckResult;
-import io.tollgate.adapter.spi.Instance;
+import io.tollgate.rules.engine.RuleSetHandler;
 import java.util.Set;
 
 /**
@@ -11,7 +9,7 @@ import java.util.Set;
  * Configured as {@code adapter: drools} with an optional {@code packages} param listing the DRL
  * packages it runs (all when absent).
  */
-public final class DroolsHandler implements CheckHandler {
+public final class DroolsHandler implements RuleSetHandler {
   /** The adapter name configs use. */
   public static final String ADAPTER = "drools";
 
@@ -29,12 +27,8 @@ public final class DroolsHandler implements CheckHandler {
   }
 
   /** Runs the rules, returning the result and the DRL rule that denied. */
-  public DrlRuleBase.Outcome evaluate(Attributes attributes) {
-    return base.evaluate(attributes, packages);
-  }
-
   @Override
-  public CheckResult check(Instance instance, Attributes attributes) {
-    return evaluate(attributes).result();
+  public Verdict decide(Attributes attributes) {
+    return base.evaluate(attributes, packages);
   }
 }

@@ -1,6 +1,7 @@
 package io.tollgate.rules.rego;
 
 import io.tollgate.common.config.ConfigError;
+import io.tollgate.rules.snapshot.PreparedPolicy;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,7 +22,8 @@ public record RegoBundle(
     Map<String, RegoModule> modules,
     Map<String, String> sources,
     Map<String, Object> data,
-    long uploadId) {
+    long uploadId)
+    implements PreparedPolicy {
 
   /** {@code data.tollgate.slotN} in Rego, {@code tollgate/slotN} as a path. */
   public String root() {

@@ -1,6 +1,8 @@
 package io.tollgate.rules.snapshot;
 
+import io.tollgate.adapter.spi.Attributes;
 import io.tollgate.adapter.spi.HeaderOp;
+import io.tollgate.rules.EvaluationCounters;
 import io.tollgate.rules.cel.CompiledExpression;
 import java.util.List;
 
@@ -36,6 +38,19 @@ public record CompiledRule(
   /** Whether it takes part in checks: check actions or header operations. */
   public boolean checks() {
     return !actions.isEmpty() || !requestHeaders.isEmpty() || !responseHeaders.isEmpty();
+  }
+
+  /**
+   * Whether its {@code match} holds for a request; one that fails to evaluate (e.g. indexes a
+   * missing header) does not match, and is counted.
+   */
+  public boolean matches(Attributes attributes, EvaluationCounters counters) {
+    try {
+      return match == null || match.test(attributes);
+    } catch (Exception e) {
+      counters.matchError(name);
+      return false;
+    }
   }
 
   /** A handler and the instances it is sent. */

@@ -3,30 +3,28 @@ package io.tollgate.rules.snapshot;
 import io.tollgate.adapter.spi.Attributes;
 import io.tollgate.adapter.spi.ReportHandler;
 import io.tollgate.adapter.spi.Template;
+import io.tollgate.rules.Decider;
 import io.tollgate.rules.EvaluationCounters;
 import io.tollgate.rules.PolicyDecision;
 import io.tollgate.rules.cel.CompiledExpression;
-import io.tollgate.rules.dispatch.Dispatcher;
-import io.tollgate.rules.drools.DrlRuleBase;
-import io.tollgate.rules.rego.RegoBundle;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
  * {@code PolicySnapshot} is one compiled, immutable version of a policy directory: its rules (files
- * sorted by path, documents in file order, then DRL packages no handler claims), handlers, DRL rule
- * base, Rego bundle and rate-limit configuration.
+ * sorted by path, documents in file order, then each policy engine's rule for every request),
+ * handlers, what each policy engine prepared (a DRL rule base, a Rego bundle) and the rate-limit
+ * configuration.
  *
- * <p>It decides a request through its {@link Dispatcher} (how handlers are called, with one
- * deadline per check) and {@link Combiner} (how their results merge). A {@code match} that fails to
- * evaluate (e.g. indexes a missing header) does not match; no matching rule means allow. It counts
- * the requests under way on it, so that a replaced version's handlers are closed only once they
- * have finished ({@link PolicyRuntime}).
+ * <p>It decides a request through the dispatcher the compiler gave it ({@code
+ * rules.dispatch.Dispatcher}: how handlers are called, with one deadline per check, and how their
+ * results merge). A {@code match} that fails to evaluate (e.g. indexes a missing header) does not
+ * match; no matching rule means allow. It counts the requests under way on it, so that a replaced
+ * version's handlers are closed only once they have finished ({@code PolicyRuntime}).
  *
  * <p>Thread-safe. Nothing on the check path compiles or does I/O itself.
  */
@@ -39,12 +37,11 @@ public final class PolicySnapshot {
   private final java.util.concurrent.atomic.AtomicLong lastReportFailureLog =
       new java.util.concurrent.atomic.AtomicLong(System.nanoTime() - 20_000_000_000L);
   private final Map<String, HandlerEntry> handlers;
-  private final DrlRuleBase drl;
-  private final RegoBundle rego;
+  private final Map<String, PreparedPolicy> prepared;
   private final Object rateLimits;
   private final Map<Path, String> fingerprint;
   private final EvaluationCounters counters;
-  private final Dispatcher dispatcher;
+  private final Decider dispatcher;
   private final LongAdder inFlight = new LongAdder();
   private volatile boolean retired;
 
@@ -53,13 +50,12 @@ public final class PolicySnapshot {
       List<String> files,
       List<CompiledRule> rules,
       Map<String, HandlerEntry> handlers,
-      DrlRuleBase drl,
-      RegoBundle rego,
+      Map<String, PreparedPolicy> prepared,
       Object rateLimits,
       Map<Path, String> fingerprint,
-      Executor blockingPool,
+      Decider dispatcher,
       EvaluationCounters counters) {
-    this.rego = rego;
+    this.prepared = Map.copyOf(prepared);
     this.rateLimits = rateLimits;
     this.version = version;
     this.loadedAt = Instant.now();
@@ -67,10 +63,9 @@ public final class PolicySnapshot {
     this.rules = List.copyOf(rules);
     this.reportRules = rules.stream().filter(r -> !r.reportActions().isEmpty()).toList();
     this.handlers = Map.copyOf(handlers);
-    this.drl = drl;
     this.fingerprint = Map.copyOf(fingerprint);
     this.counters = counters;
-    this.dispatcher = new Dispatcher(version, this.rules, blockingPool, counters);
+    this.dispatcher = dispatcher;
   }
 
   /** The version, counting from 1 for the first snapshot a runtime serves. */
@@ -138,8 +133,11 @@ public final class PolicySnapshot {
     return handlers.values().stream().anyMatch(h -> h.templates().contains(Template.QUOTA.name()));
   }
 
-  public DrlRuleBase drl() {
-    return drl;
+  /**
+   * What each policy engine prepared for this version, by engine; none for engines without files.
+   */
+  public Map<String, PreparedPolicy> prepared() {
+    return prepared;
   }
 
   /** Whether this version has a rate-limit configuration. */
@@ -155,11 +153,6 @@ public final class PolicySnapshot {
     return type.isInstance(rateLimits) ? type.cast(rateLimits) : null;
   }
 
-  /** The Rego this version uploaded to OPA, or {@code null} if it has none. */
-  public RegoBundle rego() {
-    return rego;
-  }
-
   public Map<Path, String> fingerprint() {
     return fingerprint;
   }
@@ -172,7 +165,7 @@ public final class PolicySnapshot {
   public int report(Attributes attributes) {
     int recorded = 0;
     for (CompiledRule rule : reportRules) {
-      if (rule.match() != null && !Dispatcher.matches(rule, attributes, counters)) {
+      if (!rule.matches(attributes, counters)) {
         continue;
       }
       for (CompiledRule.Action action : rule.reportActions()) {
@@ -203,17 +196,14 @@ public final class PolicySnapshot {
     }
   }
 
-  /** A caller deadline meaning none: the handlers' own deadlines alone bound the check. */
-  public static final long NO_DEADLINE = Long.MAX_VALUE;
-
-  /** Decides one request, bounded by the handlers' deadlines ({@link Dispatcher}). */
+  /** Decides one request, bounded by the handlers' deadlines. */
   public PolicyDecision check(Attributes attributes) {
-    return dispatcher.check(attributes, NO_DEADLINE);
+    return dispatcher.check(attributes, Decider.NO_DEADLINE);
   }
 
   /**
    * Decides one request, no handler waiting past {@code callerDeadline} (a {@link
-   * System#nanoTime()} value, or {@link #NO_DEADLINE}).
+   * System#nanoTime()} value, or {@link Decider#NO_DEADLINE}).
    */
   public PolicyDecision check(Attributes attributes, long callerDeadline) {
     return dispatcher.check(attributes, callerDeadline);
