@@ -4,14 +4,10 @@ import io.tollgate.adapter.spi.Attributes;
 import io.tollgate.common.config.ConfigError;
 import io.tollgate.rules.compile.PolicyCompiler;
 import io.tollgate.rules.dispatch.Dispatcher;
-import io.tollgate.rules.drools.DrlPolicyEngine;
-import io.tollgate.rules.engine.PolicyEngine;
 import io.tollgate.rules.plugins.AdapterRegistry;
 import io.tollgate.rules.plugins.LoadedAdapter;
 import io.tollgate.rules.rego.RegoEngine;
-import io.tollgate.rules.rego.RegoPolicyEngine;
 import io.tollgate.rules.snapshot.PolicySnapshot;
-import io.tollgate.rules.snapshot.PreparedPolicy;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -66,24 +62,15 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
    */
   private final boolean logOutcome;
 
-  /** Rego, also among {@link #engines}: its OPA connection is visible to metrics. */
-  private final RegoPolicyEngine rego;
-
-  /**
-   * The policy languages besides YAML/CEL; a new one implements {@link PolicyEngine}, listed here.
-   */
-  private final List<PolicyEngine> engines;
+  private final PolicyEngines engines;
 
   private PolicyRuntime(RuntimeOptions options, boolean logOutcome) {
     this.options = options;
     this.logOutcome = logOutcome;
     this.blockingPool = Dispatcher.newBlockingPool();
-    this.rego =
-        new RegoPolicyEngine(
-            options.opa(), options.regoObserver(), options.regoTimeout(), !logOutcome);
-    this.engines = List.of(new DrlPolicyEngine(options.blockingTimeout()), rego);
+    this.engines = new PolicyEngines(options, !logOutcome);
     List<LoadedAdapter> builtins = AdapterRegistry.builtins();
-    this.compiler = new PolicyCompiler(options, builtins, blockingPool, counters, engines);
+    this.compiler = new PolicyCompiler(options, builtins, blockingPool, counters, engines.all);
   }
 
   /** Loads the policy; throws with every problem when it does not compile. */
@@ -119,7 +106,7 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
 
   /** The engine if any policy so far had Rego, else {@code null}. */
   public RegoEngine regoEngineIfStarted() {
-    return rego.started();
+    return engines.rego.started();
   }
 
   /** Empty when this runtime can decide every request as its policy says; otherwise why not. */
@@ -127,12 +114,7 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
     if (active == null) {
       return "no policy is serving";
     }
-    for (PolicyEngine e : engines) {
-      if (active.prepared().containsKey(e.adapter()) && !e.notReadyReason().isEmpty()) {
-        return e.notReadyReason();
-      }
-    }
-    return "";
+    return engines.notReadyReason(active);
   }
 
   @Override
@@ -285,12 +267,7 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
       if (r.snapshot() != null) {
         // Before its engines activate it: the serving version's Rego keeps answering meanwhile.
         warm(r.snapshot());
-        for (PolicyEngine e : engines) {
-          PreparedPolicy p = r.snapshot().prepared().get(e.adapter());
-          if (p != null) {
-            e.activate(p);
-          }
-        }
+        engines.activate(r.snapshot());
         active = r.snapshot();
         retired = previous;
         lastErrors = List.of();
@@ -407,6 +384,6 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
     }
     blockingPool.shutdownNow();
     retirement.close();
-    engines.forEach(PolicyEngine::close);
+    engines.close();
   }
 }

@@ -13,7 +13,7 @@ import java.util.Map;
  * claims its files, prepares them for one version, builds the handlers that {@code kind: Handler}
  * documents with its adapter name configure, and may add a rule that runs for every request when no
  * handler covers its files. DRL ({@code drools}) and Rego ({@code rego}) are the two engines;
- * adding a language means implementing this and listing it in {@code PolicyRuntime}.
+ * adding a language means implementing this and listing it in {@code PolicyEngines}.
  *
  * <p>The compiler calls an engine on one thread at a time; what it prepares is immutable and held
  * by the snapshot it was prepared for.
