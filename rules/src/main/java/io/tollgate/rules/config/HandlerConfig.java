@@ -24,6 +24,21 @@ public record HandlerConfig(
     YamlDocument doc) {
 
   /**
+   * Adds a problem, located at the key, for each param not in {@code known}: for adapters whose
+   * params are fixed, like the policy engines'.
+   */
+  public void refuseUnknownParams(java.util.List<String> known, Problems problems) {
+    for (String k : params.keySet()) {
+      if (!known.contains(k)) {
+        problems.atKey(
+            doc,
+            "params." + k,
+            "unknown param '" + k + "'; the " + adapter + " adapter takes " + known);
+      }
+    }
+  }
+
+  /**
    * A handler's decision cache: results are reused for requests that agree on every attribute in
    * {@code attributes} (and on the instances sent), for {@code ttl}, at most {@code maxEntries}.
    */

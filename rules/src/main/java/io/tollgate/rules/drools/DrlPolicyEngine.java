@@ -3,7 +3,6 @@ package io.tollgate.rules.drools;
 import io.tollgate.rules.config.HandlerConfig;
 import io.tollgate.rules.config.Problems;
 import io.tollgate.rules.engine.PolicyEngine;
-import io.tollgate.rules.snapshot.CompiledInstance;
 import io.tollgate.rules.snapshot.CompiledRule;
 import io.tollgate.rules.snapshot.HandlerEntry;
 import io.tollgate.rules.snapshot.PolicySnapshot;
@@ -56,14 +55,7 @@ public final class DrlPolicyEngine implements PolicyEngine {
   @Override
   public HandlerEntry handler(HandlerConfig hc, PreparedPolicy prepared, Problems problems) {
     Set<String> packages = null;
-    for (String k : hc.params().keySet()) {
-      if (!k.equals("packages")) {
-        problems.atKey(
-            hc.doc(),
-            "params." + k,
-            "unknown param '" + k + "'; the drools adapter takes [packages]");
-      }
-    }
+    hc.refuseUnknownParams(List.of("packages"), problems);
     Object p = hc.params().get("packages");
     if (p instanceof List<?> l) {
       packages = new TreeSet<>();
@@ -119,7 +111,8 @@ public final class DrlPolicyEngine implements PolicyEngine {
     if (global.isEmpty()) {
       return null;
     }
-    HandlerEntry e =
+    return CompiledRule.always(
+        "",
         new HandlerEntry(
             "drools",
             DroolsHandler.ADAPTER,
@@ -128,12 +121,6 @@ public final class DrlPolicyEngine implements PolicyEngine {
             false,
             defaultTimeout,
             "drools:global",
-            Map.of());
-    return new CompiledRule(
-        "",
-        null,
-        List.of(new CompiledRule.Action(e, List.of(CompiledInstance.NOTHING))),
-        List.of(),
-        List.of());
+            Map.of()));
   }
 }

@@ -6,7 +6,6 @@ import io.tollgate.common.config.ConfigError;
 import io.tollgate.rules.config.HandlerConfig;
 import io.tollgate.rules.config.Problems;
 import io.tollgate.rules.engine.PolicyEngine;
-import io.tollgate.rules.snapshot.CompiledInstance;
 import io.tollgate.rules.snapshot.CompiledRule;
 import io.tollgate.rules.snapshot.HandlerEntry;
 import io.tollgate.rules.snapshot.PreparedPolicy;
@@ -158,12 +157,7 @@ public final class RegoPolicyEngine implements PolicyEngine {
 
   @Override
   public HandlerEntry handler(HandlerConfig hc, PreparedPolicy prepared, Problems problems) {
-    for (String k : hc.params().keySet()) {
-      if (!k.equals("query")) {
-        problems.atKey(
-            hc.doc(), "params." + k, "unknown param '" + k + "'; the rego adapter takes [query]");
-      }
-    }
+    hc.refuseUnknownParams(List.of("query"), problems);
     Object q = hc.params().get("query");
     if (!(q instanceof String query) || query.isBlank()) {
       problems.at(
@@ -209,7 +203,8 @@ public final class RegoPolicyEngine implements PolicyEngine {
     if (!handlers.isEmpty() || !bundle.declares(OPA_ENVOY_DECISION)) {
       return null;
     }
-    HandlerEntry e =
+    return CompiledRule.always(
+        OPA_ENVOY_DECISION,
         new HandlerEntry(
             "rego",
             RegoHandler.ADAPTER,
@@ -218,13 +213,7 @@ public final class RegoPolicyEngine implements PolicyEngine {
             false,
             defaultTimeout,
             "rego:global",
-            Map.of());
-    return new CompiledRule(
-        OPA_ENVOY_DECISION,
-        null,
-        List.of(new CompiledRule.Action(e, List.of(CompiledInstance.NOTHING))),
-        List.of(),
-        List.of());
+            Map.of()));
   }
 
   @Override

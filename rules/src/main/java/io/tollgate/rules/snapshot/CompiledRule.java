@@ -35,6 +35,19 @@ public record CompiledRule(
     this(name, match, actions, List.of(), requestHeaders, responseHeaders);
   }
 
+  /**
+   * A rule that matches every request and asks one handler that takes no instance: a policy
+   * engine's rule for every request.
+   */
+  public static CompiledRule always(String name, HandlerEntry handler) {
+    return new CompiledRule(
+        name,
+        null,
+        List.of(new Action(handler, List.of(CompiledInstance.NOTHING))),
+        List.of(),
+        List.of());
+  }
+
   /** Whether it takes part in checks: check actions or header operations. */
   public boolean checks() {
     return !actions.isEmpty() || !requestHeaders.isEmpty() || !responseHeaders.isEmpty();
