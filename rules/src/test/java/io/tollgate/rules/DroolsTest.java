@@ -104,6 +104,31 @@ class DroolsTest {
   }
 
   @Test
+  void aDroolsHandlerWithAnUnknownParamIsRefusedAtTheKey() {
+    PolicyDir d =
+        new PolicyDir(tmp)
+            .write("admin.drl", ADMIN_DRL)
+            .write(
+                "p.yaml",
+                """
+            kind: Handler
+            name: admins
+            adapter: drools
+            params:
+              packages: [t.admin]
+              package: t.admin
+            """);
+    assertThat(PolicyRuntime.validate(d.options()))
+        .anySatisfy(
+            e -> {
+              assertThat(e.file()).isEqualTo("p.yaml");
+              assertThat(e.line()).isEqualTo(6);
+              assertThat(e.message())
+                  .isEqualTo("unknown param 'package'; the drools adapter takes [packages]");
+            });
+  }
+
+  @Test
   void aHandlerScopesItsPackagesToTheRulesThatUseIt() throws Exception {
     PolicyDir d =
         new PolicyDir(tmp)
