@@ -6,7 +6,7 @@
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$HERE")
 BENCH_JAR=$HERE/target/benchmarks.jar
-TOLLGATE_JAR=$ROOT/policy-server/target/tollgate.jar
+TOLLGATE_JAR=${TOLLGATE_JAR:-$ROOT/policy-server/target/tollgate.jar}
 RESULTS=${RESULTS:-$HERE/RESULTS.md}   # each script replaces its own section of this file
 JVM_OPTS=${JVM_OPTS:-"-Xms512m -Xmx512m -XX:+UseG1GC"}
 GHZ=${GHZ:-$(command -v ghz || echo "$HOME/go/bin/ghz")}

