@@ -4,6 +4,7 @@ import io.tollgate.citadel.KeyType;
 import io.tollgate.citadel.agent.CertificateFiles;
 import io.tollgate.citadel.agent.SdsServer;
 import io.tollgate.citadel.agent.WorkloadAgent;
+import io.tollgate.common.lifecycle.ShutdownHooks;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -11,7 +12,6 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -152,20 +152,7 @@ final class AgentCommand implements Callable<Integer> {
             "tollgate agent: keeping the certificate in %s fresh from %s%s%n",
             out, caAddress, sdsSocket == null ? "" : ", SDS on unix:" + sdsSocket);
     spec.commandLine().getOut().flush();
-    CountDownLatch stopped = new CountDownLatch(1);
-    SdsServer sdsServer = sds;
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  agent.close();
-                  if (sdsServer != null) {
-                    sdsServer.close();
-                  }
-                  stopped.countDown();
-                },
-                "tollgate-agent-shutdown"));
-    stopped.await();
+    ShutdownHooks.closeOnExitAndWait("tollgate-agent-shutdown", agent, sds);
     return 0;
   }
 }

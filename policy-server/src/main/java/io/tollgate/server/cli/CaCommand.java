@@ -8,6 +8,7 @@ import io.tollgate.citadel.Citadel;
 import io.tollgate.citadel.Pem;
 import io.tollgate.citadel.Revocations;
 import io.tollgate.citadel.SpiffeId;
+import io.tollgate.common.lifecycle.ShutdownHooks;
 import io.tollgate.server.admin.AdminServer;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -19,7 +20,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -155,17 +155,7 @@ final class CaCommand implements Callable<Integer> {
             "tollgate ca: trust domain %s, CSR API on %s:%d, admin on %s:%d, trust bundle %s%n",
             state.trustDomain, bind, ca.port(), bind, admin.port(), ca.rootCertFile());
     spec.commandLine().getOut().flush();
-    CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  admin.close();
-                  ca.close();
-                  stopped.countDown();
-                },
-                "tollgate-ca-shutdown"));
-    stopped.await();
+    ShutdownHooks.closeOnExitAndWait("tollgate-ca-shutdown", admin, ca);
     return 0;
   }
 

@@ -7,7 +7,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import picocli.CommandLine.Option;
 
-/** {@code OpaOptions} are the options of one-shot commands that may need OPA for Rego. */
+/**
+ * {@code OpaOptions} are the options of every command that compiles a policy: where adapter plugins
+ * are and which OPA runs its Rego ({@code serve}, {@code validate}, {@code test}).
+ */
 final class OpaOptions {
   @Option(
       names = "--plugins",
@@ -19,7 +22,7 @@ final class OpaOptions {
       names = "--opa-url",
       paramLabel = "URL",
       description =
-          "OPA server to check Rego with. Default: run the opa program found on the PATH (or ~/go/bin).")
+          "OPA server for Rego policies. Default: run the opa program found on the PATH (or ~/go/bin).")
   String opaUrl;
 
   @Option(

@@ -2,6 +2,7 @@ package io.tollgate.server.cli;
 
 import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.tollgate.common.lifecycle.ShutdownHooks;
 import io.tollgate.pilot.PilotServer;
 import io.tollgate.pilot.kube.InjectionWebhook;
 import io.tollgate.pilot.model.MeshException;
@@ -17,7 +18,6 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -297,20 +297,7 @@ final class PilotCommand implements Callable<Integer> {
                 : ", injection webhook on https://" + bind + ":" + webhook.port() + "/inject");
     InjectionWebhook injection = webhook;
     spec.commandLine().getOut().flush();
-    CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  if (injection != null) {
-                    injection.close();
-                  }
-                  admin.close();
-                  pilot.close();
-                  stopped.countDown();
-                },
-                "tollgate-pilot-shutdown"));
-    stopped.await();
+    ShutdownHooks.closeOnExitAndWait("tollgate-pilot-shutdown", injection, admin, pilot);
     return 0;
   }
 }

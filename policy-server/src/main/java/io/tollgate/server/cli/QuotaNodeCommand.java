@@ -3,6 +3,7 @@ package io.tollgate.server.cli;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.tollgate.common.lifecycle.ShutdownHooks;
 import io.tollgate.quota.HazelcastQuotas;
 import io.tollgate.server.ServerConfig;
 import io.tollgate.server.admin.AdminServer;
@@ -10,7 +11,6 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -108,17 +108,7 @@ final class QuotaNodeCommand implements Callable<Integer> {
             "tollgate quota-node: cluster '%s' member on %s, admin on %s:%d%n",
             quota.clusterName, bind, bind, admin.port());
     spec.commandLine().getOut().flush();
-    CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  admin.close();
-                  node.close();
-                  stopped.countDown();
-                },
-                "tollgate-quota-node-shutdown"));
-    stopped.await();
+    ShutdownHooks.closeOnExitAndWait("tollgate-quota-node-shutdown", admin, node);
     return 0;
   }
 }

@@ -2,6 +2,7 @@ package io.tollgate.server.cli;
 
 import io.tollgate.citadel.Citadel;
 import io.tollgate.common.config.ConfigError;
+import io.tollgate.common.lifecycle.ShutdownHooks;
 import io.tollgate.pilot.PilotServer;
 import io.tollgate.pilot.model.MeshException;
 import io.tollgate.rules.PolicyLoadException;
@@ -46,11 +47,7 @@ final class ServeCommand implements Callable<Integer> {
       description = "Policy directory (default: the bundled example).")
   Path policy;
 
-  @Option(
-      names = "--plugins",
-      paramLabel = "DIR",
-      description = "Directory of adapter plugin jars.")
-  Path plugins;
+  @CommandLine.Mixin OpaOptions opa;
 
   @Option(
       names = "--bind",
@@ -143,19 +140,6 @@ final class ServeCommand implements Callable<Integer> {
   String adminToken;
 
   @Option(
-      names = "--opa-url",
-      paramLabel = "URL",
-      description =
-          "OPA server for Rego policies. Default: run the opa program found on the PATH (or ~/go/bin).")
-  String opaUrl;
-
-  @Option(
-      names = "--opa-binary",
-      paramLabel = "FILE",
-      description = "The opa program to run when no --opa-url is given.")
-  Path opaBinary;
-
-  @Option(
       names = "--rego-timeout",
       defaultValue = "5ms",
       description =
@@ -242,7 +226,7 @@ final class ServeCommand implements Callable<Integer> {
         .httpPort(httpPort)
         .adminPort(adminPort)
         .policyDir(policy)
-        .pluginsDir(plugins)
+        .pluginsDir(opa.plugins)
         .reloadInterval(reloadInterval)
         .handlerTimeout(handlerTimeout)
         .revealRule(revealRule)
@@ -251,8 +235,8 @@ final class ServeCommand implements Callable<Integer> {
         .httpPathPrefix(httpPathPrefix)
         .trustForwardedFor(trustForwardedFor)
         .adminToken(adminToken)
-        .opaUrl(opaUrl)
-        .opaBinary(opaBinary)
+        .opaUrl(opa.opaUrl)
+        .opaBinary(opa.opaBinary)
         .regoTimeout(regoTimeout)
         .quota(
             new ServerConfig.Quota(
@@ -353,21 +337,7 @@ final class ServeCommand implements Callable<Integer> {
               bind, pilotServer.port(), allInOne.mesh, pilotServer.version());
       spec.commandLine().getOut().flush();
     }
-    Citadel citadel = ca;
-    PilotServer pilot = pilotServer;
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  if (pilot != null) {
-                    pilot.close();
-                  }
-                  if (citadel != null) {
-                    citadel.close();
-                  }
-                  server.close();
-                },
-                "tollgate-shutdown"));
+    ShutdownHooks.closeOnExit("tollgate-shutdown", pilotServer, ca, server);
     server.awaitTermination();
     return 0;
   }

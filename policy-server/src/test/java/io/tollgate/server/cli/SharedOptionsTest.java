@@ -98,6 +98,22 @@ class SharedOptionsTest {
   }
 
   @Test
+  void serveValidateAndTestTakeTheOpaOptionsFromFileEnvironmentAndFlags() throws Exception {
+    String yaml = "opa-url: http://127.0.0.1:8181\nplugins: from-file\n";
+    Map<String, String> env = Map.of("TOLLGATE_OPA_BINARY", "/opt/opa");
+    ServeCommand serve = parse(new ServeCommand(), env, yaml, "--plugins", "p");
+    ValidateCommand validate = parse(new ValidateCommand(), env, yaml, "--plugins", "p", "dir");
+    TestCommand test = parse(new TestCommand(), env, yaml, "--plugins", "p", "dir");
+    for (OpaOptions o : List.of(serve.opa, validate.opa, test.opa)) {
+      assertThat(o.opaUrl).as("from the file").isEqualTo("http://127.0.0.1:8181");
+      assertThat(o.opaBinary).as("from the environment").isEqualTo(Path.of("/opt/opa"));
+      assertThat(o.plugins).as("flag over file").isEqualTo(Path.of("p"));
+    }
+    assertThat(serve.serverConfig().opaUrl()).isEqualTo("http://127.0.0.1:8181");
+    assertThat(serve.serverConfig().pluginsDir()).isEqualTo(Path.of("p"));
+  }
+
+  @Test
   void quotaNodeTakesTheQuotaClusterOptionsFromFileAndEnvironment() throws Exception {
     QuotaNodeCommand node =
         parse(
