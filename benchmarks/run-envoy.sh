@@ -7,7 +7,8 @@
 #             (src/main/resources/policies/bookinfo-rego), run as its docs run it
 #   tollgate  the same filter to `tollgate serve` on the bundled example policy (bookinfo)
 # Every request is GET /productpage for host productpage, which that policy allows. Phases:
-#   load: warm-up; closed-loop maximum of each listener (rounds alternating none / noop / tollgate);
+#   load: warm-up; closed-loop maximum of each listener (rounds alternating none / noop / opaenvoy /
+#         tollgate);
 #         then open-model points (one request at a time, fixed rates, half the no-op maximum),
 #         rounds alternating again; the added p50 / p90 / p99 of each ext_authz listener over the
 #         listener without it, per round, and their median; non-200 answers and Envoy's
