@@ -9,6 +9,7 @@ BENCH_JAR=$HERE/target/benchmarks.jar
 TOLLGATE_JAR=${TOLLGATE_JAR:-$ROOT/policy-server/target/tollgate.jar}
 RESULTS=${RESULTS:-$HERE/RESULTS.md}   # each script replaces its own section of this file
 JVM_OPTS=${JVM_OPTS:-"-Xms512m -Xmx512m -XX:+UseG1GC"}
+TOLLGATE_JVM_OPTS=${TOLLGATE_JVM_OPTS:-}            # extra flags for the Tollgate JVM only (e.g. a JFR recording)
 GHZ=${GHZ:-$(command -v ghz || echo "$HOME/go/bin/ghz")}
 VEGETA=${VEGETA:-$(command -v vegeta || echo "$HOME/go/bin/vegeta")}
 LOAD_TOOL=${LOAD_TOOL:-ghz}
@@ -102,7 +103,7 @@ start_tollgate() {
   local log=$OUT/$1.log policy=$2
   shift 2
   # shellcheck disable=SC2086
-  $SERVER_PIN java $JVM_OPTS -jar "$TOLLGATE_JAR" serve --policy "$policy" --grpc-port "${TG_GRPC_PORT:-0}" --http-port -1 --admin-port 0 \
+  $SERVER_PIN java $JVM_OPTS $TOLLGATE_JVM_OPTS -jar "$TOLLGATE_JAR" serve --policy "$policy" --grpc-port "${TG_GRPC_PORT:-0}" --http-port -1 --admin-port 0 \
     --decision-log off --reload-interval 0s "$@" >"$log" 2>&1 &
   TG_PID=$!
   PIDS+=("$TG_PID")
