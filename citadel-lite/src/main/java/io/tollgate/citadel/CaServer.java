@@ -8,6 +8,7 @@ import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.util.AdvancedTlsX509KeyManager;
 import io.grpc.util.AdvancedTlsX509TrustManager;
 import io.tollgate.common.lifecycle.DaemonThreads;
+import io.tollgate.common.lifecycle.FatalErrors;
 import io.tollgate.common.lifecycle.GrpcServers;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -92,16 +93,18 @@ public final class CaServer implements AutoCloseable {
         Executors.newSingleThreadScheduledExecutor(
             DaemonThreads.named("tollgate-ca-serving-renewal"));
     renewals.scheduleAtFixedRate(
-        () -> {
-          try {
-            renew.run();
-          } catch (RuntimeException e) {
-            log.error(
-                "renewing the CA's serving certificate failed; the current one stays (valid {} from issuance)",
-                SERVING_TTL,
-                e);
-          }
-        },
+        FatalErrors.guard(
+            "the CA's serving-certificate renewal",
+            () -> {
+              try {
+                renew.run();
+              } catch (RuntimeException e) {
+                log.error(
+                    "renewing the CA's serving certificate failed; the current one stays (valid {} from issuance)",
+                    SERVING_TTL,
+                    e);
+              }
+            }),
         SERVING_RENEWAL.toMinutes(),
         SERVING_RENEWAL.toMinutes(),
         TimeUnit.MINUTES);

@@ -2,6 +2,7 @@ package io.tollgate.pilot;
 
 import io.tollgate.common.config.ConfigError;
 import io.tollgate.common.lifecycle.DaemonThreads;
+import io.tollgate.common.lifecycle.FatalErrors;
 import io.tollgate.pilot.model.MeshException;
 import io.tollgate.pilot.model.MeshFiles;
 import io.tollgate.pilot.model.MeshLoader;
@@ -85,7 +86,11 @@ final class MeshReloader implements AutoCloseable {
   void start() {
     if (!pollInterval.isZero()) {
       long ms = pollInterval.toMillis();
-      watcher.scheduleWithFixedDelay(this::reloadIfChanged, ms, ms, TimeUnit.MILLISECONDS);
+      watcher.scheduleWithFixedDelay(
+          FatalErrors.guard("the mesh watch", this::reloadIfChanged),
+          ms,
+          ms,
+          TimeUnit.MILLISECONDS);
     }
   }
 

@@ -12,6 +12,7 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.tollgate.adapter.spi.Attributes;
 import io.tollgate.adapter.spi.Quotas;
 import io.tollgate.common.lifecycle.DaemonThreads;
+import io.tollgate.common.lifecycle.FatalErrors;
 import io.tollgate.common.lifecycle.GrpcServers;
 import io.tollgate.quota.QuotaUsage;
 import io.tollgate.rules.PolicyDecision;
@@ -72,6 +73,7 @@ public final class PolicyServer implements AutoCloseable {
   private final ExecutorService workers;
   private final ExecutorService accessLogs;
   private final Readiness readiness;
+  private Runnable stopHearingFatal;
   private Server grpc;
   private HttpServer http;
   private AdminServer admin;
@@ -269,6 +271,7 @@ public final class PolicyServer implements AutoCloseable {
             .build()
             .start();
     readiness.grpcStarted();
+    stopHearingFatal = FatalErrors.onFatal(readiness::fatal);
 
     // The JDK's HTTP server writes a response's headers and its body apart; with Nagle's algorithm
     // on, the body then waits for the proxy's delayed ACK, 40 ms on Linux, for every denial. The
@@ -302,7 +305,11 @@ public final class PolicyServer implements AutoCloseable {
     admin.json("/api/decisions", recent::report);
     admin.dashboard();
     sampler.scheduleAtFixedRate(
-        () -> usage.sample(Instant.now().getEpochSecond()), 1, 1, TimeUnit.SECONDS);
+        FatalErrors.guard(
+            "the quota usage sampler", () -> usage.sample(Instant.now().getEpochSecond())),
+        1,
+        1,
+        TimeUnit.SECONDS);
     admin.start();
 
     readiness.listening();
@@ -354,6 +361,9 @@ public final class PolicyServer implements AutoCloseable {
   @Override
   public void close() {
     readiness.closing();
+    if (stopHearingFatal != null) {
+      stopHearingFatal.run();
+    }
     // gRPC stops accepting first, so that its calls in flight finish while HTTP stops.
     if (grpc != null) {
       grpc.shutdown();

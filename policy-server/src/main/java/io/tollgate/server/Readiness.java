@@ -4,6 +4,7 @@ import io.envoyproxy.envoy.service.auth.v3.AuthorizationGrpc;
 import io.grpc.BindableService;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.protobuf.services.HealthStatusManager;
+import io.tollgate.common.lifecycle.FatalErrors;
 import io.tollgate.server.quota.QuotaConnection;
 import java.util.function.BooleanSupplier;
 
@@ -17,6 +18,9 @@ final class Readiness {
   private final BooleanSupplier quotasNeeded;
   private final QuotaConnection quotas;
   private volatile boolean listening;
+
+  /** Whether the process has hit a fatal error; it is never ready again. */
+  private volatile boolean fatal;
 
   /** Whether the first version's warm-up is over; until then the server is not ready. */
   private volatile boolean warmedUp;
@@ -48,7 +52,15 @@ final class Readiness {
   /** The first version's warm-up is over, whatever its outcome. */
   void warmedUp() {
     warmedUp = true;
-    status(ServingStatus.SERVING);
+    if (!fatal) {
+      status(ServingStatus.SERVING);
+    }
+  }
+
+  /** The process hit a fatal error ({@code reason}): not serving from now on. */
+  void fatal(String reason) {
+    fatal = true;
+    status(ServingStatus.NOT_SERVING);
   }
 
   /** The server is closing: not ready from now on, and the health service says so for good. */
@@ -59,6 +71,10 @@ final class Readiness {
 
   /** Empty when the server's own parts are ready; else why not. */
   String notReadyReason() {
+    String f = FatalErrors.reason().orElse("");
+    if (fatal || !f.isEmpty()) {
+      return "fatal: " + f;
+    }
     if (!listening) {
       return "transports not listening";
     }

@@ -9,6 +9,7 @@ import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.Unit;
+import io.tollgate.common.lifecycle.FatalErrors;
 import io.tollgate.rules.EvaluationCounters;
 import io.tollgate.rules.PolicyDecision;
 import io.tollgate.rules.PolicyRuntime;
@@ -154,6 +155,13 @@ public final class ServerMetrics {
               RegoEngine e = runtime.regoEngineIfStarted();
               cb.call(e == null || e.notReadyReason().isEmpty() ? 1 : 0);
             })
+        .register(registry);
+    GaugeWithCallback.builder()
+        .name("tollgate_fatal_error")
+        .help(
+            "1 once the process has hit a fatal error (out of memory, a dead internal thread; /healthz"
+                + " says which), else 0")
+        .callback(cb -> cb.call(FatalErrors.reason().isPresent() ? 1 : 0))
         .register(registry);
     JvmMetrics.builder().register(registry);
   }

@@ -1,5 +1,6 @@
 package io.tollgate.rules;
 
+import io.tollgate.common.lifecycle.FatalErrors;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -82,6 +83,11 @@ final class PolicyWatch implements Runnable, AutoCloseable {
       delay = poll();
     } catch (RuntimeException e) {
       log.error("policy watch failed; will retry", e);
+    } catch (Error e) {
+      // Not rescheduled: reloads have stopped, and the server must say so rather than serve this
+      // version forever.
+      FatalErrors.report("the policy watch stopped: " + e, e);
+      throw e;
     } finally {
       polls.incrementAndGet();
     }

@@ -16,6 +16,7 @@ import io.grpc.util.AdvancedTlsX509TrustManager;
 import io.tollgate.citadel.CertificateAuthority;
 import io.tollgate.citadel.SpiffeId;
 import io.tollgate.common.lifecycle.DaemonThreads;
+import io.tollgate.common.lifecycle.FatalErrors;
 import java.io.IOException;
 import java.security.GeneralSecurityException;
 import java.security.cert.X509Certificate;
@@ -58,16 +59,18 @@ public final class WorkloadTls implements AutoCloseable {
     }
     watcher = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("tollgate-tls-files"));
     watcher.scheduleWithFixedDelay(
-        () -> {
-          try {
-            reload();
-          } catch (IOException | GeneralSecurityException | RuntimeException e) {
-            log.warn(
-                "cannot load the rotated credentials in {}; the current ones stay: {}",
-                files.dir(),
-                e.getMessage());
-          }
-        },
+        FatalErrors.guard(
+            "the rotated-credentials watch",
+            () -> {
+              try {
+                reload();
+              } catch (IOException | GeneralSecurityException | RuntimeException e) {
+                log.warn(
+                    "cannot load the rotated credentials in {}; the current ones stay: {}",
+                    files.dir(),
+                    e.getMessage());
+              }
+            }),
         period.toMillis(),
         period.toMillis(),
         TimeUnit.MILLISECONDS);

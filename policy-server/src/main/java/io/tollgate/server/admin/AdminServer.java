@@ -7,6 +7,7 @@ import io.prometheus.metrics.exporter.httpserver.MetricsHandler;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.tollgate.common.config.ConfigError;
 import io.tollgate.common.lifecycle.DaemonThreads;
+import io.tollgate.common.lifecycle.FatalErrors;
 import io.tollgate.rules.PolicyRuntime;
 import io.tollgate.rules.ReloadResult;
 import io.tollgate.rules.RuntimeStatus;
@@ -25,7 +26,8 @@ import java.util.function.Supplier;
  * {@code AdminServer} is the operator's HTTP endpoint:
  *
  * <ul>
- *   <li>{@code GET /healthz}: 200 while the process runs;
+ *   <li>{@code GET /healthz}: 200 while the process runs, 503 and why once it has hit a {@linkplain
+ *       FatalErrors fatal error} (out of memory, a dead internal thread): restart it;
  *   <li>{@code GET /readyz}: 200 once a policy serves, the transports listen, OPA holds the serving
  *       Rego and the quota cluster is up (when the policy needs them); else 503 and why;
  *   <li>{@code GET /metrics}: Prometheus text or protobuf exposition;
@@ -43,6 +45,10 @@ public final class AdminServer implements AutoCloseable {
   private final HttpServer server;
   private final ExecutorService executor;
 
+  private static String unhealthy(String fatal) {
+    return "fatal: " + fatal + "; restart the process (the log has the details)\n";
+  }
+
   public AdminServer(
       InetSocketAddress address,
       PolicyRuntime runtime,
@@ -53,10 +59,20 @@ public final class AdminServer implements AutoCloseable {
     server = HttpServer.create(address, 64);
     executor = Executors.newFixedThreadPool(2, DaemonThreads.named("tollgate-admin"));
     server.setExecutor(executor);
-    server.createContext("/healthz", ex -> text(ex, 200, "ok\n"));
+    server.createContext(
+        "/healthz",
+        ex -> {
+          String fatal = FatalErrors.reason().orElse("");
+          text(ex, fatal.isEmpty() ? 200 : 503, fatal.isEmpty() ? "ok\n" : unhealthy(fatal));
+        });
     server.createContext(
         "/readyz",
         ex -> {
+          String fatal = FatalErrors.reason().orElse("");
+          if (!fatal.isEmpty()) {
+            text(ex, 503, unhealthy(fatal));
+            return;
+          }
           String reason = serverNotReady.get();
           if (reason.isEmpty() && runtime != null) {
             reason = runtime.notReadyReason();

@@ -2,6 +2,7 @@ package io.tollgate.server.cli;
 
 import io.tollgate.citadel.Citadel;
 import io.tollgate.common.config.ConfigError;
+import io.tollgate.common.lifecycle.FatalErrors;
 import io.tollgate.common.lifecycle.ShutdownHooks;
 import io.tollgate.pilot.PilotServer;
 import io.tollgate.pilot.model.MeshException;
@@ -33,6 +34,9 @@ import picocli.CommandLine.Option;
       "Every option can also be set as TOLLGATE_<OPTION> (e.g. TOLLGATE_GRPC_PORT) or in the --config file."
     })
 final class ServeCommand implements Callable<Integer> {
+  /** The exit status after a fatal error, with {@code --exit-on-fatal} (EX_SOFTWARE). */
+  static final int EXIT_FATAL = 70;
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Option(
@@ -115,6 +119,16 @@ final class ServeCommand implements Callable<Integer> {
       defaultValue = "",
       description = "Prefix Envoy's HTTP-service ext_authz adds to the path (path_prefix).")
   String httpPathPrefix;
+
+  @Option(
+      names = "--exit-on-fatal",
+      defaultValue = "false",
+      arity = "0..1",
+      paramLabel = "true|false",
+      description =
+          "Exit (status 70) on a fatal error: out of memory or a dead internal thread. Either way /healthz"
+              + " and /readyz answer 503 from then on (default: ${DEFAULT-VALUE}).")
+  boolean exitOnFatal;
 
   @Option(
       names = "--trust-forwarded-for",
@@ -274,6 +288,9 @@ final class ServeCommand implements Callable<Integer> {
         err.println("tollgate serve: " + e.getMessage());
         return 2;
       }
+    }
+    if (exitOnFatal) {
+      FatalErrors.exitOnFatal(EXIT_FATAL, Duration.ofSeconds(10));
     }
     if (policy != null && !Files.isDirectory(policy)) {
       err.println(

@@ -1,6 +1,7 @@
 package io.tollgate.server.cli;
 
 import io.tollgate.common.config.Durations;
+import io.tollgate.common.lifecycle.FatalErrors;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -32,6 +33,7 @@ public final class Tollgate implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   public static void main(String[] args) {
+    FatalErrors.install();
     CommandLine cl;
     try {
       cl = commandLine(args);

@@ -4,6 +4,7 @@ import io.tollgate.adapter.spi.Attributes;
 import io.tollgate.adapter.spi.CheckHandler;
 import io.tollgate.adapter.spi.CheckResult;
 import io.tollgate.adapter.spi.Instance;
+import io.tollgate.common.lifecycle.FatalErrors;
 import io.tollgate.rules.Decider;
 import io.tollgate.rules.EvaluationCounters;
 import io.tollgate.rules.PolicyDecision;
@@ -292,6 +293,7 @@ public final class Dispatcher implements Decider {
       missed(h, System.nanoTime());
       return failure(h, "missed its " + h.timeout().toMillis() + "ms deadline");
     } catch (ExecutionException e) {
+      FatalErrors.reportIfFatal("handler " + h.name(), e.getCause());
       return failure(h, "failed: " + e.getCause());
     } catch (CancellationException e) {
       return failure(h, "was cancelled");

@@ -1,5 +1,6 @@
 package io.tollgate.rules.rego;
 
+import io.tollgate.common.lifecycle.FatalErrors;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -66,7 +67,8 @@ public final class OpaSupervisor implements AutoCloseable {
       throw new IOException(
           "OPA (" + binary + ") did not become healthy within " + startTimeout.toMillis() + " ms");
     }
-    s.scheduler.scheduleWithFixedDelay(s::watch, 100, 100, TimeUnit.MILLISECONDS);
+    s.scheduler.scheduleWithFixedDelay(
+        FatalErrors.guard("the OPA supervisor", s::watch), 100, 100, TimeUnit.MILLISECONDS);
     return s;
   }
 

@@ -3,6 +3,7 @@ package io.tollgate.rules.rego;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tollgate.common.config.ConfigError;
+import io.tollgate.common.lifecycle.FatalErrors;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -108,7 +109,8 @@ public final class RegoEngine implements AutoCloseable {
     if (settings.url() != null) {
       opa = new OpaConnection(settings.url(), settings.requestTimeout());
     }
-    keeper.scheduleWithFixedDelay(this::keepInStep, 500, 500, TimeUnit.MILLISECONDS);
+    keeper.scheduleWithFixedDelay(
+        FatalErrors.guard("the OPA sync", this::keepInStep), 500, 500, TimeUnit.MILLISECONDS);
   }
 
   /**
