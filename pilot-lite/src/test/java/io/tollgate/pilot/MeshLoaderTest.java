@@ -8,6 +8,7 @@ import io.tollgate.pilot.model.MeshException;
 import io.tollgate.pilot.model.MeshLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -150,5 +151,56 @@ class MeshLoaderTest {
     assertThat(problems(routes("- route: [{destination: {host: reviews.shop}}]\n")))
         .hasSize(1)
         .allSatisfy(p -> assertThat(p.file()).isEqualTo("deploy.yaml"));
+  }
+
+  @Test
+  void aDuplicateKeyIsRefusedWithBothLocations() throws Exception {
+    assertThat(
+            problems(
+                routes(
+                    """
+        - route: [{destination: {host: reviews.shop}}]
+          timeout: 1s
+          timeout: 2s
+        """)))
+        .extracting(ConfigError::toString)
+        .containsExactly(
+            "b-routes.yaml:9:5: duplicate key 'timeout' (first at b-routes.yaml:8:5); a map holds"
+                + " each key once");
+  }
+
+  @Test
+  void aWrongTypeIsReportedAtItsValue() throws Exception {
+    assertThat(
+            problems(
+                routes(
+                    """
+        - route: [{destination: {host: reviews.shop, port: {number: http}}}]
+        """)))
+        .singleElement()
+        .asString()
+        .startsWith("b-routes.yaml:7:63: ");
+  }
+
+  @Test
+  void anAliasBombIsRefusedQuicklyWithTheFileName() throws Exception {
+    // 24 levels stay under the alias limit and would expand to 2^25 values; 30 levels exceed it.
+    for (int levels : new int[] {24, 30}) {
+      StringBuilder bomb = new StringBuilder("x0: &x0 [a, b]\n");
+      for (int i = 1; i <= levels; i++) {
+        bomb.append("x").append(i).append(": &x").append(i);
+        bomb.append(" [*x").append(i - 1).append(", *x").append(i - 1).append("]\n");
+      }
+      String text = "kind: VirtualService\nmetadata:\n  labels:\n" + bomb.toString().indent(4);
+      assertThat(text.length()).isLessThan(1000);
+      long start = System.nanoTime();
+      List<ConfigError> p = problems(text);
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+      assertThat(p)
+          .singleElement()
+          .satisfies(e -> assertThat(e.file()).isEqualTo("b-routes.yaml"))
+          .asString()
+          .contains("YAML error: ");
+    }
   }
 }

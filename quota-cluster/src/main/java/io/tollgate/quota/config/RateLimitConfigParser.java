@@ -2,25 +2,16 @@ package io.tollgate.quota.config;
 
 import io.tollgate.adapter.spi.Quotas;
 import io.tollgate.common.config.ConfigError;
-import java.io.StringReader;
+import io.tollgate.common.config.YamlDocument;
+import io.tollgate.common.config.YamlReader;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.yaml.snakeyaml.LoaderOptions;
-import org.yaml.snakeyaml.Yaml;
-import org.yaml.snakeyaml.constructor.SafeConstructor;
-import org.yaml.snakeyaml.error.Mark;
-import org.yaml.snakeyaml.error.MarkedYAMLException;
-import org.yaml.snakeyaml.nodes.MappingNode;
-import org.yaml.snakeyaml.nodes.Node;
-import org.yaml.snakeyaml.nodes.NodeTuple;
-import org.yaml.snakeyaml.nodes.ScalarNode;
-import org.yaml.snakeyaml.nodes.SequenceNode;
+import java.util.TreeSet;
 
 /**
  * {@code RateLimitConfigParser} reads a rate-limit config as envoyproxy/ratelimit does:
@@ -44,13 +35,17 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
  *     descriptors: [...]           # nested
  * </pre>
  *
- * The same with {@code kind: RateLimitConfig} at the top is accepted too. Every problem is reported
- * with its line and column; a file with problems yields no config.
+ * The same with {@code kind: RateLimitConfig} at the top is accepted too. The file is read by
+ * common's {@link YamlReader} (duplicate keys refused with both locations, its limits against YAML
+ * bombs); scalars are taken as written, so {@code value: 010} matches {@code "010"}. Every problem
+ * is reported with its line and column; a file with problems yields no config.
  */
 public final class RateLimitConfigParser {
   /** The {@code kind} of the wrapped form. */
   public static final String KIND = "RateLimitConfig";
 
+  private static final String NOT_A_MAP =
+      "a rate-limit config is a mapping with 'domain' and 'descriptors'";
   private static final Set<String> TOP =
       Set.of("kind", "domain", "descriptors", "failure_mode_deny");
   private static final Set<String> DESCRIPTOR =
@@ -61,10 +56,14 @@ public final class RateLimitConfigParser {
   /** The outcome: a config, or the problems that kept it from loading. */
   public record Result(DomainConfig config, List<ConfigError> problems) {}
 
+  /** A {@code replaces} entry, checked once every name of the domain is known. */
+  private record Replace(String name, String path) {}
+
   private final String file;
   private final List<ConfigError> problems = new ArrayList<>();
   private final Map<String, Integer> limitNames = new HashMap<>();
-  private final List<Object[]> replaceRefs = new ArrayList<>(); // {name, node}
+  private final List<Replace> replaceRefs = new ArrayList<>();
+  private YamlDocument doc;
 
   private RateLimitConfigParser(String file) {
     this.file = file;
@@ -85,39 +84,41 @@ public final class RateLimitConfigParser {
   }
 
   private Result run(String text) {
-    Node root;
-    try {
-      root = new Yaml(new SafeConstructor(new LoaderOptions())).compose(new StringReader(text));
-    } catch (MarkedYAMLException e) {
-      Mark m = e.getProblemMark();
+    List<YamlDocument> docs = YamlReader.read(file, text, NOT_A_MAP, problems);
+    if (!problems.isEmpty()) {
+      return new Result(null, problems);
+    }
+    if (docs.isEmpty()) {
+      problems.add(ConfigError.of(file, NOT_A_MAP));
+      return new Result(null, problems);
+    }
+    if (docs.size() > 1) {
       problems.add(
-          new ConfigError(
-              file,
-              m == null ? 0 : m.getLine() + 1,
-              m == null ? 0 : m.getColumn() + 1,
-              "YAML syntax error: " + e.getProblem()));
+          docs.get(1)
+              .start()
+              .error(
+                  file,
+                  "a rate-limit config file holds one document (one domain); put other"
+                      + " documents in other files"));
       return new Result(null, problems);
     }
-    if (!(root instanceof MappingNode top)) {
-      problem(root, "a rate-limit config is a mapping with 'domain' and 'descriptors'");
-      return new Result(null, problems);
-    }
-    Map<String, NodeTuple> fields = fields(top, TOP, "");
+    doc = docs.get(0);
+    Map<String, Object> top = doc.root();
+    fields(top, "", TOP, "");
     String domain = null;
-    if (fields.containsKey("kind") && !KIND.equals(scalar(fields.get("kind").getValueNode()))) {
-      problem(
-          fields.get("kind").getValueNode(), "kind must be " + KIND + " in a rate-limit config");
+    if (top.containsKey("kind") && !KIND.equals(doc.textAt("kind"))) {
+      problem("kind", "kind must be " + KIND + " in a rate-limit config");
     }
-    if (!fields.containsKey("domain")) {
-      problem(top, "missing 'domain'");
+    if (!top.containsKey("domain")) {
+      problem("", "missing 'domain'");
     } else {
-      domain = scalar(fields.get("domain").getValueNode());
+      domain = doc.textAt("domain");
       if (domain == null || domain.isBlank()) {
-        problem(fields.get("domain").getValueNode(), "domain must be a non-empty string");
+        problem("domain", "domain must be a non-empty string");
         domain = null;
       } else if (ReservedDomains.isReserved(domain)) {
         problem(
-            fields.get("domain").getValueNode(),
+            "domain",
             "domain '"
                 + domain
                 + "' is reserved: domains named "
@@ -132,23 +133,21 @@ public final class RateLimitConfigParser {
       }
     }
     Map<String, Descriptor> descriptors = Map.of();
-    if (!fields.containsKey("descriptors")) {
-      problem(top, "missing 'descriptors'");
+    if (!top.containsKey("descriptors")) {
+      problem("", "missing 'descriptors'");
     } else {
-      descriptors = descriptors(fields.get("descriptors").getValueNode());
+      descriptors = descriptors(top.get("descriptors"), "descriptors");
     }
     Boolean failureModeDeny =
-        fields.containsKey("failure_mode_deny")
-            ? bool(fields.get("failure_mode_deny").getValueNode())
-            : null;
-    for (Object[] ref : replaceRefs) {
-      if (!limitNames.containsKey((String) ref[0])) {
+        top.containsKey("failure_mode_deny") ? bool("failure_mode_deny") : null;
+    for (Replace ref : replaceRefs) {
+      if (!limitNames.containsKey(ref.name())) {
         problem(
-            (Node) ref[1],
+            ref.path(),
             "replaces unknown rate limit name '"
-                + ref[0]
+                + ref.name()
                 + "'; names in this domain: "
-                + new java.util.TreeSet<>(limitNames.keySet()));
+                + new TreeSet<>(limitNames.keySet()));
       }
     }
     if (!problems.isEmpty() || domain == null) {
@@ -159,29 +158,30 @@ public final class RateLimitConfigParser {
         List.of());
   }
 
-  private Map<String, Descriptor> descriptors(Node node) {
+  private Map<String, Descriptor> descriptors(Object node, String path) {
     Map<String, Descriptor> out = new LinkedHashMap<>();
-    if (node instanceof ScalarNode s && (s.getValue().isEmpty() || s.getValue().equals("null"))) {
-      return out;
+    if (node == null) {
+      return out; // "descriptors:" with nothing after it
     }
-    if (!(node instanceof SequenceNode seq)) {
-      problem(node, "descriptors must be a list");
+    if (!(node instanceof List<?> items)) {
+      problem(path, "descriptors must be a list");
       return out;
     }
     Map<String, Integer> firstLine = new HashMap<>();
-    for (Node item : seq.getValue()) {
-      if (!(item instanceof MappingNode m)) {
-        problem(item, "a descriptor is a mapping with at least 'key'");
+    for (int i = 0; i < items.size(); i++) {
+      String at = YamlDocument.item(path, i);
+      if (!(items.get(i) instanceof Map<?, ?> m)) {
+        problem(at, "a descriptor is a mapping with at least 'key'");
         continue;
       }
-      Descriptor d = descriptor(m);
+      Descriptor d = descriptor(m, at);
       if (d == null) {
         continue;
       }
       Integer first = firstLine.putIfAbsent(d.id(), d.line());
       if (first != null) {
         problem(
-            m,
+            at,
             "duplicate descriptor "
                 + (d.value().isEmpty()
                     ? "key '" + d.key() + "'"
@@ -196,172 +196,162 @@ public final class RateLimitConfigParser {
     return out;
   }
 
-  private Descriptor descriptor(MappingNode m) {
-    Map<String, NodeTuple> f = fields(m, DESCRIPTOR, "descriptor ");
-    String key = f.containsKey("key") ? scalar(f.get("key").getValueNode()) : null;
+  private Descriptor descriptor(Map<?, ?> m, String path) {
+    fields(m, path, DESCRIPTOR, "descriptor ");
+    String keyPath = YamlDocument.child(path, "key");
+    String key = m.containsKey("key") ? doc.textAt(keyPath) : null;
     if (key == null || key.isEmpty()) {
-      problem(
-          f.containsKey("key") ? f.get("key").getValueNode() : m,
-          "a descriptor needs a non-empty 'key'");
+      problem(m.containsKey("key") ? keyPath : path, "a descriptor needs a non-empty 'key'");
       return null;
     }
     String value = "";
-    if (f.containsKey("value")) {
-      value = scalar(f.get("value").getValueNode());
+    if (m.containsKey("value")) {
+      String valuePath = YamlDocument.child(path, "value");
+      value = doc.textAt(valuePath);
       if (value == null) {
-        problem(f.get("value").getValueNode(), "value must be a string");
+        problem(valuePath, "value must be a string");
         value = "";
       }
     }
     RateLimit limit =
-        f.containsKey("rate_limit") ? limit(f.get("rate_limit").getValueNode()) : null;
-    boolean shadow = f.containsKey("shadow_mode") && bool(f.get("shadow_mode").getValueNode());
+        m.containsKey("rate_limit")
+            ? limit(m.get("rate_limit"), YamlDocument.child(path, "rate_limit"))
+            : null;
+    boolean shadow = m.containsKey("shadow_mode") && bool(YamlDocument.child(path, "shadow_mode"));
     boolean detailed =
-        f.containsKey("detailed_metric") && bool(f.get("detailed_metric").getValueNode());
+        m.containsKey("detailed_metric") && bool(YamlDocument.child(path, "detailed_metric"));
     Map<String, Descriptor> children =
-        f.containsKey("descriptors") ? descriptors(f.get("descriptors").getValueNode()) : Map.of();
+        m.containsKey("descriptors")
+            ? descriptors(m.get("descriptors"), YamlDocument.child(path, "descriptors"))
+            : Map.of();
     return new Descriptor(
-        key,
-        value,
-        limit,
-        shadow,
-        detailed,
-        children,
-        prefixes(children),
-        m.getStartMark().getLine() + 1);
+        key, value, limit, shadow, detailed, children, prefixes(children), doc.at(path).line());
   }
 
-  private RateLimit limit(Node node) {
-    if (!(node instanceof MappingNode m)) {
-      problem(node, "rate_limit must be a mapping");
+  private RateLimit limit(Object node, String path) {
+    if (!(node instanceof Map<?, ?> m)) {
+      problem(path, "rate_limit must be a mapping");
       return null;
     }
-    Map<String, NodeTuple> f = fields(m, LIMIT, "rate_limit ");
-    String name = f.containsKey("name") ? scalar(f.get("name").getValueNode()) : "";
+    fields(m, path, LIMIT, "rate_limit ");
+    String name = m.containsKey("name") ? doc.textAt(YamlDocument.child(path, "name")) : "";
     if (name != null && !name.isEmpty()) {
-      Integer first = limitNames.putIfAbsent(name, m.getStartMark().getLine() + 1);
+      Integer first = limitNames.putIfAbsent(name, doc.at(path).line());
       if (first != null) {
         problem(
-            f.get("name").getValueNode(),
+            YamlDocument.child(path, "name"),
             "duplicate rate limit name '" + name + "' (first at line " + first + ")");
       }
     }
-    List<String> replaces = new ArrayList<>();
-    if (f.containsKey("replaces")) {
-      Node r = f.get("replaces").getValueNode();
-      if (r instanceof SequenceNode seq) {
-        for (Node item : seq.getValue()) {
-          String n = null;
-          if (item instanceof MappingNode im) {
-            NodeTuple t = fields(im, Set.of("name"), "replaces ").get("name");
-            n = t == null ? null : scalar(t.getValueNode());
-          }
-          if (n == null || n.isEmpty()) {
-            problem(item, "each entry of replaces is {name: <rate limit name>}");
-          } else {
-            replaces.add(n);
-            replaceRefs.add(new Object[] {n, item});
-          }
-        }
-      } else {
-        problem(r, "replaces must be a list of {name: ...}");
-      }
-    }
+    List<String> replaces = replaces(m, path);
     Quotas.Mode mode = Quotas.Mode.STRICT;
-    if (f.containsKey("mode")) {
-      String s = scalar(f.get("mode").getValueNode());
+    if (m.containsKey("mode")) {
+      String modePath = YamlDocument.child(path, "mode");
+      String s = doc.textAt(modePath);
       if ("fast".equals(s)) {
         mode = Quotas.Mode.FAST;
       } else if (!"strict".equals(s)) {
-        problem(f.get("mode").getValueNode(), "mode must be strict or fast, not '" + s + "'");
+        problem(modePath, "mode must be strict or fast, not '" + s + "'");
       }
     }
-    boolean unlimited = f.containsKey("unlimited") && bool(f.get("unlimited").getValueNode());
+    boolean unlimited = m.containsKey("unlimited") && bool(YamlDocument.child(path, "unlimited"));
     if (unlimited) {
-      if (f.containsKey("unit") || f.containsKey("requests_per_unit") || f.containsKey("mode")) {
-        problem(m, "an unlimited rate_limit takes no unit, requests_per_unit or mode");
+      if (m.containsKey("unit") || m.containsKey("requests_per_unit") || m.containsKey("mode")) {
+        problem(path, "an unlimited rate_limit takes no unit, requests_per_unit or mode");
       }
       return new RateLimit(name, null, 0, true, replaces, null);
     }
     RateLimitUnit unit = null;
-    if (!f.containsKey("unit")) {
-      problem(m, "rate_limit needs 'unit' (second, minute, hour, day) or 'unlimited: true'");
+    if (!m.containsKey("unit")) {
+      problem(path, "rate_limit needs 'unit' (second, minute, hour, day) or 'unlimited: true'");
     } else {
-      String u = scalar(f.get("unit").getValueNode());
+      String unitPath = YamlDocument.child(path, "unit");
+      String u = doc.textAt(unitPath);
       unit = u == null ? null : RateLimitUnit.parse(u);
       if (unit == null) {
-        problem(
-            f.get("unit").getValueNode(),
-            "unit must be second, minute, hour or day, not '" + u + "'");
+        problem(unitPath, "unit must be second, minute, hour or day, not '" + u + "'");
       }
     }
     long rpu = 0;
-    if (!f.containsKey("requests_per_unit")) {
-      problem(m, "rate_limit needs 'requests_per_unit'");
+    if (!m.containsKey("requests_per_unit")) {
+      problem(path, "rate_limit needs 'requests_per_unit'");
     } else {
-      Node n = f.get("requests_per_unit").getValueNode();
-      String s = scalar(n);
+      String rpuPath = YamlDocument.child(path, "requests_per_unit");
+      String s = doc.textAt(rpuPath);
       try {
         rpu = Long.parseLong(s == null ? "" : s.strip());
         if (rpu <= 0) {
           problem(
-              n,
+              rpuPath,
               "requests_per_unit must be positive, not "
                   + rpu
                   + " (use unlimited: true for no limit)");
         }
       } catch (NumberFormatException e) {
-        problem(n, "requests_per_unit must be a whole number, not '" + s + "'");
+        problem(rpuPath, "requests_per_unit must be a whole number, not '" + s + "'");
       }
     }
     return new RateLimit(name, unit, rpu, false, replaces, mode);
   }
 
-  private Map<String, NodeTuple> fields(MappingNode m, Set<String> known, String what) {
-    Map<String, NodeTuple> out = new LinkedHashMap<>();
-    Set<String> seen = new HashSet<>();
-    for (NodeTuple t : m.getValue()) {
-      String k = scalar(t.getKeyNode());
-      if (k == null || !known.contains(k)) {
-        problem(
-            t.getKeyNode(),
-            "unknown "
-                + what
-                + "field '"
-                + k
-                + "'; expected one of "
-                + new java.util.TreeSet<>(known));
-        continue;
+  private List<String> replaces(Map<?, ?> limit, String limitPath) {
+    List<String> out = new ArrayList<>();
+    if (!limit.containsKey("replaces")) {
+      return out;
+    }
+    String path = YamlDocument.child(limitPath, "replaces");
+    if (!(limit.get("replaces") instanceof List<?> items)) {
+      problem(path, "replaces must be a list of {name: ...}");
+      return out;
+    }
+    for (int i = 0; i < items.size(); i++) {
+      String at = YamlDocument.item(path, i);
+      String n = null;
+      if (items.get(i) instanceof Map<?, ?> im) {
+        fields(im, at, Set.of("name"), "replaces ");
+        n = im.containsKey("name") ? doc.textAt(YamlDocument.child(at, "name")) : null;
       }
-      if (!seen.add(k)) {
-        problem(t.getKeyNode(), "'" + k + "' is given twice");
-        continue;
+      if (n == null || n.isEmpty()) {
+        problem(at, "each entry of replaces is {name: <rate limit name>}");
+      } else {
+        out.add(n);
+        replaceRefs.add(new Replace(n, at));
       }
-      out.put(k, t);
     }
     return out;
   }
 
-  private boolean bool(Node n) {
-    String s = scalar(n);
+  /** Refuses the keys of {@code m} that are not {@code known}, at the key. */
+  private void fields(Map<?, ?> m, String path, Set<String> known, String what) {
+    for (Object k : m.keySet()) {
+      if (!known.contains(k)) {
+        problems.add(
+            doc.keyAt(YamlDocument.child(path, (String) k))
+                .error(
+                    file,
+                    "unknown "
+                        + what
+                        + "field '"
+                        + k
+                        + "'; expected one of "
+                        + new TreeSet<>(known)));
+      }
+    }
+  }
+
+  private boolean bool(String path) {
+    String s = doc.textAt(path);
     if ("true".equals(s)) {
       return true;
     }
     if (!"false".equals(s)) {
-      problem(n, "must be true or false, not '" + s + "'");
+      problem(path, "must be true or false, not '" + s + "'");
     }
     return false;
   }
 
-  private static String scalar(Node n) {
-    return n instanceof ScalarNode s ? s.getValue() : null;
-  }
-
-  private void problem(Node at, String message) {
-    Mark m = at == null ? null : at.getStartMark();
-    problems.add(
-        new ConfigError(
-            file, m == null ? 0 : m.getLine() + 1, m == null ? 0 : m.getColumn() + 1, message));
+  private void problem(String path, String message) {
+    problems.add(doc.at(path).error(file, message));
   }
 
   private static List<Descriptor> prefixes(Map<String, Descriptor> level) {

@@ -218,6 +218,63 @@ class RateLimitConfigTest {
   }
 
   @Test
+  void aDuplicateKeyIsRefusedWithBothLocations() {
+    assertThat(
+            problems(
+                "domain: shop\ndescriptors:\n  - key: a\n    rate_limit:\n"
+                    + "      unit: second\n      requests_per_unit: 5\n      unit: hour\n"))
+        .containsExactly(
+            "limits.yaml:7:7: duplicate key 'unit' (first at limits.yaml:5:7); a map holds each key"
+                + " once");
+    assertThat(problems("domain: shop\ndescriptors: []\ndomain: other\n"))
+        .containsExactly(
+            "limits.yaml:3:1: duplicate key 'domain' (first at limits.yaml:1:1); a map holds each"
+                + " key once");
+  }
+
+  /** {@code levels} lists, each holding the one before twice: 2^levels values from a few lines. */
+  static String aliasBomb(int levels) {
+    StringBuilder bomb = new StringBuilder("x0: &x0 [a, b]\n");
+    for (int i = 1; i <= levels; i++) {
+      bomb.append("x").append(i).append(": &x").append(i);
+      bomb.append(" [*x").append(i - 1).append(", *x").append(i - 1).append("]\n");
+    }
+    return bomb.toString();
+  }
+
+  @Test
+  void anAliasBombIsRefusedQuickly() {
+    // 24 levels stay under the alias limit and would expand to 2^25 values; 30 levels exceed it.
+    for (int levels : new int[] {24, 30}) {
+      String text = "domain: shop\ndescriptors: []\n" + aliasBomb(levels);
+      assertThat(text.length()).isLessThan(1000);
+      long start = System.nanoTime();
+      List<String> p = problems(text);
+      assertThat(java.time.Duration.ofNanos(System.nanoTime() - start))
+          .isLessThan(java.time.Duration.ofSeconds(2));
+      assertThat(p).singleElement().asString().startsWith("limits.yaml:").contains("YAML error: ");
+    }
+  }
+
+  @Test
+  void scalarsAreTakenAsWritten() {
+    DescriptorMatcher m =
+        matcher(
+            "domain: shop\ndescriptors:\n  - key: code\n    value: 010\n"
+                + "    rate_limit: {unit: second, requests_per_unit: \"7\"}\n");
+    assertThat(m.match("shop", entries("code", "010")).limit().requestsPerUnit()).isEqualTo(7);
+    assertThat(problems("domain: shop\ndescriptors: []\n---\ndomain: other\ndescriptors: []\n"))
+        .containsExactly(
+            "limits.yaml:4:1: a rate-limit config file holds one document (one domain); put other"
+                + " documents in other files");
+    assertThat(problems(""))
+        .containsExactly(
+            "limits.yaml: "
+                + "a rate-limit config is a mapping"
+                + " with 'domain' and 'descriptors'");
+  }
+
+  @Test
   void tollgatesOwnDomainsAreRefusedInUserConfigs() {
     assertThat(problems("domain: tollgate.internal.warm-up\ndescriptors: []\n"))
         .containsExactly(

@@ -2,17 +2,17 @@ package io.tollgate.rules.compile;
 
 import io.tollgate.adapter.spi.Handler;
 import io.tollgate.common.config.ConfigError;
+import io.tollgate.common.config.Located;
+import io.tollgate.common.config.YamlDocument;
+import io.tollgate.common.config.YamlReader;
 import io.tollgate.rules.EvaluationCounters;
 import io.tollgate.rules.RuntimeOptions;
 import io.tollgate.rules.cel.Expressions;
 import io.tollgate.rules.config.HandlerConfig;
 import io.tollgate.rules.config.InstanceConfig;
-import io.tollgate.rules.config.Located;
 import io.tollgate.rules.config.PolicyDocuments;
 import io.tollgate.rules.config.Problems;
 import io.tollgate.rules.config.RuleConfig;
-import io.tollgate.rules.config.YamlDocument;
-import io.tollgate.rules.config.YamlReader;
 import io.tollgate.rules.dispatch.Dispatcher;
 import io.tollgate.rules.engine.PolicyEngine;
 import io.tollgate.rules.plugins.AdapterRegistry;
@@ -148,7 +148,8 @@ public final class PolicyCompiler {
         continue;
       }
       lines.put(rel, text.split("\n", -1));
-      List<YamlDocument> read = YamlReader.read(rel, text, problems.list());
+      List<YamlDocument> read =
+          YamlReader.read(rel, text, PolicyDocuments.NOT_A_MAP, problems.list());
       if (!read.isEmpty() && PolicyDocuments.isRateLimitConfig(read.get(0))) {
         if (read.size() > 1) {
           problems.add(
@@ -157,8 +158,9 @@ public final class PolicyCompiler {
                   read.get(1).start().line(),
                   1,
                   "a rate-limit config file holds one document (one domain); put other documents in other files"));
+        } else {
+          rateLimitSources.put(rel, text);
         }
-        rateLimitSources.put(rel, text);
         continue;
       }
       for (YamlDocument d : read) {

@@ -1,5 +1,6 @@
 package io.tollgate.rules.config;
 
+import io.tollgate.common.config.YamlDocument;
 import java.time.Duration;
 import java.util.Map;
 

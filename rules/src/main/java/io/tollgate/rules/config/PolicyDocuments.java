@@ -1,6 +1,7 @@
 package io.tollgate.rules.config;
 
 import io.tollgate.common.config.Durations;
+import io.tollgate.common.config.YamlDocument;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -54,6 +55,9 @@ public final class PolicyDocuments {
   public List<RuleConfig> rules() {
     return rules;
   }
+
+  /** What a policy file's document that is not a map is told. */
+  public static final String NOT_A_MAP = "a policy document must be a map";
 
   /** The kind of the wrapped rate-limit config form. */
   public static final String RATE_LIMIT_KIND = "RateLimitConfig";

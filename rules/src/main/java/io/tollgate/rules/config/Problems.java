@@ -1,6 +1,8 @@
 package io.tollgate.rules.config;
 
 import io.tollgate.common.config.ConfigError;
+import io.tollgate.common.config.Located;
+import io.tollgate.common.config.YamlDocument;
 import java.util.ArrayList;
 import java.util.List;
 

@@ -5,13 +5,13 @@ import io.tollgate.adapter.spi.HeaderOp;
 import io.tollgate.adapter.spi.MapAttributes;
 import io.tollgate.adapter.spi.Vocabulary;
 import io.tollgate.common.config.ConfigError;
+import io.tollgate.common.config.YamlDocument;
+import io.tollgate.common.config.YamlReader;
 import io.tollgate.rules.PolicyDecision;
 import io.tollgate.rules.PolicyLoadException;
 import io.tollgate.rules.PolicyRuntime;
 import io.tollgate.rules.RuntimeOptions;
 import io.tollgate.rules.config.Problems;
-import io.tollgate.rules.config.YamlDocument;
-import io.tollgate.rules.config.YamlReader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -102,7 +102,8 @@ public final class RuleTestRunner {
       return;
     }
     Problems problems = new Problems();
-    for (YamlDocument doc : YamlReader.read(rel, text, problems.list())) {
+    for (YamlDocument doc :
+        YamlReader.read(rel, text, "a test file is a map with a 'cases' list", problems.list())) {
       if (!(doc.root().get("cases") instanceof List<?> cases)) {
         problems.at(doc, "", "a test file is a map with a 'cases' list");
         continue;
