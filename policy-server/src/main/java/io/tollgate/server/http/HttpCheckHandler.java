@@ -5,13 +5,11 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import io.tollgate.adapter.spi.Attributes;
 import io.tollgate.adapter.spi.HeaderOp;
-import io.tollgate.adapter.spi.MapAttributes;
-import io.tollgate.adapter.spi.Vocabulary;
 import io.tollgate.rules.Decider;
 import io.tollgate.rules.PolicyDecision;
 import io.tollgate.server.CheckListener;
 import io.tollgate.server.DenialBody;
-import io.tollgate.server.envoy.AttributeMapper;
+import io.tollgate.server.attributes.AttributeTable;
 import io.tollgate.server.warmup.WarmUpCalls;
 import java.io.IOException;
 import java.io.InputStream;
@@ -31,15 +29,19 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li><b>nginx</b> ({@code auth_request}), at {@value #NGINX_PATH}: the original method, URI,
- *       client address and host come from {@code X-Original-Method}, {@code X-Original-URI}, {@code
- *       X-Original-Remote-Addr} and {@code X-Original-Host}, which nginx sets with {@code
- *       proxy_set_header} (overwriting anything a client sent). This endpoint must only be
- *       reachable by the proxy.
+ *       client address, host and HTTP version come from {@code X-Original-Method}, {@code
+ *       X-Original-URI}, {@code X-Original-Remote-Addr}, {@code X-Original-Host} and {@code
+ *       X-Original-Protocol}, which nginx sets with {@code proxy_set_header} (overwriting anything
+ *       a client sent); they are read on this path only. This endpoint must only be reachable by
+ *       the proxy.
  *   <li><b>Envoy HTTP service</b>, every other path: the request line and headers are the original
  *       request's (after an optional configured prefix, Envoy's {@code path_prefix}). The peer is
  *       Envoy, so {@code source.ip} is the first {@code X-Forwarded-For} entry only when {@code
  *       trustForwardedFor} is set.
  * </ul>
+ *
+ * <p>Either way the request is read as an {@link HttpRequestView} and its attributes come from
+ * {@link AttributeTable}, as for the gRPC check.
  *
  * <p>Allowed: 200, with upstream header changes as response headers (copy them with Envoy's {@code
  * allowed_upstream_headers} or nginx's {@code auth_request_set}). Denied: the decided status with a
@@ -164,7 +166,6 @@ public final class HttpCheckHandler implements HttpHandler {
   }
 
   private Attributes attributes(HttpExchange ex) {
-    MapAttributes.Builder b = MapAttributes.builder();
     Map<String, String> headers = new HashMap<>();
     ex.getRequestHeaders()
         .forEach(
@@ -175,68 +176,26 @@ public final class HttpCheckHandler implements HttpHandler {
               }
             });
     String rawPath = ex.getRequestURI().getRawPath();
-    String query = ex.getRequestURI().getRawQuery();
-    String method;
-    String uri;
-    String sourceIp = address(ex.getRemoteAddress());
+    String peer = address(ex.getRemoteAddress());
     if (rawPath.equals(NGINX_PATH)) {
-      method = headers.remove("x-original-method");
-      uri = headers.remove("x-original-uri");
-      String remote = headers.remove("x-original-remote-addr");
-      String host = headers.remove("x-original-host");
-      if (method == null || uri == null) {
+      return AttributeTable.attributes(HttpRequestView.nginx(headers, peer));
+    }
+    String path = rawPath;
+    if (!pathPrefix.isEmpty()) {
+      if (!path.startsWith(pathPrefix)) {
         throw new IllegalArgumentException(
-            "the nginx endpoint needs X-Original-Method and X-Original-URI (set them with proxy_set_header)");
+            "path does not start with the configured prefix " + pathPrefix);
       }
-      if (remote != null && !remote.isBlank()) {
-        sourceIp = remote.trim();
-      }
-      if (host != null) {
-        headers.put("host", host);
-      }
-    } else {
-      method = ex.getRequestMethod();
-      String path = rawPath;
-      if (!pathPrefix.isEmpty()) {
-        if (!path.startsWith(pathPrefix)) {
-          throw new IllegalArgumentException(
-              "path does not start with the configured prefix " + pathPrefix);
-        }
-        path = path.substring(pathPrefix.length());
-        if (path.isEmpty()) {
-          path = "/";
-        }
-      }
-      uri = query == null ? path : path + "?" + query;
-      if (trustForwardedFor && headers.containsKey("x-forwarded-for")) {
-        sourceIp = headers.get("x-forwarded-for").split(",")[0].trim();
+      path = path.substring(pathPrefix.length());
+      if (path.isEmpty()) {
+        path = "/";
       }
     }
-    if (!uri.startsWith("/")) {
-      throw new IllegalArgumentException("the original URI must start with /");
-    }
-    String host = headers.getOrDefault("host", headers.getOrDefault(":authority", ""));
-    b.put(Vocabulary.REQUEST_METHOD, method);
-    b.put(Vocabulary.REQUEST_PATH, uri);
-    int q = uri.indexOf('?');
-    b.put(Vocabulary.REQUEST_URL_PATH, q < 0 ? uri : uri.substring(0, q));
-    if (q >= 0) {
-      b.put(Vocabulary.REQUEST_QUERY_PARAMS, AttributeMapper.query(uri.substring(q + 1)));
-    }
-    if (!host.isEmpty()) {
-      b.put(Vocabulary.REQUEST_HOST, host);
-      b.put(Vocabulary.DESTINATION_SERVICE_HOST, AttributeMapper.hostWithoutPort(host));
-    }
-    b.put(Vocabulary.SOURCE_IP, sourceIp);
-    b.put(Vocabulary.REQUEST_HEADERS, headers);
-    b.put(Vocabulary.REQUEST_SCHEME, headers.getOrDefault("x-forwarded-proto", "http"));
-    b.put(Vocabulary.CONTEXT_PROTOCOL, ex.getProtocol());
-    b.put(Vocabulary.REQUEST_TIME, java.time.Instant.now());
-    String id = headers.get("x-request-id");
-    if (id != null) {
-      b.put(Vocabulary.REQUEST_ID, id);
-    }
-    return b.build();
+    String query = ex.getRequestURI().getRawQuery();
+    String uri = query == null ? path : path + "?" + query;
+    return AttributeTable.attributes(
+        HttpRequestView.envoy(
+            ex.getRequestMethod(), uri, headers, peer, ex.getProtocol(), trustForwardedFor));
   }
 
   private static String address(InetSocketAddress a) {

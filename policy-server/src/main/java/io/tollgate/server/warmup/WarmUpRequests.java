@@ -119,6 +119,8 @@ final class WarmUpRequests {
         a.getOrDefault(
             Vocabulary.REQUEST_HOST,
             a.getOrDefault(Vocabulary.DESTINATION_SERVICE_HOST, "warm-up.tollgate.internal")));
+    h.put("X-Original-Protocol", a.getOrDefault(Vocabulary.CONTEXT_PROTOCOL, "HTTP/1.1"));
+    h.put("X-Forwarded-Proto", a.getOrDefault(Vocabulary.REQUEST_SCHEME, "http"));
     h.put("X-Request-Id", "warm-up");
     return h;
   }

@@ -11,6 +11,7 @@ import io.envoyproxy.envoy.service.auth.v3.AttributeContext;
 import io.envoyproxy.envoy.service.auth.v3.CheckRequest;
 import io.tollgate.adapter.spi.Attributes;
 import io.tollgate.adapter.spi.Vocabulary;
+import io.tollgate.server.attributes.AttributeValues;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -178,13 +179,13 @@ class AttributeMapperTest {
 
   @Test
   void hostsAndNamespaces() {
-    assertThat(AttributeMapper.hostWithoutPort("[::1]:8080")).isEqualTo("::1");
-    assertThat(AttributeMapper.hostWithoutPort("a.b:80")).isEqualTo("a.b");
-    assertThat(AttributeMapper.hostWithoutPort("a.b")).isEqualTo("a.b");
-    assertThat(AttributeMapper.spiffeNamespace("spiffe://td/ns/shop/sa/cart")).isEqualTo("shop");
-    assertThat(AttributeMapper.spiffeNamespace("spiffe://td/sa/cart")).isEmpty();
-    assertThat(AttributeMapper.spiffeNamespace("not-spiffe")).isEmpty();
-    assertThat(AttributeMapper.query("a=1&a=2&b&c=%zz"))
+    assertThat(AttributeValues.hostWithoutPort("[::1]:8080")).isEqualTo("::1");
+    assertThat(AttributeValues.hostWithoutPort("a.b:80")).isEqualTo("a.b");
+    assertThat(AttributeValues.hostWithoutPort("a.b")).isEqualTo("a.b");
+    assertThat(AttributeValues.spiffeNamespace("spiffe://td/ns/shop/sa/cart")).isEqualTo("shop");
+    assertThat(AttributeValues.spiffeNamespace("spiffe://td/sa/cart")).isEmpty();
+    assertThat(AttributeValues.spiffeNamespace("not-spiffe")).isEmpty();
+    assertThat(AttributeValues.query("a=1&a=2&b&c=%zz"))
         .isEqualTo(Map.of("a", "1", "b", "", "c", "%zz"));
   }
 }

@@ -1,7 +1,18 @@
 package io.tollgate.server.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.google.protobuf.UInt32Value;
+import io.envoyproxy.envoy.config.core.v3.Address;
+import io.envoyproxy.envoy.config.core.v3.RequestMethod;
+import io.envoyproxy.envoy.config.core.v3.SocketAddress;
+import io.envoyproxy.envoy.data.accesslog.v3.AccessLogCommon;
+import io.envoyproxy.envoy.data.accesslog.v3.HTTPAccessLogEntry;
+import io.envoyproxy.envoy.data.accesslog.v3.HTTPRequestProperties;
+import io.envoyproxy.envoy.data.accesslog.v3.HTTPResponseProperties;
 import io.envoyproxy.envoy.service.auth.v3.CheckResponse;
 import io.tollgate.server.envoy.EnvoyCheckRequest;
 import java.net.URI;
@@ -17,8 +28,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The gRPC check, Envoy's HTTP check and the nginx endpoint give rules the same attributes for the
- * same request: here the host, with and without a port, IPv6 included.
+ * The gRPC check, Envoy's HTTP check, the nginx endpoint and Envoy's access log give rules the same
+ * attributes for the same request: here the host, with and without a port, IPv6 included, and the
+ * HTTP version.
  */
 class TransportParityIT {
   @org.junit.jupiter.api.io.TempDir static Path dir;
@@ -36,6 +48,30 @@ class TransportParityIT {
           values: ['destination.service.host']
         - name: x-host
           values: ['request.host']
+        - name: x-proto
+          values: ['context.protocol']
+        ---
+        kind: Handler
+        name: access
+        adapter: accesslog
+        params:
+          path: logs/access.jsonl
+        ---
+        kind: Instance
+        name: seen
+        template: logentry
+        params:
+          variables:
+            path: request.path
+            dest: destination.service.host
+            host: request.host
+            proto: context.protocol
+        ---
+        kind: Rule
+        name: log
+        actions:
+        - handler: access
+          instances: [seen]
         """);
     ts = TestServer.start(dir, TestServer.testPlugins(), Duration.ZERO);
   }
@@ -82,6 +118,8 @@ class TransportParityIT {
     assertThat(envoyHttp.statusCode()).isEqualTo(200);
     assertThat(envoyHttp.headers().firstValue("x-dest")).as("HTTP check").hasValue(dest);
     assertThat(envoyHttp.headers().firstValue("x-host")).hasValue(raw);
+    String proto = grpc(host, "x-proto");
+    assertThat(envoyHttp.headers().firstValue("x-proto")).hasValue(proto);
 
     HttpResponse<String> nginx =
         http(
@@ -92,10 +130,59 @@ class TransportParityIT {
             "x-original-uri",
             "/",
             "x-original-host",
-            host);
+            host,
+            "x-original-protocol",
+            "HTTP/1.1");
     assertThat(nginx.statusCode()).isEqualTo(200);
     assertThat(nginx.headers().firstValue("x-dest")).as("nginx endpoint").hasValue(dest);
     assertThat(nginx.headers().firstValue("x-host")).hasValue(raw);
+    assertThat(nginx.headers().firstValue("x-proto")).hasValue(proto);
+
+    String path = "/logged/" + Integer.toHexString(host.hashCode());
+    TelemetryIT.stream(ts, List.of(accessLogEntry(host, path)), 1);
+    Path log = dir.resolve("logs/access.jsonl");
+    JsonNode line =
+        await()
+            .atMost(Duration.ofSeconds(10))
+            .until(() -> logged(log, path), java.util.Objects::nonNull);
+    assertThat(line.path("dest").asText()).as("access log").isEqualTo(dest);
+    assertThat(line.path("host").asText()).isEqualTo(raw);
+    assertThat(line.path("proto").asText()).isEqualTo(proto);
+  }
+
+  /** The entry Envoy's access log would send for a plain GET of {@code path} on {@code host}. */
+  private static HTTPAccessLogEntry accessLogEntry(String host, String path) {
+    return HTTPAccessLogEntry.newBuilder()
+        .setCommonProperties(
+            AccessLogCommon.newBuilder()
+                .setDownstreamRemoteAddress(
+                    Address.newBuilder()
+                        .setSocketAddress(
+                            SocketAddress.newBuilder()
+                                .setAddress("127.0.0.1")
+                                .setPortValue(40000))))
+        .setProtocolVersion(HTTPAccessLogEntry.HTTPVersion.HTTP11)
+        .setRequest(
+            HTTPRequestProperties.newBuilder()
+                .setRequestMethod(RequestMethod.GET)
+                .setScheme("http")
+                .setAuthority(host)
+                .setPath(path))
+        .setResponse(HTTPResponseProperties.newBuilder().setResponseCode(UInt32Value.of(200)))
+        .build();
+  }
+
+  private static JsonNode logged(Path log, String path) throws Exception {
+    if (!Files.exists(log)) {
+      return null;
+    }
+    for (String l : Files.readAllLines(log)) {
+      JsonNode n = new ObjectMapper().readTree(l);
+      if (n.path("path").asText().equals(path)) {
+        return n;
+      }
+    }
+    return null;
   }
 
   @ParameterizedTest
