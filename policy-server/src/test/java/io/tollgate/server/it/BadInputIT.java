@@ -129,6 +129,11 @@ class BadInputIT {
             "package p\n\nrule \"x\"\nwhen\n  Foo( \nthen\nend\n",
             "bad.drl:"),
         Arguments.of(
+            "DRL that reads a file",
+            "bad.drl",
+            "package p\n\nrule \"x\"\nwhen\nthen\n  java.nio.file.Files.readString(null);\nend\n",
+            "`java.nio.file.Files` is not allowed in a rule (DRL may use:"),
+        Arguments.of(
             "rule naming a missing handler",
             "bad.yaml",
             "kind: Rule\nname: r2\nactions:\n- handler: closd\n",

@@ -50,10 +50,17 @@ public final class DrlRuleBase implements PreparedPolicy {
   }
 
   /**
-   * Compiles {@code sources} (file name to DRL text). Problems go to {@code errors} with file, line
-   * and column; returns {@code null} if there were any.
+   * Compiles {@code sources} (file name to DRL text) once {@link DrlSandbox} has found nothing in
+   * them that DRL may not use. Problems go to {@code errors} with file, line and column; returns
+   * {@code null} if there were any.
    */
   public static DrlRuleBase compile(Map<String, String> sources, List<ConfigError> errors) {
+    // Nothing of a file is compiled before all of them pass the allow-list.
+    List<ConfigError> refused = DrlSandbox.check(sources);
+    if (!refused.isEmpty()) {
+      errors.addAll(refused);
+      return null;
+    }
     KnowledgeBuilder builder = KnowledgeBuilderFactory.newKnowledgeBuilder();
     for (Map.Entry<String, String> e : sources.entrySet()) {
       var resource =

@@ -1,0 +1,85 @@
+package io.tollgate.rules.drools;
+
+import io.tollgate.common.config.ConfigError;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@code DrlRefusals} turns what {@link DrlSandbox} refuses into located errors: a character offset
+ * in the {@code .drl} file becomes its line and column, and every message names the rule (or
+ * function, or declared type) it is in.
+ */
+final class DrlRefusals {
+  private final String file;
+  private final String source;
+  private final int[] lineStarts;
+  private final List<ConfigError> errors;
+  private String where = "";
+  private String noun = "DRL";
+
+  DrlRefusals(String file, String source, List<ConfigError> errors) {
+    this.file = file;
+    this.source = source;
+    this.errors = errors;
+    List<Integer> starts = new ArrayList<>();
+    starts.add(0);
+    for (int i = 0; i < source.length(); i++) {
+      if (source.charAt(i) == '\n') {
+        starts.add(i + 1);
+      }
+    }
+    lineStarts = starts.stream().mapToInt(Integer::intValue).toArray();
+  }
+
+  String source() {
+    return source;
+  }
+
+  /** Names what later refusals are in: {@code rule "x"}, and the noun for it: {@code a rule}. */
+  void in(String where, String noun) {
+    this.where = where;
+    this.noun = noun;
+  }
+
+  /** The offset of a 1-based line and 0-based column (Drools' descriptors count so). */
+  int offset(int line, int column) {
+    if (line < 1 || line > lineStarts.length) {
+      return -1;
+    }
+    return Math.min(lineStarts[line - 1] + Math.max(column, 0), source.length());
+  }
+
+  /** Where {@code text} starts at or after {@code from}, or {@code from} if it is not found. */
+  int find(String text, int from) {
+    int start = Math.max(from, 0);
+    int i = text == null || text.isEmpty() ? -1 : source.indexOf(text, start);
+    return i >= 0 ? i : start;
+  }
+
+  /** Refuses {@code what} at {@code offset}: it is not on the allow-list. */
+  void notAllowed(int offset, String what) {
+    at(offset, "`" + what + "` is not allowed in " + noun + " (" + DrlAllowList.SUMMARY + ")");
+  }
+
+  /** Refuses at {@code offset} with {@code message}. */
+  void at(int offset, String message) {
+    int line = 0;
+    int column = 0;
+    if (offset >= 0) {
+      int lo = 0;
+      int hi = lineStarts.length - 1;
+      while (lo < hi) {
+        int mid = (lo + hi + 1) >>> 1;
+        if (lineStarts[mid] <= offset) {
+          lo = mid;
+        } else {
+          hi = mid - 1;
+        }
+      }
+      line = lo + 1;
+      column = offset - lineStarts[lo] + 1;
+    }
+    String prefix = where.isEmpty() ? "" : where + ": ";
+    errors.add(new ConfigError(file, line, column, prefix + message));
+  }
+}
