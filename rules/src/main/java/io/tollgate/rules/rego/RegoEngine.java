@@ -3,6 +3,7 @@ package io.tollgate.rules.rego;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tollgate.common.config.ConfigError;
+import io.tollgate.common.lifecycle.DaemonThreads;
 import io.tollgate.common.lifecycle.FatalErrors;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -100,12 +101,7 @@ public final class RegoEngine implements AutoCloseable {
     this.settings = settings;
     this.observer = observer;
     this.keeper =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "tollgate-opa-sync");
-              t.setDaemon(true);
-              return t;
-            });
+        Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("tollgate-opa-sync"));
     if (settings.url() != null) {
       opa = new OpaConnection(settings.url(), settings.requestTimeout());
     }
