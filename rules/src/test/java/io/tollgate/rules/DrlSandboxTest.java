@@ -139,6 +139,14 @@ class DrlSandboxTest {
             "kcontext.getKieRuntime().halt();",
             "`kcontext.getKieRuntime(...)`"),
         then("drools as a value", "Object o = drools;", "`drools as a value`"),
+        then(
+            "a method reference",
+            "java.util.function.Supplier<Object> s = drools::getKieRuntime;",
+            "`drools::getKieRuntime`"),
+        then(
+            "code after a Unicode-escaped newline in a comment",
+            "// \\u000a System.exit(0);",
+            "`java.lang.System`"),
         then("entry points", "entryPoints[\"x\"].insert(1);", "`entryPoints`"),
         then("a fact handle", "Object h = insert(1);", "may only be used as a statement"),
         // Imports and declarations (line 4).

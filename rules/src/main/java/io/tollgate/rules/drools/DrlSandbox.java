@@ -86,7 +86,7 @@ public final class DrlSandbox {
       Set<String> names = globals.getOrDefault(pd.getName(), Set.of());
       new DrlSandbox.File(pd, scope, out, names).check();
     }
-    return errors;
+    return List.copyOf(new LinkedHashSet<>(errors));
   }
 
   private static String typeName(PackageDescr pd, AbstractClassTypeDeclarationDescr t) {

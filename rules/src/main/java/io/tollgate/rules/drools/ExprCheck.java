@@ -5,6 +5,7 @@ import java.lang.reflect.Modifier;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.function.IntUnaryOperator;
 
 /**
  * {@code ExprCheck} checks the MVEL-like expressions of a rule's conditions ({@code when}): the
@@ -67,7 +68,7 @@ final class ExprCheck {
   /** The names {@code text} binds ({@code $p : path}, {@code $p := path}). */
   static List<String> bindings(String text) {
     List<String> names = new ArrayList<>();
-    List<Token> t = tokens(text, 0);
+    List<Token> t = tokens(text, i -> i);
     for (int i = 0; i + 1 < t.size(); i++) {
       String next = t.get(i + 1).text();
       if (t.get(i).word() && (next.equals(":") || next.equals(":="))) {
@@ -82,7 +83,16 @@ final class ExprCheck {
    * a declared type's canonical name, or {@code null} outside a pattern).
    */
   void check(String text, int offset, Object factType) {
-    List<Token> t = tokens(text, offset);
+    check(tokens(text, i -> offset + i), factType);
+    if (text.contains("\\u")) {
+      // eval(...) is compiled as Java, which decodes Unicode escapes first; MVEL does not.
+      int[] from = new int[text.length()];
+      String decoded = JavaSource.unescape(text, from);
+      check(tokens(decoded, i -> offset + from[i]), factType);
+    }
+  }
+
+  private void check(List<Token> t, Object factType) {
     for (int i = 0; i < t.size(); i++) {
       Token tok = t.get(i);
       if (!tok.word()) {
@@ -238,8 +248,8 @@ final class ExprCheck {
     return false;
   }
 
-  /** Words, strings, numbers and punctuation of {@code text}, located from {@code offset}. */
-  private static List<Token> tokens(String text, int offset) {
+  /** Words, strings, numbers and punctuation of {@code text}; {@code at} locates char i. */
+  private static List<Token> tokens(String text, IntUnaryOperator at) {
     List<Token> out = new ArrayList<>();
     int i = 0;
     while (i < text.length()) {
@@ -247,7 +257,7 @@ final class ExprCheck {
       int skip = JavaSource.skipLiteral(text, i);
       if (skip > i) {
         if (c == '"' || c == '\'') {
-          out.add(new Token("\"", offset + i, false));
+          out.add(new Token("\"", at.applyAsInt(i), false));
         }
         i = skip;
       } else if (Character.isWhitespace(c)) {
@@ -257,7 +267,7 @@ final class ExprCheck {
         while (end < text.length() && Character.isJavaIdentifierPart(text.charAt(end))) {
           end++;
         }
-        out.add(new Token(text.substring(i, end), offset + i, true));
+        out.add(new Token(text.substring(i, end), at.applyAsInt(i), true));
         i = end;
       } else if (Character.isDigit(c)) {
         int end = i;
@@ -265,7 +275,7 @@ final class ExprCheck {
             && (Character.isLetterOrDigit(text.charAt(end)) || text.charAt(end) == '.')) {
           end++;
         }
-        out.add(new Token("0", offset + i, false));
+        out.add(new Token("0", at.applyAsInt(i), false));
         i = end;
       } else {
         String two = i + 1 < text.length() ? text.substring(i, i + 2) : "";
@@ -273,7 +283,7 @@ final class ExprCheck {
             Set.of("!.", ".?", "::", ":=", "==", "!=", "<=", ">=", "&&", "||").contains(two)
                 ? two
                 : String.valueOf(c);
-        out.add(new Token(p, offset + i, false));
+        out.add(new Token(p, at.applyAsInt(i), false));
         i += p.length();
       }
     }

@@ -315,7 +315,18 @@ final class JavaCheck {
     String name = m.getIdentifier();
     Expression target = m.getScope();
     Ref r;
-    if (target instanceof TypeExpr t) {
+    if (target instanceof TypeExpr t
+        && t.getType() instanceof ClassOrInterfaceType c
+        && c.getScope().isEmpty()
+        && (outer.contains(c.getNameAsString())
+            || JavaScopes.declaredAbove(m, c.getNameAsString()))) {
+      // drools::x, list::add: a variable, not a type
+      String id = c.getNameAsString();
+      r =
+          consequence && HELPERS.contains(id) && !JavaScopes.declaredAbove(m, id)
+              ? new Ref(Kind.HELPER, id)
+              : Ref.VALUE;
+    } else if (target instanceof TypeExpr t) {
       visit(t.getType());
       r =
           t.getType() instanceof ClassOrInterfaceType c

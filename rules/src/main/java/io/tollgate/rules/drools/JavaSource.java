@@ -50,9 +50,18 @@ final class JavaSource {
     return new JavaSource(type, origin);
   }
 
-  /** The statements {@code code} (found at {@code offset}) in braces, modify blocks rewritten. */
-  static JavaSource rewrite(String code, int offset) {
-    Builder b = new Builder(code, offset);
+  /**
+   * The statements {@code code} (found at {@code offset}) in braces, Unicode escapes decoded as the
+   * compiler decodes them (so that {@code // \u000a code} is read as code) and modify blocks
+   * rewritten.
+   */
+  static JavaSource rewrite(String raw, int offset) {
+    int[] from = new int[raw.length()];
+    String code = unescape(raw, from);
+    for (int i = 0; i < code.length(); i++) {
+      from[i] += offset;
+    }
+    Builder b = new Builder(code, from, offset + raw.length());
     b.emit("{", 0);
     int i = 0;
     while (i < code.length()) {
@@ -84,6 +93,38 @@ final class JavaSource {
     }
     b.emit("\n}", code.length());
     return b.build();
+  }
+
+  /**
+   * Decodes Unicode escapes (JLS 3.3): a backslash preceded by an even number of backslashes, one
+   * or more {@code u}, four hex digits. {@code from[i]} is set to where decoded char {@code i}
+   * starts in {@code raw}.
+   */
+  static String unescape(String raw, int[] from) {
+    StringBuilder out = new StringBuilder(raw.length());
+    int backslashes = 0;
+    int i = 0;
+    while (i < raw.length()) {
+      char c = raw.charAt(i);
+      if (c == '\\' && backslashes % 2 == 0 && i + 1 < raw.length() && raw.charAt(i + 1) == 'u') {
+        int j = i + 1;
+        while (j < raw.length() && raw.charAt(j) == 'u') {
+          j++;
+        }
+        if (j + 4 <= raw.length() && raw.substring(j, j + 4).matches("[0-9a-fA-F]{4}")) {
+          from[out.length()] = i;
+          out.append((char) Integer.parseInt(raw.substring(j, j + 4), 16));
+          i = j + 4;
+          backslashes = 0;
+          continue;
+        }
+      }
+      backslashes = c == '\\' ? backslashes + 1 : 0;
+      from[out.length()] = i;
+      out.append(c);
+      i++;
+    }
+    return out.toString();
   }
 
   /** Rewrites one modify block at {@code at}; returns where it ends, or -1 if it is not one. */
@@ -209,26 +250,35 @@ final class JavaSource {
 
   private static final class Builder {
     private final String code;
-    private final int offset;
+    private final int[] from;
+    private final int end;
     private final StringBuilder text = new StringBuilder();
     private final List<Integer> origin = new ArrayList<>();
 
-    Builder(String code, int offset) {
+    /**
+     * {@code from[i]} is where {@code code}'s char {@code i} is in the file; {@code end} its end.
+     */
+    Builder(String code, int[] from, int end) {
       this.code = code;
-      this.offset = offset;
+      this.from = from;
+      this.end = end;
     }
 
-    void copy(int from, int to) {
-      for (int i = from; i < to; i++) {
+    private int at(int i) {
+      return i < code.length() ? from[i] : end;
+    }
+
+    void copy(int start, int to) {
+      for (int i = start; i < to; i++) {
         text.append(code.charAt(i));
-        origin.add(offset + i);
+        origin.add(at(i));
       }
     }
 
-    void emit(String s, int at) {
-      for (int i = 0; i < s.length(); i++) {
-        text.append(s.charAt(i));
-        origin.add(offset + at);
+    void emit(String s, int i) {
+      for (int k = 0; k < s.length(); k++) {
+        text.append(s.charAt(k));
+        origin.add(at(i));
       }
     }
 
