@@ -2,7 +2,6 @@ package io.tollgate.server.envoy;
 
 import io.envoyproxy.envoy.service.auth.v3.CheckRequest;
 import io.tollgate.adapter.spi.Attributes;
-import io.tollgate.adapter.spi.Vocabulary;
 import io.tollgate.server.attributes.AttributeTable;
 
 /**
@@ -46,12 +45,6 @@ import io.tollgate.server.attributes.AttributeTable;
  * header as sent. Stateless and thread-safe.
  */
 public final class AttributeMapper {
-  /** The context extension that names the protected workload's host, set by the proxy's config. */
-  public static final String EXTENSION_SERVICE_HOST = Vocabulary.DESTINATION_SERVICE_HOST;
-
-  /** The context extension that names the protected workload's namespace. */
-  public static final String EXTENSION_SERVICE_NAMESPACE = Vocabulary.DESTINATION_SERVICE_NAMESPACE;
-
   private AttributeMapper() {}
 
   /**

@@ -1,7 +1,6 @@
 package io.tollgate.rules.drools;
 
 import io.tollgate.common.config.ConfigError;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -12,7 +11,7 @@ import java.util.List;
 final class DrlRefusals {
   private final String file;
   private final String source;
-  private final int[] lineStarts;
+  private final LineStarts lines;
   private final List<ConfigError> errors;
   private String where = "";
   private String noun = "DRL";
@@ -21,14 +20,7 @@ final class DrlRefusals {
     this.file = file;
     this.source = source;
     this.errors = errors;
-    List<Integer> starts = new ArrayList<>();
-    starts.add(0);
-    for (int i = 0; i < source.length(); i++) {
-      if (source.charAt(i) == '\n') {
-        starts.add(i + 1);
-      }
-    }
-    lineStarts = starts.stream().mapToInt(Integer::intValue).toArray();
+    this.lines = new LineStarts(source);
   }
 
   String source() {
@@ -43,10 +35,10 @@ final class DrlRefusals {
 
   /** The offset of a 1-based line and 0-based column (Drools' descriptors count so). */
   int offset(int line, int column) {
-    if (line < 1 || line > lineStarts.length) {
+    if (line < 1 || line > lines.count()) {
       return -1;
     }
-    return Math.min(lineStarts[line - 1] + Math.max(column, 0), source.length());
+    return Math.min(lines.start(line) + Math.max(column, 0), source.length());
   }
 
   /** Where {@code text} starts at or after {@code from}, or {@code from} if it is not found. */
@@ -66,18 +58,8 @@ final class DrlRefusals {
     int line = 0;
     int column = 0;
     if (offset >= 0) {
-      int lo = 0;
-      int hi = lineStarts.length - 1;
-      while (lo < hi) {
-        int mid = (lo + hi + 1) >>> 1;
-        if (lineStarts[mid] <= offset) {
-          lo = mid;
-        } else {
-          hi = mid - 1;
-        }
-      }
-      line = lo + 1;
-      column = offset - lineStarts[lo] + 1;
+      line = lines.lineOf(offset);
+      column = offset - lines.start(line) + 1;
     }
     String prefix = where.isEmpty() ? "" : where + ": ";
     errors.add(new ConfigError(file, line, column, prefix + message));

@@ -12,19 +12,12 @@ import java.util.List;
 final class JavaSource {
   private final String text;
   private final int[] origin;
-  private final int[] lineStarts;
+  private final LineStarts lines;
 
   private JavaSource(String text, int[] origin) {
     this.text = text;
     this.origin = origin;
-    List<Integer> starts = new ArrayList<>();
-    starts.add(0);
-    for (int i = 0; i < text.length(); i++) {
-      if (text.charAt(i) == '\n') {
-        starts.add(i + 1);
-      }
-    }
-    lineStarts = starts.stream().mapToInt(Integer::intValue).toArray();
+    this.lines = new LineStarts(text);
   }
 
   String text() {
@@ -36,8 +29,8 @@ final class JavaSource {
     if (origin.length == 0) {
       return 0;
     }
-    int l = Math.max(1, Math.min(line, lineStarts.length));
-    int i = Math.max(0, Math.min(lineStarts[l - 1] + column - 1, origin.length - 1));
+    int l = Math.max(1, Math.min(line, lines.count()));
+    int i = Math.max(0, Math.min(lines.start(l) + column - 1, origin.length - 1));
     return origin[i];
   }
 
