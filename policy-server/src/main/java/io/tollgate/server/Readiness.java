@@ -19,9 +19,6 @@ final class Readiness {
   private final QuotaConnection quotas;
   private volatile boolean listening;
 
-  /** Whether the process has hit a fatal error; it is never ready again. */
-  private volatile boolean fatal;
-
   /** Whether the first version's warm-up is over; until then the server is not ready. */
   private volatile boolean warmedUp;
 
@@ -52,14 +49,16 @@ final class Readiness {
   /** The first version's warm-up is over, whatever its outcome. */
   void warmedUp() {
     warmedUp = true;
-    if (!fatal) {
+    if (FatalErrors.reason().isEmpty()) {
       status(ServingStatus.SERVING);
     }
   }
 
-  /** The process hit a fatal error ({@code reason}): not serving from now on. */
+  /**
+   * The process hit a fatal error ({@code reason}): the health service says NOT_SERVING from now on
+   * ({@code /readyz} asks {@link FatalErrors} itself).
+   */
   void fatal(String reason) {
-    fatal = true;
     status(ServingStatus.NOT_SERVING);
   }
 
@@ -71,10 +70,6 @@ final class Readiness {
 
   /** Empty when the server's own parts are ready; else why not. */
   String notReadyReason() {
-    String f = FatalErrors.reason().orElse("");
-    if (fatal || !f.isEmpty()) {
-      return "fatal: " + f;
-    }
     if (!listening) {
       return "transports not listening";
     }
