@@ -44,8 +44,19 @@ final class BucketWarmUp implements AutoCloseable {
   void now() {
     long start = System.nanoTime();
     String key = "\u0000tollgate-warm-up-" + UUID.randomUUID();
-    for (Mode mode : Mode.values()) {
-      buckets.consume(key, new Limit(1, Duration.ofSeconds(1), mode), 1);
+    try {
+      for (Mode mode : Mode.values()) {
+        buckets.consume(key, new Limit(1, Duration.ofSeconds(1), mode), 1);
+      }
+    } catch (RuntimeException e) {
+      // An attempt that failed half-way may have made its bucket: the retry uses a key of its own,
+      // so this one is forgotten now rather than counted on the owner until it idles out.
+      try {
+        buckets.discardWarmUp(key);
+      } catch (RuntimeException ignored) {
+        e.addSuppressed(ignored);
+      }
+      throw e;
     }
     buckets.discardWarmUp(key);
     log.debug("quota buckets warmed up in {} ms", (System.nanoTime() - start) / 1_000_000);
