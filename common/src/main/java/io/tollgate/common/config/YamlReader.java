@@ -56,6 +56,15 @@ public final class YamlReader {
   /** The most values (maps, lists and scalars) a file may reach through aliases. */
   public static final int MAX_ALIASED_VALUES = 10_000;
 
+  /**
+   * Most characters in a row without white space. SnakeYAML's scanner copies the unread part of its
+   * window each time it looks further ahead inside such a run, so the time to read one grows with
+   * the square of its length: 2 Mi characters take seconds, 16 Mi minutes, and a reload would stall
+   * that long. Policy values are short; a longer one (a certificate, a key set) belongs in a block
+   * scalar broken over lines.
+   */
+  public static final int MAX_RUN_WITHOUT_SPACE = 256 * 1024;
+
   private final String file;
   private final List<ConfigError> errors;
   private final Set<Node> seen = Collections.newSetFromMap(new IdentityHashMap<>());
@@ -83,6 +92,17 @@ public final class YamlReader {
     YamlReader reader = new YamlReader(file, errors);
     List<YamlDocument> docs = new ArrayList<>();
     int before = errors.size();
+    Located longRun = longRunWithoutSpace(text);
+    if (longRun != null) {
+      errors.add(
+          longRun.error(
+              file,
+              "YAML error: more than "
+                  + MAX_RUN_WITHOUT_SPACE
+                  + " characters without white space; break the value over lines (a block"
+                  + " scalar) or move it to a file of its own"));
+      return List.of();
+    }
     try {
       for (Node node : yaml.composeAll(new StringReader(text))) {
         if (node == null || Tag.NULL.equals(node.getTag())) {
@@ -252,6 +272,28 @@ public final class YamlReader {
   private static String lineAt(String text, int index) {
     String line = text.lines().skip(index).findFirst().orElse("").strip();
     return line.length() > 60 ? line.substring(0, 57) + "..." : line;
+  }
+
+  /**
+   * Where the first run of more than {@link #MAX_RUN_WITHOUT_SPACE} non-blank characters starts.
+   */
+  static Located longRunWithoutSpace(String text) {
+    int line = 1;
+    int lineStart = 0;
+    int runStart = 0;
+    for (int i = 0, n = text.length(); i < n; i++) {
+      char c = text.charAt(i);
+      if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+        runStart = i + 1;
+        if (c == '\n') {
+          line++;
+          lineStart = i + 1;
+        }
+      } else if (i - runStart >= MAX_RUN_WITHOUT_SPACE) {
+        return new Located(line, text.codePointCount(lineStart, runStart) + 1);
+      }
+    }
+    return null;
   }
 
   private static Located located(Mark m) {

@@ -94,4 +94,21 @@ class YamlReaderTest {
     assertThat(errors).isEmpty();
     assertThat(docs.get(0).root()).containsEntry("two", Map.of("x", 1L));
   }
+
+  @Test
+  void aLongRunWithoutSpaceIsRefusedBeforeTheScannerSlowsDown() {
+    String run = "a".repeat(YamlReader.MAX_RUN_WITHOUT_SPACE + 1);
+    assertThat(problems("kind: Rule\nmatch: 'x == \"" + run + "\"'\n"))
+        .singleElement()
+        .asString()
+        .startsWith("f.yaml:2:14: YAML error: more than 262144 characters without white space");
+  }
+
+  @Test
+  void longValuesWithSpacesAndRunsJustUnderTheLimitAreRead() {
+    String words = ("word ".repeat(100_000));
+    assertThat(read("v: '" + words + "'\nw: " + "b".repeat(YamlReader.MAX_RUN_WITHOUT_SPACE - 4)))
+        .hasSize(1);
+    assertThat(errors).isEmpty();
+  }
 }

@@ -62,6 +62,15 @@ public record PolicyFiles(
     }
   }
 
+  /** Largest policy file read, in bytes; the YAML reader refuses more characters than this too. */
+  public static final long MAX_FILE_BYTES = 16L * 1024 * 1024;
+
+  /** Largest policy directory read, in bytes of policy files. */
+  public static final long MAX_POLICY_BYTES = 64L * 1024 * 1024;
+
+  /** Most entries listed in a policy directory; the listing stops there. */
+  public static final int MAX_ENTRIES = 10_000;
+
   /** Whether there is anything to decide with. */
   public boolean isEmpty() {
     return yaml.isEmpty() && engineFiles.isEmpty();
@@ -75,6 +84,7 @@ public record PolicyFiles(
     Map<Path, String> stamps = new HashMap<>();
     Map<Path, Long> sizes = new HashMap<>();
     List<ConfigError> problems = new ArrayList<>();
+    long[] policyBytes = {0};
     Files.walkFileTree(
         dir,
         EnumSet.of(FileVisitOption.FOLLOW_LINKS),
@@ -110,6 +120,16 @@ public record PolicyFiles(
 
           @Override
           public FileVisitResult visitFile(Path f, BasicFileAttributes attrs) {
+            if (stamps.size() >= MAX_ENTRIES) {
+              problems.add(
+                  ConfigError.of(
+                      ".",
+                      "more than "
+                          + MAX_ENTRIES
+                          + " files in the policy directory; the rest were not read. Keep only"
+                          + " policy in it"));
+              return FileVisitResult.TERMINATE;
+            }
             String n = f.getFileName().toString();
             if (n.startsWith(".") || n.endsWith("~") || n.startsWith("#")) {
               return FileVisitResult.CONTINUE;
@@ -129,6 +149,27 @@ public record PolicyFiles(
               return FileVisitResult.CONTINUE;
             }
             stamps.put(f, stamp(f, attrs));
+            if (policy && attrs.size() > MAX_FILE_BYTES) {
+              problems.add(
+                  ConfigError.of(
+                      rel(f),
+                      "is "
+                          + attrs.size()
+                          + " bytes; a policy file may have at most "
+                          + MAX_FILE_BYTES
+                          + " (16 MiB): split it"));
+              return FileVisitResult.CONTINUE;
+            }
+            if (policy && (policyBytes[0] += attrs.size()) > MAX_POLICY_BYTES) {
+              problems.add(
+                  ConfigError.of(
+                      rel(f),
+                      "the policy files up to this one have more than "
+                          + MAX_POLICY_BYTES
+                          + " bytes (64 MiB) in all; the directory holds more than one policy"
+                          + " should"));
+              return FileVisitResult.TERMINATE;
+            }
             if (engine != null) {
               engineFiles.computeIfAbsent(engine, k -> new ArrayList<>()).add(f);
             } else if (isYaml(n)) {
