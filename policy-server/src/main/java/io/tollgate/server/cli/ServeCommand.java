@@ -94,11 +94,13 @@ final class ServeCommand implements Callable<Integer> {
 
   @Option(
       names = "--reveal-rule",
-      defaultValue = "true",
+      defaultValue = "false",
       arity = "1",
       paramLabel = "true|false",
       description =
-          "Name the deciding rule in denials (x-tollgate-* headers, body) (default: ${DEFAULT-VALUE}).")
+          "Name the deciding rule, handler and policy version in denials (x-tollgate-* headers,"
+              + " body); off, they stay in the server's logs and decision log (default:"
+              + " ${DEFAULT-VALUE}).")
   boolean revealRule;
 
   @Option(
@@ -251,6 +253,7 @@ final class ServeCommand implements Callable<Integer> {
         .adminToken(adminToken)
         .opaUrl(opa.opaUrl)
         .opaBinary(opa.opaBinary)
+        .opaAllowedBuiltins(opa.allowedBuiltins())
         .regoTimeout(regoTimeout)
         .quota(
             new ServerConfig.Quota(

@@ -301,6 +301,13 @@ class CliTest {
     return list;
   }
 
+  @Test
+  void denialsNameNoRuleUnlessAskedTo() {
+    assertThat(ServeCommandAccess.parse("serve").revealRule()).isFalse();
+    assertThat(ServeCommandAccess.parse("serve", "--reveal-rule", "true").revealRule()).isTrue();
+    assertThat(io.tollgate.server.ServerConfig.defaults().revealRule()).isFalse();
+  }
+
   /** Parses a serve command line into its server config, as the command would. */
   static final class ServeCommandAccess {
     static io.tollgate.server.ServerConfig parse(String... args) {
