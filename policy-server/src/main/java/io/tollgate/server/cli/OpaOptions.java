@@ -20,6 +20,7 @@ final class OpaOptions {
 
   @Option(
       names = "--opa-url",
+      converter = Addresses.HttpUrl.class,
       paramLabel = "URL",
       description =
           "OPA server for Rego policies. Default: run the opa program found on the PATH (or ~/go/bin).")
