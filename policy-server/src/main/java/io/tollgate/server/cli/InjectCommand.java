@@ -52,7 +52,8 @@ final class InjectCommand implements Callable<Integer> {
       return 2;
     }
     try {
-      String yaml = Manifests.write(Injector.inject(Manifests.read(file), sidecar.images(), ports));
+      String yaml =
+          Manifests.writeDocs(Injector.injectDocs(Manifests.read(file), sidecar.images(), ports));
       if (output != null) {
         Files.writeString(output, yaml);
       } else {
