@@ -61,6 +61,9 @@ final class InjectCommand implements Callable<Integer> {
         spec.commandLine().getOut().flush();
       }
       return 0;
+    } catch (java.nio.file.NoSuchFileException e) {
+      spec.commandLine().getErr().println("tollgate inject: no such file: " + e.getFile());
+      return 2;
     } catch (IOException | IllegalArgumentException e) {
       spec.commandLine().getErr().println("tollgate inject: " + e.getMessage());
       return 1;

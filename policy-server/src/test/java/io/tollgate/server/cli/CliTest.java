@@ -337,6 +337,11 @@ class CliTest {
     assertThat(unreachable.err().lines())
         .singleElement()
         .satisfies(l -> assertThat(l).startsWith("tollgate check: no answer from 127.0.0.1:1"));
+    Run missing = run("inject", "-f", dir.resolve("missing.yaml").toString());
+    assertThat(missing.exit()).isEqualTo(2);
+    assertThat(missing.err().lines())
+        .singleElement()
+        .satisfies(l -> assertThat(l).startsWith("tollgate inject: no such file: "));
     for (String ok : new String[] {"localhost:9091", "[::1]:9091", "tollgate.mesh.svc:15012"}) {
       assertThat(Addresses.hostPort(ok)).isEqualTo(ok);
     }
