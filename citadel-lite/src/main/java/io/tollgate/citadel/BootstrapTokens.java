@@ -22,11 +22,17 @@ import java.util.UUID;
  * Bootstrap tokens: short-lived JWTs (ES256, signed with the CA's token key) that let a workload
  * obtain its first certificate. The subject is the workload's SPIFFE ID, the audience {@value
  * #AUDIENCE}; the CA checks signature, audience, expiry and trust domain, and issues for the
- * subject and nothing else.
+ * subject and nothing else. A token is refused from the instant it expires, with no grace period.
  */
 public final class BootstrapTokens {
   public static final String AUDIENCE = "tollgate-ca";
-  static final Duration LEEWAY = Duration.ofSeconds(30);
+
+  /**
+   * How long before its {@code nbf} a token is accepted: the clock of the host that ran {@code
+   * tollgate ca token} may be ahead of the CA's. There is no such grace after {@code exp}: an
+   * expired token is refused at once, since a leaked one must not outlive the TTL it was given.
+   */
+  static final Duration NOT_BEFORE_LEEWAY = Duration.ofSeconds(30);
 
   private final KeyPair key;
   private final String trustDomain;
@@ -90,7 +96,7 @@ public final class BootstrapTokens {
     }
     Instant now = clock.instant();
     if (claims.getExpirationTime() == null
-        || claims.getExpirationTime().toInstant().plus(LEEWAY).isBefore(now)) {
+        || !claims.getExpirationTime().toInstant().isAfter(now)) {
       throw Refusal.unauthenticated(
           "token_expired",
           "the bearer token expired at "
@@ -100,7 +106,7 @@ public final class BootstrapTokens {
               + "; issue a new one with tollgate ca token");
     }
     if (claims.getNotBeforeTime() != null
-        && claims.getNotBeforeTime().toInstant().minus(LEEWAY).isAfter(now)) {
+        && claims.getNotBeforeTime().toInstant().minus(NOT_BEFORE_LEEWAY).isAfter(now)) {
       throw Refusal.unauthenticated(
           "token_not_yet_valid",
           "the bearer token is not valid before " + claims.getNotBeforeTime().toInstant());

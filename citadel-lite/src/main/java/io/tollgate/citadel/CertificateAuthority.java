@@ -1,5 +1,6 @@
 package io.tollgate.citadel;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.security.GeneralSecurityException;
@@ -309,7 +310,8 @@ public final class CertificateAuthority {
    * The identity of a caller who presents a certificate chain (renewal): the chain must lead to
    * this CA's roots, be valid now, not be revoked, and carry one SPIFFE ID of this trust domain.
    */
-  public SpiffeId verifyPeer(X509Certificate[] chain) throws Refusal {
+  public SpiffeId verifyPeer(X509Certificate[] presented) throws Refusal {
+    X509Certificate[] chain = readable(presented);
     X509Certificate leaf = chain[0];
     try {
       CertificateFactory cf = CertificateFactory.getInstance("X.509");
@@ -354,6 +356,38 @@ public final class CertificateAuthority {
           "trust_domain", id + " is not in this CA's trust domain " + settings.trustDomain);
     }
     return id;
+  }
+
+  /**
+   * {@code presented}, each certificate parsed now from its encoding. The TLS layer hands over
+   * certificates it has not parsed (Netty's lazy ones), whose first use throws an unchecked
+   * exception for bytes the JDK refuses: an empty subject without a critical SAN (RFC 5280
+   * 4.2.1.6), a SAN that is not a valid URI. Parsing here turns that into a refusal that says so.
+   */
+  private static X509Certificate[] readable(X509Certificate[] presented) throws Refusal {
+    X509Certificate[] out = new X509Certificate[presented.length];
+    try {
+      CertificateFactory cf = CertificateFactory.getInstance("X.509");
+      for (int i = 0; i < presented.length; i++) {
+        out[i] =
+            (X509Certificate)
+                cf.generateCertificate(new ByteArrayInputStream(presented[i].getEncoded()));
+      }
+    } catch (GeneralSecurityException | RuntimeException e) {
+      throw Refusal.unauthenticated(
+          "certificate_malformed",
+          "the client certificate is not a valid X.509 certificate: " + rootMessage(e));
+    }
+    return out;
+  }
+
+  /** The innermost message: the JDK wraps the reason in one or two exceptions that repeat it. */
+  private static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
   }
 
   /** The one SPIFFE ID in a certificate's URI SANs. */

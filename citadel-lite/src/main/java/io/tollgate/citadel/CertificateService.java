@@ -11,6 +11,7 @@ import io.grpc.stub.StreamObserver;
 import io.tollgate.citadel.api.IstioCertificateRequest;
 import io.tollgate.citadel.api.IstioCertificateResponse;
 import io.tollgate.citadel.api.IstioCertificateServiceGrpc;
+import io.tollgate.common.errors.ErrorIds;
 import java.net.SocketAddress;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
@@ -25,7 +26,8 @@ import org.slf4j.LoggerFactory;
  * {@code authorization: Bearer <bootstrap token>} or, to renew, with its current certificate in the
  * TLS handshake (a token wins when both are present). One audit line per issued certificate on the
  * {@code tollgate.audit} logger; refusals are logged with their reason. Tokens and keys are never
- * logged.
+ * logged. A request the CA refuses is answered with the reason (what the caller must fix); a
+ * failure of the CA's own is answered {@code INTERNAL} with {@link ErrorIds#clientMessage} only.
  */
 public final class CertificateService
     extends IstioCertificateServiceGrpc.IstioCertificateServiceImplBase {
@@ -129,11 +131,13 @@ public final class CertificateService
           r.getMessage());
       response.onError(r.status().asRuntimeException());
     } catch (RuntimeException e) {
+      // A bug or a broken CA state: the detail is for the operator, under an id the caller gets.
       metrics.refused.labelValues("internal").inc();
-      log.error("certificate request from {} failed", PEER.get(), e);
+      String errorId = ErrorIds.next();
+      log.error("certificate request from {} failed (id {})", PEER.get(), errorId, e);
       response.onError(
           io.grpc.Status.INTERNAL
-              .withDescription("the CA failed to sign: " + e.getMessage())
+              .withDescription(ErrorIds.clientMessage(errorId))
               .asRuntimeException());
     }
   }

@@ -166,7 +166,11 @@ public final class PolicyServer implements AutoCloseable {
             policy,
             config.pluginsDir(),
             config.handlerTimeout(),
-            new RegoEngine.Settings(config.opaUrl(), config.opaBinary(), Duration.ofSeconds(2)),
+            new RegoEngine.Settings(
+                config.opaUrl(),
+                config.opaBinary(),
+                Duration.ofSeconds(2),
+                config.opaAllowedBuiltins()),
             config.regoTimeout(),
             opaObserver),
         quotas,

@@ -16,7 +16,8 @@ import java.time.Duration;
  * @param pluginsDir adapter plugin jars; {@code null} for none
  * @param reloadInterval how often inputs are polled for changes; zero disables watching
  * @param handlerTimeout default deadline for handlers that block
- * @param revealRule whether denials name the rule, handler and policy version
+ * @param revealRule whether denials name the rule, handler and policy version (off by default:
+ *     names are for the logs, not for clients)
  * @param decisionLog which decisions get a JSON log line
  * @param decisionLogSample the fraction of those that are logged
  * @param httpPathPrefix the prefix Envoy's HTTP-service ext_authz puts before the path
@@ -26,6 +27,8 @@ import java.time.Duration;
  * @param adminToken bearer token for admin actions (POST /reload); empty disables them
  * @param opaUrl the OPA server Rego policies use; {@code null} runs {@code opa} from the PATH
  * @param opaBinary the {@code opa} program to run when no URL is given; {@code null} searches
+ * @param opaAllowedBuiltins builtins that reach outside OPA which Rego may use all the same in the
+ *     supervised OPA ({@link io.tollgate.rules.rego.RegoEngine#LEFT_OUT_BUILTINS}); none by default
  * @param regoTimeout default deadline of Rego handlers
  * @param quota how the server reaches the quota cluster and answers rate-limit calls
  * @param reportQueue how many access-log entries may wait for the report rules; more are dropped
@@ -50,6 +53,7 @@ public record ServerConfig(
     String adminToken,
     String opaUrl,
     Path opaBinary,
+    java.util.Set<String> opaAllowedBuiltins,
     Duration regoTimeout,
     Quota quota,
     int reportQueue,
@@ -90,6 +94,15 @@ public record ServerConfig(
     opaUrl = opaUrl == null || opaUrl.isBlank() ? null : opaUrl;
     if (opaUrl != null && !opaUrl.startsWith("http://") && !opaUrl.startsWith("https://")) {
       throw new IllegalArgumentException("OPA URL must start with http:// or https://: " + opaUrl);
+    }
+    opaAllowedBuiltins =
+        opaAllowedBuiltins == null ? java.util.Set.of() : java.util.Set.copyOf(opaAllowedBuiltins);
+    if (!io.tollgate.rules.rego.RegoEngine.LEFT_OUT_BUILTINS.containsAll(opaAllowedBuiltins)) {
+      throw new IllegalArgumentException(
+          "--opa-allow-builtin names a builtin Tollgate does not leave out: "
+              + opaAllowedBuiltins
+              + "; those are "
+              + new java.util.TreeSet<>(io.tollgate.rules.rego.RegoEngine.LEFT_OUT_BUILTINS));
     }
     regoTimeout = regoTimeout == null ? Duration.ofMillis(5) : regoTimeout;
     quota = quota == null ? Quota.defaults() : quota;

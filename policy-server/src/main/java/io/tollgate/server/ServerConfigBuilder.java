@@ -18,7 +18,7 @@ public final class ServerConfigBuilder {
   private Path pluginsDir;
   private Duration reloadInterval = Duration.ofSeconds(1);
   private Duration handlerTimeout = Duration.ofMillis(100);
-  private boolean revealRule = true;
+  private boolean revealRule;
   private DecisionLog.Mode decisionLog = DecisionLog.Mode.DENY;
   private double decisionLogSample = 1.0;
   private String httpPathPrefix = "";
@@ -27,6 +27,7 @@ public final class ServerConfigBuilder {
   private String adminToken = "";
   private String opaUrl;
   private Path opaBinary;
+  private java.util.Set<String> opaAllowedBuiltins = java.util.Set.of();
   private Duration regoTimeout = Duration.ofMillis(5);
   private ServerConfig.Quota quota = ServerConfig.Quota.defaults();
   private int reportQueue = ServerConfig.DEFAULT_REPORT_QUEUE;
@@ -55,6 +56,7 @@ public final class ServerConfigBuilder {
     adminToken = from.adminToken();
     opaUrl = from.opaUrl();
     opaBinary = from.opaBinary();
+    opaAllowedBuiltins = from.opaAllowedBuiltins();
     regoTimeout = from.regoTimeout();
     quota = from.quota();
     reportQueue = from.reportQueue();
@@ -86,6 +88,7 @@ public final class ServerConfigBuilder {
         adminToken,
         opaUrl,
         opaBinary,
+        opaAllowedBuiltins,
         regoTimeout,
         quota,
         reportQueue,
@@ -175,6 +178,11 @@ public final class ServerConfigBuilder {
 
   public ServerConfigBuilder opaBinary(Path opaBinary) {
     this.opaBinary = opaBinary;
+    return this;
+  }
+
+  public ServerConfigBuilder opaAllowedBuiltins(java.util.Set<String> opaAllowedBuiltins) {
+    this.opaAllowedBuiltins = opaAllowedBuiltins;
     return this;
   }
 

@@ -1,6 +1,7 @@
 package io.tollgate.pilot.kube;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.tollgate.common.config.YamlDocument;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -13,13 +14,20 @@ import java.util.regex.Pattern;
  * {@code tollgate analyze}: Istio's pod requirements and the common mistakes in a set of manifests,
  * each finding with its file, line, object and the fix. Services' ports must be named {@code
  * <protocol>[-<suffix>]}; workloads need an {@code app} label (and should have {@code version}); a
- * pod should be selected by one Service; VirtualServices must name known hosts and subsets, with
- * weights adding up to 100.
+ * pod should be selected by one Service; a container port's name must be {@code
+ * <protocol>[-<suffix>]} or a valid Kubernetes port name; VirtualServices must name known hosts and
+ * subsets, with weights adding up to 100.
  */
 public final class Analyzer {
   static final Pattern PORT_NAME =
       Pattern.compile(
           "(http|http2|https|grpc|grpc-web|tcp|tls|mongo|redis|mysql|udp)(-[a-z0-9.-]*)?");
+
+  /**
+   * A Kubernetes port name (IANA_SVC_NAME, RFC 6335): at most 15 characters, lower-case letters,
+   * digits and '-', at least one letter, no '-' at either end or twice in a row.
+   */
+  static final Pattern IANA_SVC_NAME = Pattern.compile("(?=.*[a-z])[a-z0-9]+(-[a-z0-9]+)*");
 
   public enum Severity {
     ERROR,
@@ -139,6 +147,7 @@ public final class Analyzer {
                   + " DestinationRule cannot tell versions apart.",
               "add metadata.labels.version (e.g. v1) to the pod template."));
     }
+    checkContainerPorts(d, pod, out);
     List<String> selecting = new ArrayList<>();
     for (Manifests.Doc s : services) {
       JsonNode selector = s.tree().path("spec").path("selector");
@@ -163,6 +172,69 @@ public final class Analyzer {
                   + "; a pod must belong to one Service for routing and identity to be unambiguous.",
               "narrow the selectors so that one Service selects these pods."));
     }
+  }
+
+  /**
+   * Container port names Kubernetes refuses: one that is not a valid port name (IANA_SVC_NAME)
+   * fails {@code kubectl apply}, unless it reads as {@code <protocol>[-<suffix>]}, which is the
+   * other thing a port name is for here. Reported at the name's own line.
+   */
+  private static void checkContainerPorts(Manifests.Doc d, JsonNode pod, List<Finding> out) {
+    String podPath = Manifests.podTemplatePath(d.kind());
+    for (String list : List.of("initContainers", "containers")) {
+      JsonNode containers = pod.path("spec").path(list);
+      for (int c = 0; c < containers.size(); c++) {
+        JsonNode ports = containers.get(c).path("ports");
+        for (int i = 0; i < ports.size(); i++) {
+          JsonNode name = ports.get(i).path("name");
+          if (!name.isTextual() || name.asText().isEmpty()) {
+            continue;
+          }
+          String n = name.asText();
+          if (PORT_NAME.matcher(n).matches()
+              || (n.length() <= 15 && IANA_SVC_NAME.matcher(n).matches())) {
+            continue;
+          }
+          String path =
+              YamlDocument.child(
+                  YamlDocument.item(
+                      YamlDocument.child(
+                          YamlDocument.item(
+                              YamlDocument.child(YamlDocument.child(podPath, "spec"), list), c),
+                          "ports"),
+                      i),
+                  "name");
+          out.add(
+              new Finding(
+                  Severity.ERROR,
+                  d.file(),
+                  d.lineOf(path),
+                  d.describe(),
+                  "container '"
+                      + containers.get(c).path("name").asText("?")
+                      + "' port "
+                      + ports.get(i).path("containerPort").asText("?")
+                      + " is named '"
+                      + n
+                      + "', which is neither <protocol>[-<suffix>] nor a valid Kubernetes port name"
+                      + " (at most 15 characters of a-z, 0-9 and '-', a letter among them, no '-' at"
+                      + " either end or twice in a row); Kubernetes refuses it.",
+                  "rename it, e.g. " + suggestPortName(n) + "."));
+        }
+      }
+    }
+  }
+
+  /** A valid name close to {@code name}: {@code web_8081} becomes {@code http-web-8081}. */
+  static String suggestPortName(String name) {
+    String s =
+        name.toLowerCase(java.util.Locale.ROOT)
+            .replaceAll("[^a-z0-9]+", "-")
+            .replaceAll("^-+|-+$", "");
+    String withProtocol = PORT_NAME.matcher(s).matches() ? s : "http-" + s;
+    return withProtocol.length() <= 15
+        ? withProtocol
+        : withProtocol.substring(0, 15).replaceAll("-+$", "");
   }
 
   private static void checkVirtualService(

@@ -60,20 +60,31 @@ public final class Injector {
    * naming the object when an annotation is not a port or an address.
    */
   public static List<JsonNode> inject(List<Manifests.Doc> docs, Images images, SidecarPorts ports) {
-    List<JsonNode> out = new ArrayList<>();
+    return injectDocs(docs, images, ports).stream().map(Manifests.Doc::tree).toList();
+  }
+
+  /**
+   * {@link #inject(List, Images, SidecarPorts)}, keeping the documents: those injected are marked
+   * {@linkplain Manifests.Doc#changed() changed}, every other one is returned as it came, so that
+   * {@link Manifests#writeDocs} writes it back exactly as it was written.
+   */
+  public static List<Manifests.Doc> injectDocs(
+      List<Manifests.Doc> docs, Images images, SidecarPorts ports) {
+    List<Manifests.Doc> out = new ArrayList<>();
     for (Manifests.Doc d : docs) {
+      boolean injected = false;
       if (d.tree() != null) {
         ObjectNode pod = Manifests.podTemplate(d.tree());
         if (pod != null) {
           try {
-            injectPod(pod, d.namespace(), images, ports);
+            injected = injectPod(pod, d.namespace(), images, ports);
           } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(
                 d.file() + ":" + d.line() + " " + d.describe() + ": " + e.getMessage(), e);
           }
         }
       }
-      out.add(d.tree());
+      out.add(injected ? d.changed() : d);
     }
     return out;
   }

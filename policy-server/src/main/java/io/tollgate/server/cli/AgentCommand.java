@@ -33,6 +33,7 @@ final class AgentCommand implements Callable<Integer> {
 
   @Option(
       names = "--ca-address",
+      converter = Addresses.HostPort.class,
       defaultValue = "127.0.0.1:15012",
       paramLabel = "HOST:PORT",
       description = "The CA's CSR API (default: ${DEFAULT-VALUE}).")

@@ -69,6 +69,7 @@ final class CaCommand implements Callable<Integer> {
 
   @Option(
       names = "--bind",
+      converter = Addresses.Bind.class,
       defaultValue = "127.0.0.1",
       description = "Address to listen on (default: ${DEFAULT-VALUE}).")
   String bind;

@@ -23,13 +23,19 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = {
       "Sends one envoy.service.auth.v3.Authorization/Check to a running server, built the way Envoy's",
-      "ext_authz filter builds it, and prints the decision. Exit 0 allowed, 3 denied, 1 no answer."
+      "ext_authz filter builds it, and prints the decision. Exit 0 allowed, 3 denied, 1 no answer,",
+      "2 usage error (e.g. an --address that is not HOST:PORT)."
     })
 final class CheckCommand implements Callable<Integer> {
+  /** Held so that the level set on it stays (java.util.logging keeps loggers weakly). */
+  private static final java.util.logging.Logger GRPC_LOG =
+      java.util.logging.Logger.getLogger("io.grpc");
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Option(
       names = "--address",
+      converter = Addresses.HostPort.class,
       defaultValue = "127.0.0.1:9091",
       description = "The server's gRPC address (default: ${DEFAULT-VALUE}).")
   String address;
@@ -90,6 +96,9 @@ final class CheckCommand implements Callable<Integer> {
         EnvoyCheckRequest.http(method, host, path).principal(principal).source(sourceIp, 40000);
     headers.forEach(req::header);
     context.forEach(req::contextExtension);
+    // A name that does not resolve is reported below in one line; gRPC would also log it, with a
+    // stack trace, on java.util.logging.
+    GRPC_LOG.setLevel(java.util.logging.Level.OFF);
     ManagedChannel channel = NettyChannelBuilder.forTarget(address).usePlaintext().build();
     try {
       CheckResponse r =

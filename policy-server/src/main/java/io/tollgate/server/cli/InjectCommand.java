@@ -52,7 +52,8 @@ final class InjectCommand implements Callable<Integer> {
       return 2;
     }
     try {
-      String yaml = Manifests.write(Injector.inject(Manifests.read(file), sidecar.images(), ports));
+      String yaml =
+          Manifests.writeDocs(Injector.injectDocs(Manifests.read(file), sidecar.images(), ports));
       if (output != null) {
         Files.writeString(output, yaml);
       } else {
@@ -60,6 +61,9 @@ final class InjectCommand implements Callable<Integer> {
         spec.commandLine().getOut().flush();
       }
       return 0;
+    } catch (java.nio.file.NoSuchFileException e) {
+      spec.commandLine().getErr().println("tollgate inject: no such file: " + e.getFile());
+      return 2;
     } catch (IOException | IllegalArgumentException e) {
       spec.commandLine().getErr().println("tollgate inject: " + e.getMessage());
       return 1;

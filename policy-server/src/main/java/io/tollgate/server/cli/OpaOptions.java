@@ -20,6 +20,7 @@ final class OpaOptions {
 
   @Option(
       names = "--opa-url",
+      converter = Addresses.HttpUrl.class,
       paramLabel = "URL",
       description =
           "OPA server for Rego policies. Default: run the opa program found on the PATH (or ~/go/bin).")
@@ -31,6 +32,21 @@ final class OpaOptions {
       description = "The opa program to run when no --opa-url is given.")
   Path opaBinary;
 
+  @Option(
+      names = "--opa-allow-builtin",
+      paramLabel = "NAME",
+      split = ",",
+      description =
+          "A Rego builtin that reaches outside OPA (http.send, net.lookup_ip_addr, opa.runtime,"
+              + " json.match_schema, json.verify_schema) which policies may use all the same;"
+              + " repeatable. The supervised OPA refuses them by default; an --opa-url OPA's"
+              + " capabilities are its operator's to set.")
+  java.util.List<String> allowBuiltins = new java.util.ArrayList<>();
+
+  java.util.Set<String> allowedBuiltins() {
+    return java.util.Set.copyOf(allowBuiltins);
+  }
+
   /**
    * What {@code validate} and {@code test} compile {@code dir} with: what {@code serve} does,
    * offline.
@@ -41,7 +57,7 @@ final class OpaOptions {
             dir,
             plugins,
             Duration.ofMillis(100),
-            new RegoEngine.Settings(opaUrl, opaBinary, Duration.ofSeconds(5)),
+            new RegoEngine.Settings(opaUrl, opaBinary, Duration.ofSeconds(5), allowedBuiltins()),
             Duration.ofSeconds(2),
             null));
   }

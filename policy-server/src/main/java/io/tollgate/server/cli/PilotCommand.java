@@ -45,6 +45,7 @@ final class PilotCommand implements Callable<Integer> {
 
   @Option(
       names = "--bind",
+      converter = Addresses.Bind.class,
       defaultValue = "127.0.0.1",
       description = "Address to listen on (default: ${DEFAULT-VALUE}).")
   String bind;
@@ -79,6 +80,7 @@ final class PilotCommand implements Callable<Integer> {
 
   @Option(
       names = "--policy-address",
+      converter = Addresses.HostPortOrEmpty.class,
       defaultValue = "127.0.0.1:9091",
       paramLabel = "HOST:PORT",
       description =

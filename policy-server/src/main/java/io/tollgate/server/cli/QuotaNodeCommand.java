@@ -32,6 +32,7 @@ final class QuotaNodeCommand implements Callable<Integer> {
 
   @Option(
       names = "--bind",
+      converter = Addresses.Bind.class,
       defaultValue = "127.0.0.1",
       description = "Address to listen on (default: ${DEFAULT-VALUE}).")
   String bind;

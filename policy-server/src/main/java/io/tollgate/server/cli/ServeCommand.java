@@ -55,6 +55,7 @@ final class ServeCommand implements Callable<Integer> {
 
   @Option(
       names = "--bind",
+      converter = Addresses.Bind.class,
       defaultValue = "127.0.0.1",
       description = "Address to listen on (default: ${DEFAULT-VALUE}).")
   String bind;
@@ -94,11 +95,13 @@ final class ServeCommand implements Callable<Integer> {
 
   @Option(
       names = "--reveal-rule",
-      defaultValue = "true",
+      defaultValue = "false",
       arity = "1",
       paramLabel = "true|false",
       description =
-          "Name the deciding rule in denials (x-tollgate-* headers, body) (default: ${DEFAULT-VALUE}).")
+          "Name the deciding rule, handler and policy version in denials (x-tollgate-* headers,"
+              + " body); off, they stay in the server's logs and decision log (default:"
+              + " ${DEFAULT-VALUE}).")
   boolean revealRule;
 
   @Option(
@@ -251,6 +254,7 @@ final class ServeCommand implements Callable<Integer> {
         .adminToken(adminToken)
         .opaUrl(opa.opaUrl)
         .opaBinary(opa.opaBinary)
+        .opaAllowedBuiltins(opa.allowedBuiltins())
         .regoTimeout(regoTimeout)
         .quota(
             new ServerConfig.Quota(

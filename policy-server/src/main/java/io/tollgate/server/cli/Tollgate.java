@@ -54,7 +54,39 @@ public final class Tollgate implements Runnable {
     cl.setDefaultValueProvider(new DefaultsProvider(System.getenv(), ConfigFile.find(args)));
     cl.setCaseInsensitiveEnumValuesAllowed(true);
     cl.registerConverter(java.time.Duration.class, Durations::parse);
+    return withUsageErrors(cl);
+  }
+
+  /**
+   * {@code cl} answering a mistake in the command line with one line, {@code tollgate check:
+   * Invalid value for option '--address': expected HOST:PORT ...}, and exit status 2: an option
+   * value that does not parse, and an {@link IllegalArgumentException} a command throws for a value
+   * that parsed but cannot be used (a bad combination of options). Other failures keep picocli's
+   * handling; commands report the ones they expect themselves.
+   */
+  public static CommandLine withUsageErrors(CommandLine cl) {
+    cl.setParameterExceptionHandler(
+        (e, args) -> {
+          CommandLine c = e.getCommandLine();
+          c.getErr().println(usageError(c, e.getMessage()));
+          c.getErr().flush();
+          return c.getCommandSpec().exitCodeOnInvalidInput();
+        });
+    cl.setExecutionExceptionHandler(
+        (e, c, parsed) -> {
+          if (!(e instanceof IllegalArgumentException)) {
+            throw e;
+          }
+          c.getErr().println(usageError(c, e.getMessage()));
+          c.getErr().flush();
+          return c.getCommandSpec().exitCodeOnInvalidInput();
+        });
     return cl;
+  }
+
+  private static String usageError(CommandLine c, String message) {
+    String name = c.getCommandSpec().qualifiedName();
+    return name + ": " + message + " (see " + name + " --help)";
   }
 
   @Override

@@ -13,6 +13,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
 import io.tollgate.adapter.spi.Attributes;
+import io.tollgate.common.errors.ErrorIds;
 import io.tollgate.rules.Decider;
 import io.tollgate.rules.PolicyDecision;
 import io.tollgate.server.CheckListener;
@@ -28,7 +29,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Register it with {@link #bind()}: a request that is not a valid {@code CheckRequest} (bad wire
  * format, invalid UTF-8 in a string field) is then answered {@code INVALID_ARGUMENT} with the
- * parser's reason, instead of grpc-java's generic {@code UNKNOWN}.
+ * parser's reason, instead of grpc-java's generic {@code UNKNOWN}. That reason describes the
+ * caller's own bytes; a failure of the server's (a handler's exception) is answered {@code
+ * INTERNAL} with {@link ErrorIds#clientMessage} only, and its detail goes to the log under the same
+ * id.
  */
 public final class AuthorizationService extends AuthorizationGrpc.AuthorizationImplBase {
   private static final Logger log = LoggerFactory.getLogger(AuthorizationService.class);
@@ -132,15 +136,10 @@ public final class AuthorizationService extends AuthorizationGrpc.AuthorizationI
       if (!warmUp) {
         listener.failed("grpc");
       }
-      log.warn("check failed", e);
-      out.onError(
-          Status.INTERNAL
-              .withDescription(
-                  "tollgate could not decide: "
-                      + e.getClass().getSimpleName()
-                      + ": "
-                      + e.getMessage())
-              .asRuntimeException());
+      // The exception's text describes the server, not the request: it goes to the log only.
+      String id = ErrorIds.next();
+      log.error("check failed (id {})", id, e);
+      out.onError(Status.INTERNAL.withDescription(ErrorIds.clientMessage(id)).asRuntimeException());
       return;
     }
     out.onNext(response);

@@ -7,6 +7,7 @@ import io.envoyproxy.envoy.service.ratelimit.v3.RateLimitServiceGrpc;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import io.tollgate.adapter.spi.Quotas;
+import io.tollgate.common.errors.ErrorIds;
 import io.tollgate.quota.QuotaUsage;
 import io.tollgate.quota.config.DescriptorMatcher;
 import io.tollgate.quota.config.ReservedDomains;
@@ -33,7 +34,8 @@ import org.slf4j.LoggerFactory;
  * <p>The server's own warm-up ({@link WarmUpCalls}) calls on the reserved domain {@value
  * ReservedDomains#WARM_UP}, which no user config may name; such a call from anyone else finds no
  * limit there and spends nothing. A warm-up call that the cluster fails fails too (it is not
- * answered by the failure mode), so that the warm-up sees it.
+ * answered by the failure mode), so that the warm-up sees it. Any other failure is answered {@code
+ * INTERNAL} with {@link ErrorIds#clientMessage}, its detail in the log under the same id.
  */
 public final class RateLimitService extends RateLimitServiceGrpc.RateLimitServiceImplBase {
   private static final Logger log = LoggerFactory.getLogger(RateLimitService.class);
@@ -81,7 +83,16 @@ public final class RateLimitService extends RateLimitServiceGrpc.RateLimitServic
         out.onError(Status.UNAVAILABLE.withDescription("warm-up: " + e).asRuntimeException());
       }
     } else {
-      decide(request, out, runtime.snapshot(), false);
+      try {
+        decide(request, out, runtime.snapshot(), false);
+      } catch (RuntimeException e) {
+        // A failure of the quota cluster is answered by the failure mode inside decide; what
+        // arrives here is a bug of ours, whose text is for the log only.
+        String id = ErrorIds.next();
+        log.error("rate-limit call failed (id {})", id, e);
+        out.onError(
+            Status.INTERNAL.withDescription(ErrorIds.clientMessage(id)).asRuntimeException());
+      }
     }
   }
 

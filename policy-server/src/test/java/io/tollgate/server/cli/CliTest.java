@@ -21,7 +21,7 @@ class CliTest {
   record Run(int exit, String out, String err) {}
 
   static Run run(Map<String, String> env, ConfigFile file, String... args) {
-    CommandLine cl = new CommandLine(new Tollgate());
+    CommandLine cl = Tollgate.withUsageErrors(new CommandLine(new Tollgate()));
     cl.setDefaultValueProvider(new DefaultsProvider(env, file));
     cl.setCaseInsensitiveEnumValuesAllowed(true);
     cl.registerConverter(Duration.class, Durations::parse);
@@ -277,7 +277,8 @@ class CliTest {
                   () -> containers(doc).iterator()) {
             String[] args = new String[c.get("args").size()];
             for (int i = 0; i < args.length; i++) {
-              args[i] = c.get("args").get(i).asText();
+              // Kubernetes expands $(POD_IP) before the command sees it.
+              args[i] = c.get("args").get(i).asText().replace("$(POD_IP)", "10.0.0.7");
             }
             CommandLine.ParseResult r = Tollgate.commandLine(args).parseArgs(args);
             assertThat(r.subcommand()).as("%s in %s", String.join(" ", args), f).isNotNull();
@@ -299,6 +300,58 @@ class CliTest {
     var list = new java.util.ArrayList<com.fasterxml.jackson.databind.JsonNode>();
     node.at("/spec/template/spec/containers").forEach(list::add);
     return list;
+  }
+
+  @Test
+  void aBadAddressIsAOneLineUsageErrorInEveryCommand() {
+    for (String[] args :
+        new String[][] {
+          {"check", "--address", "garbage"},
+          {"check", "--address", "a b:9091"},
+          {"check", "--address", "::::"},
+          {"check", "--address", "127.0.0.1:99999"},
+          {"check", "--address", "host:port"},
+          {"agent", "--ca-address", "ca.mesh:"},
+          {"pilot", "--policy-address", "not an address"},
+          {"serve", "--bind", "no such host!"},
+          {"quota-node", "--bind", "a:b:c:g"},
+          {"serve", "--opa-url", "localhost:8181"},
+          {"validate", "--opa-url", "ftp://x", "."},
+        }) {
+      Run r = run(args);
+      String command = "tollgate " + args[0];
+      assertThat(r.exit()).as(String.join(" ", args)).isEqualTo(2);
+      assertThat(r.err().lines())
+          .as(String.join(" ", args))
+          .singleElement()
+          .satisfies(
+              line ->
+                  assertThat(line)
+                      .startsWith(command + ": Invalid value for option '" + args[1] + "'")
+                      .endsWith("(see " + command + " --help)"));
+      assertThat(r.out()).isEmpty();
+    }
+    // Well-formed addresses parse (and fail later, in one line, if nothing answers).
+    Run unreachable = run("check", "--address", "127.0.0.1:1", "--timeout", "2s");
+    assertThat(unreachable.exit()).isEqualTo(1);
+    assertThat(unreachable.err().lines())
+        .singleElement()
+        .satisfies(l -> assertThat(l).startsWith("tollgate check: no answer from 127.0.0.1:1"));
+    Run missing = run("inject", "-f", dir.resolve("missing.yaml").toString());
+    assertThat(missing.exit()).isEqualTo(2);
+    assertThat(missing.err().lines())
+        .singleElement()
+        .satisfies(l -> assertThat(l).startsWith("tollgate inject: no such file: "));
+    for (String ok : new String[] {"localhost:9091", "[::1]:9091", "tollgate.mesh.svc:15012"}) {
+      assertThat(Addresses.hostPort(ok)).isEqualTo(ok);
+    }
+  }
+
+  @Test
+  void denialsNameNoRuleUnlessAskedTo() {
+    assertThat(ServeCommandAccess.parse("serve").revealRule()).isFalse();
+    assertThat(ServeCommandAccess.parse("serve", "--reveal-rule", "true").revealRule()).isTrue();
+    assertThat(io.tollgate.server.ServerConfig.defaults().revealRule()).isFalse();
   }
 
   /** Parses a serve command line into its server config, as the command would. */

@@ -57,7 +57,7 @@ class EnvoyExtAuthzIT {
   static void start() throws Exception {
     TestServer.itPolicy(dir);
     TestServer.copyResource("envoy-policy/body.yaml", dir.resolve("body.yaml"));
-    ts = TestServer.start(dir, TestServer.testPlugins(), Duration.ZERO);
+    ts = TestServer.startRevealing(dir, TestServer.testPlugins(), Duration.ZERO);
     upstream = new EchoUpstream();
     plain = FreePorts.next();
     bodyString = FreePorts.next();

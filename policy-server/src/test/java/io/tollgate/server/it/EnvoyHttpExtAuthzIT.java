@@ -36,7 +36,7 @@ class EnvoyHttpExtAuthzIT {
     TestServer.itPolicy(dir);
     ts =
         TestServer.start(
-            TestServer.config(dir, TestServer.testPlugins(), Duration.ZERO)
+            TestServer.revealing(TestServer.config(dir, TestServer.testPlugins(), Duration.ZERO))
                 .withHttpPathPrefix("/authz"));
     upstream = new EchoUpstream();
     port = FreePorts.next();

@@ -112,7 +112,7 @@ class EnvoyMeshIT {
     Path policyDir = Files.createDirectories(dir.resolve("policy"));
     Files.writeString(policyDir.resolve("policy.yaml"), POLICY);
     Files.writeString(policyDir.resolve("limits.yaml"), LIMITS);
-    policy = TestServer.start(policyDir, null, Duration.ZERO);
+    policy = TestServer.startRevealing(policyDir, null, Duration.ZERO);
     v1 = new EchoUpstream();
     v2 = new EchoUpstream();
     detailsApp = new EchoUpstream();

@@ -163,7 +163,9 @@ class EnvoyMutualTlsIT {
             "--mesh",
             mesh.toString(),
             "--xds-port",
-            "0");
+            "0",
+            "--reveal-rule",
+            "true");
     int caPort =
         logged(
             Pattern.compile(

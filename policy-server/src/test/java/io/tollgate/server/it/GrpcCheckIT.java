@@ -39,7 +39,9 @@ class GrpcCheckIT {
 
   @BeforeAll
   static void start() throws Exception {
-    ts = TestServer.start(TestServer.itPolicy(dir), TestServer.testPlugins(), Duration.ZERO);
+    ts =
+        TestServer.startRevealing(
+            TestServer.itPolicy(dir), TestServer.testPlugins(), Duration.ZERO);
   }
 
   @AfterAll

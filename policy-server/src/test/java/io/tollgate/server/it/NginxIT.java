@@ -23,7 +23,9 @@ class NginxIT {
 
   @BeforeAll
   static void start() throws Exception {
-    ts = TestServer.start(TestServer.itPolicy(dir), TestServer.testPlugins(), Duration.ZERO);
+    ts =
+        TestServer.startRevealing(
+            TestServer.itPolicy(dir), TestServer.testPlugins(), Duration.ZERO);
     upstream = new EchoUpstream();
     nginx = NginxLauncher.start(ts.server.httpPort(), upstream.port());
   }

@@ -59,7 +59,7 @@ class QuotaRuleIT {
   @BeforeAll
   static void start() throws Exception {
     Files.writeString(dir.resolve("quota.yaml"), QUOTA_RULES);
-    ts = TestServer.start(dir, null, Duration.ZERO);
+    ts = TestServer.startRevealing(dir, null, Duration.ZERO);
   }
 
   @AfterAll

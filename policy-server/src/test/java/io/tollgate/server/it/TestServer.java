@@ -53,6 +53,19 @@ final class TestServer implements AutoCloseable {
         .withAdminToken(ADMIN_TOKEN);
   }
 
+  /**
+   * {@link #start(Path, Path, Duration)} with {@code --reveal-rule true}: for tests that tell
+   * denials apart by the {@code x-tollgate-rule} header or the body's {@code rule}.
+   */
+  static TestServer startRevealing(Path policy, Path plugins, Duration reloadInterval) {
+    return start(revealing(config(policy, plugins, reloadInterval)));
+  }
+
+  /** {@code config} with denials naming their rule, handler and policy version. */
+  static ServerConfig revealing(ServerConfig config) {
+    return config.toBuilder().revealRule(true).build();
+  }
+
   static TestServer start(ServerConfig config) {
     try {
       return new TestServer(PolicyServer.start(config));

@@ -6,12 +6,14 @@ import io.envoyproxy.envoy.config.core.v3.HeaderValue;
 import io.envoyproxy.envoy.extensions.common.ratelimit.v3.RateLimitDescriptor;
 import io.envoyproxy.envoy.service.ratelimit.v3.RateLimitRequest;
 import io.envoyproxy.envoy.service.ratelimit.v3.RateLimitResponse;
+import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.tollgate.adapter.spi.Quotas;
 import io.tollgate.quota.QuotaUsage;
 import io.tollgate.rules.PolicyRuntime;
 import io.tollgate.rules.RuntimeOptions;
+import io.tollgate.server.LogCapture;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -38,6 +40,17 @@ class RateLimitServiceTest {
 
   RateLimitResponse ask(String top, boolean failClosed, Quotas quotas, boolean headers)
       throws Exception {
+    Answer a = call(top, failClosed, quotas, headers);
+    if (a.error() != null) {
+      throw new AssertionError(a.error());
+    }
+    return a.response();
+  }
+
+  /** A response or the error the call was answered with. */
+  record Answer(RateLimitResponse response, Throwable error) {}
+
+  Answer call(String top, boolean failClosed, Quotas quotas, boolean headers) throws Exception {
     Files.writeString(
         dir.resolve("limits.yaml"),
         "domain: edge\n"
@@ -56,6 +69,7 @@ class RateLimitServiceTest {
               failClosed,
               headers);
       AtomicReference<RateLimitResponse> got = new AtomicReference<>();
+      AtomicReference<Throwable> error = new AtomicReference<>();
       s.shouldRateLimit(
           RateLimitRequest.newBuilder()
               .setDomain("edge")
@@ -78,13 +92,43 @@ class RateLimitServiceTest {
 
             @Override
             public void onError(Throwable t) {
-              throw new AssertionError(t);
+              error.set(t);
             }
 
             @Override
             public void onCompleted() {}
           });
-      return got.get();
+      return new Answer(got.get(), error.get());
+    }
+  }
+
+  @Test
+  void aFailureOfOursAnswersInternalWithAnIdAndLogsTheDetail() throws Exception {
+    // A quota failure whose logging itself throws: a bug past the failure mode's reach.
+    Quotas buggy =
+        (key, limit, hits) -> {
+          throw new IllegalStateException() {
+            @Override
+            public String toString() {
+              throw new IllegalArgumentException("secret detail /etc/tollgate/key.pem");
+            }
+          };
+        };
+    Answer a;
+    try (LogCapture logs = LogCapture.of(RateLimitService.class)) {
+      a = call("", false, buggy, false);
+      Status status = Status.fromThrowable(a.error());
+      assertThat(status.getCode()).isEqualTo(Status.Code.INTERNAL);
+      assertThat(status.getDescription())
+          .matches("internal error \\(id [0-9a-f]{8}\\); the server log has the details")
+          .doesNotContain("secret");
+      String id = status.getDescription().replaceAll(".*id ([0-9a-f]{8}).*", "$1");
+      assertThat(logs.events())
+          .anySatisfy(
+              e -> {
+                assertThat(e.getFormattedMessage()).contains(id);
+                assertThat(e.getThrowableProxy().getMessage()).contains("secret detail");
+              });
     }
   }
 

@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * {@code OpaSupervisor} runs {@code opa run --server} on a free 127.0.0.1 port as a child process:
  * it waits for OPA's health endpoint, forwards OPA's log lines, and when the process dies starts a
  * new one with exponential backoff (100 ms doubling to 5 s). The URL stays the same across restarts
- * unless the port was taken meanwhile. {@link #close} stops it for good.
+ * unless the port was taken meanwhile. {@link #close} stops it for good. OPA runs with an empty
+ * environment.
  */
 public final class OpaSupervisor implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(OpaSupervisor.class);
@@ -72,6 +73,11 @@ public final class OpaSupervisor implements AutoCloseable {
     return s;
   }
 
+  /** The {@code opa} program this supervisor runs. */
+  public Path binary() {
+    return binary;
+  }
+
   public String url() {
     return "http://127.0.0.1:" + port;
   }
@@ -95,7 +101,11 @@ public final class OpaSupervisor implements AutoCloseable {
             "--log-format",
             "json",
             "--skip-version-check");
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    // Nothing of the server's environment (credentials, tokens) for opa.runtime() to hand out,
+    // should a policy that calls it ever get past OpaCapabilities.
+    pb.environment().clear();
+    Process p = pb.start();
     process = p;
     startedAt = System.nanoTime();
     Process started = p;

@@ -43,7 +43,9 @@ import org.slf4j.LoggerFactory;
  * queries keeps a dead OPA from costing a network round trip per request.
  *
  * <p>OPA is either an external server ({@code --opa-url}) or an {@code opa} binary this engine runs
- * and supervises ({@link OpaSupervisor}), started the first time a policy has Rego.
+ * and supervises ({@link OpaSupervisor}), started the first time a policy has Rego. Modules for a
+ * supervised OPA are first checked for builtins that reach outside it ({@link OpaCapabilities}); an
+ * external OPA's capabilities are its operator's to set.
  */
 public final class RegoEngine implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RegoEngine.class);
@@ -59,12 +61,39 @@ public final class RegoEngine implements AutoCloseable {
    * @param binary the {@code opa} program to run when no URL is given; {@code null} looks for
    *     {@code opa} on the PATH and in ~/go/bin
    * @param requestTimeout deadline of each upload and query at the HTTP level
+   * @param allowedBuiltins builtins of {@link #LEFT_OUT_BUILTINS} that policies may use all the
+   *     same in the supervised OPA; an external OPA's capabilities are its operator's to set
    */
-  public record Settings(String url, Path binary, Duration requestTimeout) {
+  public record Settings(
+      String url, Path binary, Duration requestTimeout, Set<String> allowedBuiltins) {
+    public Settings {
+      allowedBuiltins = Set.copyOf(allowedBuiltins);
+      Set<String> unknown = new java.util.TreeSet<>(allowedBuiltins);
+      unknown.removeAll(LEFT_OUT_BUILTINS);
+      if (!unknown.isEmpty()) {
+        throw new IllegalArgumentException(
+            "only builtins Tollgate leaves out can be allowed: "
+                + new java.util.TreeSet<>(LEFT_OUT_BUILTINS)
+                + "; not "
+                + unknown);
+      }
+    }
+
+    /** Settings that allow none of the left-out builtins. */
+    public Settings(String url, Path binary, Duration requestTimeout) {
+      this(url, binary, requestTimeout, Set.of());
+    }
+
     public static Settings defaults() {
       return new Settings(null, null, Duration.ofSeconds(2));
     }
   }
+
+  /**
+   * The builtins a supervised OPA refuses unless {@link Settings#allowedBuiltins} names them: those
+   * that reach the network, the environment or the file system.
+   */
+  public static final Set<String> LEFT_OUT_BUILTINS = OpaCapabilities.LEFT_OUT;
 
   /** Hears of every query, for metrics. */
   public interface Observer {
@@ -87,6 +116,7 @@ public final class RegoEngine implements AutoCloseable {
   private final List<Set<String>> uploadedIds = List.of(new HashSet<>(), new HashSet<>());
   private final ScheduledExecutorService keeper;
   private OpaSupervisor supervisor;
+  private OpaCapabilities capabilities;
   private volatile OpaConnection opa;
   private volatile RegoBundle live;
 
@@ -153,6 +183,19 @@ public final class RegoEngine implements AutoCloseable {
       errors.add(ConfigError.of(sources.keySet().iterator().next(), e.getMessage()));
       return new Prepared(null, errors);
     }
+    if (supervisor != null) {
+      try {
+        errors.addAll(capabilities().refusals(sources));
+      } catch (IOException e) {
+        errors.add(
+            ConfigError.of(
+                sources.keySet().iterator().next(),
+                "Rego cannot be checked for builtins that reach outside OPA: " + e.getMessage()));
+      }
+      if (!errors.isEmpty()) {
+        return new Prepared(null, errors);
+      }
+    }
     try {
       upload(c, b, errors);
     } catch (OpaConnection.UnavailableException e) {
@@ -212,6 +255,18 @@ public final class RegoEngine implements AutoCloseable {
             });
     opa = new OpaConnection(supervisor.url(), settings.requestTimeout());
     return opa;
+  }
+
+  /** The supervised OPA's capabilities, made the first time they are needed. */
+  private OpaCapabilities capabilities() throws IOException {
+    if (capabilities == null) {
+      capabilities = OpaCapabilities.create(supervisor.binary(), settings.allowedBuiltins());
+      log.info(
+          "Rego policies may not use {} (allowed by --opa-allow-builtin: {})",
+          capabilities.leftOut(),
+          settings.allowedBuiltins().isEmpty() ? "none" : settings.allowedBuiltins());
+    }
+    return capabilities;
   }
 
   /** {@code opa} on the PATH or in ~/go/bin, or {@code null}. */
@@ -393,6 +448,11 @@ public final class RegoEngine implements AutoCloseable {
     keeper.shutdownNow();
     if (supervisor != null) {
       supervisor.close();
+    }
+    synchronized (this) {
+      if (capabilities != null) {
+        capabilities.close();
+      }
     }
   }
 }
