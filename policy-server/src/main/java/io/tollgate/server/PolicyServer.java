@@ -163,16 +163,17 @@ public final class PolicyServer implements AutoCloseable {
       PrometheusRegistry registry) {
     return PolicyEnvironment.serving(
         new RuntimeOptions(
-            policy,
-            config.pluginsDir(),
-            config.handlerTimeout(),
-            new RegoEngine.Settings(
-                config.opaUrl(),
-                config.opaBinary(),
-                Duration.ofSeconds(2),
-                config.opaAllowedBuiltins()),
-            config.regoTimeout(),
-            opaObserver),
+                policy,
+                config.pluginsDir(),
+                config.handlerTimeout(),
+                new RegoEngine.Settings(
+                    config.opaUrl(),
+                    config.opaBinary(),
+                    Duration.ofSeconds(2),
+                    config.opaAllowedBuiltins()),
+                config.regoTimeout(),
+                opaObserver)
+            .withFailClosedMatches(config.failClosedMatches()),
         quotas,
         registry);
   }

@@ -34,6 +34,8 @@ import java.time.Duration;
  * @param reportQueue how many access-log entries may wait for the report rules; more are dropped
  * @param reportThreads report workers running the report rules
  * @param warmUp how each policy version is warmed up before it serves
+ * @param failClosedMatches the default {@code matchFailurePolicy} of rules: whether a rule that can
+ *     deny and whose {@code match} fails to evaluate counts as matched (closed)
  */
 public record ServerConfig(
     String bind,
@@ -58,7 +60,8 @@ public record ServerConfig(
     Quota quota,
     int reportQueue,
     int reportThreads,
-    WarmUp warmUp) {
+    WarmUp warmUp,
+    boolean failClosedMatches) {
 
   public static final int DEFAULT_GRPC_PORT = 9091;
   public static final int DEFAULT_HTTP_PORT = 9092;

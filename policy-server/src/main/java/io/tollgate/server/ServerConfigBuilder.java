@@ -33,6 +33,7 @@ public final class ServerConfigBuilder {
   private int reportQueue = ServerConfig.DEFAULT_REPORT_QUEUE;
   private int reportThreads = 2;
   private ServerConfig.WarmUp warmUp = ServerConfig.WarmUp.defaults();
+  private boolean failClosedMatches = true;
 
   /** A builder holding the defaults. */
   ServerConfigBuilder() {}
@@ -62,6 +63,7 @@ public final class ServerConfigBuilder {
     reportQueue = from.reportQueue();
     reportThreads = from.reportThreads();
     warmUp = from.warmUp();
+    failClosedMatches = from.failClosedMatches();
   }
 
   /**
@@ -93,7 +95,8 @@ public final class ServerConfigBuilder {
         quota,
         reportQueue,
         reportThreads,
-        warmUp);
+        warmUp,
+        failClosedMatches);
   }
 
   public ServerConfigBuilder bind(String bind) {
@@ -203,6 +206,12 @@ public final class ServerConfigBuilder {
 
   public ServerConfigBuilder reportThreads(int reportThreads) {
     this.reportThreads = reportThreads;
+    return this;
+  }
+
+  /** The default {@code matchFailurePolicy} of rules: closed ({@code true}) or open. */
+  public ServerConfigBuilder failClosedMatches(boolean closed) {
+    this.failClosedMatches = closed;
     return this;
   }
 

@@ -111,6 +111,22 @@ public final class ServerMetrics {
         .callback(cb -> evaluation.quarantines().forEach((h, n) -> cb.call(n, h)))
         .register(registry);
     CounterWithCallback.builder()
+        .name("tollgate_handler_overrun_seconds_total")
+        .help(
+            "Time calls given up on at their deadline (a DRL rule that ran away, a Rego call) went"
+                + " on running on their pool thread, counted when they end")
+        .unit(Unit.SECONDS)
+        .labelNames("handler")
+        .callback(cb -> evaluation.overruns().forEach((h, nanos) -> cb.call(nanos / 1e9, h)))
+        .register(registry);
+    GaugeWithCallback.builder()
+        .name("tollgate_handler_calls_stuck")
+        .help(
+            "Calls given up on at their deadline that still hold a pool thread (a DRL rule that"
+                + " never ends holds one for good)")
+        .callback(cb -> cb.call(evaluation.stuck()))
+        .register(registry);
+    CounterWithCallback.builder()
         .name("tollgate_decision_cache_hits_total")
         .help("Handler results served from a decision cache")
         .labelNames("handler")

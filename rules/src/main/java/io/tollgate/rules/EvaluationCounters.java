@@ -15,6 +15,40 @@ public final class EvaluationCounters {
   private final Map<String, LongAdder> cacheHits = new ConcurrentHashMap<>();
   private final Map<String, LongAdder> cacheMisses = new ConcurrentHashMap<>();
   private final Map<String, LongAdder> quarantines = new ConcurrentHashMap<>();
+  private final Map<String, LongAdder> overrunNanos = new ConcurrentHashMap<>();
+  private final java.util.concurrent.atomic.AtomicLong stuck =
+      new java.util.concurrent.atomic.AtomicLong();
+
+  /**
+   * Records that a call given up on at its deadline ended {@code nanos} after it. Counted during a
+   * warm-up too: the time is spent on a pool thread whatever asked for it.
+   */
+  public void overran(String handler, long nanos) {
+    overrunNanos.computeIfAbsent(handler, k -> new LongAdder()).add(Math.max(0, nanos));
+  }
+
+  /** Handler name to the nanoseconds its calls ran past their deadline, once they ended. */
+  public Map<String, Long> overruns() {
+    return snapshot(overrunNanos);
+  }
+
+  /** A call given up on at its deadline is still running on its pool thread. */
+  public void stuckOne() {
+    stuck.incrementAndGet();
+  }
+
+  /** A call counted by {@link #stuckOne} has ended. */
+  public void unstuck() {
+    stuck.decrementAndGet();
+  }
+
+  /**
+   * Calls given up on at their deadline that still hold a pool thread: a DRL rule that never ends
+   * keeps one for good, so this is what runaway rules cost in threads.
+   */
+  public long stuck() {
+    return stuck.get();
+  }
 
   public void quarantined(String handler) {
     quarantines.computeIfAbsent(handler, k -> new LongAdder()).increment();

@@ -3,7 +3,7 @@ package io.tollgate.rules;
 import io.tollgate.adapter.spi.Attributes;
 import io.tollgate.common.config.ConfigError;
 import io.tollgate.rules.compile.PolicyCompiler;
-import io.tollgate.rules.dispatch.Dispatcher;
+import io.tollgate.rules.dispatch.HandlerPools;
 import io.tollgate.rules.plugins.AdapterRegistry;
 import io.tollgate.rules.plugins.LoadedAdapter;
 import io.tollgate.rules.rego.RegoEngine;
@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -36,7 +35,7 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PolicyRuntime.class);
 
   private final RuntimeOptions options;
-  private final ThreadPoolExecutor blockingPool;
+  private final HandlerPools pools;
   private final EvaluationCounters counters = new EvaluationCounters();
   private final PolicyCompiler compiler;
   private final List<Consumer<ReloadResult>> listeners = new CopyOnWriteArrayList<>();
@@ -67,10 +66,10 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
   private PolicyRuntime(RuntimeOptions options, boolean logOutcome) {
     this.options = options;
     this.logOutcome = logOutcome;
-    this.blockingPool = Dispatcher.newBlockingPool();
+    this.pools = new HandlerPools();
     this.engines = new PolicyEngines(options, !logOutcome);
     List<LoadedAdapter> builtins = AdapterRegistry.builtins();
-    this.compiler = new PolicyCompiler(options, builtins, blockingPool, counters, engines.all);
+    this.compiler = new PolicyCompiler(options, builtins, pools, counters, engines.all);
   }
 
   /** Loads the policy; throws with every problem when it does not compile. */
@@ -382,7 +381,7 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
         watch.close();
       }
     }
-    blockingPool.shutdownNow();
+    pools.close();
     retirement.close();
     engines.close();
   }

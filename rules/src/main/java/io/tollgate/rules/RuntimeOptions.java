@@ -23,6 +23,9 @@ import java.util.Objects;
  * @param services objects offered to built-in adapters by type (see {@link
  *     io.tollgate.adapter.spi.HandlerSpec#service})
  * @param settle how long changed inputs must hold still before they are compiled
+ * @param failClosedMatches the default of a rule's {@code matchFailurePolicy}: whether a rule that
+ *     can deny and whose {@code match} fails to evaluate counts as matched (closed, the default),
+ *     or does not match (open)
  */
 public record RuntimeOptions(
     Path policyDir,
@@ -34,7 +37,8 @@ public record RuntimeOptions(
     RateLimitCompiler<?> rateLimits,
     Quotas quotas,
     Map<Class<?>, Object> services,
-    Duration settle) {
+    Duration settle,
+    boolean failClosedMatches) {
   /** The default deadline of a Rego handler: OPA on the same host answers in well under 1 ms. */
   public static final Duration DEFAULT_REGO_TIMEOUT = Duration.ofMillis(5);
 
@@ -61,7 +65,7 @@ public record RuntimeOptions(
   }
 
   public RuntimeOptions(Path policyDir, Path pluginsDir, Duration blockingTimeout) {
-    this(policyDir, pluginsDir, blockingTimeout, null, null, null, null, null, null, null);
+    this(policyDir, pluginsDir, blockingTimeout, null, null, null, null, null, null, null, true);
   }
 
   public RuntimeOptions(
@@ -81,7 +85,8 @@ public record RuntimeOptions(
         null,
         null,
         null,
-        null);
+        null,
+        true);
   }
 
   /** These options with a rate-limit compiler. */
@@ -96,7 +101,8 @@ public record RuntimeOptions(
         compiler,
         quotas,
         services,
-        settle);
+        settle,
+        failClosedMatches);
   }
 
   /** These options with shared quotas for quota handlers. */
@@ -111,7 +117,8 @@ public record RuntimeOptions(
         rateLimits,
         q,
         services,
-        settle);
+        settle,
+        failClosedMatches);
   }
 
   /** These options with services for built-in adapters. */
@@ -126,7 +133,8 @@ public record RuntimeOptions(
         rateLimits,
         quotas,
         s,
-        settle);
+        settle,
+        failClosedMatches);
   }
 
   /** These options with another settle interval. */
@@ -141,7 +149,24 @@ public record RuntimeOptions(
         rateLimits,
         quotas,
         services,
-        d);
+        d,
+        failClosedMatches);
+  }
+
+  /** These options with another default for rules' {@code matchFailurePolicy}. */
+  public RuntimeOptions withFailClosedMatches(boolean closed) {
+    return new RuntimeOptions(
+        policyDir,
+        pluginsDir,
+        blockingTimeout,
+        opa,
+        regoTimeout,
+        regoObserver,
+        rateLimits,
+        quotas,
+        services,
+        settle,
+        closed);
   }
 
   public static RuntimeOptions of(Path policyDir, Path pluginsDir) {

@@ -190,7 +190,7 @@ class BadPolicyTest {
         .as(errors.toString())
         .anySatisfy(
             e -> {
-              assertThat(e.line()).isEqualTo(9);
+              assertThat(e.line()).isEqualTo(10); // the folded block's second line
               assertThat(e.message()).contains("_>_");
             });
   }

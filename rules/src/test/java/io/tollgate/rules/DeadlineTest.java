@@ -235,7 +235,10 @@ class DeadlineTest {
           insert(new Object());
         end
         """;
-    try (PolicyRuntime rt = new PolicyDir(tmp).write("loop.drl", drl).start()) {
+    // A deadline long enough for 10,000 firings on a loaded machine: the firing limit answers.
+    PolicyDir dir = new PolicyDir(tmp).write("loop.drl", drl);
+    try (PolicyRuntime rt =
+        PolicyRuntime.start(new RuntimeOptions(dir.dir, null, Duration.ofSeconds(30)))) {
       PolicyDecision d = rt.check(request());
       assertThat(d.allowed()).isFalse();
       assertThat(d.httpStatus()).isEqualTo(500);

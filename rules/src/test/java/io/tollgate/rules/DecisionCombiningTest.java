@@ -108,12 +108,12 @@ class DecisionCombiningTest {
   }
 
   @Test
-  void matchThatFailsToEvaluateDoesNotMatchAndIsCounted() throws Exception {
+  void matchThatFailsToEvaluateFailsClosedByDefaultAndIsCounted() throws Exception {
     try (PolicyRuntime rt =
         start(
             handler("no", "{allow: false}")
                 + rule("r", "request.headers[\"x-user\"] == \"bob\"", "no"))) {
-      assertThat(rt.check(request()).allowed()).isTrue();
+      assertThat(rt.check(request()).allowed()).isFalse();
       assertThat(rt.counters().matchErrors()).containsEntry("r", 1L);
       assertThat(rt.check(request("request.headers", PolicyDir.headers("X-User", "bob"))).allowed())
           .isFalse();

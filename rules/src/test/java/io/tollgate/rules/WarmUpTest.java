@@ -62,7 +62,9 @@ class WarmUpTest {
 
   @Test
   void eachVersionIsWarmedBeforeItServesAndWarmUpRequestsAreNotCounted() throws Exception {
-    String erring = rule("erring", "request.headers[\"x-missing\"] == \"y\"");
+    String erring =
+        rule("erring", "request.headers[\"x-missing\"] == \"y\"")
+            .replace("kind: Rule\n", "kind: Rule\nmatchFailurePolicy: open\n");
     PolicyDir d =
         new PolicyDir(tmp).write("p.yaml", DENY + erring + rule("v1", "request.path == \"/one\""));
     List<String> seen = new CopyOnWriteArrayList<>();

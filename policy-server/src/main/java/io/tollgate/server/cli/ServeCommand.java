@@ -94,6 +94,16 @@ final class ServeCommand implements Callable<Integer> {
   Duration handlerTimeout;
 
   @Option(
+      names = "--match-failure-policy",
+      defaultValue = "closed",
+      paramLabel = "closed|open",
+      description =
+          "What a rule that can deny does when its match fails to evaluate (a missing header, a"
+              + " type error) and it sets no matchFailurePolicy: closed counts it as matched, open"
+              + " as not matched (default: ${DEFAULT-VALUE}).")
+  String matchFailurePolicy;
+
+  @Option(
       names = "--reveal-rule",
       defaultValue = "false",
       arity = "1",
@@ -269,7 +279,18 @@ final class ServeCommand implements Callable<Integer> {
         .reportQueue(reportQueue)
         .reportThreads(reportThreads)
         .warmUp(new ServerConfig.WarmUp(warmUpTime, warmUpRounds))
+        .failClosedMatches(failClosed(matchFailurePolicy))
         .build();
+  }
+
+  private static boolean failClosed(String policy) {
+    return switch (policy) {
+      case "closed" -> true;
+      case "open" -> false;
+      default ->
+          throw new IllegalArgumentException(
+              "--match-failure-policy must be closed or open, not " + policy);
+    };
   }
 
   private static boolean failureDeny(String mode) {

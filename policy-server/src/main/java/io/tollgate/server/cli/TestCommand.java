@@ -52,6 +52,9 @@ final class TestCommand implements Callable<Integer> {
         out.println("        expected: " + c.expected());
         out.println("        actual:   " + c.actual());
       }
+      if (!c.matchErrors().isEmpty()) {
+        out.println("        match errors: " + String.join(", ", c.matchErrors()));
+      }
     }
     long failed = report.failures();
     out.println(

@@ -14,6 +14,7 @@ import io.tollgate.rules.config.PolicyDocuments;
 import io.tollgate.rules.config.Problems;
 import io.tollgate.rules.config.RuleConfig;
 import io.tollgate.rules.dispatch.Dispatcher;
+import io.tollgate.rules.dispatch.HandlerPools;
 import io.tollgate.rules.engine.PolicyEngine;
 import io.tollgate.rules.plugins.AdapterRegistry;
 import io.tollgate.rules.plugins.LoadedAdapter;
@@ -33,7 +34,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.Executor;
 
 /**
  * {@code PolicyCompiler} turns a policy directory into a {@link PolicySnapshot}, or into the
@@ -56,11 +56,11 @@ import java.util.concurrent.Executor;
  */
 public final class PolicyCompiler {
   private final RuntimeOptions options;
-  private final RuleCompiler ruleCompiler = new RuleCompiler(Expressions.create());
+  private final RuleCompiler ruleCompiler;
   private final HandlerBuilder handlerBuilder;
   private final List<LoadedAdapter> builtins;
   private final PluginLoader plugins;
-  private final Executor blockingPool;
+  private final HandlerPools pools;
   private final EvaluationCounters counters;
   private final Map<String, PolicyEngine> engines = new LinkedHashMap<>();
 
@@ -86,15 +86,16 @@ public final class PolicyCompiler {
   public PolicyCompiler(
       RuntimeOptions options,
       List<LoadedAdapter> builtins,
-      Executor blockingPool,
+      HandlerPools pools,
       EvaluationCounters counters,
       List<PolicyEngine> engines) {
     engines.forEach(e -> this.engines.put(e.adapter(), e));
     this.handlerBuilder = new HandlerBuilder(options, this.engines.keySet());
+    this.ruleCompiler = new RuleCompiler(Expressions.create(), options.failClosedMatches());
     this.options = options;
     this.builtins = builtins;
     this.plugins = new PluginLoader(options.pluginsDir());
-    this.blockingPool = blockingPool;
+    this.pools = pools;
     this.counters = counters;
   }
 
@@ -274,7 +275,7 @@ public final class PolicyCompiler {
             prepared,
             rateLimits,
             fp,
-            new Dispatcher(version, ordered, blockingPool, counters),
+            new Dispatcher(version, ordered, pools, counters),
             counters),
         List.of(),
         fp);

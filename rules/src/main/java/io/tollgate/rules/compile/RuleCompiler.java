@@ -29,9 +29,14 @@ import java.util.TreeSet;
  */
 public final class RuleCompiler {
   private final Expressions expressions;
+  private final boolean failClosedByDefault;
 
-  public RuleCompiler(Expressions expressions) {
+  /**
+   * @param failClosedByDefault the {@code matchFailurePolicy} of rules that do not set one
+   */
+  public RuleCompiler(Expressions expressions, boolean failClosedByDefault) {
     this.expressions = expressions;
+    this.failClosedByDefault = failClosedByDefault;
   }
 
   public static boolean isReport(String template) {
@@ -223,7 +228,15 @@ public final class RuleCompiler {
     if (problems.size() > before) {
       return null;
     }
-    return new CompiledRule(rc.name(), match, actions, reportActions, req, resp);
+    boolean closed = rc.matchFailClosed() != null ? rc.matchFailClosed() : failClosedByDefault;
+    return new CompiledRule(
+        rc.name(),
+        match,
+        actions,
+        reportActions,
+        req,
+        resp,
+        closed && CompiledRule.canDeny(actions));
   }
 
   private List<CompiledRule.HeaderTemplate> headerTemplates(
@@ -288,6 +301,16 @@ public final class RuleCompiler {
           col = i.line() == 1 && i.column() > 0 ? start.column() + i.column() : i.column();
         }
         case BLOCK -> {
+          int[] at =
+              i.column() > 0
+                  ? BlockPositions.locate(
+                      lines.get(doc.file()), start.line(), text, i.line(), i.column())
+                  : null;
+          if (at != null) {
+            line = at[0];
+            col = at[1];
+            break;
+          }
           line = start.line() + i.line();
           String[] fileLines = lines.get(doc.file());
           int indent = 0;

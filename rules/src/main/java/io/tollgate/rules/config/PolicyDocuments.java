@@ -31,6 +31,7 @@ public final class PolicyDocuments {
           "actions",
           "requestHeaderOperations",
           "responseHeaderOperations",
+          RuleConfig.MATCH_FAILURE_POLICY,
           "description");
   private static final Set<String> ACTION_FIELDS = Set.of("handler", "instances", "name");
   private static final Set<String> HEADER_OP_FIELDS = Set.of("name", "values", "operation");
@@ -111,7 +112,7 @@ public final class PolicyDocuments {
     Duration timeout = null;
     Object t = root.get("timeout");
     if (t != null) {
-      timeout = duration(doc, "timeout", String.valueOf(t));
+      timeout = positive(doc, "timeout", duration(doc, "timeout", String.valueOf(t)));
     }
     HandlerConfig.Cache cache = root.containsKey("cache") ? cache(doc, root.get("cache")) : null;
     if (name != null && adapter != null) {
@@ -170,8 +171,20 @@ public final class PolicyDocuments {
       problems.at(
           doc, "", "rule '" + name + "' does nothing: give it actions or header operations");
     }
+    Boolean failClosed = null;
+    Object policy = root.get(RuleConfig.MATCH_FAILURE_POLICY);
+    if ("closed".equals(policy)) {
+      failClosed = true;
+    } else if ("open".equals(policy)) {
+      failClosed = false;
+    } else if (policy != null) {
+      problems.at(
+          doc,
+          RuleConfig.MATCH_FAILURE_POLICY,
+          RuleConfig.MATCH_FAILURE_POLICY + " must be 'open' or 'closed', not '" + policy + "'");
+    }
     if (name != null) {
-      rules.add(new RuleConfig(name, match, actions, req, resp, doc));
+      rules.add(new RuleConfig(name, match, actions, req, resp, doc, failClosed));
     }
   }
 
@@ -254,7 +267,7 @@ public final class PolicyDocuments {
     }
     Duration ttl = Duration.ofSeconds(10);
     if (m.get("ttl") != null) {
-      ttl = duration(doc, "cache.ttl", String.valueOf(m.get("ttl")));
+      ttl = positive(doc, "cache.ttl", duration(doc, "cache.ttl", String.valueOf(m.get("ttl"))));
     }
     long max = 10_000;
     if (m.get("maxEntries") != null) {
@@ -274,6 +287,16 @@ public final class PolicyDocuments {
       problems.at(doc, path, e.getMessage());
       return null;
     }
+  }
+
+  /** {@code d} if it is longer than zero; else the problem, at {@code path}, and {@code null}. */
+  private Duration positive(YamlDocument doc, String path, Duration d) {
+    if (d != null && (d.isNegative() || d.isZero())) {
+      String field = path.substring(path.lastIndexOf('.') + 1);
+      problems.at(doc, path, field + " must be longer than zero, not " + doc.textAt(path));
+      return null;
+    }
+    return d;
   }
 
   private void unknownFields(

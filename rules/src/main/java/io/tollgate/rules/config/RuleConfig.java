@@ -12,6 +12,8 @@ import java.util.List;
  * @param requestHeaderOperations header changes for the upstream request when the rule matches
  * @param responseHeaderOperations header changes for the client response when the rule matches
  * @param doc where it was written
+ * @param matchFailClosed its {@code matchFailurePolicy}: {@code true} for closed, {@code false} for
+ *     open, {@code null} for the server's default
  */
 public record RuleConfig(
     String name,
@@ -19,7 +21,11 @@ public record RuleConfig(
     List<Action> actions,
     List<HeaderOperation> requestHeaderOperations,
     List<HeaderOperation> responseHeaderOperations,
-    YamlDocument doc) {
+    YamlDocument doc,
+    Boolean matchFailClosed) {
+
+  /** The field of a Rule document that says what a {@code match} that fails to evaluate does. */
+  public static final String MATCH_FAILURE_POLICY = "matchFailurePolicy";
 
   /**
    * One action: a handler and the instances it is sent.

@@ -43,11 +43,18 @@ import org.slf4j.LoggerFactory;
  * after the first deny are dropped whether or not they came in time, so timing never changes an
  * answer.
  *
+ * <p>Rule sets written by policy authors (DRL, {@link RuleSetHandler}) are handed to a pool of
+ * their own the same way ({@link HandlerPools#ruleSets()}): Java code cannot be stopped from
+ * outside, so a DRL rule that never ends can only be abandoned, and on the request thread that
+ * would cost the thread. The hand-off was measured with {@code DecisionBenchmark} (see the README's
+ * "Rules that run away").
+ *
  * <p>A handler that throws, misses its deadline, or is {@linkplain Quarantine held} denies with 500
  * unless its failure policy is open, in which case it allows. One that misses its deadline is
- * interrupted, and after {@value Quarantine#MISSES} misses in a row it is held for a backoff
- * period. Inline handlers (DRL) cannot be cut off; a DRL evaluation is bounded in rule firings
- * ({@code DrlRuleBase.MAX_FIRINGS}) and held by the same rule when it overruns its deadline.
+ * interrupted and abandoned ({@link GuardedCall}), and after {@value Quarantine#MISSES} misses in a
+ * row it is held for a backoff period. The other inline handlers (built-in adapters and plugins,
+ * code the operator installed) cannot be cut off; one that keeps overrunning its deadline is held
+ * by the same rule.
  *
  * <p>Thread-safe; one per snapshot.
  */
@@ -59,36 +66,16 @@ public final class Dispatcher implements Decider {
   private final long version;
   private final List<CompiledRule> rules;
   private final Executor blockingPool;
+  private final Executor ruleSetPool;
   private final EvaluationCounters counters;
 
   public Dispatcher(
-      long version, List<CompiledRule> rules, Executor blockingPool, EvaluationCounters counters) {
+      long version, List<CompiledRule> rules, HandlerPools pools, EvaluationCounters counters) {
     this.version = version;
     this.rules = rules;
-    this.blockingPool = blockingPool;
+    this.blockingPool = pools.blocking();
+    this.ruleSetPool = pools.ruleSets();
     this.counters = counters;
-  }
-
-  /**
-   * The pool blocking handlers run on: bounded in threads (4 per core) and in queued calls (1,024);
-   * a call it refuses gets its handler's failure policy.
-   */
-  public static java.util.concurrent.ThreadPoolExecutor newBlockingPool() {
-    int cores = Runtime.getRuntime().availableProcessors();
-    java.util.concurrent.ThreadPoolExecutor pool =
-        new java.util.concurrent.ThreadPoolExecutor(
-            cores * 4,
-            cores * 4,
-            60,
-            TimeUnit.SECONDS,
-            new java.util.concurrent.ArrayBlockingQueue<>(1024),
-            r -> {
-              Thread t = new Thread(r, "tollgate-handler");
-              t.setDaemon(true);
-              return t;
-            });
-    pool.allowCoreThreadTimeOut(true);
-    return pool;
   }
 
   /**
@@ -134,7 +121,8 @@ public final class Dispatcher implements Decider {
                 slot, rule.name(), h, failure(h, "is held after missing its deadline repeatedly"));
             continue;
           }
-          if (handler.blocking()) {
+          boolean ruleSet = !handler.blocking() && handler instanceof RuleSetHandler;
+          if (handler.blocking() || ruleSet) {
             if (pending == null) {
               pending = new ArrayList<>();
             }
@@ -148,7 +136,7 @@ public final class Dispatcher implements Decider {
                     slot,
                     rule.name(),
                     h,
-                    submit(handler, instance, attributes),
+                    submit(h, handler, instance, attributes, ruleSet, deadline),
                     key,
                     deadline,
                     deadline != own));
@@ -190,7 +178,7 @@ public final class Dispatcher implements Decider {
     for (int i = 0; i < n; i++) {
       Pending p = pending.get(i);
       if (got[i] == null || c.deniedBefore(p.slot)) {
-        p.task.cancel(true);
+        p.call.cancel();
         continue;
       }
       c.add(p.slot, p.rule, p.handler, got[i]);
@@ -222,17 +210,11 @@ public final class Dispatcher implements Decider {
       DecisionCache.Key cacheKey) {
     long started = System.nanoTime();
     try {
-      Outcome o;
-      if (handler instanceof RuleSetHandler set) {
-        RuleSetHandler.Verdict v = set.decide(attributes);
-        o = new Outcome(v.result(), v.deniedBy());
-      } else {
-        CheckResult r = handler.check(instance, attributes);
-        if (cacheKey != null) {
-          h.cache().put(cacheKey, r);
-        }
-        o = new Outcome(r, "");
+      CheckResult r = handler.check(instance, attributes);
+      if (cacheKey != null) {
+        h.cache().put(cacheKey, r);
       }
+      Outcome o = new Outcome(r, "");
       // An inline handler cannot be cut off; one that keeps overrunning its deadline is held.
       long took = System.nanoTime() - started;
       if (took > h.timeout().toNanos()) {
@@ -247,46 +229,65 @@ public final class Dispatcher implements Decider {
   }
 
   /**
-   * Runs a blocking handler on the pool. A {@link FutureTask}, so that cancelling it interrupts the
-   * thread running it.
+   * Hands a call to its pool: a blocking handler's to the blocking pool, a rule set's (DRL) to the
+   * rule-set pool. A call the pool refuses fails at once.
    */
-  private FutureTask<CheckResult> submit(
-      CheckHandler handler, Instance instance, Attributes attributes) {
-    FutureTask<CheckResult> task =
-        new FutureTask<>(WarmUp.carryCall(() -> handler.check(instance, attributes)));
+  private GuardedCall submit(
+      HandlerEntry h,
+      CheckHandler handler,
+      Instance instance,
+      Attributes attributes,
+      boolean ruleSet,
+      long deadline) {
+    java.util.concurrent.Callable<Outcome> body =
+        ruleSet
+            ? () -> {
+              RuleSetHandler.Verdict v = ((RuleSetHandler) handler).decide(attributes);
+              return new Outcome(v.result(), v.deniedBy());
+            }
+            : () -> new Outcome(handler.check(instance, attributes), "");
+    GuardedCall call = new GuardedCall(WarmUp.carryCall(body), h.name(), counters, deadline);
     try {
-      blockingPool.execute(task);
+      (ruleSet ? ruleSetPool : blockingPool).execute(call.task());
     } catch (RejectedExecutionException e) {
-      FutureTask<CheckResult> refused =
-          new FutureTask<>(
+      GuardedCall refused =
+          new GuardedCall(
               () -> {
                 throw new RejectedExecutionException(
-                    "the pool for blocking handlers is full (" + e.getMessage() + ")");
-              });
-      refused.run();
+                    "the pool for "
+                        + (ruleSet ? "DRL" : "blocking handlers")
+                        + " is full ("
+                        + e.getMessage()
+                        + ")");
+              },
+              h.name(),
+              counters,
+              deadline);
+      refused.task().run();
       return refused;
     }
-    return task;
+    return call;
   }
 
   private Outcome await(Pending p) {
     HandlerEntry h = p.handler;
     try {
+      FutureTask<Outcome> task = p.call.task();
       long left = p.deadline - System.nanoTime();
-      CheckResult r =
-          left > 0 ? p.task.get(left, TimeUnit.NANOSECONDS) : p.task.isDone() ? p.task.get() : null;
-      if (r == null) {
+      Outcome o =
+          left > 0 ? task.get(left, TimeUnit.NANOSECONDS) : task.isDone() ? task.get() : null;
+      if (o == null) {
         throw new TimeoutException();
       }
       if (!WarmUp.active()) {
         h.quarantine().answered();
       }
       if (p.cacheKey != null) {
-        h.cache().put(p.cacheKey, r);
+        h.cache().put(p.cacheKey, o.result());
       }
-      return new Outcome(r, "");
+      return o;
     } catch (TimeoutException e) {
-      p.task.cancel(true);
+      p.call.abandon();
       if (p.callerCut) {
         return failure(h, "was cut off by the caller's deadline");
       }
@@ -299,7 +300,7 @@ public final class Dispatcher implements Decider {
       return failure(h, "was cancelled");
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      p.task.cancel(true);
+      p.call.cancel();
       return failure(h, "interrupted");
     }
   }
@@ -333,7 +334,7 @@ public final class Dispatcher implements Decider {
   }
 
   /**
-   * A blocking handler call under way.
+   * A call handed to a pool, under way.
    *
    * @param deadline when its answer is due ({@code System.nanoTime()})
    * @param callerCut whether that is the caller's deadline, before the handler's own
@@ -342,7 +343,7 @@ public final class Dispatcher implements Decider {
       int slot,
       String rule,
       HandlerEntry handler,
-      FutureTask<CheckResult> task,
+      GuardedCall call,
       DecisionCache.Key cacheKey,
       long deadline,
       boolean callerCut) {}

@@ -16,6 +16,9 @@ import java.util.List;
  *     when it matches a finished request being reported
  * @param requestHeaders header changes for the upstream request
  * @param responseHeaders header changes for the client response
+ * @param failClosed whether a {@code match} that fails to evaluate counts as matched: the rule's
+ *     {@code matchFailurePolicy} is closed and one of its handlers can deny, so that leaving out
+ *     what the condition reads cannot turn a deny into an allow
  */
 public record CompiledRule(
     String name,
@@ -23,7 +26,8 @@ public record CompiledRule(
     List<Action> actions,
     List<Action> reportActions,
     List<HeaderTemplate> requestHeaders,
-    List<HeaderTemplate> responseHeaders) {
+    List<HeaderTemplate> responseHeaders,
+    boolean failClosed) {
 
   /** A rule with check actions only. */
   public CompiledRule(
@@ -32,7 +36,7 @@ public record CompiledRule(
       List<Action> actions,
       List<HeaderTemplate> requestHeaders,
       List<HeaderTemplate> responseHeaders) {
-    this(name, match, actions, List.of(), requestHeaders, responseHeaders);
+    this(name, match, actions, List.of(), requestHeaders, responseHeaders, false);
   }
 
   /**
@@ -54,16 +58,27 @@ public record CompiledRule(
   }
 
   /**
-   * Whether its {@code match} holds for a request; one that fails to evaluate (e.g. indexes a
-   * missing header) does not match, and is counted.
+   * Whether its {@code match} holds for a request. One that fails to evaluate (e.g. indexes a
+   * missing header) is counted, and matches only when the rule {@linkplain #failClosed fails
+   * closed}.
    */
   public boolean matches(Attributes attributes, EvaluationCounters counters) {
     try {
       return match == null || match.test(attributes);
     } catch (Exception e) {
       counters.matchError(name);
-      return false;
+      return failClosed;
     }
+  }
+
+  /** Whether any of its check handlers can deny: a rule that can, fails closed by its policy. */
+  public static boolean canDeny(List<Action> actions) {
+    for (Action a : actions) {
+      if (a.handler().checkHandler() != null && a.handler().checkHandler().mayDeny()) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** A handler and the instances it is sent. */

@@ -128,7 +128,18 @@ public final class RuleTestRunner {
         if (problems.size() > before) {
           continue;
         }
+        Map<String, Long> errorsBefore = runtime.counters().matchErrors();
         PolicyDecision d = runtime.check(attributes);
+        List<String> matchErrors = new ArrayList<>();
+        runtime
+            .counters()
+            .matchErrors()
+            .forEach(
+                (rule, n) -> {
+                  if (n > errorsBefore.getOrDefault(rule, 0L)) {
+                    matchErrors.add(rule);
+                  }
+                });
         String actual = describe(d);
         List<String> mismatches = expect.mismatches(d);
         results.add(
@@ -137,9 +148,8 @@ public final class RuleTestRunner {
                 name,
                 mismatches.isEmpty(),
                 expect.describe(),
-                mismatches.isEmpty()
-                    ? actual
-                    : actual + " (" + String.join("; ", mismatches) + ")"));
+                mismatches.isEmpty() ? actual : actual + " (" + String.join("; ", mismatches) + ")",
+                matchErrors));
       }
     }
     errors.addAll(problems.list());

@@ -21,6 +21,15 @@ public interface CheckHandler extends Handler {
   }
 
   /**
+   * Whether it can deny a request. A rule whose {@code match} fails to evaluate counts as matched
+   * when it fails closed and one of its handlers can deny, so only a handler that never denies (one
+   * that only sets headers) says no.
+   */
+  default boolean mayDeny() {
+    return true;
+  }
+
+  /**
    * Whether results may be cached: a handler says yes when its result depends only on the request's
    * attributes and the instance, not on time or outside state that changes. Only then does a
    * Handler document's {@code cache} setting apply to it.

@@ -1,11 +1,13 @@
 package io.tollgate.adapters.builtin.headers;
 
 import io.tollgate.adapter.spi.Adapter;
+import io.tollgate.adapter.spi.Attributes;
 import io.tollgate.adapter.spi.CheckHandler;
 import io.tollgate.adapter.spi.CheckResult;
 import io.tollgate.adapter.spi.Handler;
 import io.tollgate.adapter.spi.HandlerSpec;
 import io.tollgate.adapter.spi.HeaderOp;
+import io.tollgate.adapter.spi.Instance;
 import io.tollgate.adapter.spi.Params;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,7 +49,18 @@ public final class HeadersAdapter implements Adapter {
       p.errors().add("", "give at least one header operation in 'request' or 'response'");
     }
     CheckResult result = CheckResult.ok(request, response);
-    return (CheckHandler) (instance, attributes) -> result;
+    return new CheckHandler() {
+      @Override
+      public CheckResult check(Instance instance, Attributes attributes) {
+        return result;
+      }
+
+      /** It only sets headers: a rule of it alone has nothing to fail closed on. */
+      @Override
+      public boolean mayDeny() {
+        return false;
+      }
+    };
   }
 
   private static List<HeaderOp> ops(Params p, String key) {
