@@ -1,5 +1,6 @@
 package io.tollgate.server;
 
+import io.tollgate.server.http.HttpLimits;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -23,7 +24,7 @@ public final class ServerConfigBuilder {
   private double decisionLogSample = 1.0;
   private String httpPathPrefix = "";
   private boolean trustForwardedFor;
-  private int workerThreads = Math.max(4, Runtime.getRuntime().availableProcessors() * 2);
+  private int workerThreads = ServerConfig.defaultWorkerThreads();
   private String adminToken = "";
   private String opaUrl;
   private Path opaBinary;
@@ -32,6 +33,8 @@ public final class ServerConfigBuilder {
   private int reportQueue = ServerConfig.DEFAULT_REPORT_QUEUE;
   private int reportThreads = 2;
   private ServerConfig.WarmUp warmUp = ServerConfig.WarmUp.defaults();
+  private HttpLimits httpLimits;
+  private HttpLimits adminLimits;
 
   /** A builder holding the defaults. */
   ServerConfigBuilder() {}
@@ -60,6 +63,8 @@ public final class ServerConfigBuilder {
     reportQueue = from.reportQueue();
     reportThreads = from.reportThreads();
     warmUp = from.warmUp();
+    httpLimits = from.httpLimits();
+    adminLimits = from.adminLimits();
   }
 
   /**
@@ -90,7 +95,9 @@ public final class ServerConfigBuilder {
         quota,
         reportQueue,
         reportThreads,
-        warmUp);
+        warmUp,
+        httpLimits,
+        adminLimits);
   }
 
   public ServerConfigBuilder bind(String bind) {
@@ -200,6 +207,18 @@ public final class ServerConfigBuilder {
 
   public ServerConfigBuilder warmUp(ServerConfig.WarmUp warmUp) {
     this.warmUp = warmUp;
+    return this;
+  }
+
+  /** The HTTP check port's limits and pool; {@code null}: the defaults for the worker threads. */
+  public ServerConfigBuilder httpLimits(HttpLimits httpLimits) {
+    this.httpLimits = httpLimits;
+    return this;
+  }
+
+  /** The admin port's limits; {@code null}: the defaults. */
+  public ServerConfigBuilder adminLimits(HttpLimits adminLimits) {
+    this.adminLimits = adminLimits;
     return this;
   }
 }

@@ -162,6 +162,8 @@ final class ServeCommand implements Callable<Integer> {
 
   @CommandLine.Mixin QuotaClusterOptions quotaCluster;
 
+  @CommandLine.Mixin HttpLimitOptions httpLimits;
+
   @Option(
       names = "--quota-client",
       defaultValue = "false",
@@ -265,6 +267,10 @@ final class ServeCommand implements Callable<Integer> {
         .reportQueue(reportQueue)
         .reportThreads(reportThreads)
         .warmUp(new ServerConfig.WarmUp(warmUpTime, warmUpRounds))
+        .httpLimits(
+            httpLimits.check(
+                workerThreads != 0 ? workerThreads : ServerConfig.defaultWorkerThreads()))
+        .adminLimits(httpLimits.admin())
         .build();
   }
 
