@@ -1,6 +1,5 @@
 package io.tollgate.server;
 
-import com.sun.net.httpserver.HttpServer;
 import io.envoyproxy.envoy.service.accesslog.v3.AccessLogServiceGrpc;
 import io.grpc.Metadata;
 import io.grpc.Server;
@@ -25,6 +24,8 @@ import io.tollgate.rules.snapshot.PolicySnapshot;
 import io.tollgate.server.admin.AdminServer;
 import io.tollgate.server.envoy.AuthorizationService;
 import io.tollgate.server.http.HttpCheckHandler;
+import io.tollgate.server.http.HttpEndpoint;
+import io.tollgate.server.http.HttpEndpointMetrics;
 import io.tollgate.server.quota.QuotaConnection;
 import io.tollgate.server.ratelimit.RateLimitMetrics;
 import io.tollgate.server.ratelimit.RateLimitService;
@@ -52,9 +53,12 @@ import org.slf4j.LoggerFactory;
  * server (ext_authz, health, reflection), the HTTP check server and the admin server, sharing one
  * set of metrics and one decision log.
  *
- * <p>Checks are decided on a fixed pool of worker threads (the gRPC application executor), never on
- * a Netty event loop. {@link #start} returns once everything listens and the policy is warmed up
- * ({@link WarmUpTraffic}); {@code /readyz} says ready from then on. {@link #close} stops it all.
+ * <p>Checks are decided on fixed pools of worker threads, never on a Netty event loop: gRPC ones on
+ * the gRPC application executor, HTTP ones on the HTTP check port's own pool, so that neither
+ * transport can starve the other. The HTTP check and admin ports are {@link HttpEndpoint}s, read
+ * event-driven with per-port {@link io.tollgate.server.http.HttpLimits}. {@link #start} returns
+ * once everything listens and the policy is warmed up ({@link WarmUpTraffic}); {@code /readyz} says
+ * ready from then on. {@link #close} stops it all.
  */
 public final class PolicyServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PolicyServer.class);
@@ -65,17 +69,16 @@ public final class PolicyServer implements AutoCloseable {
   /** Largest header block (metadata) accepted on the gRPC port. */
   static final int MAX_INBOUND_METADATA = 64 * 1024;
 
-  private static final String JDK_HTTP_NODELAY = "sun.net.httpserver.nodelay";
-
   private final ServerConfig config;
   private final PolicyRuntime runtime;
   private final ServerMetrics metrics;
   private final ExecutorService workers;
+  private final ExecutorService httpWorkers;
   private final ExecutorService accessLogs;
   private final Readiness readiness;
   private Runnable stopHearingFatal;
   private Server grpc;
-  private HttpServer http;
+  private HttpEndpoint http;
   private AdminServer admin;
   private final WarmUpCalls warmUpCalls = new WarmUpCalls();
   private volatile WarmUpTraffic warmUp;
@@ -96,6 +99,11 @@ public final class PolicyServer implements AutoCloseable {
     this.workers =
         Executors.newFixedThreadPool(
             config.workerThreads(), DaemonThreads.numbered("tollgate-check"));
+    this.httpWorkers =
+        HttpEndpoint.pool(
+            "tollgate-http-check",
+            config.httpLimits().threads(),
+            config.httpLimits().maxConnections());
     this.accessLogs =
         Executors.newSingleThreadExecutor(DaemonThreads.numbered("tollgate-access-log"));
   }
@@ -278,25 +286,23 @@ public final class PolicyServer implements AutoCloseable {
     readiness.grpcStarted();
     stopHearingFatal = FatalErrors.onFatal(readiness::fatal);
 
-    // The JDK's HTTP server writes a response's headers and its body apart; with Nagle's algorithm
-    // on, the body then waits for the proxy's delayed ACK, 40 ms on Linux, for every denial. The
-    // JDK reads the setting once, when its first server starts.
-    if (System.getProperty(JDK_HTTP_NODELAY) == null) {
-      System.setProperty(JDK_HTTP_NODELAY, "true");
-    }
+    HttpEndpointMetrics httpMetrics = new HttpEndpointMetrics(metrics.registry());
     if (config.httpPort() >= 0) {
-      http = HttpServer.create(new InetSocketAddress(config.bind(), config.httpPort()), 1024);
-      http.setExecutor(workers);
-      http.createContext(
-          "/",
-          new HttpCheckHandler(
-              runtime,
-              listener,
-              config.revealRule(),
-              config.httpPathPrefix(),
-              config.trustForwardedFor(),
-              warmUpCalls));
-      http.start();
+      http =
+          HttpEndpoint.start(
+              "check",
+              new InetSocketAddress(config.bind(), config.httpPort()),
+              config.httpLimits(),
+              Math.min(2, Runtime.getRuntime().availableProcessors()),
+              new HttpCheckHandler(
+                  runtime,
+                  listener,
+                  config.revealRule(),
+                  config.httpPathPrefix(),
+                  config.trustForwardedFor(),
+                  warmUpCalls,
+                  httpWorkers),
+              httpMetrics);
     }
 
     admin =
@@ -305,7 +311,9 @@ public final class PolicyServer implements AutoCloseable {
             runtime,
             metrics.registry(),
             readiness::notReadyReason,
-            config.adminToken());
+            config.adminToken(),
+            config.adminLimits(),
+            httpMetrics);
     admin.json("/api/quotas", new QuotaReport(quotas, usage, runtime)::report);
     admin.json("/api/decisions", recent::report);
     admin.dashboard();
@@ -337,7 +345,7 @@ public final class PolicyServer implements AutoCloseable {
 
   /** The HTTP check port, or -1 when it is off. */
   public int httpPort() {
-    return http == null ? -1 : http.getAddress().getPort();
+    return http == null ? -1 : http.port();
   }
 
   public int adminPort() {
@@ -374,7 +382,7 @@ public final class PolicyServer implements AutoCloseable {
       grpc.shutdown();
     }
     if (http != null) {
-      http.stop(1);
+      http.close();
     }
     if (grpc != null) {
       GrpcServers.stop(grpc, Duration.ofSeconds(5));
@@ -386,6 +394,7 @@ public final class PolicyServer implements AutoCloseable {
       warmUp.close();
     }
     workers.shutdownNow();
+    httpWorkers.shutdownNow();
     accessLogs.shutdownNow();
     sampler.shutdownNow();
     if (reports != null) {

@@ -1,5 +1,6 @@
 package io.tollgate.server;
 
+import io.tollgate.server.http.HttpLimits;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -23,7 +24,7 @@ import java.time.Duration;
  * @param httpPathPrefix the prefix Envoy's HTTP-service ext_authz puts before the path
  * @param trustForwardedFor whether the HTTP check endpoint takes {@code source.ip} from
  *     X-Forwarded-For (only when the caller is a proxy that sets it)
- * @param workerThreads threads deciding checks (gRPC application executor and HTTP check)
+ * @param workerThreads threads deciding gRPC calls (the gRPC application executor)
  * @param adminToken bearer token for admin actions (POST /reload); empty disables them
  * @param opaUrl the OPA server Rego policies use; {@code null} runs {@code opa} from the PATH
  * @param opaBinary the {@code opa} program to run when no URL is given; {@code null} searches
@@ -36,6 +37,9 @@ import java.time.Duration;
  * @param warmUp how each policy version is warmed up before it serves
  * @param failClosedMatches the default {@code matchFailurePolicy} of rules: whether a rule that can
  *     deny and whose {@code match} fails to evaluate counts as matched (closed)
+ * @param httpLimits the HTTP check port's limits and the size of its own pool; {@code null}: {@link
+ *     HttpLimits#checkDefaults} with {@code workerThreads} threads
+ * @param adminLimits the admin port's limits; {@code null}: {@link HttpLimits#adminDefaults}
  */
 public record ServerConfig(
     String bind,
@@ -61,7 +65,9 @@ public record ServerConfig(
     int reportQueue,
     int reportThreads,
     WarmUp warmUp,
-    boolean failClosedMatches) {
+    boolean failClosedMatches,
+    HttpLimits httpLimits,
+    HttpLimits adminLimits) {
 
   public static final int DEFAULT_GRPC_PORT = 9091;
   public static final int DEFAULT_HTTP_PORT = 9092;
@@ -113,6 +119,8 @@ public record ServerConfig(
       throw new IllegalArgumentException("report queue and report threads must be at least 1");
     }
     warmUp = warmUp == null ? WarmUp.defaults() : warmUp;
+    httpLimits = httpLimits == null ? HttpLimits.checkDefaults(workerThreads) : httpLimits;
+    adminLimits = adminLimits == null ? HttpLimits.adminDefaults() : adminLimits;
   }
 
   /**
@@ -244,6 +252,14 @@ public record ServerConfig(
               + ", not "
               + port);
     }
+  }
+
+  /**
+   * Threads deciding gRPC calls, and HTTP checks, unless told otherwise: twice the CPUs, at least
+   * 4.
+   */
+  public static int defaultWorkerThreads() {
+    return Math.max(4, Runtime.getRuntime().availableProcessors() * 2);
   }
 
   /** The embedded defaults: loopback, the standard ports, the bundled policy. */

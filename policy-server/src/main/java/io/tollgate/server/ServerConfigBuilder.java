@@ -1,5 +1,6 @@
 package io.tollgate.server;
 
+import io.tollgate.server.http.HttpLimits;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -23,7 +24,7 @@ public final class ServerConfigBuilder {
   private double decisionLogSample = 1.0;
   private String httpPathPrefix = "";
   private boolean trustForwardedFor;
-  private int workerThreads = Math.max(4, Runtime.getRuntime().availableProcessors() * 2);
+  private int workerThreads = ServerConfig.defaultWorkerThreads();
   private String adminToken = "";
   private String opaUrl;
   private Path opaBinary;
@@ -34,6 +35,8 @@ public final class ServerConfigBuilder {
   private int reportThreads = 2;
   private ServerConfig.WarmUp warmUp = ServerConfig.WarmUp.defaults();
   private boolean failClosedMatches = true;
+  private HttpLimits httpLimits;
+  private HttpLimits adminLimits;
 
   /** A builder holding the defaults. */
   ServerConfigBuilder() {}
@@ -64,6 +67,8 @@ public final class ServerConfigBuilder {
     reportThreads = from.reportThreads();
     warmUp = from.warmUp();
     failClosedMatches = from.failClosedMatches();
+    httpLimits = from.httpLimits();
+    adminLimits = from.adminLimits();
   }
 
   /**
@@ -96,7 +101,9 @@ public final class ServerConfigBuilder {
         reportQueue,
         reportThreads,
         warmUp,
-        failClosedMatches);
+        failClosedMatches,
+        httpLimits,
+        adminLimits);
   }
 
   public ServerConfigBuilder bind(String bind) {
@@ -217,6 +224,18 @@ public final class ServerConfigBuilder {
 
   public ServerConfigBuilder warmUp(ServerConfig.WarmUp warmUp) {
     this.warmUp = warmUp;
+    return this;
+  }
+
+  /** The HTTP check port's limits and pool; {@code null}: the defaults for the worker threads. */
+  public ServerConfigBuilder httpLimits(HttpLimits httpLimits) {
+    this.httpLimits = httpLimits;
+    return this;
+  }
+
+  /** The admin port's limits; {@code null}: the defaults. */
+  public ServerConfigBuilder adminLimits(HttpLimits adminLimits) {
+    this.adminLimits = adminLimits;
     return this;
   }
 }

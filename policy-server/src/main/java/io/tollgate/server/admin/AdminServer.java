@@ -1,26 +1,31 @@
 package io.tollgate.server.admin;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
-import io.prometheus.metrics.exporter.httpserver.MetricsHandler;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.tollgate.common.config.ConfigError;
-import io.tollgate.common.lifecycle.DaemonThreads;
 import io.tollgate.common.lifecycle.FatalErrors;
 import io.tollgate.rules.PolicyRuntime;
 import io.tollgate.rules.ReloadResult;
 import io.tollgate.rules.RuntimeStatus;
+import io.tollgate.server.http.HttpCall;
+import io.tollgate.server.http.HttpEndpoint;
+import io.tollgate.server.http.HttpEndpointMetrics;
+import io.tollgate.server.http.HttpHandler;
+import io.tollgate.server.http.HttpLimits;
+import io.tollgate.server.http.HttpReply;
+import io.tollgate.server.http.InternalErrors;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code AdminServer} is the operator's HTTP endpoint:
@@ -38,17 +43,36 @@ import java.util.function.Supplier;
  * </ul>
  *
  * A process without a policy (a quota node) passes no runtime and serves the first three only.
+ *
+ * <p>It is served by an {@link HttpEndpoint} with the admin {@link HttpLimits}: a slow or idle
+ * connection holds no thread. {@code /healthz} and {@code /readyz} run on a thread of their own, so
+ * that a long {@code /reload} or {@code /metrics} scrape on the other two cannot make a probe time
+ * out.
  */
 public final class AdminServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private final HttpServer server;
-  private final ExecutorService executor;
+  /** One path's answer. */
+  @FunctionalInterface
+  private interface Route {
+    HttpReply handle(HttpCall call) throws Exception;
+  }
+
+  private final Map<String, Route> exact = new ConcurrentHashMap<>();
+  private final Map<String, Route> prefixed = new ConcurrentHashMap<>();
+  private final Map<String, Route> probes = new ConcurrentHashMap<>();
+  private final ExecutorService work;
+  private final ExecutorService probeThread;
+  private final HttpEndpoint endpoint;
+  private final String paths;
+  private volatile boolean started;
 
   private static String unhealthy(String fatal) {
     return "fatal: " + fatal + "; restart the process (the log has the details)\n";
   }
 
+  /** An admin server with the default admin limits, its metrics on {@code registry}. */
   public AdminServer(
       InetSocketAddress address,
       PolicyRuntime runtime,
@@ -56,40 +80,104 @@ public final class AdminServer implements AutoCloseable {
       Supplier<String> serverNotReady,
       String adminToken)
       throws IOException {
-    server = HttpServer.create(address, 64);
-    executor = Executors.newFixedThreadPool(2, DaemonThreads.named("tollgate-admin"));
-    server.setExecutor(executor);
-    server.createContext(
+    this(
+        address,
+        runtime,
+        registry,
+        serverNotReady,
+        adminToken,
+        HttpLimits.adminDefaults(),
+        new HttpEndpointMetrics(registry));
+  }
+
+  /**
+   * Listens on {@code address} at once; answers 503 until {@link #start()}.
+   *
+   * @param runtime the policy runtime, for {@code /config} and {@code /reload}; {@code null} for a
+   *     process without a policy
+   * @param serverNotReady why the process is not ready, empty when it is; may block briefly (it
+   *     runs on the probe thread)
+   * @param adminToken the bearer token {@code /reload} needs; empty turns it off
+   * @param metrics where the endpoint counts what its limits cut off
+   * @throws IOException if {@code address} cannot be bound
+   */
+  public AdminServer(
+      InetSocketAddress address,
+      PolicyRuntime runtime,
+      PrometheusRegistry registry,
+      Supplier<String> serverNotReady,
+      String adminToken,
+      HttpLimits limits,
+      HttpEndpointMetrics metrics)
+      throws IOException {
+    probes.put(
         "/healthz",
-        ex -> {
+        call -> {
           String fatal = FatalErrors.reason().orElse("");
-          text(ex, fatal.isEmpty() ? 200 : 503, fatal.isEmpty() ? "ok\n" : unhealthy(fatal));
+          return fatal.isEmpty()
+              ? HttpReply.text(200, "ok\n")
+              : HttpReply.text(503, unhealthy(fatal));
         });
-    server.createContext(
+    probes.put(
         "/readyz",
-        ex -> {
+        call -> {
           String fatal = FatalErrors.reason().orElse("");
           if (!fatal.isEmpty()) {
-            text(ex, 503, unhealthy(fatal));
-            return;
+            return HttpReply.text(503, unhealthy(fatal));
           }
           String reason = serverNotReady.get();
           if (reason.isEmpty() && runtime != null) {
             reason = runtime.notReadyReason();
           }
-          text(
-              ex,
-              reason.isEmpty() ? 200 : 503,
-              reason.isEmpty() ? "ready\n" : "not ready: " + reason + "\n");
+          return reason.isEmpty()
+              ? HttpReply.text(200, "ready\n")
+              : HttpReply.text(503, "not ready: " + reason + "\n");
         });
-    server.createContext("/metrics", new MetricsHandler(registry));
+    exact.put("/metrics", new MetricsRoute(registry)::handle);
     if (runtime != null) {
-      server.createContext("/config", ex -> json(ex, 200, config(runtime.status())));
-      server.createContext("/reload", ex -> reload(ex, runtime, adminToken));
+      exact.put("/config", call -> json(200, config(runtime.status())));
+      exact.put("/reload", call -> reload(call, runtime, adminToken));
     }
-    String paths =
-        runtime != null ? "/healthz /readyz /metrics /config" : "/healthz /readyz /metrics";
-    server.createContext("/", ex -> text(ex, 404, "not found; try " + paths + "\n"));
+    paths = runtime != null ? "/healthz /readyz /metrics /config" : "/healthz /readyz /metrics";
+    work = HttpEndpoint.pool("tollgate-admin", limits.threads(), limits.maxConnections());
+    probeThread = HttpEndpoint.pool("tollgate-admin-probe", 1, limits.maxConnections());
+    try {
+      endpoint = HttpEndpoint.start("admin", address, limits, 1, new Router(), metrics);
+    } catch (IOException | RuntimeException e) {
+      work.shutdownNow();
+      probeThread.shutdownNow();
+      throw e;
+    }
+  }
+
+  /** Picks the route of a path: exact, then the longest prefix that ends in {@code /}. */
+  private final class Router implements HttpHandler {
+    @Override
+    public Executor executor(HttpCall call) {
+      return probes.containsKey(call.rawPath()) ? probeThread : work;
+    }
+
+    @Override
+    public HttpReply handle(HttpCall call) throws Exception {
+      if (!started) {
+        return HttpReply.text(503, "starting\n");
+      }
+      String path = call.rawPath();
+      Route r = probes.get(path);
+      if (r == null) {
+        r = exact.get(path);
+      }
+      if (r == null) {
+        String best = "";
+        for (String prefix : prefixed.keySet()) {
+          if (path.startsWith(prefix) && prefix.length() > best.length()) {
+            best = prefix;
+          }
+        }
+        r = prefixed.get(best);
+      }
+      return r != null ? r.handle(call) : HttpReply.text(404, "not found; try " + paths + "\n");
+    }
   }
 
   /**
@@ -97,47 +185,37 @@ public final class AdminServer implements AutoCloseable {
    * its chart library from the WebJar at {@code /webjars/}. Call before {@link #start()}.
    */
   public void dashboard() {
-    server.createContext(
-        "/dashboard",
-        ex -> {
-          String path = ex.getRequestURI().getPath();
-          if (path.equals("/dashboard")) {
-            ex.getResponseHeaders().set("location", "/dashboard/");
-            send(ex, 308, "text/plain; charset=utf-8", new byte[0]);
-            return;
-          }
-          String file = path.substring("/dashboard/".length());
-          resource(ex, "dashboard/" + (file.isEmpty() ? "index.html" : file));
+    exact.put("/dashboard", call -> HttpReply.status(308).set("location", "/dashboard/"));
+    prefixed.put(
+        "/dashboard/",
+        call -> {
+          String file = call.rawPath().substring("/dashboard/".length());
+          return resource("dashboard/" + (file.isEmpty() ? "index.html" : file));
         });
-    server.createContext(
+    prefixed.put(
         "/webjars/",
-        ex ->
+        call ->
             resource(
-                ex,
-                "META-INF/resources/webjars/"
-                    + ex.getRequestURI().getPath().substring("/webjars/".length())));
+                "META-INF/resources/webjars/" + call.rawPath().substring("/webjars/".length())));
   }
 
-  private static void resource(HttpExchange ex, String name) throws IOException {
+  private static HttpReply resource(String name) throws IOException {
     if (!name.matches("[A-Za-z0-9._/-]+") || name.contains("..") || name.endsWith("/")) {
-      text(ex, 404, "not found\n");
-      return;
+      return HttpReply.text(404, "not found\n");
     }
     try (var in = AdminServer.class.getClassLoader().getResourceAsStream(name)) {
       if (in == null) {
-        text(ex, 404, "not found\n");
-        return;
+        return HttpReply.text(404, "not found\n");
       }
-      ex.getResponseHeaders().set("cache-control", "no-cache");
+      HttpReply r = HttpReply.status(200).body(contentType(name), in.readAllBytes());
+      r.set("cache-control", "no-cache");
       if (name.endsWith(".html")) {
         // Everything the page loads comes from this server.
-        ex.getResponseHeaders()
-            .set(
-                "content-security-policy",
-                "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'");
+        r.set(
+            "content-security-policy",
+            "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'");
       }
-      ex.getResponseHeaders().set("x-content-type-options", "nosniff");
-      send(ex, 200, contentType(name), in.readAllBytes());
+      return r.set("x-content-type-options", "nosniff");
     }
   }
 
@@ -156,17 +234,14 @@ public final class AdminServer implements AutoCloseable {
 
   /** Serves the JSON of {@code body} at {@code path} (GET). Call before {@link #start()}. */
   public void json(String path, Supplier<Object> body) {
-    server.createContext(
+    exact.put(
         path,
-        ex -> {
-          byte[] json;
+        call -> {
           try {
-            json = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(body.get());
+            return json(200, body.get());
           } catch (IOException | RuntimeException e) {
-            text(ex, 500, path + " failed: " + e + "\n");
-            return;
+            return HttpReply.text(500, InternalErrors.log(log, path, e) + "\n");
           }
-          send(ex, 200, "application/json", json);
         });
   }
 
@@ -175,16 +250,19 @@ public final class AdminServer implements AutoCloseable {
    * {@link #start()}.
    */
   public void text(String path, String contentType, Supplier<String> body) {
-    server.createContext(
-        path, ex -> send(ex, 200, contentType, body.get().getBytes(StandardCharsets.UTF_8)));
+    exact.put(
+        path,
+        call ->
+            HttpReply.status(200).body(contentType, body.get().getBytes(StandardCharsets.UTF_8)));
   }
 
+  /** Answers requests from now on (before, every request gets 503). */
   public void start() {
-    server.start();
+    started = true;
   }
 
   public int port() {
-    return server.getAddress().getPort();
+    return endpoint.port();
   }
 
   static Map<String, Object> config(RuntimeStatus s) {
@@ -204,60 +282,38 @@ public final class AdminServer implements AutoCloseable {
     return m;
   }
 
-  private static void reload(HttpExchange ex, PolicyRuntime runtime, String token)
+  private static HttpReply reload(HttpCall call, PolicyRuntime runtime, String token)
       throws IOException {
-    if (!ex.getRequestMethod().equals("POST")) {
-      ex.getResponseHeaders().set("allow", "POST");
-      text(ex, 405, "use POST\n");
-      return;
+    if (!call.method().equals("POST")) {
+      return HttpReply.text(405, "use POST\n").set("allow", "POST");
     }
     if (token.isEmpty()) {
-      text(ex, 403, "admin actions are off: start the server with --admin-token to enable them\n");
-      return;
+      return HttpReply.text(
+          403, "admin actions are off: start the server with --admin-token to enable them\n");
     }
-    String auth = ex.getRequestHeaders().getFirst("authorization");
+    String auth = call.header("authorization");
     byte[] given = auth == null ? new byte[0] : auth.getBytes(StandardCharsets.UTF_8);
     byte[] wanted = ("Bearer " + token).getBytes(StandardCharsets.UTF_8);
     if (!MessageDigest.isEqual(given, wanted)) {
-      ex.getResponseHeaders().set("www-authenticate", "Bearer");
-      text(ex, 401, "missing or wrong admin token\n");
-      return;
+      return HttpReply.text(401, "missing or wrong admin token\n")
+          .set("www-authenticate", "Bearer");
     }
     ReloadResult r = runtime.reload();
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("swapped", r.swapped());
     m.put("version", r.version());
     m.put("errors", r.errors().stream().map(ConfigError::toString).toList());
-    json(ex, r.swapped() ? 200 : 422, m);
+    return json(r.swapped() ? 200 : 422, m);
   }
 
-  private static void json(HttpExchange ex, int status, Object body) throws IOException {
-    send(
-        ex,
-        status,
-        "application/json",
-        JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(body));
-  }
-
-  private static void text(HttpExchange ex, int status, String body) throws IOException {
-    send(ex, status, "text/plain; charset=utf-8", body.getBytes(StandardCharsets.UTF_8));
-  }
-
-  private static void send(HttpExchange ex, int status, String type, byte[] body)
-      throws IOException {
-    try (ex) {
-      ex.getRequestBody().readAllBytes();
-      ex.getResponseHeaders().set("content-type", type);
-      ex.sendResponseHeaders(status, body.length);
-      try (OutputStream out = ex.getResponseBody()) {
-        out.write(body);
-      }
-    }
+  private static HttpReply json(int status, Object body) throws IOException {
+    return HttpReply.json(status, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(body));
   }
 
   @Override
   public void close() {
-    server.stop(0);
-    executor.shutdownNow();
+    endpoint.close();
+    work.shutdownNow();
+    probeThread.shutdownNow();
   }
 }

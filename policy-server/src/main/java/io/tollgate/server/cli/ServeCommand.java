@@ -175,6 +175,8 @@ final class ServeCommand implements Callable<Integer> {
 
   @CommandLine.Mixin QuotaClusterOptions quotaCluster;
 
+  @CommandLine.Mixin HttpLimitOptions httpLimits;
+
   @Option(
       names = "--quota-client",
       defaultValue = "false",
@@ -280,6 +282,10 @@ final class ServeCommand implements Callable<Integer> {
         .reportThreads(reportThreads)
         .warmUp(new ServerConfig.WarmUp(warmUpTime, warmUpRounds))
         .failClosedMatches(failClosed(matchFailurePolicy))
+        .httpLimits(
+            httpLimits.check(
+                workerThreads != 0 ? workerThreads : ServerConfig.defaultWorkerThreads()))
+        .adminLimits(httpLimits.admin())
         .build();
   }
 

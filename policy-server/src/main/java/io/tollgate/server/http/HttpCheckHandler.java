@@ -1,8 +1,7 @@
 package io.tollgate.server.http;
 
-import com.sun.net.httpserver.Headers;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpHandler;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tollgate.adapter.spi.Attributes;
 import io.tollgate.adapter.spi.HeaderOp;
 import io.tollgate.rules.Decider;
@@ -11,16 +10,14 @@ import io.tollgate.server.CheckListener;
 import io.tollgate.server.DenialBody;
 import io.tollgate.server.attributes.AttributeTable;
 import io.tollgate.server.warmup.WarmUpCalls;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
-import java.util.List;
+import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Executor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,13 +42,21 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Allowed: 200, with upstream header changes as response headers (copy them with Envoy's {@code
  * allowed_upstream_headers} or nginx's {@code auth_request_set}). Denied: the decided status with a
- * JSON body and {@code x-tollgate-*} headers.
+ * JSON body and {@code x-tollgate-*} headers. A request that cannot be read as a check (no {@code
+ * X-Original-URI}, an {@code X-Original-Remote-Addr} that is not an IP address) gets 400 with what
+ * is wrong; a failure inside the server gets 500 with an id only, the details go to the log ({@link
+ * InternalErrors}).
+ *
+ * <p>Checks run on the executor given, the HTTP check port's own pool: never the Netty event loop
+ * (a check may wait for a blocking handler) and never the gRPC workers (HTTP checks must not starve
+ * gRPC ones).
  */
 public final class HttpCheckHandler implements HttpHandler {
   /** The path nginx's auth_request subrequest is sent to. */
   public static final String NGINX_PATH = "/_tollgate/nginx";
 
   private static final Logger log = LoggerFactory.getLogger(HttpCheckHandler.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
   private static final Set<String> HOP_BY_HOP =
       Set.of(
           "connection",
@@ -61,7 +66,6 @@ public final class HttpCheckHandler implements HttpHandler {
           "upgrade",
           "proxy-connection",
           "content-length");
-  private static final int MAX_BODY_DRAIN = 64 * 1024;
 
   private final Decider decider;
   private final CheckListener listener;
@@ -69,19 +73,12 @@ public final class HttpCheckHandler implements HttpHandler {
   private final String pathPrefix;
   private final boolean trustForwardedFor;
   private final WarmUpCalls warmUpCalls;
-
-  public HttpCheckHandler(
-      Decider decider,
-      CheckListener listener,
-      boolean revealRule,
-      String pathPrefix,
-      boolean trustForwardedFor) {
-    this(decider, listener, revealRule, pathPrefix, trustForwardedFor, null);
-  }
+  private final Executor executor;
 
   /**
    * @param warmUpCalls recognizes the server's own warm-up requests, which are decided by the
    *     version being warmed and not reported to {@code listener}; {@code null}: none are
+   * @param executor where checks are decided
    */
   public HttpCheckHandler(
       Decider decider,
@@ -89,94 +86,83 @@ public final class HttpCheckHandler implements HttpHandler {
       boolean revealRule,
       String pathPrefix,
       boolean trustForwardedFor,
-      WarmUpCalls warmUpCalls) {
+      WarmUpCalls warmUpCalls,
+      Executor executor) {
     this.decider = decider;
     this.listener = listener;
     this.revealRule = revealRule;
     this.pathPrefix = pathPrefix == null ? "" : pathPrefix;
     this.trustForwardedFor = trustForwardedFor;
     this.warmUpCalls = warmUpCalls;
+    this.executor = executor;
   }
 
   @Override
-  public void handle(HttpExchange ex) throws IOException {
-    long started = System.nanoTime();
-    try (ex) {
-      drain(ex.getRequestBody());
-      boolean warmUp =
-          warmUpCalls != null
-              && warmUpCalls.isWarmUp(ex.getRequestHeaders().getFirst(WarmUpCalls.HEADER));
-      Attributes attributes;
-      try {
-        attributes = attributes(ex);
-      } catch (IllegalArgumentException e) {
-        if (!warmUp) {
-          listener.failed("http");
-        }
-        send(
-            ex,
-            400,
-            "{\"status\":400,\"message\":\"bad check request: "
-                + e.getMessage().replace("\"", "'")
-                + "\"}",
-            Map.of());
-        return;
-      }
-      PolicyDecision d;
-      try {
-        d = warmUp ? decider.warmUpCheck(attributes) : decider.check(attributes);
-      } catch (RuntimeException e) {
-        if (!warmUp) {
-          listener.failed("http");
-        }
-        log.warn("check failed", e);
-        send(ex, 500, "{\"status\":500,\"message\":\"tollgate could not decide\"}", Map.of());
-        return;
-      }
-      if (!warmUp) {
-        listener.decided("http", attributes, d, System.nanoTime() - started);
-      }
-      Headers h = ex.getResponseHeaders();
-      if (d.allowed()) {
-        for (HeaderOp op : d.requestHeaders()) {
-          apply(h, op);
-        }
-        for (HeaderOp op : d.responseHeaders()) {
-          apply(h, op);
-        }
-        ex.sendResponseHeaders(200, -1);
-        return;
-      }
-      for (HeaderOp op : DenialBody.headers(d, revealRule)) {
-        apply(h, op);
-      }
-      for (HeaderOp op : d.responseHeaders()) {
-        apply(h, op);
-      }
-      if (d.body().isEmpty()) {
-        send(ex, d.httpStatus(), DenialBody.json(d, revealRule), Map.of());
-      } else {
-        byte[] body = d.body().getBytes(StandardCharsets.UTF_8);
-        ex.sendResponseHeaders(d.httpStatus(), body.length);
-        try (OutputStream out = ex.getResponseBody()) {
-          out.write(body);
-        }
-      }
-    }
+  public Executor executor(HttpCall call) {
+    return executor;
   }
 
-  private Attributes attributes(HttpExchange ex) {
+  @Override
+  public HttpReply handle(HttpCall call) {
+    long started = System.nanoTime();
+    boolean warmUp = warmUpCalls != null && warmUpCalls.isWarmUp(call.header(WarmUpCalls.HEADER));
+    Attributes attributes;
+    try {
+      attributes = attributes(call);
+    } catch (IllegalArgumentException e) {
+      if (!warmUp) {
+        listener.failed("http");
+      }
+      return error(400, "bad check request: " + e.getMessage());
+    }
+    PolicyDecision d;
+    try {
+      d = warmUp ? decider.warmUpCheck(attributes) : decider.check(attributes);
+    } catch (RuntimeException e) {
+      if (!warmUp) {
+        listener.failed("http");
+      }
+      return error(500, InternalErrors.log(log, "HTTP check", e));
+    }
+    if (!warmUp) {
+      listener.decided("http", attributes, d, System.nanoTime() - started);
+    }
+    if (d.allowed()) {
+      HttpReply ok = HttpReply.status(200);
+      for (HeaderOp op : d.requestHeaders()) {
+        apply(ok, op);
+      }
+      for (HeaderOp op : d.responseHeaders()) {
+        apply(ok, op);
+      }
+      return ok;
+    }
+    HttpReply denied =
+        d.body().isEmpty()
+            ? HttpReply.json(
+                d.httpStatus(), DenialBody.json(d, revealRule).getBytes(StandardCharsets.UTF_8))
+            : HttpReply.status(d.httpStatus())
+                .body(null, d.body().getBytes(StandardCharsets.UTF_8));
+    for (HeaderOp op : DenialBody.headers(d, revealRule)) {
+      apply(denied, op);
+    }
+    for (HeaderOp op : d.responseHeaders()) {
+      apply(denied, op);
+    }
+    return denied;
+  }
+
+  private Attributes attributes(HttpCall call) {
     Map<String, String> headers = new HashMap<>();
-    ex.getRequestHeaders()
-        .forEach(
-            (k, vs) -> {
-              String name = k.toLowerCase(Locale.ROOT);
-              if (!HOP_BY_HOP.contains(name) && !name.equals(WarmUpCalls.HEADER)) {
-                headers.put(name, String.join(",", vs));
-              }
-            });
-    String rawPath = ex.getRequestURI().getRawPath();
-    String peer = address(ex.getRemoteAddress());
+    call.forEachHeader(
+        (k, v) -> {
+          String name = k.toLowerCase(Locale.ROOT);
+          if (!HOP_BY_HOP.contains(name) && !name.equals(WarmUpCalls.HEADER)) {
+            headers.merge(name, v, (a, b) -> a + "," + b);
+          }
+        });
+    String rawPath = call.rawPath();
+    String peer = address(call.peer());
     if (rawPath.equals(NGINX_PATH)) {
       return AttributeTable.attributes(HttpRequestView.nginx(headers, peer));
     }
@@ -191,44 +177,35 @@ public final class HttpCheckHandler implements HttpHandler {
         path = "/";
       }
     }
-    String query = ex.getRequestURI().getRawQuery();
+    String query = call.rawQuery();
     String uri = query == null ? path : path + "?" + query;
     return AttributeTable.attributes(
         HttpRequestView.envoy(
-            ex.getRequestMethod(), uri, headers, peer, ex.getProtocol(), trustForwardedFor));
+            call.method(), uri, headers, peer, call.protocol(), trustForwardedFor));
   }
 
   private static String address(InetSocketAddress a) {
     return a == null || a.getAddress() == null ? "" : a.getAddress().getHostAddress();
   }
 
-  private static void apply(Headers h, HeaderOp op) {
+  private static void apply(HttpReply r, HeaderOp op) {
     switch (op.op()) {
-      case REPLACE -> h.set(op.name(), op.value());
-      case APPEND -> h.add(op.name(), op.value());
+      case REPLACE -> r.set(op.name(), op.value());
+      case APPEND -> r.add(op.name(), op.value());
       case REMOVE -> {} // a response cannot express removal; Envoy and nginx copy what is present
     }
   }
 
-  private static void send(
-      HttpExchange ex, int status, String body, Map<String, List<String>> extra)
-      throws IOException {
-    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-    ex.getResponseHeaders().set("content-type", "application/json");
-    extra.forEach((k, v) -> ex.getResponseHeaders().put(k, v));
-    ex.sendResponseHeaders(status, bytes.length);
-    try (OutputStream out = ex.getResponseBody()) {
-      out.write(bytes);
-    }
-  }
-
-  /** Reads and discards a bounded request body, so the connection can be reused. */
-  private static void drain(InputStream in) throws IOException {
-    byte[] buf = new byte[8192];
-    int total = 0;
-    int n;
-    while (total < MAX_BODY_DRAIN && (n = in.read(buf)) > 0) {
-      total += n;
+  /** {@code {"status":..,"message":..}}, as denials look. */
+  private static HttpReply error(int status, String message) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("status", status);
+    m.put("message", message);
+    try {
+      return HttpReply.json(status, JSON.writeValueAsBytes(m));
+    } catch (JsonProcessingException e) {
+      return HttpReply.json(
+          status, ("{\"status\":" + status + "}").getBytes(StandardCharsets.UTF_8));
     }
   }
 }

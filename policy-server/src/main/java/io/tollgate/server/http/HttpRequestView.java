@@ -86,7 +86,9 @@ public final class HttpRequestView implements RequestView {
    * @param headers the subrequest's headers, lower case; the view owns the map from now on
    * @param peerIp the address of the peer that sent it (nginx), used without {@code
    *     X-Original-Remote-Addr}
-   * @throws IllegalArgumentException without {@code X-Original-Method} or {@code X-Original-URI}
+   * @throws IllegalArgumentException without {@code X-Original-Method} or {@code X-Original-URI},
+   *     or with an {@code X-Original-Remote-Addr} that is not an IP address literal (a host name
+   *     would be looked up by whatever reads {@code source.ip}; the client chose it)
    */
   public static HttpRequestView nginx(Map<String, String> headers, String peerIp) {
     String method = headers.remove("x-original-method");
@@ -102,8 +104,21 @@ public final class HttpRequestView implements RequestView {
     if (host != null && !host.isEmpty()) {
       headers.put("host", host);
     }
-    String sourceIp = remote != null && !remote.isBlank() ? remote.trim() : peerIp;
+    String sourceIp = peerIp;
+    if (remote != null && !remote.isBlank()) {
+      sourceIp = remote.trim();
+      if (!IpLiteral.is(sourceIp)) {
+        throw new IllegalArgumentException(
+            "X-Original-Remote-Addr must be an IPv4 or IPv6 address (nginx's $remote_addr), not "
+                + quoted(sourceIp));
+      }
+    }
     return new HttpRequestView(method, uri, host, sourceIp, envoyProtocol(protocol), headers);
+  }
+
+  /** {@code s} in quotes, at most 64 characters of it, for an error message. */
+  private static String quoted(String s) {
+    return "'" + (s.length() > 64 ? s.substring(0, 64) + "..." : s) + "'";
   }
 
   /** nginx's {@code $server_protocol} as Envoy names it: {@code HTTP/2.0} is {@code HTTP/2}. */
