@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
  * <p>An AdmissionReview of a pod gets 200 and a review response: allowed with a JSONPatch when the
  * sidecar is injected, allowed unchanged when the pod opts out or has it already, refused ({@code
  * allowed: false}, code 400, the reason) when its port annotations are not ports or addresses. A
- * body that is not an AdmissionReview gets 400 with the reason. Thread-safe.
+ * body that is not an AdmissionReview, or whose object is not shaped like a pod (annotations that
+ * are a list, containers that are a string), gets 400 with the reason. Thread-safe.
  */
 final class AdmissionReviews {
   private static final Logger log = LoggerFactory.getLogger(AdmissionReviews.class);
@@ -65,11 +66,7 @@ final class AdmissionReviews {
       }
     } catch (IOException | IllegalArgumentException e) {
       log.warn("injection webhook: refused a request from {}: {}", caller, e.getMessage());
-      return new Answer(
-          400,
-          "text/plain",
-          ("not an admission review: " + e.getMessage() + "\n").getBytes(StandardCharsets.UTF_8),
-          "invalid");
+      return invalid(e.getMessage());
     }
     JsonNode request = review.path("request");
     ObjectNode pod = (ObjectNode) request.path("object").deepCopy();
@@ -83,6 +80,12 @@ final class AdmissionReviews {
           "Pod".equals(pod.path("kind").asText("Pod"))
               && Injector.injectPod(pod, namespace, images, ports);
       result = injected ? "injected" : "unchanged";
+    } catch (UnsupportedOperationException e) {
+      // Jackson's: a field the injector adds to (metadata, annotations, spec, the container
+      // lists) is not an object or a list. Kubernetes sends pods as its schema has them, so this
+      // body did not come from it.
+      log.warn("injection webhook: refused a request from {}: {}", caller, e.getMessage());
+      return invalid("request.object is not a Pod: a field has the wrong type");
     } catch (IllegalArgumentException e) {
       log.warn("injection webhook: refused pod {}/{}: {}", namespace, name(pod), e.getMessage());
       response
@@ -112,6 +115,11 @@ final class AdmissionReviews {
             .put("kind", "AdmissionReview");
     answer.set("response", response);
     return new Answer(200, "application/json", JSON.writeValueAsBytes(answer), result);
+  }
+
+  private static Answer invalid(String why) {
+    byte[] body = ("not an admission review: " + why + "\n").getBytes(StandardCharsets.UTF_8);
+    return new Answer(400, "text/plain", body, "invalid");
   }
 
   /** The pod's name, or its generateName when it has none yet. */
