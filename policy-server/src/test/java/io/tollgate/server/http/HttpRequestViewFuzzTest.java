@@ -34,7 +34,7 @@ class HttpRequestViewFuzzTest {
     String text = new String(input, StandardCharsets.UTF_8);
     int end = text.indexOf("\r\n\r\n");
     String[] lines = (end < 0 ? text : text.substring(0, end)).split("\r\n");
-    String[] requestLine = lines[0].split(" ", -1);
+    String[] requestLine = lines.length == 0 ? new String[0] : lines[0].split(" ", -1);
     if (requestLine.length != 3) {
       return; // not a request line: the HTTP server answers 400 before the view is made
     }
