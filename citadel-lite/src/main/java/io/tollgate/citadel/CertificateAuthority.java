@@ -272,11 +272,12 @@ public final class CertificateAuthority {
         GeneralNames sans;
         try {
           // Bouncy Castle parses an extension's value when asked for it, and throws
-          // IllegalArgumentException for one that is not the DER it should be.
+          // IllegalArgumentException or IllegalStateException for one that is not the DER it
+          // should be.
           Extensions requested = Extensions.getInstance(value);
           bc = BasicConstraints.fromExtensions(requested);
           sans = GeneralNames.fromExtensions(requested, Extension.subjectAlternativeName);
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException | IllegalStateException e) {
           throw Refusal.invalid(
               "malformed_csr",
               "the CSR's extension request is not a valid list of X.509 extensions");
