@@ -246,6 +246,9 @@ public final class CertificateAuthority {
     } catch (OperatorCreationException | PKCSException e) {
       throw Refusal.invalid(
           "csr_signature", "the CSR's signature cannot be checked: " + e.getMessage());
+    } catch (IllegalStateException | IllegalArgumentException e) {
+      // Bouncy Castle reads the signature's BIT STRING only now, and throws for a malformed one.
+      throw Refusal.invalid("csr_signature", "the CSR's signature is not a valid BIT STRING");
     }
     if (key instanceof RSAPublicKey rsa) {
       if (rsa.getModulus().bitLength() < 2048) {
@@ -266,14 +269,24 @@ public final class CertificateAuthority {
     for (Attribute attribute :
         csr.getAttributes(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest)) {
       for (ASN1Encodable value : attribute.getAttributeValues()) {
-        Extensions requested = Extensions.getInstance(value);
-        BasicConstraints bc = BasicConstraints.fromExtensions(requested);
+        BasicConstraints bc;
+        GeneralNames sans;
+        try {
+          // Bouncy Castle parses an extension's value when asked for it, and throws
+          // IllegalArgumentException or IllegalStateException for one that is not the DER it
+          // should be.
+          Extensions requested = Extensions.getInstance(value);
+          bc = BasicConstraints.fromExtensions(requested);
+          sans = GeneralNames.fromExtensions(requested, Extension.subjectAlternativeName);
+        } catch (IllegalArgumentException | IllegalStateException e) {
+          throw Refusal.invalid(
+              "malformed_csr",
+              "the CSR's extension request is not a valid list of X.509 extensions");
+        }
         if (bc != null && bc.isCA()) {
           throw Refusal.denied(
               "csr_ca", "the CSR asks for a CA certificate; workloads get leaf certificates only");
         }
-        GeneralNames sans =
-            GeneralNames.fromExtensions(requested, Extension.subjectAlternativeName);
         if (sans == null) {
           continue;
         }

@@ -203,4 +203,22 @@ class MeshLoaderTest {
           .contains("YAML error: ");
     }
   }
+
+  @Test
+  void anObjectWithoutANameIsRefusedAtItsDocument() throws Exception {
+    assertThat(
+            problems(
+                """
+                apiVersion: networking.istio.io/v1
+                kind: VirtualService
+                metadata:
+                spec:
+                  hosts: [reviews.shop]
+                """))
+        .singleElement()
+        .asString()
+        .isEqualTo(
+            "b-routes.yaml:1: VirtualService default/null: metadata.name: every mesh object needs a"
+                + " name");
+  }
 }

@@ -1,9 +1,5 @@
 package io.tollgate.pilot.kube;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
@@ -16,7 +12,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.util.Base64;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import javax.net.ssl.SSLContext;
@@ -32,17 +27,15 @@ import org.slf4j.LoggerFactory;
  * that opts out or already has the proxy is allowed unchanged; a pod whose port annotations are not
  * ports or addresses is refused ({@code allowed: false}, code 400, the reason), since a sidecar
  * whose listeners and redirect disagree would drop its traffic. A request that is not an
- * AdmissionReview gets 400 with the reason; the webhook keeps serving.
+ * AdmissionReview gets 400 with the reason; the webhook keeps serving. The answers come from {@link
+ * AdmissionReviews}; this class is the HTTPS server around it.
  */
 public final class InjectionWebhook implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(InjectionWebhook.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
-  static final int MAX_BODY = 4 * 1024 * 1024;
 
   private final HttpsServer server;
   private final ExecutorService executor;
-  private final Injector.Images images;
-  private final SidecarPorts ports;
+  private final AdmissionReviews answers;
   private final Counter reviews;
 
   private InjectionWebhook(
@@ -53,8 +46,7 @@ public final class InjectionWebhook implements AutoCloseable {
       Counter reviews) {
     this.server = server;
     this.executor = executor;
-    this.images = images;
-    this.ports = ports;
+    this.answers = new AdmissionReviews(images, ports);
     this.reviews = reviews;
   }
 
@@ -111,85 +103,11 @@ public final class InjectionWebhook implements AutoCloseable {
     }
     byte[] body;
     try (InputStream in = ex.getRequestBody()) {
-      body = in.readNBytes(MAX_BODY + 1);
+      body = in.readNBytes(AdmissionReviews.MAX_BODY + 1);
     }
-    JsonNode review;
-    try {
-      if (body.length > MAX_BODY) {
-        throw new IllegalArgumentException("the request is larger than " + MAX_BODY + " bytes");
-      }
-      review = JSON.readTree(body);
-      if (review == null
-          || !"AdmissionReview".equals(review.path("kind").asText())
-          || !review.path("request").path("object").isObject()
-          || review.path("request").path("uid").asText("").isEmpty()) {
-        throw new IllegalArgumentException(
-            "expected an AdmissionReview with request.uid and request.object");
-      }
-    } catch (IOException | IllegalArgumentException e) {
-      reviews.labelValues("invalid").inc();
-      log.warn(
-          "injection webhook: refused a request from {}: {}",
-          ex.getRemoteAddress(),
-          e.getMessage());
-      send(
-          ex,
-          400,
-          "text/plain",
-          ("not an admission review: " + e.getMessage() + "\n").getBytes(StandardCharsets.UTF_8));
-      return;
-    }
-    JsonNode request = review.path("request");
-    ObjectNode pod = (ObjectNode) request.path("object").deepCopy();
-    String namespace =
-        request.path("namespace").asText(pod.path("metadata").path("namespace").asText("default"));
-    ObjectNode response =
-        JSON.createObjectNode().put("uid", request.path("uid").asText()).put("allowed", true);
-    boolean injected;
-    try {
-      injected =
-          "Pod".equals(pod.path("kind").asText("Pod"))
-              && Injector.injectPod(pod, namespace, images, ports);
-    } catch (IllegalArgumentException e) {
-      reviews.labelValues("refused").inc();
-      log.warn("injection webhook: refused pod {}/{}: {}", namespace, name(pod), e.getMessage());
-      response
-          .put("allowed", false)
-          .putObject("status")
-          .put("code", 400)
-          .put("message", "tollgate sidecar injection: " + e.getMessage());
-      injected = false;
-    }
-    if (injected) {
-      ArrayNode patch = JSON.createArrayNode();
-      boolean hadAnnotations = request.path("object").path("metadata").has("annotations");
-      patch
-          .addObject()
-          .put("op", hadAnnotations ? "replace" : "add")
-          .put("path", "/metadata/annotations")
-          .set("value", pod.path("metadata").path("annotations"));
-      patch.addObject().put("op", "replace").put("path", "/spec").set("value", pod.path("spec"));
-      response
-          .put("patchType", "JSONPatch")
-          .put("patch", Base64.getEncoder().encodeToString(JSON.writeValueAsBytes(patch)));
-      reviews.labelValues("injected").inc();
-      log.info("injected the sidecar into pod {}/{}", namespace, name(pod));
-    } else if (response.path("allowed").asBoolean()) {
-      reviews.labelValues("unchanged").inc();
-    }
-    ObjectNode answer =
-        JSON.createObjectNode()
-            .put("apiVersion", "admission.k8s.io/v1")
-            .put("kind", "AdmissionReview");
-    answer.set("response", response);
-    send(ex, 200, "application/json", JSON.writeValueAsBytes(answer));
-  }
-
-  /** The pod's name, or its generateName when it has none yet. */
-  private static String name(JsonNode pod) {
-    return pod.path("metadata")
-        .path("name")
-        .asText(pod.path("metadata").path("generateName").asText("?"));
+    AdmissionReviews.Answer answer = answers.answer(body, ex.getRemoteAddress());
+    reviews.labelValues(answer.result()).inc();
+    send(ex, answer.status(), answer.contentType(), answer.body());
   }
 
   private static void send(HttpExchange ex, int status, String type, byte[] body)

@@ -18,8 +18,10 @@ public record Mesh(
       return file + ":" + line;
     }
 
+    /** {@code namespace/name}; {@code default/null} for one without metadata (a load problem). */
     public String name() {
-      return resource.metadata().namespaceOrDefault() + "/" + resource.metadata().name();
+      Resource.Metadata m = resource.metadata();
+      return m == null ? "default/null" : m.namespaceOrDefault() + "/" + m.name();
     }
   }
 

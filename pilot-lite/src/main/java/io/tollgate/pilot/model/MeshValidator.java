@@ -23,6 +23,15 @@ final class MeshValidator {
 
   static List<ConfigError> validate(Mesh mesh) {
     List<ConfigError> out = new ArrayList<>();
+    List<Mesh.Located<?>> all = new ArrayList<>(mesh.serviceEntries());
+    all.addAll(mesh.virtualServices());
+    all.addAll(mesh.destinationRules());
+    for (Mesh.Located<?> r : all) {
+      Resource.Metadata m = r.resource().metadata();
+      if (m == null || m.name() == null || m.name().isBlank()) {
+        new Problems(r, out).add("metadata.name", "every mesh object needs a name");
+      }
+    }
     Map<String, Mesh.Located<ServiceEntry>> hosts = new HashMap<>();
     for (var se : mesh.serviceEntries()) {
       Problems p = new Problems(se, out);

@@ -2,6 +2,7 @@ package io.tollgate.server.envoy;
 
 import com.google.protobuf.ListValue;
 import com.google.protobuf.Struct;
+import com.google.protobuf.Timestamp;
 import com.google.protobuf.Value;
 import io.envoyproxy.envoy.config.core.v3.Address;
 import io.envoyproxy.envoy.config.core.v3.HeaderValue;
@@ -34,6 +35,11 @@ import java.util.Map;
  * </pre>
  */
 final class CheckRequestView implements RequestView {
+  /** 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z, the range of a protobuf Timestamp. */
+  private static final long MIN_EPOCH_SECOND = -62_135_596_800L;
+
+  private static final long MAX_EPOCH_SECOND = 253_402_300_799L;
+
   private final AttributeContext a;
   private final AttributeContext.HttpRequest http;
 
@@ -106,8 +112,13 @@ final class CheckRequestView implements RequestView {
     if (!a.hasRequest() || !a.getRequest().hasTime()) {
       return null;
     }
-    return Instant.ofEpochSecond(
-        a.getRequest().getTime().getSeconds(), a.getRequest().getTime().getNanos());
+    Timestamp t = a.getRequest().getTime();
+    // Outside 0001-01-01 to 9999-12-31 (protobuf's range for a Timestamp) the time is absurd and
+    // left out; nanos out of range are clamped, as in the access log.
+    if (t.getSeconds() < MIN_EPOCH_SECOND || t.getSeconds() > MAX_EPOCH_SECOND) {
+      return null;
+    }
+    return Instant.ofEpochSecond(t.getSeconds(), Math.max(0, Math.min(999_999_999, t.getNanos())));
   }
 
   @Override
