@@ -62,6 +62,8 @@ public final class HttpRequestView implements RequestView {
    * @param peerIp the address of the peer that sent it (Envoy)
    * @param protocol the HTTP version of the call
    * @param trustForwardedFor take {@code source.ip} from the first {@code X-Forwarded-For} entry
+   * @throws IllegalArgumentException trusting {@code X-Forwarded-For}, when its first entry is not
+   *     an IP address literal
    */
   public static HttpRequestView envoy(
       String method,
@@ -73,7 +75,13 @@ public final class HttpRequestView implements RequestView {
     String sourceIp = peerIp;
     String forwarded = headers.get("x-forwarded-for");
     if (trustForwardedFor && forwarded != null) {
-      sourceIp = forwarded.split(",")[0].trim();
+      int comma = forwarded.indexOf(',');
+      sourceIp = (comma < 0 ? forwarded : forwarded.substring(0, comma)).trim();
+      if (!IpLiteral.is(sourceIp)) {
+        throw new IllegalArgumentException(
+            "the first X-Forwarded-For entry must be an IPv4 or IPv6 address, not "
+                + quoted(sourceIp));
+      }
     }
     String host = headers.getOrDefault("host", headers.get(":authority"));
     return new HttpRequestView(method, uri, host, sourceIp, protocol, headers);
