@@ -37,6 +37,15 @@ package io.tollgate.server.attributes;
 public final class PathNormalizer {
   private static final char[] HEX = "0123456789ABCDEF".toCharArray();
 
+  /** ASCII characters that never make a path abnormal: all but controls, DEL and / % \ #. */
+  private static final boolean[] PLAIN = new boolean[128];
+
+  static {
+    for (char c = 0x20; c < 0x7f; c++) {
+      PLAIN[c] = c != '/' && c != '%' && c != '\\' && c != '#';
+    }
+  }
+
   private PathNormalizer() {}
 
   /**
@@ -80,6 +89,9 @@ public final class PathNormalizer {
   private static boolean isNormal(String path, int end) {
     for (int i = 0; i < end; i++) {
       char c = path.charAt(i);
+      if (c >= 128 || PLAIN[c]) {
+        continue;
+      }
       if (c == '/') {
         if (i + 1 < end && path.charAt(i + 1) == '/' || isDotSegment(path, i + 1, end)) {
           return false;
