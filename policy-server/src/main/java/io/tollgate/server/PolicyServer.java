@@ -14,6 +14,7 @@ import io.tollgate.common.lifecycle.DaemonThreads;
 import io.tollgate.common.lifecycle.FatalErrors;
 import io.tollgate.common.lifecycle.GrpcServers;
 import io.tollgate.quota.QuotaUsage;
+import io.tollgate.rules.Decider;
 import io.tollgate.rules.PolicyDecision;
 import io.tollgate.rules.PolicyLoadException;
 import io.tollgate.rules.PolicyRuntime;
@@ -22,6 +23,7 @@ import io.tollgate.rules.WarmUp;
 import io.tollgate.rules.rego.RegoEngine;
 import io.tollgate.rules.snapshot.PolicySnapshot;
 import io.tollgate.server.admin.AdminServer;
+import io.tollgate.server.attributes.PathGuard;
 import io.tollgate.server.envoy.AuthorizationService;
 import io.tollgate.server.http.HttpCheckHandler;
 import io.tollgate.server.http.HttpEndpoint;
@@ -249,6 +251,8 @@ public final class PolicyServer implements AutoCloseable {
         new ReportQueue(runtime, config.reportQueue(), config.reportThreads(), metrics.registry());
     startQuotasIfNeeded();
     metrics.serving(runtime.status().version());
+    // Both check transports refuse a path that cannot be normalized before the rules see it.
+    Decider checks = PathGuard.around(runtime, () -> runtime.status().version());
 
     grpc =
         NettyServerBuilder.forAddress(new InetSocketAddress(config.bind(), config.grpcPort()))
@@ -269,7 +273,7 @@ public final class PolicyServer implements AutoCloseable {
             .intercept(warmUpCalls.interceptor())
             .maxInboundMessageSize(MAX_INBOUND_MESSAGE)
             .maxInboundMetadataSize(MAX_INBOUND_METADATA)
-            .addService(new AuthorizationService(runtime, listener, config.revealRule()).bind())
+            .addService(new AuthorizationService(checks, listener, config.revealRule()).bind())
             .addService(new AccessLogService(reports))
             .addService(
                 new RateLimitService(
@@ -295,7 +299,7 @@ public final class PolicyServer implements AutoCloseable {
               config.httpLimits(),
               Math.min(2, Runtime.getRuntime().availableProcessors()),
               new HttpCheckHandler(
-                  runtime,
+                  checks,
                   listener,
                   config.revealRule(),
                   config.httpPathPrefix(),

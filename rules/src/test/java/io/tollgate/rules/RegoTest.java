@@ -360,6 +360,23 @@ class RegoTest {
   }
 
   @Test
+  void parsedPathIsTheNormalizedPathAndHttpPathThePathAsSent() {
+    Map<String, Object> in =
+        io.tollgate.rules.rego.RegoInput.of(
+            PolicyDir.request(
+                Vocabulary.REQUEST_PATH,
+                "//%61dmin/./x?q=1",
+                Vocabulary.REQUEST_URL_PATH,
+                "/admin/x"));
+    assertThat(in.get("parsed_path")).isEqualTo(List.of("admin", "x"));
+    assertThat(in.get("parsed_query")).isEqualTo(Map.of("q", List.of("1")));
+    @SuppressWarnings("unchecked")
+    Map<String, Object> request =
+        (Map<String, Object>) ((Map<String, Object>) in.get("attributes")).get("request");
+    assertThat(((Map<?, ?>) request.get("http")).get("path")).isEqualTo("//%61dmin/./x?q=1");
+  }
+
+  @Test
   void inputHasOpaEnvoysShape() {
     Map<String, Object> in =
         io.tollgate.rules.rego.RegoInput.of(

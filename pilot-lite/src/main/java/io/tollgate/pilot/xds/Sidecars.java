@@ -46,6 +46,8 @@ import java.util.TreeMap;
  *       the same route tables as proxyless clients (route configuration {@code outbound});
  *   <li>the cluster {@value PolicyWiring#CLUSTER} (HTTP/2) those filters call.
  * </ul>
+ *
+ * Both listeners normalize request paths as Istio does ({@link PathNormalization}).
  */
 public final class Sidecars {
   /** Context extension naming the ServiceEntry host the sidecar's workload serves. */
@@ -201,7 +203,8 @@ public final class Sidecars {
 
   private static HttpConnectionManager.Builder hcm(
       String prefix, PolicyWiring policy, boolean inbound) {
-    HttpConnectionManager.Builder hcm = HttpConnectionManager.newBuilder().setStatPrefix(prefix);
+    HttpConnectionManager.Builder hcm =
+        PathNormalization.apply(HttpConnectionManager.newBuilder().setStatPrefix(prefix));
     GrpcService policyService =
         GrpcService.newBuilder()
             .setEnvoyGrpc(GrpcService.EnvoyGrpc.newBuilder().setClusterName(PolicyWiring.CLUSTER))

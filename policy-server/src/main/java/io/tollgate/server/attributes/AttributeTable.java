@@ -36,7 +36,9 @@ public enum AttributeTable {
   REQUEST_ID(Vocabulary.REQUEST_ID, RequestView::requestId),
   REQUEST_METHOD(Vocabulary.REQUEST_METHOD, RequestView::method),
   REQUEST_PATH(Vocabulary.REQUEST_PATH, RequestView::path),
-  REQUEST_URL_PATH(Vocabulary.REQUEST_URL_PATH, v -> urlPath(v.path())),
+  /** Normalized ({@link PathNormalizer}); absent when the path cannot be ({@link PathGuard}). */
+  REQUEST_URL_PATH(Vocabulary.REQUEST_URL_PATH, v -> PathNormalizer.normalize(v.path())),
+  REQUEST_URL_PATH_RAW(Vocabulary.REQUEST_URL_PATH_RAW, v -> PathNormalizer.raw(v.path())),
   REQUEST_HOST(Vocabulary.REQUEST_HOST, RequestView::host),
   REQUEST_SCHEME(Vocabulary.REQUEST_SCHEME, RequestView::scheme),
   REQUEST_HEADERS(Vocabulary.REQUEST_HEADERS, RequestView::headers),
@@ -117,14 +119,6 @@ public enum AttributeTable {
 
   private static String namespace(String principal) {
     return principal == null ? null : AttributeValues.spiffeNamespace(principal);
-  }
-
-  private static String urlPath(String path) {
-    if (path == null) {
-      return null;
-    }
-    int q = path.indexOf('?');
-    return q < 0 ? path : path.substring(0, q);
   }
 
   private static Map<String, String> queryParams(String path) {

@@ -23,7 +23,8 @@ import io.tollgate.server.attributes.AttributeTable;
  * request.id                       attributes.request.http.id
  * request.method                   attributes.request.http.method
  * request.path                     attributes.request.http.path (with the query)
- * request.url_path                 request.path without the query
+ * request.url_path                 request.path without the query, normalized (PathNormalizer)
+ * request.url_path_raw             request.path without the query, as sent
  * request.query_params             the query of request.path, decoded; first value wins
  * request.host                     attributes.request.http.host
  * request.scheme                   attributes.request.http.scheme

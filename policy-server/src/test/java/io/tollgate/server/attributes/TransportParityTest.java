@@ -28,6 +28,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -43,6 +44,7 @@ class TransportParityTest {
           Vocabulary.REQUEST_METHOD,
           Vocabulary.REQUEST_PATH,
           Vocabulary.REQUEST_URL_PATH,
+          Vocabulary.REQUEST_URL_PATH_RAW,
           Vocabulary.REQUEST_QUERY_PARAMS,
           Vocabulary.REQUEST_HOST,
           Vocabulary.DESTINATION_SERVICE_HOST,
@@ -294,6 +296,38 @@ class TransportParityTest {
         .isEqualTo(r.cert().uri().isEmpty() ? null : "shop");
     assertThat(a.get(Vocabulary.REQUEST_ID)).isEqualTo(r.requestId().isEmpty() ? null : "req-1");
     assertThat(a.get(Vocabulary.REQUEST_SIZE)).isEqualTo(r.bodyBytes());
+  }
+
+  @ParameterizedTest(name = "{0} is {1}")
+  @CsvSource(
+      delimiter = '|',
+      nullValues = "null",
+      value = {
+        "/ratings | /ratings",
+        "//admin/x | /admin/x",
+        "/./admin/x?q=/../y | /admin/x",
+        "/%61dmin/x | /admin/x",
+        "/x/..%2F%2e%2e/admin%5cx | null",
+        "/x/../admin%2fx | /admin/x",
+        "/../admin | null",
+        "/a%zz | null",
+      })
+  void everyTransportNormalizesThePathAlikeAndKeepsTheRawOne(String path, String normalized) {
+    Req r = new Req("GET", "ratings.shop", path, "http", "HTTP/1.1", "req-1", 0, Cert.NONE);
+    int q = path.indexOf('?');
+    String raw = q < 0 ? path : path.substring(0, q);
+    Map<String, Attributes> all = new LinkedHashMap<>();
+    all.put("gRPC", r.grpc());
+    all.put("access log", r.accessLog());
+    all.put("Envoy HTTP", r.envoyHttp());
+    all.put("nginx", r.nginx());
+    all.forEach(
+        (name, a) -> {
+          assertThat(a.get(Vocabulary.REQUEST_URL_PATH)).as(name).isEqualTo(normalized);
+          assertThat(a.get(Vocabulary.REQUEST_URL_PATH_RAW)).as(name).isEqualTo(raw);
+          assertThat(a.get(Vocabulary.REQUEST_PATH)).as(name).isEqualTo(path);
+          assertThat(PathGuard.unnormalizable(a)).as(name).isEqualTo(normalized == null);
+        });
   }
 
   @Test

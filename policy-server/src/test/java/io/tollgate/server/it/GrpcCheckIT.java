@@ -125,9 +125,18 @@ class GrpcCheckIT {
   @Test
   void deniesByGlobalDrlRule() {
     CheckResponse r =
-        ts.check(EnvoyCheckRequest.http("GET", "details", "/static/../../etc/passwd").build());
+        ts.check(EnvoyCheckRequest.http("GET", "details", "/static/../etc/passwd").build());
     assertThat(r.getDeniedResponse().getStatus().getCodeValue()).isEqualTo(400);
     assertThat(r.getStatus().getMessage()).contains("path traversal");
+  }
+
+  @Test
+  void refusesAPathThatCannotBeNormalizedBeforeAnyRule() {
+    for (String path : new String[] {"/static/../../etc/passwd", "/%zz", "/public/..;/admin"}) {
+      CheckResponse r = ts.check(EnvoyCheckRequest.http("GET", "details", path).build());
+      assertThat(r.getDeniedResponse().getStatus().getCodeValue()).as(path).isEqualTo(400);
+      assertThat(r.getStatus().getMessage()).as(path).contains("cannot be normalized");
+    }
   }
 
   @Test

@@ -35,8 +35,14 @@ public final class Request {
     return s(Vocabulary.REQUEST_PATH);
   }
 
+  /** The normalized path without the query ({@code request.url_path}): match paths on this. */
   public String getUrlPath() {
     return s(Vocabulary.REQUEST_URL_PATH);
+  }
+
+  /** The path without the query as sent ({@code request.url_path_raw}). */
+  public String getUrlPathRaw() {
+    return s(Vocabulary.REQUEST_URL_PATH_RAW);
   }
 
   public String getHost() {

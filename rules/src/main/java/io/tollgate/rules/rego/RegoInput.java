@@ -25,7 +25,9 @@ import java.util.Map;
  * input.attributes.contextExtensions                                 context.extensions
  * input.attributes.metadataContext.filterMetadata                    context.metadata
  * input.attributes.tlsSession.sni                                    connection.requested_server_name
- * input.parsed_path        the path without the query, split at "/" and decoded
+ * input.parsed_path        request.url_path (normalized) split at "/" and decoded, so that a
+ *                          policy on parsed_path sees /admin in //admin or /%61dmin; the path
+ *                          as sent stays in attributes.request.http.path
  * input.parsed_query       the query, decoded, every value of a name in a list
  * input.parsed_body        the body as JSON or as a form, when it is one
  * input.truncated_body     false
@@ -94,7 +96,10 @@ public final class RegoInput {
     Map<String, Object> input = new LinkedHashMap<>();
     input.put("attributes", attributes);
     int q = path.indexOf('?');
-    String urlPath = q < 0 ? path : path.substring(0, q);
+    String urlPath = str(a, Vocabulary.REQUEST_URL_PATH);
+    if (urlPath.isEmpty()) {
+      urlPath = q < 0 ? path : path.substring(0, q);
+    }
     input.put("parsed_path", parsedPath(urlPath));
     input.put("parsed_query", parsedQuery(q < 0 ? "" : path.substring(q + 1)));
     Object parsedBody = parsedBody(body, headers.getOrDefault("content-type", ""));

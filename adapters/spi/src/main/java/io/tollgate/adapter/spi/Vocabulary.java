@@ -24,8 +24,21 @@ public final class Vocabulary {
   public static final String DESTINATION_PRINCIPAL = "destination.principal";
   public static final String REQUEST_ID = "request.id";
   public static final String REQUEST_METHOD = "request.method";
+
+  /** The path with its query, exactly as sent. */
   public static final String REQUEST_PATH = "request.path";
+
+  /**
+   * The path without its query, normalized as Envoy and Istio's authorization policies see it (RFC
+   * 3986 dot segments and unreserved escapes, merged slashes, {@code %2F}/{@code %5C}/{@code \} as
+   * {@code /}): what rules on paths should match. The policy server refuses a request whose path
+   * cannot be normalized.
+   */
   public static final String REQUEST_URL_PATH = "request.url_path";
+
+  /** The path without its query, exactly as sent: for logging and special cases, not for access. */
+  public static final String REQUEST_URL_PATH_RAW = "request.url_path_raw";
+
   public static final String REQUEST_HOST = "request.host";
   public static final String REQUEST_SCHEME = "request.scheme";
   public static final String REQUEST_HEADERS = "request.headers";
@@ -62,6 +75,7 @@ public final class Vocabulary {
     m.put(REQUEST_METHOD, AttributeType.STRING);
     m.put(REQUEST_PATH, AttributeType.STRING);
     m.put(REQUEST_URL_PATH, AttributeType.STRING);
+    m.put(REQUEST_URL_PATH_RAW, AttributeType.STRING);
     m.put(REQUEST_HOST, AttributeType.STRING);
     m.put(REQUEST_SCHEME, AttributeType.STRING);
     m.put(REQUEST_HEADERS, AttributeType.STRING_MAP);
