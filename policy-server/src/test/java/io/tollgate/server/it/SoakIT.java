@@ -238,7 +238,9 @@ class SoakIT {
         // shutdown, not shutdownNow: a reload in flight finishes rather than being interrupted
         // (and counted as failed); the periodic task is cancelled.
         reloader.shutdown();
-        assertThat(reloader.awaitTermination(60, TimeUnit.SECONDS)).as("the last reload ends").isTrue();
+        assertThat(reloader.awaitTermination(60, TimeUnit.SECONDS))
+            .as("the last reload ends")
+            .isTrue();
         load.stop();
         PacedLoad.Window all = load.window(0, Long.MAX_VALUE);
         answered += answered(load);
