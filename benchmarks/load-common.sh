@@ -1,5 +1,6 @@
 # Shared by the load scripts (run-load.sh, run-rego.sh, ...); sourced, not run. Set NAME first, and
-# LOAD_TOOL=vegeta where the script loads with Vegeta rather than ghz (run-envoy.sh).
+# LOAD_TOOL=vegeta where the script loads with Vegeta rather than ghz (run-envoy.sh), or
+# LOAD_TOOL=maven where an integration test run by Maven makes the load (run-soak.sh, run-faults.sh).
 # Defines the paths, the JVM flags, and functions to start, wait for, load and stop servers, all
 # bounded in time; servers started here are stopped on exit.
 
@@ -25,11 +26,15 @@ CLIENT_PIN=$(on_cpus "$CLIENT_CPUS")
 die() { echo "$NAME: $*" >&2; exit 1; }
 log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 
-[[ -f $BENCH_JAR ]] || die "missing $BENCH_JAR; build: mvn -B -ntp package -pl benchmarks"
-[[ -f $TOLLGATE_JAR ]] || die "missing $TOLLGATE_JAR; build: mvn -B -ntp -DskipTests package"
+# LOAD_TOOL=maven: the load runs inside an integration test that Maven builds and runs (run-soak.sh,
+# run-faults.sh), which needs neither jar built beforehand nor a load generator of its own.
+if [[ $LOAD_TOOL != maven ]]; then
+  [[ -f $BENCH_JAR ]] || die "missing $BENCH_JAR; build: mvn -B -ntp package -pl benchmarks"
+  [[ -f $TOLLGATE_JAR ]] || die "missing $TOLLGATE_JAR; build: mvn -B -ntp -DskipTests package"
+fi
 if [[ $LOAD_TOOL == vegeta ]]; then
   [[ -x $VEGETA ]] || die "vegeta not found (set VEGETA); install: benchmarks/install-peers.sh vegeta"
-else
+elif [[ $LOAD_TOOL != maven ]]; then
   [[ -x $GHZ ]] || die "ghz not found (set GHZ); install: go install github.com/bojand/ghz/cmd/ghz@v0.120.0"
 fi
 for tool in java jcmd python3 curl timeout; do

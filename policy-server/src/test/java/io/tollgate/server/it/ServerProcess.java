@@ -89,6 +89,27 @@ final class ServerProcess implements AutoCloseable {
     return launch(cmd, PILOT);
   }
 
+  /**
+   * Starts {@code tollgate <subcommand> args} with {@code jvmOptions} (such as {@code -Xmx512m})
+   * and no ports chosen for it: the caller gives every port, so that a killed process can be
+   * started again where its peers expect it ({@code serve}'s gRPC port, {@code pilot}'s xDS port).
+   */
+  static ServerProcess exec(List<String> jvmOptions, String subcommand, String... args)
+      throws Exception {
+    List<String> cmd = new ArrayList<>(ShadedJarIT.java(subcommand));
+    cmd.addAll(1, jvmOptions);
+    cmd.addAll(List.of(args));
+    Pattern ready =
+        switch (subcommand) {
+          case "serve" -> SERVING;
+          case "pilot" -> PILOT;
+          case "quota-node" -> QUOTA_NODE;
+          case "ca" -> CA;
+          default -> throw new IllegalArgumentException("no ready line known for " + subcommand);
+        };
+    return launch(cmd, ready);
+  }
+
   private static ServerProcess launch(List<String> cmd, Pattern ready) throws Exception {
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     StringBuilder log = new StringBuilder();
