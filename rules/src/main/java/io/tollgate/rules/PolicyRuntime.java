@@ -161,15 +161,19 @@ public final class PolicyRuntime implements Decider, AutoCloseable {
 
   /**
    * From now on every version that compiles is warmed by {@code w} before it replaces the serving
-   * one (compile all, warm, swap), and the serving version is warmed now, before this returns.
-   * Warming only makes the first answers of a version fast: when it fails, the failure is logged
-   * and the version serves all the same.
+   * one (compile all, warm, swap), and the serving version is warmed now, before this returns;
+   * holds its handlers earned meanwhile are released. Warming only makes the first answers of a
+   * version fast: when it fails, the failure is logged and the version serves all the same.
    */
   public void warmBeforeServing(Warmer w) {
     synchronized (reloadLock) {
       warmer = Objects.requireNonNull(w, "warmer");
       if (active != null) {
         warm(active);
+        // Deadlines missed while the JVM was still cold (warm-up traffic, and real checks that
+        // came in meanwhile) say nothing of the handlers; a hold they earned would keep answering
+        // with the failure policy for seconds after the server says it is ready.
+        active.handlers().values().forEach(h -> h.quarantine().release());
       }
     }
   }

@@ -173,6 +173,25 @@ class DeadlineTest {
   }
 
   @Test
+  void holdsEarnedWhileTheFirstVersionWarmsUpAreReleasedOnceItIsWarm() throws Exception {
+    String yaml = blocking("cold", "50ms", 2_000, "cold") + rule("r", "cold");
+    try (PolicyRuntime rt = new PolicyDir(tmp).write("p.yaml", yaml).start()) {
+      rt.warmBeforeServing(
+          s -> {
+            // Real checks arriving while the JVM is cold miss their deadlines.
+            for (int i = 0; i < Quarantine.MISSES; i++) {
+              rt.check(request());
+            }
+            assertThat(rt.status().quarantined()).containsKey("cold");
+          });
+      assertThat(rt.status().quarantined()).as("warm now: no hold left").isEmpty();
+      int calls = FixedAdapter.CALLS.get();
+      assertThat(rt.check(request()).message()).contains("missed its 50ms deadline");
+      assertThat(FixedAdapter.CALLS.get()).as("called again").isGreaterThan(calls);
+    }
+  }
+
+  @Test
   void quarantineEndsAfterItsBackoffAndOneAnswerInTimeClearsIt() {
     Quarantine q = new Quarantine(Duration.ofMillis(100), Duration.ofMillis(400));
     long t = 0;

@@ -72,6 +72,16 @@ public final class Quarantine {
     }
   }
 
+  /**
+   * Forgets the misses so far and ends any hold: for misses that say nothing of the handler, such
+   * as those of a JVM that had not compiled it yet.
+   */
+  public synchronized void release() {
+    missesInARow = 0;
+    backoffNanos = firstNanos;
+    until = 0;
+  }
+
   /** How long the handler stays held after {@code now}, or zero when it is not. */
   public Duration remaining(long now) {
     long u = until;
