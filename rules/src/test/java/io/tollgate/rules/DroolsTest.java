@@ -4,7 +4,12 @@ import static io.tollgate.rules.PolicyDir.request;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tollgate.adapter.spi.HeaderOp;
+import io.tollgate.common.config.ConfigError;
+import io.tollgate.rules.drools.DrlRuleBase;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -211,5 +216,19 @@ class DroolsTest {
       assertThat(rt.reload().swapped()).isTrue();
       assertThat(rt.snapshot().prepared().get("drools")).isSameAs(before);
     }
+  }
+
+  @Test
+  void anUnknownStrOperationIsRefusedAtItsLocationNotThrown() {
+    String drl =
+        "package t\nimport io.tollgate.rules.drools.Request\nrule \"r\"\nwhen\n"
+            + "    Request(path str[startuWith] \"/internal\")\nthen\nend\n";
+    List<ConfigError> errors = new ArrayList<>();
+    assertThat(DrlRuleBase.compile(Map.of("a.drl", drl), errors)).isNull();
+    assertThat(errors)
+        .map(ConfigError::toString)
+        .containsExactly(
+            "a.drl:5:18: str[startuWith] is not an operation of str; use str[startsWith],"
+                + " str[endsWith] or str[length]");
   }
 }

@@ -66,7 +66,14 @@ public final class DrlRuleBase implements PreparedPolicy {
       var resource =
           ResourceFactory.newByteArrayResource(e.getValue().getBytes(StandardCharsets.UTF_8));
       resource.setSourcePath(e.getKey());
-      builder.add(resource, ResourceType.DRL);
+      try {
+        builder.add(resource, ResourceType.DRL);
+      } catch (RuntimeException crash) {
+        // Drools reports most problems as results, but throws for some (an unknown str[...]
+        // operation): refused like any other problem, the last good version keeps serving.
+        errors.add(crashError(e.getKey(), e.getValue(), crash));
+        return null;
+      }
       if (builder.hasErrors()) {
         List<ConfigError> found = new java.util.ArrayList<>();
         for (KnowledgeBuilderResult r : builder.getResults(ResultSeverity.ERROR)) {
@@ -95,6 +102,36 @@ public final class DrlRuleBase implements PreparedPolicy {
       }
     }
     return new DrlRuleBase(base, Set.copyOf(packages), Map.copyOf(sources));
+  }
+
+  private static final Pattern STR_OPERATION = Pattern.compile("str\\s*\\[\\s*(\\w*)\\s*\\]");
+  private static final Set<String> STR_OPERATIONS = Set.of("startsWith", "endsWith", "length");
+
+  /**
+   * The problem of a file Drools threw on: at an unknown {@code str[...]} operation if it has one.
+   */
+  static ConfigError crashError(String file, String text, RuntimeException crash) {
+    Matcher m = STR_OPERATION.matcher(text);
+    while (m.find()) {
+      if (!STR_OPERATIONS.contains(m.group(1))) {
+        LineStarts lines = new LineStarts(text);
+        int line = lines.lineOf(m.start());
+        return new ConfigError(
+            file,
+            line,
+            m.start() - lines.start(line) + 1,
+            "str["
+                + m.group(1)
+                + "] is not an operation of str; use str[startsWith], str[endsWith] or"
+                + " str[length]");
+      }
+    }
+    return ConfigError.of(
+        file,
+        "Drools could not compile this file: "
+            + crash.getClass().getSimpleName()
+            + ": "
+            + crash.getMessage());
   }
 
   private static ConfigError toError(String file, KnowledgeBuilderResult r) {
