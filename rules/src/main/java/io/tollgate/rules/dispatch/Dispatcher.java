@@ -4,6 +4,7 @@ import io.tollgate.adapter.spi.Attributes;
 import io.tollgate.adapter.spi.CheckHandler;
 import io.tollgate.adapter.spi.CheckResult;
 import io.tollgate.adapter.spi.Instance;
+import io.tollgate.common.errors.ErrorIds;
 import io.tollgate.common.lifecycle.FatalErrors;
 import io.tollgate.rules.Decider;
 import io.tollgate.rules.EvaluationCounters;
@@ -224,7 +225,7 @@ public final class Dispatcher implements Decider {
       }
       return o;
     } catch (Exception | LinkageError e) {
-      return failure(h, "failed: " + e);
+      return failed(h, e);
     }
   }
 
@@ -295,7 +296,7 @@ public final class Dispatcher implements Decider {
       return failure(h, "missed its " + h.timeout().toMillis() + "ms deadline");
     } catch (ExecutionException e) {
       FatalErrors.reportIfFatal("handler " + h.name(), e.getCause());
-      return failure(h, "failed: " + e.getCause());
+      return failed(h, e.getCause());
     } catch (CancellationException e) {
       return failure(h, "was cancelled");
     } catch (InterruptedException e) {
@@ -323,6 +324,17 @@ public final class Dispatcher implements Decider {
             h.quarantine().remaining(now).toSeconds());
       }
     }
+  }
+
+  /**
+   * A handler that threw: its exception goes to the log under an id, and the answer names only the
+   * id, since an exception's text (a DRL {@code NullPointerException}, a parser's message) tells
+   * the client about the server's insides.
+   */
+  private Outcome failed(HandlerEntry h, Throwable e) {
+    String id = ErrorIds.next();
+    log.warn("handler '{}' failed (id {})", h.name(), id, e);
+    return failure(h, "failed (id " + id + "); the server log has the details");
   }
 
   private Outcome failure(HandlerEntry h, String what) {
