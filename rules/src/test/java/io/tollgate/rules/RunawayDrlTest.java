@@ -195,9 +195,14 @@ class RunawayDrlTest {
 
   @Test
   void aDrlRuleWithinItsDeadlineDecidesAsBefore() throws Exception {
+    // A deadline a first, cold evaluation meets on a loaded machine: this is about the answer.
     try (PolicyRuntime r =
-        start(
-            """
+        new PolicyDir(tmp)
+            .write("h.yaml", HANDLERS.replace("timeout: 20ms", "timeout: 30s"))
+            .write(
+                "r.drl",
+                HEADER
+                    + """
             rule "deny"
             when
               Request(header("x-go") == "deny")
@@ -205,7 +210,8 @@ class RunawayDrlTest {
             then
               $d.deny(403, "denied by DRL");
             end
-            """)) {
+            """)
+            .start()) {
       PolicyDecision d = r.check(request("request.headers", headers("x-go", "deny")));
       assertThat(d.httpStatus()).isEqualTo(403);
       assertThat(d.rule()).isEqualTo("drl > t.runaway.deny");
