@@ -263,7 +263,7 @@ class DeadlineTest {
       assertThat(d.httpStatus()).isEqualTo(500);
       // The firing limit threw (its reason, "without coming to rest", is in the log), well before
       // the deadline.
-      assertThat(d.message()).startsWith("handler 'drools' failed (id ");
+      assertThat(d.message()).startsWith("a handler failed (id ");
       assertThat(rt.counters().handlerFailures()).containsKey("drools");
       List<String> names = rt.status().rules();
       assertThat(names).contains(PolicySnapshot.GLOBAL_DRL_RULE);

@@ -155,7 +155,7 @@ class DecisionCombiningTest {
       assertThat(d.allowed()).isFalse();
       assertThat(d.httpStatus()).isEqualTo(500);
       assertThat(d.message())
-          .matches("handler 'boom' failed \\(id [0-9a-f]{8}\\); the server log has the details")
+          .matches("a handler failed \\(id [0-9a-f]{8}\\); the server log has the details")
           .as("the exception's text stays in the log")
           .doesNotContain("IllegalStateException");
       assertThat(rt.counters().handlerFailures()).containsEntry("boom", 1L);

@@ -342,7 +342,9 @@ public final class Dispatcher implements Decider {
     if (h.failOpen()) {
       return new Outcome(CheckResult.ok(), "");
     }
-    return new Outcome(CheckResult.deny(500, "handler '" + h.name() + "' " + what), "");
+    // The message reaches the client: it names no handler (the decision carries the name, shown
+    // with --reveal-rule and in the decision log).
+    return new Outcome(CheckResult.deny(500, "a handler " + what), "");
   }
 
   /**
